@@ -1,0 +1,187 @@
+"""The binding layer: ``ffi``/``lib``, error-queue translation and small helpers.
+
+Everything else in the package reaches OpenSSL through the two objects defined
+here. ``ffi`` and ``lib`` come from the cffi binding that ``cryptography``
+ships; downstream code (Twisted, for one) imports them as
+``from OpenSSL._util import ffi, lib``, so they are de-facto public.
+
+OpenSSL reports failures by pushing entries onto a thread-local error queue.
+:func:`exception_from_error_queue` drains that queue into the
+``(library, function, reason)`` string tuples pyOpenSSL has always put in
+``args[0]`` of its exceptions, and never leaves stale entries behind for an
+unrelated later call to trip over.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import Any, Callable, NoReturn, Union
+
+from cryptography.hazmat.bindings.openssl.binding import Binding
+
+if sys.version_info >= (3, 10):
+    from typing import TypeAlias
+else:  # pragma: no cover - old Pythons
+    from typing_extensions import TypeAlias
+
+__all__ = [
+    "StrOrBytesPath",
+    "byte_string",
+    "check",
+    "deprecated",
+    "exception_from_error_queue",
+    "ffi",
+    "lib",
+    "make_assert",
+    "no_zero_allocator",
+    "path_bytes",
+    "text",
+    "text_to_bytes_and_warn",
+]
+
+binding = Binding()
+ffi: Any = binding.ffi
+lib: Any = binding.lib
+
+StrOrBytesPath: TypeAlias = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+# Buffers handed to OpenSSL to be filled need no zeroing first: skipping it
+# keeps ``recv(1 MiB)`` as cheap as ``recv(16 KiB)`` on a small record.
+no_zero_allocator = ffi.new_allocator(should_clear_after_alloc=False)
+
+
+def text(charp: Any) -> str:
+    """Decode a NUL-terminated C string from OpenSSL; ``""`` for NULL."""
+    if charp == ffi.NULL:
+        return ""
+    return ffi.string(charp).decode("utf-8", "replace")  # type: ignore[no-any-return]
+
+
+def _drain_error_queue() -> list[tuple[str, str, str]]:
+    errors = []
+    while True:
+        code = lib.ERR_get_error()
+        if code == 0:
+            return errors
+        errors.append(
+            (
+                text(lib.ERR_lib_error_string(code)),
+                text(lib.ERR_func_error_string(code)),
+                text(lib.ERR_reason_error_string(code)),
+            )
+        )
+
+
+def exception_from_error_queue(
+    exception_type: type[Exception], what: str = "OpenSSL call"
+) -> NoReturn:
+    """Raise *exception_type* carrying the drained OpenSSL error queue.
+
+    ``args[0]`` is a list of ``(library, function, reason)`` tuples, as in
+    pyOpenSSL. When OpenSSL recorded nothing, the list holds one entry that
+    names *what* failed instead of being empty, so the exception always says
+    something useful.
+    """
+    errors = _drain_error_queue()
+    if not errors:
+        errors = [("", what, "failed without an OpenSSL error")]
+    raise exception_type(errors)
+
+
+def clear_errors() -> None:
+    """Forget whatever an earlier call left in OpenSSL's error queue."""
+    lib.ERR_clear_error()
+
+
+def make_assert(
+    exception_type: type[Exception],
+) -> Callable[[bool, str], None]:
+    """Build an ``assert``-like checker that raises *exception_type*.
+
+    The checker raises with the drained error queue when its first argument
+    is false; the second argument names the call for the empty-queue case.
+    """
+
+    def openssl_assert(ok: bool, what: str = "OpenSSL call") -> None:
+        if not ok:
+            exception_from_error_queue(exception_type, what)
+
+    return openssl_assert
+
+
+def check(ok: bool, exception_type: type[Exception], what: str) -> None:
+    """Raise *exception_type* from the error queue unless *ok*."""
+    if not ok:
+        exception_from_error_queue(exception_type, what)
+
+
+def path_bytes(s: StrOrBytesPath) -> bytes:
+    """Convert a path argument to the bytes OpenSSL's file functions take.
+
+    Accepts ``str``, ``bytes`` and ``os.PathLike``; text is encoded with the
+    file-system encoding so non-ASCII names reach the same file Python would
+    open.
+    """
+    try:
+        path = os.fspath(s)
+    except TypeError:
+        raise TypeError(
+            f"path must be str, bytes or os.PathLike, not {type(s).__name__}"
+        ) from None
+    if isinstance(path, str):
+        return os.fsencode(path)
+    return path
+
+
+def byte_string(s: str) -> bytes:
+    """Encode a text constant (a digest or cipher name) as ASCII-compatible bytes."""
+    return s.encode("charmap")
+
+
+def deprecated(message: str, stacklevel: int = 3) -> None:
+    """Emit the one kind of ``DeprecationWarning`` this package uses.
+
+    *stacklevel* defaults to pointing at the caller of the deprecated API.
+    """
+    warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
+
+
+def text_to_bytes_and_warn(label: str, obj: Any) -> Any:
+    """Accept text where bytes are wanted, with the warning pyOpenSSL gives.
+
+    Returns *obj* encoded as UTF-8 when it is ``str`` (after a
+    ``DeprecationWarning`` naming *label*); anything else is returned as is.
+    """
+    if isinstance(obj, str):
+        deprecated(
+            f"{label} should be bytes; passing str is deprecated and it is "
+            "encoded as UTF-8",
+            stacklevel=4,
+        )
+        return obj.encode("utf-8")
+    return obj
+
+
+def bio_to_bytes(bio: Any) -> bytes:
+    """Return everything written to memory BIO *bio*."""
+    result = ffi.new("char**")
+    length = lib.BIO_get_mem_data(bio, result)
+    return ffi.buffer(result[0], length)[:]  # type: ignore[no-any-return]
+
+
+def new_mem_bio(data: bytes | None = None) -> Any:
+    """A garbage-collected memory BIO, empty or holding a copy of *data*.
+
+    The copy means the BIO never points into a Python object that might be
+    collected before OpenSSL is done reading.
+    """
+    bio = lib.BIO_new(lib.BIO_s_mem())
+    if bio == ffi.NULL:
+        raise MemoryError("could not allocate an OpenSSL memory BIO")
+    bio = ffi.gc(bio, lib.BIO_free)
+    if data:
+        if lib.BIO_write(bio, data, len(data)) != len(data):
+            raise MemoryError("could not fill an OpenSSL memory BIO")
+    return bio

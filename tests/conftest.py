@@ -1,0 +1,35 @@
+"""Shared fixtures: the generated test PKI and its files on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tests.pki import PKI, make_pki
+
+
+@pytest.fixture(scope="session")
+def pki() -> PKI:
+    """The test PKI (root, intermediate, server, client, ...)."""
+    return make_pki()
+
+
+@pytest.fixture
+def pki_files(pki: PKI, tmp_path: Path) -> SimpleNamespace:
+    """``server.pem``/``server.key``/``client.pem``/``client.key``/``ca.pem``.
+
+    The ``.pem`` files hold the leaf followed by the intermediate; ``ca.pem``
+    holds the root alone.
+    """
+    server_pem, server_key = pki.server.write(tmp_path)
+    client_pem, client_key = pki.client.write(tmp_path)
+    return SimpleNamespace(
+        directory=tmp_path,
+        server_pem=server_pem,
+        server_key=server_key,
+        client_pem=client_pem,
+        client_key=client_key,
+        ca_pem=pki.write_ca(tmp_path),
+    )

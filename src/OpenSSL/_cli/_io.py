@@ -1,0 +1,111 @@
+"""Driving socket-mode Connections on non-blocking sockets, with a deadline.
+
+Every socket the command line uses is non-blocking. An ``OpenSSL.SSL``
+call on such a socket either completes or raises ``WantReadError`` /
+``WantWriteError``; :func:`retry` then waits with ``select`` until the socket
+is readable or writable and makes the same call again, until it completes or
+the deadline passes. So a peer that goes silent costs a clear timeout
+message, never a hang, and Ctrl-C is honoured at every wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import select
+import socket
+import time
+from typing import Callable, Optional, TypeVar
+
+from OpenSSL import SSL
+
+__all__ = [
+    "Deadline",
+    "TransferTimeout",
+    "deadline_after",
+    "handshake",
+    "recv",
+    "retry",
+    "send_all",
+    "shutdown",
+]
+
+_T = TypeVar("_T")
+
+#: A ``time.monotonic()`` value, or ``None`` to wait for ever.
+Deadline = Optional[float]
+
+_CHUNK = 16384
+
+
+class TransferTimeout(Exception):
+    """The peer did not let a call complete before the deadline."""
+
+
+def deadline_after(seconds: float | None) -> Deadline:
+    """The deadline *seconds* from now (``None`` means no deadline)."""
+    return None if seconds is None else time.monotonic() + seconds
+
+
+def _wait(sock: socket.socket, *, for_write: bool, deadline: Deadline) -> None:
+    remaining = None if deadline is None else deadline - time.monotonic()
+    if remaining is not None and remaining <= 0:
+        raise TransferTimeout("timed out")
+    if for_write:
+        ready = select.select([], [sock], [], remaining)[1]
+    else:
+        ready = select.select([sock], [], [], remaining)[0]
+    if not ready:
+        raise TransferTimeout("timed out")
+
+
+def retry(sock: socket.socket, call: Callable[[], _T], deadline: Deadline) -> _T:
+    """Make *call* until it stops asking for the socket to become ready."""
+    while True:
+        try:
+            return call()
+        except SSL.WantReadError:
+            _wait(sock, for_write=False, deadline=deadline)
+        except SSL.WantWriteError:
+            _wait(sock, for_write=True, deadline=deadline)
+
+
+def handshake(conn: SSL.Connection, sock: socket.socket, deadline: Deadline) -> None:
+    """Complete the handshake of *conn*, whose transport is *sock*."""
+    retry(sock, conn.do_handshake, deadline)
+
+
+def send_all(
+    conn: SSL.Connection, sock: socket.socket, data: bytes, deadline: Deadline
+) -> None:
+    """Send all of *data* (in records of at most 16 KiB)."""
+    view = memoryview(data)
+    while view:
+        piece = view[:_CHUNK]
+        sent = retry(sock, functools.partial(conn.send, piece), deadline)
+        view = view[sent:]
+
+
+def recv(
+    conn: SSL.Connection, sock: socket.socket, deadline: Deadline, size: int = 65536
+) -> bytes:
+    """The next chunk of application data; ``b""`` once the peer has closed.
+
+    A close_notify (``ZeroReturnError``) and a transport EOF without one
+    (``SysCallError`` with errno -1) both count as the end of the stream.
+    """
+    try:
+        return retry(sock, lambda: conn.recv(size), deadline)
+    except SSL.ZeroReturnError:
+        return b""
+    except SSL.SysCallError as exc:
+        if exc.args and exc.args[0] == -1:
+            return b""
+        raise
+
+
+def shutdown(conn: SSL.Connection, sock: socket.socket, deadline: Deadline) -> None:
+    """Send close_notify; a peer that already went away is not an error here."""
+    try:
+        retry(sock, conn.shutdown, deadline)
+    except (SSL.Error, OSError, TransferTimeout):
+        pass

@@ -1,0 +1,250 @@
+"""``python -m OpenSSL client HOST:PORT``: connect, verify, describe.
+
+A readable ``openssl s_client``. It connects over TCP, runs the TLS handshake
+with an ``OpenSSL.SSL`` socket-mode :class:`~OpenSSL.SSL.Connection`, verifies
+the server's chain against the default trust store (or ``--cafile``) and its
+name against the host (or ``--servername``) inside the handshake, then prints
+the session and the certificates. With ``--send`` it also sends data and prints
+the reply. Any failure ends the command with one line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import time
+from typing import TextIO
+
+from OpenSSL import SSL
+
+from . import _io
+from ._common import (
+    CommandError,
+    alpn_list,
+    describe_ssl_error,
+    existing_file,
+    host_port,
+    is_ip_address,
+    seconds,
+)
+from .report import (
+    chain_lines,
+    connection_fields,
+    format_fields,
+    verify_message,
+    write_lines,
+)
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``client`` sub-command's arguments."""
+    parser.add_argument(
+        "address",
+        metavar="HOST:PORT",
+        type=host_port,
+        help="server to connect to; IPv6 addresses as [ADDR]:PORT",
+    )
+    parser.add_argument(
+        "--servername",
+        metavar="NAME",
+        help="name sent as SNI and checked against the certificate (default: HOST)",
+    )
+    parser.add_argument(
+        "--alpn",
+        metavar="PROTO[,PROTO...]",
+        type=alpn_list,
+        action="append",
+        default=[],
+        help="offer these ALPN protocols, in order of preference (repeatable)",
+    )
+    parser.add_argument(
+        "--cafile",
+        metavar="FILE",
+        type=existing_file,
+        help="trust the CA certificates in this PEM file instead of the "
+        "system's default trust store",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not fail on an untrusted certificate or a wrong name "
+        "(the verification result is still shown)",
+    )
+    parser.add_argument(
+        "--client-cert",
+        metavar="FILE",
+        type=existing_file,
+        help="present this certificate (PEM, leaf first, then intermediates)",
+    )
+    parser.add_argument(
+        "--client-key",
+        metavar="FILE",
+        type=existing_file,
+        help="private key for --client-cert (default: read from that file)",
+    )
+    parser.add_argument(
+        "--show-certs",
+        action="store_true",
+        help="also print the server's certificates as PEM",
+    )
+    parser.add_argument(
+        "--send",
+        metavar="TEXT",
+        help="after the handshake, send TEXT (\\n and \\r escapes allowed) "
+        "and print what the server sends back",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=seconds,
+        default=10.0,
+        help="give up on connecting, the handshake or a reply after this long "
+        "(default: %(default)s)",
+    )
+
+
+def _make_context(args: argparse.Namespace) -> SSL.Context:
+    ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
+    try:
+        if args.cafile:
+            ctx.load_verify_locations(args.cafile)
+        else:
+            ctx.set_default_verify_paths()
+    except SSL.Error as exc:
+        raise CommandError(
+            f"cannot load CA certificates: {describe_ssl_error(exc)}"
+        ) from None
+    if args.client_cert:
+        try:
+            ctx.use_certificate_chain_file(args.client_cert)
+            ctx.use_privatekey_file(args.client_key or args.client_cert)
+            ctx.check_privatekey()
+        except SSL.Error as exc:
+            raise CommandError(
+                f"cannot use client certificate/key: {describe_ssl_error(exc)}"
+            ) from None
+    ctx.set_verify(SSL.VERIFY_NONE if args.insecure else SSL.VERIFY_PEER)
+    protocols = [proto for group in args.alpn for proto in group]
+    if protocols:
+        ctx.set_alpn_protos(protocols)
+    return ctx
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror as exc:
+        raise CommandError(f"cannot resolve {host!r}: {exc.strerror}") from None
+    except (OSError, socket.timeout) as exc:
+        reason = exc.strerror or str(exc) or "timed out"
+        raise CommandError(f"cannot connect to {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _idna(hostname: str) -> bytes:
+    try:
+        return hostname.encode("idna")
+    except UnicodeError:
+        raise CommandError(f"invalid host name {hostname!r}") from None
+
+
+def _decode_escapes(value: str) -> bytes:
+    return value.replace("\\n", "\n").replace("\\r", "\r").encode("utf-8")
+
+
+def _exchange(
+    conn: SSL.Connection, sock: socket.socket, data: bytes, timeout: float
+) -> bytes:
+    """Send *data*; collect the reply until the peer closes or goes quiet."""
+    _io.send_all(conn, sock, data, _io.deadline_after(timeout))
+    reply = b""
+    # The first piece of the reply may take up to the full timeout; after
+    # that, a short pause means the server has said what it had to say.
+    wait = timeout
+    while True:
+        try:
+            chunk = _io.recv(conn, sock, _io.deadline_after(wait))
+        except _io.TransferTimeout:
+            if not reply:
+                raise CommandError(f"no reply within {timeout:g} seconds") from None
+            return reply
+        if not chunk:
+            return reply
+        reply += chunk
+        wait = min(timeout, 0.5)
+
+
+def _verification_line(conn: SSL.Connection, insecure: bool, hostname: str) -> str:
+    code = conn.get_verify_result()
+    if code == 0:
+        if insecure:
+            return f"OK (not enforced: --insecure; name {hostname!r} matched)"
+        return f"OK (chain trusted, name {hostname!r} matched)"
+    return f"FAILED, not enforced (--insecure): {verify_message(code)} (code {code})"
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Connect, handshake, report; raise :class:`CommandError` on failure."""
+    if args.client_key and not args.client_cert:
+        raise CommandError("--client-key needs --client-cert")
+    host, port = args.address
+    hostname = args.servername or host
+    ctx = _make_context(args)
+    sock = _connect(host, port, args.timeout)
+    try:
+        conn = SSL.Connection(ctx, sock)
+        if not is_ip_address(hostname):
+            conn.set_tlsext_host_name(_idna(hostname))
+        conn.set_verify_hostname(hostname)
+        conn.set_connect_state()
+        started = time.perf_counter()
+        try:
+            _io.handshake(conn, sock, _io.deadline_after(args.timeout))
+        except SSL.Error as exc:
+            raise CommandError(
+                f"handshake with {host}:{port} failed: {describe_ssl_error(exc, conn)}"
+            ) from None
+        except _io.TransferTimeout:
+            raise CommandError(
+                f"handshake with {host}:{port} timed out after {args.timeout:g} s"
+            ) from None
+        elapsed = time.perf_counter() - started
+
+        lines = [f"connected to {host}:{port}"]
+        lines += format_fields(
+            [
+                *connection_fields(conn),
+                ("verification", _verification_line(conn, args.insecure, hostname)),
+                ("handshake", f"{elapsed * 1000:.1f} ms"),
+            ]
+        )
+        lines.append("certificate chain sent by the server:")
+        lines += chain_lines(
+            conn.get_peer_cert_chain(as_cryptography=True),
+            show_pem=args.show_certs,
+        )
+        write_lines(lines, out)
+
+        if args.send is not None:
+            try:
+                reply = _exchange(conn, sock, _decode_escapes(args.send), args.timeout)
+            except SSL.Error as exc:
+                raise CommandError(
+                    f"exchanging data failed: {describe_ssl_error(exc, conn)}"
+                ) from None
+            except _io.TransferTimeout:
+                raise CommandError("sending data timed out") from None
+            write_lines([f"received {len(reply)} bytes:"], out)
+            out.write(reply.decode("utf-8", "replace"))
+            if reply and not reply.endswith(b"\n"):
+                out.write("\n")
+            out.flush()
+        _io.shutdown(conn, sock, _io.deadline_after(1.0))
+    finally:
+        sock.close()
+    return 0

@@ -60,7 +60,7 @@ def text(charp: Any) -> str:
 
 
 def _drain_error_queue() -> list[tuple[str, str, str]]:
-    errors = []
+    errors: list[tuple[str, str, str]] = []
     while True:
         code = lib.ERR_get_error()
         if code == 0:

@@ -1,0 +1,340 @@
+"""``PKey`` and the private-key/public-key loaders behind ``OpenSSL.crypto``.
+
+Also home to the passphrase plumbing for encrypted PEM: one cffi callback,
+created on first use, serves every load and dump; it reaches the per-call
+:class:`_PassphraseHelper` through OpenSSL's ``void *u`` argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from OpenSSL._crypto_base import (
+    _PRIVATE_KEY_TYPES,
+    _PUBLIC_KEY_TYPES,
+    FILETYPE_ASN1,
+    FILETYPE_PEM,
+    FILETYPE_TEXT,
+    TYPE_DSA,
+    TYPE_RSA,
+    Error,
+    _check,
+    _check_filetype,
+    _input_bytes,
+    _Key,
+    _raise_current_error,
+)
+from OpenSSL._util import bio_to_bytes, deprecated, ffi, lib, new_mem_bio
+from OpenSSL._util import clear_errors as _clear_errors
+
+_PEM_OR_ASN1 = (FILETYPE_PEM, FILETYPE_ASN1)
+_PEM_OR_ASN1_NAMES = "FILETYPE_PEM or FILETYPE_ASN1"
+_ANY_TYPE = (FILETYPE_PEM, FILETYPE_ASN1, FILETYPE_TEXT)
+_ANY_TYPE_NAMES = "FILETYPE_PEM, FILETYPE_ASN1, or FILETYPE_TEXT"
+
+
+# -- passphrases -------------------------------------------------------------
+
+
+class _PassphraseHelper:
+    """Feeds a passphrase (bytes or a callable) to OpenSSL's PEM callback.
+
+    One module-level cffi callback serves every call; it finds its helper
+    through the ``void *u`` argument. A problem inside the callback (the
+    Python callable raised, or returned something unusable) is stored and
+    re-raised by :meth:`raise_if_problem` once OpenSSL has returned.
+
+    When no passphrase is given the callback still runs and supplies none, so
+    an encrypted key fails with :class:`Error` instead of OpenSSL prompting on
+    the terminal.
+    """
+
+    def __init__(self, type: int, passphrase: Any) -> None:
+        if passphrase is not None and type != FILETYPE_PEM:
+            raise ValueError("only FILETYPE_PEM key format supports encryption")
+        if not (passphrase is None or isinstance(passphrase, bytes)) and not (
+            callable(passphrase)
+        ):
+            raise TypeError("Last argument must be a byte string or a callable.")
+        self._passphrase = passphrase
+        self._problem: BaseException | None = None
+        self._handle = ffi.new_handle(self)
+
+    @property
+    def callback(self) -> Any:
+        return _pem_password_callback()
+
+    @property
+    def callback_args(self) -> Any:
+        return self._handle
+
+    def fill(self, buf: Any, size: int, rwflag: int) -> int:
+        try:
+            if self._passphrase is None:
+                return 0
+            if callable(self._passphrase):
+                result = self._passphrase(rwflag)
+            else:
+                result = self._passphrase
+            if not isinstance(result, bytes):
+                raise ValueError(
+                    "Bytes expected: the passphrase callback returned "
+                    f"{type(result).__name__}"
+                )
+            if len(result) > size:
+                raise ValueError("passphrase returned by callback is too long")
+            ffi.memmove(buf, result, len(result))
+            return len(result)
+        except BaseException as exc:
+            self._problem = exc
+            return 0
+
+    def raise_if_problem(self) -> None:
+        if self._problem is not None:
+            problem, self._problem = self._problem, None
+            _clear_errors()
+            raise problem
+
+
+_PEM_CALLBACK: list[Any] = []
+
+
+def _pem_password_callback() -> Any:
+    # Created on first use: some platforms make cffi callbacks expensive or
+    # forbidden, and importing the module must not depend on them.
+    if not _PEM_CALLBACK:
+
+        def trampoline(buf: Any, size: int, rwflag: int, userdata: Any) -> int:
+            helper: _PassphraseHelper = ffi.from_handle(userdata)
+            return helper.fill(buf, size, rwflag)
+
+        _PEM_CALLBACK.append(
+            ffi.callback("int(char *, int, int, void *)", trampoline, error=0)
+        )
+    return _PEM_CALLBACK[0]
+
+
+# -- keys --------------------------------------------------------------------
+
+
+class PKey:
+    """A public or private key (RSA, DSA, EC, Ed25519, Ed448)."""
+
+    _only_public: bool = False
+    _initialized: bool = True
+    _pkey: Any
+
+    def __init__(self) -> None:
+        pkey = lib.EVP_PKEY_new()
+        _check(pkey != ffi.NULL, "EVP_PKEY_new")
+        self._pkey = ffi.gc(pkey, lib.EVP_PKEY_free)
+        self._initialized = False
+
+    @classmethod
+    def _from_raw_pkey(cls, pkey_ptr: Any, only_public: bool) -> PKey:
+        """Wrap ``EVP_PKEY *`` *pkey_ptr*, taking over one reference to it."""
+        if pkey_ptr == ffi.NULL:
+            raise ValueError("cannot wrap a NULL EVP_PKEY pointer")
+        pkey = cls.__new__(cls)
+        pkey._pkey = ffi.gc(pkey_ptr, lib.EVP_PKEY_free)
+        pkey._only_public = only_public
+        pkey._initialized = True
+        return pkey
+
+    def to_cryptography_key(self) -> _Key:
+        """The key as a ``cryptography`` key object (public or private)."""
+        if self._only_public:
+            der = _dump_publickey(FILETYPE_ASN1, self)
+            return serialization.load_der_public_key(der)  # type: ignore[return-value]
+        der = _dump_privatekey(FILETYPE_ASN1, self, None, None)
+        return serialization.load_der_private_key(der, password=None)  # type: ignore[return-value]
+
+    @classmethod
+    def from_cryptography_key(cls, crypto_key: _Key) -> PKey:
+        """Make a :class:`PKey` from a ``cryptography`` RSA, DSA, EC, Ed25519
+        or Ed448 key, private or public."""
+        if isinstance(crypto_key, _PUBLIC_KEY_TYPES):
+            der = crypto_key.public_bytes(
+                serialization.Encoding.DER,
+                serialization.PublicFormat.SubjectPublicKeyInfo,
+            )
+            return _load_publickey(FILETYPE_ASN1, der)
+        if isinstance(crypto_key, _PRIVATE_KEY_TYPES):
+            der = crypto_key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            return _load_privatekey(FILETYPE_ASN1, der, None)
+        raise TypeError(f"Unsupported key type: {type(crypto_key).__name__}")
+
+    def generate_key(self, type: int, bits: int) -> None:
+        """Deprecated: replace the key with a new RSA or DSA key of *bits*.
+
+        Generate keys with ``cryptography`` and use
+        :meth:`from_cryptography_key` instead.
+        """
+        deprecated(
+            "PKey.generate_key is deprecated; generate keys with cryptography "
+            "and use PKey.from_cryptography_key"
+        )
+        if not isinstance(type, int) or isinstance(type, bool):
+            raise TypeError("type must be an integer")
+        if not isinstance(bits, int) or isinstance(bits, bool):
+            raise TypeError("bits must be an integer")
+        if type == TYPE_RSA:
+            if bits <= 0:
+                raise ValueError("Invalid number of bits")
+            exponent = ffi.gc(lib.BN_new(), lib.BN_free)
+            _check(lib.BN_set_word(exponent, lib.RSA_F4) == 1, "BN_set_word")
+            rsa_key = lib.RSA_new()
+            _check(rsa_key != ffi.NULL, "RSA_new")
+            if lib.RSA_generate_key_ex(rsa_key, bits, exponent, ffi.NULL) != 1:
+                lib.RSA_free(rsa_key)
+                _raise_current_error("RSA_generate_key_ex")
+            if lib.EVP_PKEY_assign_RSA(self._pkey, rsa_key) != 1:
+                lib.RSA_free(rsa_key)
+                _raise_current_error("EVP_PKEY_assign_RSA")
+        elif type == TYPE_DSA:
+            if bits <= 0:
+                raise ValueError("Invalid number of bits")
+            dsa_key = lib.DSA_new()
+            _check(dsa_key != ffi.NULL, "DSA_new")
+            dsa_key = ffi.gc(dsa_key, lib.DSA_free)
+            _check(
+                lib.DSA_generate_parameters_ex(
+                    dsa_key, bits, ffi.NULL, 0, ffi.NULL, ffi.NULL, ffi.NULL
+                )
+                == 1,
+                "DSA_generate_parameters_ex",
+            )
+            _check(lib.DSA_generate_key(dsa_key) == 1, "DSA_generate_key")
+            _check(lib.EVP_PKEY_set1_DSA(self._pkey, dsa_key) == 1, "set1_DSA")
+        else:
+            raise Error("No such key type")
+        self._only_public = False
+        self._initialized = True
+
+    def check(self) -> bool:
+        """Deprecated: check an RSA private key's consistency.
+
+        Returns ``True`` or raises :class:`Error`; ``TypeError`` for public
+        keys and for keys other than RSA.
+        """
+        deprecated(
+            "PKey.check is deprecated; cryptography checks keys when it loads them"
+        )
+        if self._only_public:
+            raise TypeError("public key only")
+        if lib.EVP_PKEY_id(self._pkey) != lib.EVP_PKEY_RSA:
+            raise TypeError("Only RSA keys can currently be checked.")
+        rsa_key = lib.EVP_PKEY_get1_RSA(self._pkey)
+        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = ffi.gc(rsa_key, lib.RSA_free)
+        if lib.RSA_check_key(rsa_key) == 1:
+            return True
+        _raise_current_error("RSA_check_key")
+
+    def type(self) -> int:
+        """The key type (``TYPE_RSA``, ``TYPE_DSA``, ``EVP_PKEY_EC``, ...)."""
+        return int(lib.EVP_PKEY_id(self._pkey))
+
+    def bits(self) -> int:
+        """The key size in bits."""
+        return int(lib.EVP_PKEY_bits(self._pkey))
+
+
+def _require_pkey(pkey: Any) -> PKey:
+    if not isinstance(pkey, PKey):
+        raise TypeError(f"pkey must be a PKey, not {pkey.__class__.__name__}")
+    return pkey
+
+
+def _load_publickey(type: int, buffer: Any) -> PKey:
+    _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
+    bio = new_mem_bio(_input_bytes(buffer))
+    if type == FILETYPE_PEM:
+        pkey = lib.PEM_read_bio_PUBKEY(bio, ffi.NULL, ffi.NULL, ffi.NULL)
+    else:
+        pkey = lib.d2i_PUBKEY_bio(bio, ffi.NULL)
+    if pkey == ffi.NULL:
+        _raise_current_error("load_publickey")
+    return PKey._from_raw_pkey(pkey, only_public=True)
+
+
+def _dump_publickey(type: int, pkey: PKey) -> bytes:
+    _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
+    _require_pkey(pkey)
+    bio = new_mem_bio()
+    if type == FILETYPE_PEM:
+        ok = lib.PEM_write_bio_PUBKEY(bio, pkey._pkey)
+    else:
+        ok = lib.i2d_PUBKEY_bio(bio, pkey._pkey)
+    _check(ok == 1, "dump_publickey")
+    return bio_to_bytes(bio)
+
+
+def _load_privatekey(type: int, buffer: Any, passphrase: Any) -> PKey:
+    _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
+    data = _input_bytes(buffer)
+    helper = _PassphraseHelper(type, passphrase)
+    bio = new_mem_bio(data)
+    if type == FILETYPE_PEM:
+        pkey = lib.PEM_read_bio_PrivateKey(
+            bio, ffi.NULL, helper.callback, helper.callback_args
+        )
+        helper.raise_if_problem()
+    else:
+        pkey = lib.d2i_PrivateKey_bio(bio, ffi.NULL)
+    if pkey == ffi.NULL:
+        _raise_current_error("load_privatekey")
+    return PKey._from_raw_pkey(pkey, only_public=False)
+
+
+def _dump_privatekey(
+    type: int, pkey: PKey, cipher: str | None, passphrase: Any
+) -> bytes:
+    _check_filetype(type, _ANY_TYPE, _ANY_TYPE_NAMES)
+    _require_pkey(pkey)
+    if cipher is not None:
+        if passphrase is None:
+            raise TypeError(
+                "if a value is given for cipher one must also be given for passphrase"
+            )
+        if not isinstance(cipher, str):
+            raise TypeError("cipher must be a str")
+        cipher_obj = lib.EVP_get_cipherbyname(cipher.encode("ascii", "replace"))
+        if cipher_obj == ffi.NULL:
+            _clear_errors()
+            raise ValueError("Invalid cipher name")
+    else:
+        cipher_obj = ffi.NULL
+    helper = _PassphraseHelper(type, passphrase)
+    bio = new_mem_bio()
+    if type == FILETYPE_PEM:
+        ok = lib.PEM_write_bio_PrivateKey(
+            bio,
+            pkey._pkey,
+            cipher_obj,
+            ffi.NULL,
+            0,
+            helper.callback,
+            helper.callback_args,
+        )
+        helper.raise_if_problem()
+    elif type == FILETYPE_ASN1:
+        ok = lib.i2d_PrivateKey_bio(bio, pkey._pkey)
+    else:
+        if lib.EVP_PKEY_id(pkey._pkey) != lib.EVP_PKEY_RSA:
+            raise TypeError("Only RSA keys are supported for FILETYPE_TEXT")
+        rsa_key = lib.EVP_PKEY_get1_RSA(pkey._pkey)
+        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = ffi.gc(rsa_key, lib.RSA_free)
+        ok = lib.RSA_print(bio, rsa_key, 0)
+    _check(ok == 1, "dump_privatekey")
+    return bio_to_bytes(bio)
+
+
+PKey.__module__ = "OpenSSL.crypto"

@@ -7,11 +7,11 @@ OpenSSL behind Python's own ``ssl`` module, and the Python and platform.
 
 from __future__ import annotations
 
+import importlib
 import platform
 import ssl
 import sys
 
-import cffi
 import cryptography
 
 from OpenSSL._util import ffi, lib
@@ -24,13 +24,18 @@ def _c_text(charp: object) -> str:
     return ffi.string(charp).decode("ascii", "replace")  # type: ignore[no-any-return]
 
 
+def _cffi_version() -> str:
+    # cffi ships no type information; ask the module at run time.
+    return str(getattr(importlib.import_module("cffi"), "__version__", "unknown"))
+
+
 def environment_report() -> str:
     """The report ``python -m OpenSSL.debug`` prints, one ``key: value`` a line."""
     lines = [
         # ``OpenSSL`` is also pyOpenSSL's import name: say which one this is.
         f"{__title__}: {__version__} (drop-in replacement for pyOpenSSL)",
         f"cryptography: {cryptography.__version__}",
-        f"cffi: {cffi.__version__}",
+        f"cffi: {_cffi_version()}",
         "cryptography's compiled against OpenSSL: " + _c_text(lib.OPENSSL_VERSION_TEXT),
         "cryptography's linked OpenSSL: "
         + _c_text(lib.OpenSSL_version(lib.OPENSSL_VERSION)),

@@ -30,6 +30,7 @@ import functools
 import shutil
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -50,6 +51,7 @@ __all__ = [
     "Background",
     "OurEnd",
     "StdlibEnd",
+    "blocking_with_deadline",
     "deliver",
     "free_port",
     "identity_files",
@@ -58,6 +60,8 @@ __all__ = [
     "our_server_context",
     "read_exactly",
     "reasons",
+    "recv_exactly",
+    "recv_line",
     "run_handshake",
     "scratch_dir",
     "stdlib_client_context",
@@ -472,6 +476,44 @@ class listener:
 
     def __exit__(self, *exc_info: object) -> None:
         self.sock.close()
+
+
+def blocking_with_deadline(sock: socket.socket, seconds: int = 20) -> socket.socket:
+    """Make *sock* blocking for OpenSSL, with kernel send/receive timeouts.
+
+    ``Connection(ctx, sock)`` lets OpenSSL read and write the descriptor
+    itself, so the socket must be in blocking mode (a Python timeout would
+    make the descriptor non-blocking). ``SO_RCVTIMEO``/``SO_SNDTIMEO`` turn a
+    peer that never answers into an error instead of a hung test.
+    """
+    sock.settimeout(None)
+    timeval = struct.pack("ll", seconds, 0)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    return sock
+
+
+def recv_exactly(recv: Callable[[int], bytes], size: int) -> bytes:
+    """Call *recv* until *size* bytes arrived; EOF before that fails."""
+    chunks: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = recv(min(65536, size - got))
+        assert chunk, f"EOF after {got} of {size} bytes"
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def recv_line(recv: Callable[[int], bytes], limit: int = 65536) -> bytes:
+    """Call *recv* until a newline arrived; returns everything read."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = recv(4096)
+        assert chunk, f"EOF before end of line, got {data!r}"
+        data += chunk
+        assert len(data) <= limit, "line too long"
+    return data
 
 
 def free_port() -> int:

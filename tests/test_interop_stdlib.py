@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-import struct
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -25,6 +24,7 @@ from tests.interop_helpers import (
     Background,
     OurEnd,
     StdlibEnd,
+    blocking_with_deadline,
     deliver,
     handshake,
     listener,
@@ -32,6 +32,7 @@ from tests.interop_helpers import (
     our_server_context,
     read_exactly,
     reasons,
+    recv_exactly,
     run_handshake,
     stdlib_client_context,
     stdlib_server_context,
@@ -557,36 +558,16 @@ def test_memory_bio_eof_without_close_notify() -> None:
 # --- real sockets, stdlib peer in a thread ---------------------------------------
 
 
-def _blocking_with_deadline(sock: socket.socket, seconds: int = 20) -> socket.socket:
-    """Blocking fd for OpenSSL, with kernel timeouts so a stuck peer fails."""
-    sock.settimeout(None)
-    timeval = struct.pack("ll", seconds, 0)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
-    return sock
-
-
 def _our_socket_client(port: int, version: Optional[str] = None) -> SSL.Connection:
     sock = socket.create_connection(("127.0.0.1", port), 20)
     conn = SSL.Connection(
-        our_client_context(version=version), _blocking_with_deadline(sock)
+        our_client_context(version=version), blocking_with_deadline(sock)
     )
     conn.set_tlsext_host_name(b"localhost")
     conn.set_verify_hostname("localhost")
     conn.set_connect_state()
     conn.do_handshake()
     return conn
-
-
-def _recv_exactly(recv: Callable[[int], bytes], size: int) -> bytes:
-    chunks: list[bytes] = []
-    got = 0
-    while got < size:
-        chunk = recv(min(65536, size - got))
-        assert chunk, f"EOF after {got} of {size} bytes"
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
@@ -599,7 +580,7 @@ def test_socket_our_client_stdlib_server(version: str) -> None:
 
         def serve() -> str:
             with sctx.wrap_socket(lsn.accept(), server_side=True) as tls:
-                data = _recv_exactly(tls.recv, len(PAYLOAD))
+                data = recv_exactly(tls.recv, len(PAYLOAD))
                 tls.sendall(data[::-1])
                 version = str(tls.version())
                 tls.unwrap()  # waits for our close_notify
@@ -609,7 +590,7 @@ def test_socket_our_client_stdlib_server(version: str) -> None:
         conn = _our_socket_client(lsn.port, version)
         assert conn.get_protocol_version_name() == version
         conn.sendall(PAYLOAD)
-        assert _recv_exactly(conn.recv, len(PAYLOAD)) == PAYLOAD[::-1]
+        assert recv_exactly(conn.recv, len(PAYLOAD)) == PAYLOAD[::-1]
         with pytest.raises(SSL.ZeroReturnError):
             conn.recv(1)
         assert conn.shutdown() is True
@@ -623,7 +604,7 @@ def test_socket_stdlib_client_our_server(pki: PKI, version: str) -> None:
     with listener() as lsn:
 
         def serve() -> bytes:
-            conn = SSL.Connection(ctx, _blocking_with_deadline(lsn.accept()))
+            conn = SSL.Connection(ctx, blocking_with_deadline(lsn.accept()))
             conn.set_accept_state()
             conn.do_handshake()
             peer = conn.get_peer_certificate(as_cryptography=True)
@@ -646,7 +627,7 @@ def test_socket_stdlib_client_our_server(pki: PKI, version: str) -> None:
         cctx = stdlib_client_context(version=version, client_cert=True)
         with cctx.wrap_socket(lsn.connect(), server_hostname="localhost") as tls:
             tls.sendall(PAYLOAD)
-            assert _recv_exactly(tls.recv, len(PAYLOAD)) == PAYLOAD[::-1]
+            assert recv_exactly(tls.recv, len(PAYLOAD)) == PAYLOAD[::-1]
             tls.unwrap()
         assert peer.result() == version.encode()
 
@@ -658,7 +639,7 @@ def test_socket_abrupt_close_is_unexpected_eof(version: str) -> None:
 
         def serve() -> None:
             tls = sctx.wrap_socket(lsn.accept(), server_side=True)
-            assert _recv_exactly(tls.recv, 5) == b"hello"
+            assert recv_exactly(tls.recv, 5) == b"hello"
             tls.sendall(b"bye")
             # No unwrap(): the TCP connection ends without close_notify.
             tls.close()
@@ -666,7 +647,7 @@ def test_socket_abrupt_close_is_unexpected_eof(version: str) -> None:
         peer = Background(serve)
         conn = _our_socket_client(lsn.port, version)
         conn.sendall(b"hello")
-        assert _recv_exactly(conn.recv, 3) == b"bye"
+        assert recv_exactly(conn.recv, 3) == b"bye"
         peer.result()
         with pytest.raises(SSL.SysCallError) as info:
             conn.recv(1)

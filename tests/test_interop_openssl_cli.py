@@ -1,0 +1,385 @@
+"""``OpenSSL.SSL`` against the ``openssl`` command-line tool.
+
+The system's ``openssl`` (a different OpenSSL build from the one bundled with
+``cryptography``) is an independent peer: ``openssl s_server -rev`` (it
+answers every line with the line reversed) for our client, and
+``openssl s_client`` for our server, which runs in a thread on a loopback
+socket. Every subprocess has a bounded lifetime and is killed in ``finally``.
+Without the tool the whole module is skipped with a visible reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from OpenSSL import SSL
+from tests.interop_helpers import (
+    PEER_TIMEOUT,
+    Background,
+    blocking_with_deadline,
+    free_port,
+    listener,
+    our_client_context,
+    our_server_context,
+    reasons,
+    recv_line,
+    unrelated_ca_file,
+    wait_for_port,
+)
+from tests.pki import PKI
+
+OPENSSL = shutil.which("openssl")
+
+pytestmark = pytest.mark.skipif(
+    OPENSSL is None, reason="the openssl command-line tool is not installed"
+)
+
+versions = pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+
+#: ``s_server``/``s_client`` flag that pins each protocol version.
+VERSION_FLAG = {"TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
+
+
+@pytest.fixture
+def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
+    """PEM files for the CLI: leaf, chain and key files kept apart."""
+    contents = {
+        "server_cert": pki.server.cert_pem(),
+        "server_key": pki.server.key_pem(),
+        "client_cert": pki.client.cert_pem(),
+        "client_key": pki.client.key_pem(),
+        "intermediate": pki.intermediate.cert_pem(),
+        "ca": pki.root_pem(),
+    }
+    paths = {}
+    for name, data in contents.items():
+        path = tmp_path / f"{name}.pem"
+        path.write_bytes(data)
+        paths[name] = path
+    paths["log"] = tmp_path / "s_server.log"
+    return paths
+
+
+@contextlib.contextmanager
+def s_server(files: dict[str, Path], *args: str) -> Iterator[int]:
+    """Run ``openssl s_server -rev`` with the server identity; yield its port.
+
+    Readiness is a successful TCP connect. A port taken between
+    :func:`free_port` and the server's bind makes the server exit, which is
+    retried with another port.
+    """
+    assert OPENSSL is not None
+    for _attempt in range(3):
+        port = free_port()
+        log = files["log"].open("wb")
+        proc = subprocess.Popen(
+            [
+                OPENSSL,
+                "s_server",
+                "-accept",
+                f"127.0.0.1:{port}",
+                "-cert",
+                str(files["server_cert"]),
+                "-key",
+                str(files["server_key"]),
+                "-cert_chain",
+                str(files["intermediate"]),
+                "-rev",
+                *args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            try:
+                wait_for_port(port, lambda p=proc: p.poll() is None)
+            except AssertionError:
+                if proc.poll() is not None:
+                    continue  # lost the port race (or bad flags: see below)
+                raise
+            yield port
+            return
+        finally:
+            proc.kill()
+            proc.wait(PEER_TIMEOUT)
+            log.close()
+    raise AssertionError("s_server did not start: " + server_log(files))
+
+
+def server_log(files: dict[str, Path]) -> str:
+    return files["log"].read_text(errors="replace")
+
+
+def our_client(
+    port: int,
+    *,
+    version: Optional[str] = None,
+    ctx: Optional[SSL.Context] = None,
+    hostname: str = "localhost",
+) -> SSL.Connection:
+    """Our socket-mode client, connected and with the handshake done."""
+    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+    if ctx is None:
+        ctx = our_client_context(version=version)
+    conn = SSL.Connection(ctx, blocking_with_deadline(sock))
+    conn.set_tlsext_host_name(hostname.encode())
+    conn.set_verify_hostname(hostname)
+    conn.set_connect_state()
+    conn.do_handshake()
+    return conn
+
+
+def rev_roundtrip(conn: SSL.Connection, line: bytes) -> bytes:
+    conn.sendall(line + b"\n")
+    return recv_line(conn.recv).rstrip(b"\n")
+
+
+# --- our client, s_server -------------------------------------------------------
+
+
+@versions
+def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> None:
+    with s_server(files, VERSION_FLAG[version]) as port:
+        conn = our_client(port, version=version)
+        assert conn.get_protocol_version_name() == version
+        assert conn.get_verify_result() == SSL.X509VerificationCodes.OK
+        chain = conn.get_peer_cert_chain(as_cryptography=True)
+        assert chain == [pki.server.cert, pki.intermediate.cert]
+        assert rev_roundtrip(conn, b"hello openssl") == b"lssnepo olleh"
+        long_line = bytes(range(48, 58)) * 1000
+        assert rev_roundtrip(conn, long_line) == long_line[::-1]
+        conn.sendall(b"CLOSE\n")
+        with pytest.raises((SSL.ZeroReturnError, SSL.SysCallError)):
+            for _ in range(100):
+                conn.recv(1024)
+        conn.close()
+    assert "CONNECTION ESTABLISHED" in server_log(files)
+
+
+def test_our_client_s_server_alpn(files: dict[str, Path]) -> None:
+    ctx = our_client_context()
+    ctx.set_alpn_protos([b"http/1.1", b"h2"])
+    with s_server(files, "-alpn", "h2") as port:
+        conn = our_client(port, ctx=ctx)
+        assert conn.get_alpn_proto_negotiated() == b"h2"
+        assert rev_roundtrip(conn, b"alpn") == b"npla"
+        conn.close()
+
+
+@versions
+def test_our_client_cert_to_s_server(
+    pki: PKI, files: dict[str, Path], version: str
+) -> None:
+    flags = ("-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error")
+    with s_server(files, VERSION_FLAG[version], *flags) as port:
+        ctx = our_client_context(version=version, identity=pki.client)
+        conn = our_client(port, ctx=ctx)
+        assert rev_roundtrip(conn, b"with cert") == b"trec htiw"
+        conn.close()
+
+
+@versions
+def test_our_client_without_cert_rejected_by_s_server(
+    files: dict[str, Path], version: str
+) -> None:
+    flags = ("-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error")
+    with s_server(files, VERSION_FLAG[version], *flags) as port:
+        with pytest.raises(SSL.Error) as info:
+            conn = our_client(port, version=version)
+            # TLS 1.3: the verdict on our (missing) certificate comes after
+            # our handshake finished, with the first read.
+            rev_roundtrip(conn, b"no cert")
+        assert type(info.value) is SSL.Error
+        assert any("alert" in reason for reason in reasons(info.value))
+
+
+def test_our_client_rejects_s_server_wrong_host(files: dict[str, Path]) -> None:
+    with s_server(files) as port:
+        with pytest.raises(SSL.Error) as info:
+            our_client(port, hostname="example.org")
+        assert "certificate verify failed" in reasons(info.value)
+
+
+def test_our_client_rejects_s_server_untrusted(files: dict[str, Path]) -> None:
+    with s_server(files) as port:
+        ctx = our_client_context(cafile=unrelated_ca_file())
+        with pytest.raises(SSL.Error) as info:
+            our_client(port, ctx=ctx)
+        assert "certificate verify failed" in reasons(info.value)
+
+
+# --- s_client, our server ---------------------------------------------------------
+
+
+class OurServer:
+    """Our socket-mode server in a thread: accept, handshake, answer a line.
+
+    The answer to a line ``X`` is ``b"you said: X"``; then the server sends
+    close_notify and closes. What the server saw comes back from
+    :meth:`result`; an exception in the thread is re-raised there.
+    """
+
+    def __init__(self, ctx: SSL.Context, connections: int = 1) -> None:
+        self.ctx = ctx
+        self.servernames: list[Optional[bytes]] = []
+        self.listener = listener()
+        self.port = self.listener.port
+        self._peer = Background(lambda: [self._serve_one() for _ in range(connections)])
+
+    def _serve_one(self) -> dict[str, object]:
+        conn = SSL.Connection(self.ctx, blocking_with_deadline(self.listener.accept()))
+        try:
+            conn.set_accept_state()
+            conn.do_handshake()
+            line = recv_line(conn.recv)
+            conn.sendall(b"you said: " + line)
+            conn.shutdown()
+            return {
+                "line": line,
+                "version": conn.get_protocol_version_name(),
+                "alpn": conn.get_alpn_proto_negotiated(),
+                "servername": conn.get_servername(),
+                "peer": conn.get_peer_certificate(as_cryptography=True),
+            }
+        finally:
+            conn.close()
+
+    def result(self) -> list[dict[str, object]]:
+        try:
+            value: list[dict[str, object]] = self._peer.result()
+            return value
+        finally:
+            self.listener.__exit__()
+
+
+def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
+    """Run ``openssl s_client`` against 127.0.0.1:*port*, feeding *data*."""
+    assert OPENSSL is not None
+    proc = subprocess.run(
+        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
+        input=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=PEER_TIMEOUT,
+    )
+    return proc.returncode, proc.stdout.decode(errors="replace")
+
+
+@versions
+def test_s_client_our_server(files: dict[str, Path], version: str) -> None:
+    ctx = our_server_context(version=version)
+    ctx.set_alpn_select_callback(
+        lambda conn, protos: b"h2" if b"h2" in protos else SSL.NO_OVERLAPPING_PROTOCOLS
+    )
+    server = OurServer(ctx)
+    code, output = s_client(
+        server.port,
+        VERSION_FLAG[version],
+        "-CAfile",
+        str(files["ca"]),
+        "-verify_return_error",
+        "-servername",
+        "localhost",
+        "-verify_hostname",
+        "localhost",
+        "-alpn",
+        "http/1.1,h2",
+    )
+    [seen] = server.result()
+    assert code == 0, output
+    assert "you said: ping" in output
+    assert "Verify return code: 0 (ok)" in output
+    assert "ALPN protocol: h2" in output
+    assert re.search(rf"Protocol\s*:\s*{re.escape(version)}", output), output
+    assert seen["line"] == b"ping\n"
+    assert seen["version"] == version
+    assert seen["alpn"] == b"h2"
+    assert seen["servername"] == b"localhost"
+    assert seen["peer"] is None
+
+
+def test_s_client_sni_reaches_servername_callback(files: dict[str, Path]) -> None:
+    seen: list[Optional[bytes]] = []
+    ctx = our_server_context()
+    ctx.set_tlsext_servername_callback(lambda conn: seen.append(conn.get_servername()))
+    server = OurServer(ctx)
+    code, output = s_client(
+        server.port, "-CAfile", str(files["ca"]), "-servername", "sni.example"
+    )
+    server.result()
+    assert code == 0, output
+    assert seen == [b"sni.example"]
+
+
+def test_s_client_verification_fails_against_our_server(files: dict[str, Path]) -> None:
+    server = OurServer(our_server_context())
+    code, output = s_client(
+        server.port,
+        "-CAfile",
+        str(unrelated_ca_file()),
+        "-verify_return_error",
+        "-servername",
+        "localhost",
+    )
+    with pytest.raises(SSL.Error) as info:
+        server.result()
+    assert code != 0, output
+    assert "unable to get local issuer certificate" in output
+    assert type(info.value) is SSL.Error
+    assert "tlsv1 alert unknown ca" in reasons(info.value)
+
+
+@versions
+def test_s_client_cert_to_our_server(
+    pki: PKI, files: dict[str, Path], version: str
+) -> None:
+    server = OurServer(our_server_context(version=version, require_client_cert=True))
+    code, output = s_client(
+        server.port,
+        VERSION_FLAG[version],
+        "-CAfile",
+        str(files["ca"]),
+        "-verify_return_error",
+        "-cert",
+        str(files["client_cert"]),
+        "-key",
+        str(files["client_key"]),
+        "-cert_chain",
+        str(files["intermediate"]),
+    )
+    [seen] = server.result()
+    assert code == 0, output
+    assert "you said: ping" in output
+    assert seen["peer"] == pki.client.cert
+
+
+@versions
+def test_s_client_resumes_session_with_our_server(
+    files: dict[str, Path], tmp_path: Path, version: str
+) -> None:
+    server = OurServer(our_server_context(version=version), connections=2)
+    session_file = tmp_path / "session.pem"
+    common = (
+        VERSION_FLAG[version],
+        "-CAfile",
+        str(files["ca"]),
+        "-servername",
+        "localhost",
+    )
+    code1, out1 = s_client(server.port, *common, "-sess_out", str(session_file))
+    code2, out2 = s_client(server.port, *common, "-sess_in", str(session_file))
+    server.result()
+    assert code1 == 0, out1
+    assert code2 == 0, out2
+    assert re.search(rf"^New, {re.escape(version)}", out1, re.M), out1
+    assert re.search(rf"^Reused, {re.escape(version)}", out2, re.M), out2

@@ -6,7 +6,7 @@ cffi bindings that ``cryptography`` ships. ``OpenSSL.ssl_compat`` offers the
 standard library's ``ssl`` surface on top of ``OpenSSL.SSL``.
 """
 
-from OpenSSL import crypto
+from OpenSSL import SSL, crypto
 from OpenSSL.version import (
     __author__,
     __copyright__,
@@ -19,6 +19,7 @@ from OpenSSL.version import (
 )
 
 __all__ = [
+    "SSL",
     "__author__",
     "__copyright__",
     "__email__",

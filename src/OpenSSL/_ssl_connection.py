@@ -1,0 +1,799 @@
+"""``Connection``: one TLS or DTLS session over a socket or over memory BIOs.
+
+A ``Connection`` wraps one ``SSL *`` (``Connection._ssl``) and works in one
+of two I/O modes, fixed at construction:
+
+* socket mode, ``Connection(ctx, sock)``: OpenSSL reads and writes the
+  socket's file descriptor itself, blocking or not as the socket is set;
+  unknown attributes fall through to the socket.
+* memory mode, ``Connection(ctx, None)``: OpenSSL reads TLS bytes from an
+  in-memory BIO filled by :meth:`Connection.bio_write` and writes to one
+  drained by :meth:`Connection.bio_read`; the caller moves the bytes (this is
+  what event loops such as Twisted do).
+
+Every I/O method calls OpenSSL once. A return value > 0 is success and costs
+nothing more than one attribute check; anything else goes to
+``_raise_io_error``, which re-raises an exception a callback stored during the
+call (see ``_callbacks``) or translates ``SSL_get_error`` (see
+``_ssl_errors``). The data-path methods (``send``, ``recv``, ``recv_into``,
+``bio_read``, ``bio_write``, ``pending``) are written for speed: bytes go to
+OpenSSL without ``ffi.from_buffer`` where cffi accepts them directly, and
+receive buffers are capped at one TLS record so that ``recv(1 MiB)`` costs
+what ``recv(16 KiB)`` costs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket as _socket_module
+from typing import Any, Callable, NoReturn
+
+from cryptography import x509
+
+from OpenSSL import _callbacks
+from OpenSSL._ssl_context import (
+    Context,
+    alpn_wire_format,
+    cert_pointer,
+    check_callable,
+    check_int,
+    key_pointer,
+)
+from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._util import (
+    exception_from_error_queue,
+    ffi,
+    lib,
+    no_zero_allocator,
+    text,
+    text_to_bytes_and_warn,
+)
+from OpenSSL._x509_names import name_from_der
+from OpenSSL.crypto import X509, X509Name
+
+__all__ = ["Connection", "Session"]
+
+# One TLS record carries at most 16 KiB of plaintext, and SSL_read returns at
+# most one record, so a larger receive buffer would never be filled.
+_MAX_RECORD = 16384
+_MAX_INT = 2147483647
+
+# Module-level references save an attribute lookup on every data-path call.
+_SSL_read = lib.SSL_read
+_SSL_peek = lib.SSL_peek
+_SSL_write = lib.SSL_write
+_SSL_pending = lib.SSL_pending
+_BIO_read = lib.BIO_read
+_BIO_write = lib.BIO_write
+_BIO_get_mem_data = lib.BIO_get_mem_data
+_from_buffer = ffi.from_buffer
+_buffer = ffi.buffer
+_MSG_PEEK = _socket_module.MSG_PEEK
+# BIO_get_mem_data writes a pointer we do not use; only its length matters,
+# so one shared slot is enough even when threads race on it.
+_ignored_pointer = ffi.new("char **")
+
+
+class Session:
+    """A TLS session that a later connection can resume.
+
+    Get one from :meth:`Connection.get_session` after a handshake and give it
+    to :meth:`Connection.set_session` of a new connection made from the same
+    :class:`Context`.
+    """
+
+    __module__ = "OpenSSL.SSL"
+
+    def __init__(self) -> None:
+        self._session: Any = None
+        self._context: Context | None = None
+
+
+class Connection:
+    """One TLS or DTLS connection, in socket mode or memory-BIO mode.
+
+    :param context: the :class:`Context` supplying the configuration; it can
+        no longer be changed afterwards.
+    :param socket: a connected (or to-be-connected) socket for socket mode,
+        or ``None`` for memory-BIO mode.
+    """
+
+    __module__ = "OpenSSL.SSL"
+
+    _socket: Any = None
+
+    def __init__(self, context: Context, socket: _socket_module.socket | None = None):
+        if not isinstance(context, Context):
+            raise TypeError("context must be an OpenSSL.SSL.Context")
+        ssl = lib.SSL_new(context._context)
+        if ssl == ffi.NULL:
+            exception_from_error_queue(Error, "SSL_new")
+        self._ssl = ffi.gc(ssl, lib.SSL_free)
+        context._used = True
+        self._context = context
+        # Every Context this SSL was attached to: OpenSSL may still call
+        # callbacks an earlier one registered (the verify callback is copied
+        # into the SSL at creation).
+        self._contexts = [context]
+        self._app_data: Any = None
+        self._callback_exception: BaseException | None = None
+        self._verify_cb: Any = None
+        self._info_cb: Any = None
+        self._alpn_selected: Any = None
+        lib.SSL_set_mode(self._ssl, lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+
+        if socket is None:
+            into_ssl = lib.BIO_new(lib.BIO_s_mem())
+            from_ssl = lib.BIO_new(lib.BIO_s_mem())
+            if into_ssl == ffi.NULL or from_ssl == ffi.NULL:
+                lib.BIO_free(into_ssl)
+                lib.BIO_free(from_ssl)
+                raise MemoryError("could not allocate the connection's memory BIOs")
+            # The SSL owns both BIOs from here on and frees them with itself.
+            lib.SSL_set_bio(self._ssl, into_ssl, from_ssl)
+            self._into_ssl: Any = into_ssl
+            self._from_ssl: Any = from_ssl
+        else:
+            self._into_ssl = None
+            self._from_ssl = None
+            self._socket = socket
+            fd = socket if isinstance(socket, int) else socket.fileno()
+            if not lib.SSL_set_fd(self._ssl, fd):
+                exception_from_error_queue(Error, "SSL_set_fd")
+        _callbacks.connections[self._ssl] = self
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the Connection lacks: socket mode hands
+        # them to the socket, as pyOpenSSL always has.
+        socket = self._socket
+        if socket is None:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute '{name}'"
+            )
+        return getattr(socket, name)
+
+    # -- the error path shared by every I/O call ---------------------------
+
+    def _raise_io_error(self, result: int) -> NoReturn:
+        exc = self._callback_exception
+        if exc is not None:
+            self._callback_exception = None
+            lib.ERR_clear_error()
+            raise exc
+        raise_ssl_error(self._ssl, result)
+
+    def _check_callbacks(self) -> None:
+        exc = self._callback_exception
+        if exc is not None:
+            self._callback_exception = None
+            lib.ERR_clear_error()
+            raise exc
+
+    # -- data path -----------------------------------------------------------
+
+    def send(self, buf: Any, flags: int = 0) -> int:
+        """Send bytes from *buf*; return how many were sent.
+
+        Fewer than ``len(buf)`` may be sent (partial writes are enabled);
+        :meth:`sendall` sends everything. *flags* is accepted for socket API
+        compatibility and ignored.
+        """
+        if type(buf) is bytes:
+            if len(buf) > _MAX_INT:
+                raise ValueError("cannot send more than 2**31-1 bytes at once")
+            result = _SSL_write(self._ssl, buf, len(buf))
+        else:
+            buf = text_to_bytes_and_warn("buf", buf)
+            with _from_buffer(buf) as data:
+                if len(data) > _MAX_INT:
+                    raise ValueError("cannot send more than 2**31-1 bytes at once")
+                result = _SSL_write(self._ssl, data, len(data))
+        if result <= 0 or self._callback_exception is not None:
+            self._raise_io_error(result)
+        return result  # type: ignore[no-any-return]
+
+    write = send
+
+    def sendall(self, buf: Any, flags: int = 0) -> int:
+        """Send all of *buf*, retrying partial writes; return ``len(buf)``."""
+        buf = text_to_bytes_and_warn("buf", buf)
+        with _from_buffer(buf) as data:
+            left = len(data)
+            total = 0
+            while left:
+                result = _SSL_write(
+                    self._ssl, data + total, left if left < _MAX_INT else _MAX_INT
+                )
+                if result <= 0 or self._callback_exception is not None:
+                    self._raise_io_error(result)
+                total += result
+                left -= result
+            return total
+
+    def recv(self, bufsiz: int, flags: int | None = None) -> bytes:
+        """Receive up to *bufsiz* bytes of application data.
+
+        ``flags=socket.MSG_PEEK`` leaves the data to be read again. Raises
+        :class:`ZeroReturnError` once the peer has closed the session,
+        :class:`WantReadError` when no data can be had without more input.
+        """
+        size = bufsiz if bufsiz < _MAX_RECORD else _MAX_RECORD
+        buf = no_zero_allocator("char[]", size)
+        if flags is not None and flags & _MSG_PEEK:
+            result = _SSL_peek(self._ssl, buf, size)
+        else:
+            result = _SSL_read(self._ssl, buf, size)
+        if result <= 0 or self._callback_exception is not None:
+            if size == 0 and self._callback_exception is None:
+                return b""
+            self._raise_io_error(result)
+        return _buffer(buf, result)[:]  # type: ignore[no-any-return]
+
+    read = recv
+
+    def recv_into(
+        self, buffer: Any, nbytes: int | None = None, flags: int | None = None
+    ) -> int:
+        """Receive application data straight into the writable *buffer*.
+
+        Reads at most *nbytes* (default: the whole buffer); returns the count.
+        """
+        if nbytes is None:
+            nbytes = len(buffer)
+        else:
+            nbytes = min(nbytes, len(buffer))
+        if nbytes > _MAX_INT:
+            nbytes = _MAX_INT
+        with _from_buffer(buffer, require_writable=True) as data:
+            if flags is not None and flags & _MSG_PEEK:
+                result = _SSL_peek(self._ssl, data, nbytes)
+            else:
+                result = _SSL_read(self._ssl, data, nbytes)
+        if result <= 0 or self._callback_exception is not None:
+            if nbytes == 0 and self._callback_exception is None:
+                return 0
+            self._raise_io_error(result)
+        return result  # type: ignore[no-any-return]
+
+    def pending(self) -> int:
+        """How many decrypted bytes can be read without touching the transport."""
+        return _SSL_pending(self._ssl)  # type: ignore[no-any-return]
+
+    def bio_write(self, buf: Any) -> int:
+        """Give OpenSSL *buf*, TLS bytes received from the peer (memory mode)."""
+        into_ssl = self._into_ssl
+        if into_ssl is None:
+            raise TypeError("bio_write needs a memory-BIO Connection (socket=None)")
+        if type(buf) is bytes:
+            result = _BIO_write(into_ssl, buf, len(buf))
+            size = len(buf)
+        else:
+            buf = text_to_bytes_and_warn("buf", buf)
+            with _from_buffer(buf) as data:
+                size = len(data)
+                result = _BIO_write(into_ssl, data, size)
+        if result <= 0:
+            if size == 0:
+                return 0
+            _raise_bio_error(into_ssl, "BIO_write")
+        return result  # type: ignore[no-any-return]
+
+    def bio_read(self, bufsiz: int) -> bytes:
+        """Take up to *bufsiz* TLS bytes that OpenSSL wants sent to the peer.
+
+        Raises :class:`WantReadError` when there are none (memory mode).
+        """
+        from_ssl = self._from_ssl
+        if from_ssl is None:
+            raise TypeError("bio_read needs a memory-BIO Connection (socket=None)")
+        if not isinstance(bufsiz, int):
+            raise TypeError("bufsiz must be an integer")
+        available = _BIO_get_mem_data(from_ssl, _ignored_pointer)
+        if available <= 0:
+            raise WantReadError()
+        size = bufsiz if bufsiz < available else available
+        buf = no_zero_allocator("char[]", size)
+        result = _BIO_read(from_ssl, buf, size)
+        if result <= 0:
+            if size == 0:
+                return b""
+            _raise_bio_error(from_ssl, "BIO_read")
+        return _buffer(buf, result)[:]  # type: ignore[no-any-return]
+
+    def bio_shutdown(self) -> None:
+        """Tell OpenSSL the peer's byte stream has ended (memory mode)."""
+        if self._into_ssl is None:
+            raise TypeError("bio_shutdown needs a memory-BIO Connection (socket=None)")
+        lib.BIO_set_mem_eof_return(self._into_ssl, 0)
+
+    # -- handshake and shutdown -------------------------------------------
+
+    def set_accept_state(self) -> None:
+        """Act as the server in the coming handshake."""
+        lib.SSL_set_accept_state(self._ssl)
+
+    def set_connect_state(self) -> None:
+        """Act as the client in the coming handshake."""
+        lib.SSL_set_connect_state(self._ssl)
+
+    def do_handshake(self) -> None:
+        """Run (or continue) the handshake; raises ``Want*Error`` until it is done."""
+        result = lib.SSL_do_handshake(self._ssl)
+        if result <= 0 or self._callback_exception is not None:
+            self._raise_io_error(result)
+
+    def renegotiate(self) -> bool:
+        """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
+        if self.renegotiate_pending():
+            return False
+        if lib.SSL_renegotiate(self._ssl) != 1:
+            exception_from_error_queue(Error, "SSL_renegotiate")
+        return True
+
+    def renegotiate_pending(self) -> bool:
+        """Whether a renegotiation has been started but not finished."""
+        return lib.SSL_renegotiate_pending(self._ssl) == 1  # type: ignore[no-any-return]
+
+    def total_renegotiations(self) -> int:
+        """How many renegotiations this connection has started."""
+        return lib.SSL_total_renegotiations(self._ssl)  # type: ignore[no-any-return]
+
+    def shutdown(self) -> bool:
+        """Send close_notify; ``True`` once the peer's close_notify has arrived too."""
+        result = lib.SSL_shutdown(self._ssl)
+        if result < 0 or self._callback_exception is not None:
+            self._raise_io_error(result)
+        return result > 0  # type: ignore[no-any-return]
+
+    def get_shutdown(self) -> int:
+        """The ``SENT_SHUTDOWN`` / ``RECEIVED_SHUTDOWN`` bits of this connection."""
+        return lib.SSL_get_shutdown(self._ssl)  # type: ignore[no-any-return]
+
+    def set_shutdown(self, state: int) -> None:
+        """Set the shutdown bits (to close without a close_notify exchange)."""
+        check_int(state, "state")
+        lib.SSL_set_shutdown(self._ssl, state)
+
+    def want_read(self) -> bool:
+        """Whether OpenSSL is waiting for bytes from the peer."""
+        return lib.SSL_want_read(self._ssl) > 0  # type: ignore[no-any-return]
+
+    def want_write(self) -> bool:
+        """Whether OpenSSL has bytes waiting to go to the peer."""
+        return lib.SSL_want_write(self._ssl) > 0  # type: ignore[no-any-return]
+
+    # -- socket mode ---------------------------------------------------------
+
+    def connect(self, addr: Any) -> None:
+        """Connect the socket to *addr* and become the client."""
+        self.set_connect_state()
+        self._require_socket().connect(addr)
+
+    def connect_ex(self, addr: Any) -> int:
+        """Like :meth:`connect`, returning an errno instead of raising."""
+        connect_ex = self._require_socket().connect_ex
+        self.set_connect_state()
+        return connect_ex(addr)  # type: ignore[no-any-return]
+
+    def accept(self) -> tuple[Connection, Any]:
+        """Accept a client on the listening socket; return ``(Connection, address)``."""
+        client, address = self._require_socket().accept()
+        conn = Connection(self._context, client)
+        conn.set_accept_state()
+        return conn, address
+
+    def sock_shutdown(self, *args: Any, **kwargs: Any) -> None:
+        """Shut the underlying socket down (``socket.shutdown``)."""
+        self._require_socket().shutdown(*args, **kwargs)
+
+    def makefile(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported (a file object would bypass TLS): ``NotImplementedError``."""
+        raise NotImplementedError("Cannot make file object of OpenSSL.SSL.Connection")
+
+    def _require_socket(self) -> Any:
+        if self._socket is None:
+            raise TypeError("this Connection has no socket (memory-BIO mode)")
+        return self._socket
+
+    # -- per-connection settings ------------------------------------------
+
+    def get_context(self) -> Context:
+        """The :class:`Context` this connection uses now."""
+        return self._context
+
+    def set_context(self, context: Context) -> None:
+        """Switch to *context* (typically from the servername callback)."""
+        if not isinstance(context, Context):
+            raise TypeError("context must be an OpenSSL.SSL.Context")
+        if lib.SSL_set_SSL_CTX(self._ssl, context._context) == ffi.NULL:
+            exception_from_error_queue(Error, "SSL_set_SSL_CTX")
+        context._used = True
+        self._context = context
+        if context not in self._contexts:
+            self._contexts.append(context)
+
+    def set_tlsext_host_name(self, name: bytes) -> None:
+        """Send *name* as the SNI server name (clients; bytes only)."""
+        if not isinstance(name, bytes):
+            raise TypeError("name must be a byte string")
+        if b"\0" in name:
+            raise TypeError("name must not contain NUL byte")
+        # The binding declares this one void.
+        lib.SSL_set_tlsext_host_name(self._ssl, name)
+
+    def get_servername(self) -> bytes | None:
+        """The SNI name the client sent (servers), or ``None``."""
+        name = lib.SSL_get_servername(self._ssl, lib.TLSEXT_NAMETYPE_host_name)
+        if name == ffi.NULL:
+            return None
+        return ffi.string(name)  # type: ignore[no-any-return]
+
+    def set_verify_hostname(
+        self, hostname: str | bytes, *, check_common_name: bool = False
+    ) -> None:
+        """Check the peer's certificate against *hostname* during the handshake.
+
+        *hostname* is a DNS name or an IP address literal. The check is part
+        of OpenSSL's certificate verification: a mismatch fails it with
+        ``X509_V_ERR_HOSTNAME_MISMATCH`` or ``X509_V_ERR_IP_ADDRESS_MISMATCH``,
+        which the verify callback sees and which aborts the handshake under
+        ``VERIFY_PEER``. Wildcards match one whole label. The subject's
+        common name is consulted only with *check_common_name* and only when
+        the certificate has no DNS names. (An extension of pyopenssl-ng.)
+        """
+        if isinstance(hostname, bytes):
+            hostname = hostname.decode("ascii")
+        if not isinstance(hostname, str):
+            raise TypeError("hostname must be str or bytes")
+        if not hostname or "\0" in hostname:
+            raise ValueError("hostname must be non-empty and contain no NUL")
+        param = lib.SSL_get0_param(self._ssl)
+        try:
+            address = ipaddress.ip_address(hostname.strip("[]"))
+        except ValueError:
+            address = None
+        if address is not None:
+            packed = address.packed
+            ok = lib.X509_VERIFY_PARAM_set1_ip(param, packed, len(packed))
+        else:
+            flags = lib.X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS
+            if not check_common_name:
+                flags |= lib.X509_CHECK_FLAG_NEVER_CHECK_SUBJECT
+            lib.X509_VERIFY_PARAM_set_hostflags(param, flags)
+            name = (
+                hostname.encode("idna") if not hostname.isascii() else hostname.encode()
+            )
+            ok = lib.X509_VERIFY_PARAM_set1_host(param, name, len(name))
+        if ok != 1:
+            exception_from_error_queue(Error, "setting the hostname to verify")
+
+    def get_verify_result(self) -> int:
+        """The certificate verification result code (``X509_V_OK``, 0, is success).
+
+        (An extension of pyopenssl-ng.)
+        """
+        return lib.SSL_get_verify_result(self._ssl)  # type: ignore[no-any-return]
+
+    def set_verify(self, mode: int, callback: Callable[..., Any] | None = None) -> None:
+        """Override the Context's verification mode and callback for this connection."""
+        check_int(mode, "mode")
+        if callback is None:
+            self._verify_cb = None
+            lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
+            return
+        check_callable(callback)
+        self._verify_cb = _callbacks.verify(callback)
+        lib.SSL_set_verify(self._ssl, mode, self._verify_cb)
+
+    def get_verify_mode(self) -> int:
+        """The ``VERIFY_*`` mode in force for this connection."""
+        return lib.SSL_get_verify_mode(self._ssl)  # type: ignore[no-any-return]
+
+    def set_options(self, options: int) -> int:
+        """Add ``OP_*`` bits for this connection; return the resulting mask."""
+        check_int(options, "options")
+        return lib.SSL_set_options(self._ssl, options)  # type: ignore[no-any-return]
+
+    def set_info_callback(
+        self, callback: Callable[[Connection, int, int], None]
+    ) -> None:
+        """Call ``callback(conn, where, ret)`` on state changes of this connection."""
+        check_callable(callback)
+        self._info_cb = _callbacks.info(callback)
+        lib.SSL_set_info_callback(self._ssl, self._info_cb)
+
+    def set_alpn_protos(self, protos: list[bytes]) -> None:
+        """Offer the ALPN protocols *protos*, most preferred first (clients)."""
+        wire = alpn_wire_format(protos)
+        if lib.SSL_set_alpn_protos(self._ssl, wire, len(wire)) != 0:
+            exception_from_error_queue(Error, "SSL_set_alpn_protos")
+
+    def get_alpn_proto_negotiated(self) -> bytes:
+        """The negotiated ALPN protocol, ``b""`` if none."""
+        data = ffi.new("unsigned char **")
+        length = ffi.new("unsigned int *")
+        lib.SSL_get0_alpn_selected(self._ssl, data, length)
+        if not length[0]:
+            return b""
+        return ffi.buffer(data[0], length[0])[:]  # type: ignore[no-any-return]
+
+    def request_ocsp(self) -> None:
+        """Ask the server to staple an OCSP response (clients)."""
+        if lib.SSL_set_tlsext_status_type(self._ssl, lib.TLSEXT_STATUSTYPE_ocsp) != 1:
+            exception_from_error_queue(Error, "SSL_set_tlsext_status_type")
+
+    def use_certificate(self, cert: X509 | x509.Certificate) -> None:
+        """Present *cert* on this connection instead of the Context's."""
+        pointer = cert_pointer(cert, "use_certificate")
+        if lib.SSL_use_certificate(self._ssl, pointer) != 1:
+            exception_from_error_queue(Error, "SSL_use_certificate")
+
+    def use_privatekey(self, pkey: Any) -> None:
+        """Use *pkey* as this connection's private key instead of the Context's."""
+        pointer = key_pointer(pkey, "use_privatekey")
+        if lib.SSL_use_PrivateKey(self._ssl, pointer) != 1:
+            exception_from_error_queue(Error, "SSL_use_PrivateKey")
+
+    def set_app_data(self, data: Any) -> None:
+        """Attach any Python object to this connection."""
+        self._app_data = data
+
+    def get_app_data(self) -> Any:
+        """The object given to :meth:`set_app_data` (``None`` if none)."""
+        return self._app_data
+
+    # -- sessions ----------------------------------------------------------
+
+    def get_session(self) -> Session | None:
+        """The session of this connection, for resuming later, or ``None``."""
+        pointer = lib.SSL_get1_session(self._ssl)
+        if pointer == ffi.NULL:
+            return None
+        session = Session()
+        session._session = ffi.gc(pointer, lib.SSL_SESSION_free)
+        session._context = self._context
+        return session
+
+    def set_session(self, session: Session) -> None:
+        """Try to resume *session* in the coming handshake (clients)."""
+        if not isinstance(session, Session):
+            raise TypeError("session must be an OpenSSL.SSL.Session")
+        if session._session is None:
+            raise ValueError("this Session holds no TLS session")
+        if session._context is not self._context:
+            raise ValueError(
+                "the Session comes from a Connection with a different Context"
+            )
+        if lib.SSL_set_session(self._ssl, session._session) != 1:
+            exception_from_error_queue(Error, "SSL_set_session")
+
+    # -- introspection -------------------------------------------------------
+
+    def get_certificate(self, *, as_cryptography: bool = False) -> Any:
+        """This side's certificate, or ``None``."""
+        pointer = lib.SSL_get_certificate(self._ssl)
+        if pointer == ffi.NULL:
+            return None
+        lib.X509_up_ref(pointer)
+        return _certificate(pointer, as_cryptography)
+
+    def get_peer_certificate(self, *, as_cryptography: bool = False) -> Any:
+        """The peer's certificate, or ``None`` if it sent none."""
+        pointer = lib.SSL_get_peer_certificate(self._ssl)
+        if pointer == ffi.NULL:
+            return None
+        return _certificate(pointer, as_cryptography)
+
+    def get_peer_cert_chain(self, *, as_cryptography: bool = False) -> Any:
+        """The chain the peer sent (a server's includes its leaf), or ``None``."""
+        return _certificates(lib.SSL_get_peer_cert_chain(self._ssl), as_cryptography)
+
+    def get_verified_chain(self, *, as_cryptography: bool = False) -> Any:
+        """The chain verification built, leaf to trust anchor, or ``None``."""
+        return _certificates(lib.SSL_get0_verified_chain(self._ssl), as_cryptography)
+
+    def get_client_ca_list(self, *, as_cryptography: bool = False) -> Any:
+        """The acceptable client-certificate CA names (sent by or to the server)."""
+        names = lib.SSL_get_client_CA_list(self._ssl)
+        if names == ffi.NULL:
+            return []
+        result: list[Any] = []
+        for i in range(lib.sk_X509_NAME_num(names)):
+            name = lib.sk_X509_NAME_value(names, i)
+            if as_cryptography:
+                result.append(name_from_der(_name_der(name)))
+            else:
+                result.append(X509Name._from_raw_name_copy(name))
+        return result
+
+    def get_cipher_list(self) -> list[str]:
+        """The names of the cipher suites this connection may use, in order."""
+        ciphers: list[str] = []
+        i = 0
+        while True:
+            name = lib.SSL_get_cipher_list(self._ssl, i)
+            if name == ffi.NULL:
+                return ciphers
+            ciphers.append(text(name))
+            i += 1
+
+    def get_cipher_name(self) -> str | None:
+        """The negotiated cipher suite's name, or ``None`` before the handshake."""
+        cipher = lib.SSL_get_current_cipher(self._ssl)
+        return None if cipher == ffi.NULL else text(lib.SSL_CIPHER_get_name(cipher))
+
+    def get_cipher_bits(self) -> int | None:
+        """The negotiated cipher's secret bits, or ``None``."""
+        cipher = lib.SSL_get_current_cipher(self._ssl)
+        if cipher == ffi.NULL:
+            return None
+        return lib.SSL_CIPHER_get_bits(cipher, ffi.NULL)  # type: ignore[no-any-return]
+
+    def get_cipher_version(self) -> str | None:
+        """The protocol version that introduced the negotiated cipher, or ``None``."""
+        cipher = lib.SSL_get_current_cipher(self._ssl)
+        return None if cipher == ffi.NULL else text(lib.SSL_CIPHER_get_version(cipher))
+
+    def get_protocol_version_name(self) -> str:
+        """The protocol version as text (``"TLSv1.3"``)."""
+        return text(lib.SSL_get_version(self._ssl))
+
+    def get_protocol_version(self) -> int:
+        """The protocol version number (``TLS1_3_VERSION``, ...)."""
+        return lib.SSL_version(self._ssl)  # type: ignore[no-any-return]
+
+    def get_group_name(self) -> str | None:
+        """The key-exchange group negotiated (``"x25519"``), or ``None``."""
+        if not lib.Cryptography_HAS_SSL_GET0_GROUP_NAME:
+            return None
+        name = lib.SSL_get0_group_name(self._ssl)
+        return None if name == ffi.NULL else text(name)
+
+    def get_state_string(self) -> bytes:
+        """OpenSSL's description of the handshake state."""
+        return ffi.string(lib.SSL_state_string_long(self._ssl))  # type: ignore[no-any-return]
+
+    def get_selected_srtp_profile(self) -> bytes:
+        """The negotiated DTLS-SRTP profile name, ``b""`` if none."""
+        profile = lib.SSL_get_selected_srtp_profile(self._ssl)
+        if profile == ffi.NULL:
+            return b""
+        return ffi.string(profile.name)  # type: ignore[no-any-return]
+
+    def client_random(self) -> bytes | None:
+        """The client's handshake random, or ``None`` before there is a session."""
+        if lib.SSL_get_session(self._ssl) == ffi.NULL:
+            return None
+        return _sized(lambda buf, n: lib.SSL_get_client_random(self._ssl, buf, n))
+
+    def server_random(self) -> bytes | None:
+        """The server's handshake random, or ``None`` before there is a session."""
+        if lib.SSL_get_session(self._ssl) == ffi.NULL:
+            return None
+        return _sized(lambda buf, n: lib.SSL_get_server_random(self._ssl, buf, n))
+
+    def master_key(self) -> bytes | None:
+        """The session's master secret, or ``None`` before there is a session."""
+        session = lib.SSL_get_session(self._ssl)
+        if session == ffi.NULL:
+            return None
+        return _sized(lambda buf, n: lib.SSL_SESSION_get_master_key(session, buf, n))
+
+    def get_finished(self) -> bytes | None:
+        """The last Finished message this side sent, or ``None``."""
+        return _sized(lambda buf, n: lib.SSL_get_finished(self._ssl, buf, n)) or None
+
+    def get_peer_finished(self) -> bytes | None:
+        """The last Finished message the peer sent, or ``None``."""
+        data = _sized(lambda buf, n: lib.SSL_get_peer_finished(self._ssl, buf, n))
+        return data or None
+
+    def export_keying_material(
+        self, label: bytes, olen: int, context: bytes | None = None
+    ) -> bytes:
+        """Derive *olen* bytes of keying material (RFC 5705 / RFC 8446 exporters)."""
+        out = no_zero_allocator("unsigned char[]", olen)
+        if context is None:
+            ok = lib.SSL_export_keying_material(
+                self._ssl, out, olen, label, len(label), ffi.NULL, 0, 0
+            )
+        else:
+            ok = lib.SSL_export_keying_material(
+                self._ssl, out, olen, label, len(label), context, len(context), 1
+            )
+        if ok != 1:
+            exception_from_error_queue(Error, "SSL_export_keying_material")
+        return ffi.buffer(out, olen)[:]  # type: ignore[no-any-return]
+
+    # -- DTLS --------------------------------------------------------------
+
+    def DTLSv1_listen(self) -> None:
+        """Answer ClientHellos with cookie requests until one returns a valid cookie.
+
+        Raises :class:`WantReadError` while no ClientHello with a valid
+        cookie has arrived (send what :meth:`bio_read` yields and retry).
+        """
+        address = lib.BIO_ADDR_new()
+        try:
+            result = lib.DTLSv1_listen(self._ssl, address)
+        finally:
+            lib.BIO_ADDR_free(address)
+        self._check_callbacks()
+        if result == 0:
+            raise WantReadError()
+        if result < 0:
+            self._raise_io_error(result)
+
+    def DTLSv1_get_timeout(self) -> float | None:
+        """Seconds until :meth:`DTLSv1_handle_timeout` is due, or ``None``."""
+        seconds = ffi.new("int64_t *")
+        microseconds = ffi.new("long *")
+        if lib.Cryptography_DTLSv1_get_timeout(self._ssl, seconds, microseconds):
+            return seconds[0] + microseconds[0] / 1000000.0  # type: ignore[no-any-return]
+        return None
+
+    def DTLSv1_handle_timeout(self) -> bool:
+        """Retransmit if the DTLS timer expired; ``True`` if it did."""
+        result = lib.DTLSv1_handle_timeout(self._ssl)
+        if result < 0:
+            self._raise_io_error(result)
+        self._check_callbacks()
+        return bool(result)
+
+    def get_cleartext_mtu(self) -> int:
+        """The largest application payload one DTLS datagram carries."""
+        if not lib.Cryptography_HAS_DTLS_GET_DATA_MTU:
+            raise NotImplementedError("this OpenSSL lacks DTLS_get_data_mtu")
+        return lib.DTLS_get_data_mtu(self._ssl)  # type: ignore[no-any-return]
+
+    def set_ciphertext_mtu(self, mtu: int) -> None:
+        """Set the DTLS datagram size (use with ``OP_NO_QUERY_MTU``)."""
+        check_int(mtu, "mtu")
+        lib.SSL_set_mtu(self._ssl, mtu)
+
+
+def _raise_bio_error(bio: Any, what: str) -> NoReturn:
+    if lib.BIO_should_retry(bio):
+        if lib.BIO_should_read(bio):
+            raise WantReadError()
+        if lib.BIO_should_write(bio):
+            raise WantWriteError()
+        raise ValueError(f"{what} needs a retry of an unknown kind")
+    exception_from_error_queue(Error, what)
+
+
+def _sized(fill: Callable[[Any, int], int]) -> bytes:
+    """Call an OpenSSL getter that reports its size when given no buffer."""
+    size = fill(ffi.NULL, 0)
+    if not size:
+        return b""
+    buf = no_zero_allocator("unsigned char[]", size)
+    fill(buf, size)
+    return ffi.buffer(buf, size)[:]  # type: ignore[no-any-return]
+
+
+def _certificate(owned_pointer: Any, as_cryptography: bool) -> Any:
+    cert = X509._from_raw_x509_ptr(owned_pointer)
+    return cert.to_cryptography() if as_cryptography else cert
+
+
+def _certificates(stack: Any, as_cryptography: bool) -> Any:
+    if stack == ffi.NULL:
+        return None
+    result = []
+    for i in range(lib.sk_X509_num(stack)):
+        pointer = lib.sk_X509_value(stack, i)
+        lib.X509_up_ref(pointer)
+        result.append(_certificate(pointer, as_cryptography))
+    return result
+
+
+def _name_der(name: Any) -> bytes:
+    out = ffi.new("unsigned char **")
+    length = lib.i2d_X509_NAME(name, out)
+    if length < 0:
+        exception_from_error_queue(Error, "i2d_X509_NAME")
+    try:
+        return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
+    finally:
+        lib.OPENSSL_free(out[0])

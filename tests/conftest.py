@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,3 +34,19 @@ def pki_files(pki: PKI, tmp_path: Path) -> SimpleNamespace:
         client_key=client_key,
         ca_pem=pki.write_ca(tmp_path),
     )
+
+
+@pytest.fixture
+def clean_error_queue() -> Iterator[None]:
+    """Fail the test if it leaves anything in OpenSSL's error queue.
+
+    A stale entry would surface in an unrelated later call; every code path,
+    failing ones included, must leave the queue empty.
+    """
+    from OpenSSL._util import lib
+
+    lib.ERR_clear_error()
+    yield
+    leftover = lib.ERR_peek_error()
+    lib.ERR_clear_error()
+    assert leftover == 0, "the test left an entry in OpenSSL's error queue"

@@ -108,7 +108,7 @@ def _digest_by_name(digest_name: Any) -> Any:
             name = byte_string(digest_name)  # type: ignore[arg-type]
         except UnicodeEncodeError:
             raise ValueError("No such digest method") from None
-    digest = lib.EVP_get_digestbyname(name)
+    digest = ffi.NULL if b"\0" in name else lib.EVP_get_digestbyname(name)
     if digest == ffi.NULL:
         _clear_errors()
         raise ValueError("No such digest method")
@@ -116,7 +116,7 @@ def _digest_by_name(digest_name: Any) -> Any:
 
 
 def _check_filetype(type: Any, allowed: tuple[int, ...], names: str) -> None:
-    if type not in allowed or isinstance(type, bool):
+    if type not in allowed:
         raise ValueError(f"type argument must be {names}")
 
 

@@ -243,7 +243,11 @@ class PKey:
 
     def bits(self) -> int:
         """The key size in bits."""
-        return int(lib.EVP_PKEY_bits(self._pkey))
+        bits = int(lib.EVP_PKEY_bits(self._pkey))
+        if bits <= 0:
+            # An empty PKey() has no size; OpenSSL records that as an error.
+            _clear_errors()
+        return bits
 
 
 def _require_pkey(pkey: Any) -> PKey:

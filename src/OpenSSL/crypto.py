@@ -448,12 +448,14 @@ class X509:
     def _set_name(self, which: str, name: Any) -> None:
         if not isinstance(name, X509Name):
             raise TypeError("name must be an X509Name")
-        setter = (
-            lib.X509_set_subject_name
-            if which == "subject"
-            else lib.X509_set_issuer_name
-        )
+        if which == "subject":
+            getter, setter = lib.X509_get_subject_name, lib.X509_set_subject_name
+        else:
+            getter, setter = lib.X509_get_issuer_name, lib.X509_set_issuer_name
+        old = getter(self._x509)
         _check(setter(self._x509, name._name) == 1, f"X509_set_{which}_name")
+        if getter(self._x509) == old:
+            return  # set to its own name: OpenSSL kept the same X509_NAME
         # The old X509_NAME is gone: views handed out earlier must not touch it.
         for ref in self._name_views[which]:
             view = ref()

@@ -76,6 +76,10 @@ _SYSTEM_CA_FILES = (
 _SYSTEM_CA_DIRS = ("/etc/ssl/certs",)
 
 
+# cryptography uses the SEC names; OpenSSL knows these two by their X9.62 names.
+_OPENSSL_CURVE_NAMES = {"secp192r1": "prime192v1", "secp256r1": "prime256v1"}
+
+
 def _check(ok: bool, what: str) -> None:
     if not ok:
         exception_from_error_queue(Error, what)
@@ -187,7 +191,10 @@ class Context:
         self._ocsp_cb: Any = None
         self._cookie_generate_cb: Any = None
         self._cookie_verify_cb: Any = None
-        lib.SSL_CTX_set_mode(self._context, lib.SSL_MODE_ENABLE_PARTIAL_WRITE)
+        lib.SSL_CTX_set_mode(
+            self._context,
+            lib.SSL_MODE_ENABLE_PARTIAL_WRITE | lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+        )
         if version is not None:
             self.set_min_proto_version(version)
             self.set_max_proto_version(version)
@@ -271,7 +278,8 @@ class Context:
             )
             nid = curve._nid
         elif isinstance(curve, ec.EllipticCurve):
-            nid = lib.OBJ_txt2nid(curve.name.encode("ascii"))
+            name = _OPENSSL_CURVE_NAMES.get(curve.name, curve.name)
+            nid = lib.OBJ_txt2nid(name.encode("ascii"))
             if nid == lib.NID_undef:
                 raise ValueError(f"OpenSSL does not know the curve {curve.name}")
         else:
@@ -403,8 +411,6 @@ class Context:
         self, cafile: StrOrBytesPath | None, capath: StrOrBytesPath | None = None
     ) -> None:
         """Trust the CA certificates in *cafile* and/or the hashed dir *capath*."""
-        if cafile is None and capath is None:
-            raise TypeError("give cafile, capath or both")
         _check(
             lib.SSL_CTX_load_verify_locations(
                 self._context,

@@ -159,9 +159,10 @@ def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> 
         long_line = bytes(range(48, 58)) * 1000
         assert rev_roundtrip(conn, long_line) == long_line[::-1]
         conn.sendall(b"CLOSE\n")
-        with pytest.raises((SSL.ZeroReturnError, SSL.SysCallError)):
-            for _ in range(100):
-                conn.recv(1024)
+        # s_server -rev answers "CLOSE" with close_notify.
+        with pytest.raises(SSL.ZeroReturnError):
+            conn.recv(1024)
+        assert conn.get_shutdown() & SSL.RECEIVED_SHUTDOWN
         conn.close()
     assert "CONNECTION ESTABLISHED" in server_log(files)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket as _socket_module
+import threading
 from typing import Any, Callable, NoReturn
 
 from cryptography import x509
@@ -65,13 +66,32 @@ _SSL_write = lib.SSL_write
 _SSL_pending = lib.SSL_pending
 _BIO_read = lib.BIO_read
 _BIO_write = lib.BIO_write
-_BIO_get_mem_data = lib.BIO_get_mem_data
 _from_buffer = ffi.from_buffer
-_buffer = ffi.buffer
+_unpack = ffi.unpack
 _MSG_PEEK = _socket_module.MSG_PEEK
-# BIO_get_mem_data writes a pointer we do not use; only its length matters,
-# so one shared slot is enough even when threads race on it.
-_ignored_pointer = ffi.new("char **")
+_SCRATCH_SIZE = 65536
+
+
+class _Scratch(threading.local):
+    """A receive buffer per thread, so reads allocate nothing.
+
+    ``recv`` and ``bio_read`` let OpenSSL fill it and copy out only what
+    arrived; per thread (not per connection) because the GIL is released
+    while OpenSSL writes into it, and so that idle connections hold no
+    buffer at all.
+    """
+
+    def __init__(self) -> None:
+        self.buf = no_zero_allocator("char[]", _SCRATCH_SIZE)
+
+
+_scratch = _Scratch()
+
+
+def _empty_read(bufsiz: int) -> bytes:
+    if bufsiz < 0:
+        raise ValueError("bufsiz must not be negative")
+    return b""
 
 
 class Session:
@@ -105,6 +125,8 @@ class Connection:
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
+        if socket is not None:
+            fd = _file_descriptor(socket)
         ssl = lib.SSL_new(context._context)
         if ssl == ffi.NULL:
             exception_from_error_queue(Error, "SSL_new")
@@ -137,7 +159,6 @@ class Connection:
             self._into_ssl = None
             self._from_ssl = None
             self._socket = socket
-            fd = socket if isinstance(socket, int) else socket.fileno()
             if not lib.SSL_set_fd(self._ssl, fd):
                 exception_from_error_queue(Error, "SSL_set_fd")
         _callbacks.connections[self._ssl] = self
@@ -179,9 +200,10 @@ class Connection:
         compatibility and ignored.
         """
         if type(buf) is bytes:
-            if len(buf) > _MAX_INT:
+            size = len(buf)
+            if size > _MAX_INT:
                 raise ValueError("cannot send more than 2**31-1 bytes at once")
-            result = _SSL_write(self._ssl, buf, len(buf))
+            result = _SSL_write(self._ssl, buf, size)
         else:
             buf = text_to_bytes_and_warn("buf", buf)
             with _from_buffer(buf) as data:
@@ -217,17 +239,18 @@ class Connection:
         :class:`ZeroReturnError` once the peer has closed the session,
         :class:`WantReadError` when no data can be had without more input.
         """
-        size = bufsiz if bufsiz < _MAX_RECORD else _MAX_RECORD
-        buf = no_zero_allocator("char[]", size)
-        if flags is not None and flags & _MSG_PEEK:
-            result = _SSL_peek(self._ssl, buf, size)
+        if bufsiz > _MAX_RECORD:
+            bufsiz = _MAX_RECORD
+        elif bufsiz <= 0:
+            return _empty_read(bufsiz)
+        buf = _scratch.buf
+        if flags and flags & _MSG_PEEK:
+            result = _SSL_peek(self._ssl, buf, bufsiz)
         else:
-            result = _SSL_read(self._ssl, buf, size)
+            result = _SSL_read(self._ssl, buf, bufsiz)
         if result <= 0 or self._callback_exception is not None:
-            if size == 0 and self._callback_exception is None:
-                return b""
             self._raise_io_error(result)
-        return _buffer(buf, result)[:]  # type: ignore[no-any-return]
+        return _unpack(buf, result)  # type: ignore[no-any-return]
 
     read = recv
 
@@ -245,7 +268,7 @@ class Connection:
         if nbytes > _MAX_INT:
             nbytes = _MAX_INT
         with _from_buffer(buffer, require_writable=True) as data:
-            if flags is not None and flags & _MSG_PEEK:
+            if flags and flags & _MSG_PEEK:
                 result = _SSL_peek(self._ssl, data, nbytes)
             else:
                 result = _SSL_read(self._ssl, data, nbytes)
@@ -286,19 +309,15 @@ class Connection:
         from_ssl = self._from_ssl
         if from_ssl is None:
             raise TypeError("bio_read needs a memory-BIO Connection (socket=None)")
-        if not isinstance(bufsiz, int):
-            raise TypeError("bufsiz must be an integer")
-        available = _BIO_get_mem_data(from_ssl, _ignored_pointer)
-        if available <= 0:
-            raise WantReadError()
-        size = bufsiz if bufsiz < available else available
-        buf = no_zero_allocator("char[]", size)
-        result = _BIO_read(from_ssl, buf, size)
+        if bufsiz > _SCRATCH_SIZE:
+            bufsiz = _SCRATCH_SIZE
+        elif bufsiz <= 0:
+            return _empty_read(bufsiz)
+        buf = _scratch.buf
+        result = _BIO_read(from_ssl, buf, bufsiz)
         if result <= 0:
-            if size == 0:
-                return b""
             _raise_bio_error(from_ssl, "BIO_read")
-        return _buffer(buf, result)[:]  # type: ignore[no-any-return]
+        return _unpack(buf, result)  # type: ignore[no-any-return]
 
     def bio_shutdown(self) -> None:
         """Tell OpenSSL the peer's byte stream has ended (memory mode)."""
@@ -750,6 +769,18 @@ class Connection:
         """Set the DTLS datagram size (use with ``OP_NO_QUERY_MTU``)."""
         check_int(mtu, "mtu")
         lib.SSL_set_mtu(self._ssl, mtu)
+
+
+def _file_descriptor(sock: Any) -> int:
+    if isinstance(sock, int):
+        return sock
+    fileno = getattr(sock, "fileno", None)
+    if fileno is None:
+        raise TypeError("socket must be a socket object (with fileno()) or None")
+    fd = fileno()
+    if not isinstance(fd, int) or fd < 0:
+        raise TypeError("socket.fileno() must return a non-negative integer")
+    return fd
 
 
 def _raise_bio_error(bio: Any, what: str) -> NoReturn:

@@ -80,6 +80,10 @@ def _unexpected_eof() -> NoReturn:
     raise SysCallError(-1, "Unexpected EOF")
 
 
+def _syscall_error(err: int) -> NoReturn:
+    raise SysCallError(err, _errno.errorcode.get(err, str(err)))
+
+
 def raise_ssl_error(ssl: Any, result: int) -> NoReturn:
     """Raise the exception that explains why an I/O call on *ssl* returned *result*."""
     code = lib.SSL_get_error(ssl, result)
@@ -87,12 +91,18 @@ def raise_ssl_error(ssl: Any, result: int) -> NoReturn:
     if exc_class is not None:
         raise exc_class()
     if code == lib.SSL_ERROR_SYSCALL:
-        if lib.ERR_peek_error() == 0:
+        peeked = lib.ERR_peek_error()
+        if peeked == 0:
             if result < 0:
                 err = ffi.errno
                 if err:
-                    raise SysCallError(err, _errno.errorcode.get(err, str(err)))
+                    _syscall_error(err)
             _unexpected_eof()
+        # OpenSSL 3+ records a failed socket call as a "system library"
+        # error whose reason is errno; pyOpenSSL users expect SysCallError.
+        if ffi.string(lib.ERR_lib_error_string(peeked)) == b"system library":
+            lib.ERR_clear_error()
+            _syscall_error(lib.ERR_GET_REASON(peeked))
         exception_from_error_queue(Error, "SSL I/O")
     if code == lib.SSL_ERROR_SSL:
         peeked = lib.ERR_peek_error()

@@ -36,8 +36,10 @@ class X509Name:
 
     ``name.CN``, ``name.commonName``, ``name.emailAddress``, ... read the first
     component of that type (``None`` when absent) and assigning replaces every
-    component of that type with one holding the new value. Values are text;
-    bytes are taken as UTF-8. NUL bytes are kept whole both ways.
+    component of that type with one holding the new value, placed last. Values
+    are text; bytes are taken as UTF-8. NUL bytes are kept whole both ways. A
+    value OpenSSL rejects (too long for the type, invalid UTF-8) raises
+    :class:`~OpenSSL.crypto.Error` and leaves the name unchanged.
 
     Deprecated: use ``cryptography.x509.Name``.
     """
@@ -116,15 +118,19 @@ class X509Name:
                 f"{name} value must be str or bytes, not {type(value).__name__}"
             )
         name_ptr = self._name
-        while True:
-            index = lib.X509_NAME_get_index_by_NID(name_ptr, nid, -1)
-            if index < 0:
-                break
-            lib.X509_NAME_ENTRY_free(lib.X509_NAME_delete_entry(name_ptr, index))
+        # Append first, so that a value OpenSSL rejects (too long, bad UTF-8)
+        # leaves the name as it was; then drop the older entries of the type.
         added = lib.X509_NAME_add_entry_by_NID(
             name_ptr, nid, lib.MBSTRING_UTF8, value, len(value), -1, 0
         )
         _check(added == 1, f"setting X509Name.{name}")
+        last = lib.X509_NAME_entry_count(name_ptr) - 1
+        while True:
+            index = lib.X509_NAME_get_index_by_NID(name_ptr, nid, -1)
+            if index < 0 or index >= last:
+                break
+            lib.X509_NAME_ENTRY_free(lib.X509_NAME_delete_entry(name_ptr, index))
+            last -= 1
 
     def _cmp(self, other: X509Name) -> int:
         return int(lib.X509_NAME_cmp(self._name, other._name))

@@ -8,9 +8,10 @@ issued by the intermediate::
         ├── server            localhost, 127.0.0.1, ::1   serverAuth   ECDSA P-256
         ├── rsa_server        same names                  serverAuth   RSA 2048
         ├── client            CN=client                   clientAuth   ECDSA P-256
-        ├── expired_server    like server, notAfter 2 days ago
+        ├── expired_server    like server, valid from 30 days ago to 2 days ago
         └── wrong_host_server DNS:wrong.example only
 
+Leaves are valid from a day ago for a year; the CAs from 60 days ago.
 Everything is built once per process (:func:`make_pki` is cached), so tests
 may call it freely; the session fixture ``pki`` in ``tests/conftest.py`` returns
 the same object. ``Identity.chain`` holds the intermediates between a leaf and
@@ -201,7 +202,9 @@ def _leaf(
 def make_pki() -> PKI:
     """Build (once per process) and return the test PKI."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    not_before = now - _ONE_DAY
+    # The CAs start well before the expired leaf's window, so verification
+    # "as of" a time inside that window (X509Store.set_time) can succeed.
+    not_before = now - 60 * _ONE_DAY
     not_after = now + 365 * _ONE_DAY
 
     root_key = _ec_key()

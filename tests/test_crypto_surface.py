@@ -193,11 +193,7 @@ class TestEllipticCurves:
         with pytest.warns(DeprecationWarning, match="get_elliptic_curve"):
             curve = crypto.get_elliptic_curve("prime256v1")
         assert curve.name == "prime256v1"
-        assert (
-            curve._nid == lib.OBJ_sn2nid(b"prime256v1")
-            if hasattr(lib, "OBJ_sn2nid")
-            else curve._nid == lib.OBJ_txt2nid(b"prime256v1")
-        )
+        assert curve._nid == lib.OBJ_txt2nid(b"prime256v1")
         assert repr(curve) == "<Curve 'prime256v1'>"
 
     def test_equality_and_hash(self) -> None:

@@ -11,6 +11,7 @@ Without the tool the whole module is skipped with a visible reason.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import re
 import shutil
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from OpenSSL import SSL
 from tests.interop_helpers import (
@@ -384,3 +387,104 @@ def test_s_client_resumes_session_with_our_server(
     assert code2 == 0, out2
     assert re.search(rf"^New, {re.escape(version)}", out1, re.M), out1
     assert re.search(rf"^Reused, {re.escape(version)}", out2, re.M), out2
+
+
+# --- OCSP stapling ----------------------------------------------------------------
+
+
+def ocsp_response(pki: PKI) -> bytes:
+    """A signed 'good' OCSP response for the server certificate (DER)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=pki.server.cert,
+            issuer=pki.intermediate.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now - datetime.timedelta(minutes=5),
+            next_update=now + datetime.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
+    )
+    response = builder.sign(pki.intermediate.key, hashes.SHA256())
+    return response.public_bytes(serialization.Encoding.DER)
+
+
+@versions
+def test_our_client_receives_s_server_staple(
+    pki: PKI, files: dict[str, Path], tmp_path: Path, version: str
+) -> None:
+    der = ocsp_response(pki)
+    status_file = tmp_path / "ocsp.der"
+    status_file.write_bytes(der)
+    stapled: list[tuple[bytes, object]] = []
+
+    def check(conn: SSL.Connection, data: bytes, user_data: object) -> bool:
+        stapled.append((data, user_data))
+        return True
+
+    ctx = our_client_context(version=version)
+    ctx.set_ocsp_client_callback(check, "marker")
+    with s_server(
+        files, VERSION_FLAG[version], "-status_file", str(status_file)
+    ) as port:
+        sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+        conn = SSL.Connection(ctx, blocking_with_deadline(sock))
+        conn.set_tlsext_host_name(b"localhost")
+        conn.request_ocsp()
+        conn.set_connect_state()
+        conn.do_handshake()
+        assert rev_roundtrip(conn, b"stapled") == b"delpats"
+        conn.close()
+    assert stapled == [(der, "marker")]
+
+
+def test_our_client_rejecting_staple_aborts_handshake(
+    pki: PKI, files: dict[str, Path], tmp_path: Path
+) -> None:
+    status_file = tmp_path / "ocsp.der"
+    status_file.write_bytes(ocsp_response(pki))
+    ctx = our_client_context()
+    ctx.set_ocsp_client_callback(lambda conn, data, user_data: False)
+    with s_server(files, "-status_file", str(status_file)) as port:
+        sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+        conn = SSL.Connection(ctx, blocking_with_deadline(sock))
+        conn.request_ocsp()
+        conn.set_connect_state()
+        with pytest.raises(SSL.Error) as info:
+            conn.do_handshake()
+        assert type(info.value) is SSL.Error
+        conn.close()
+
+
+@versions
+def test_s_client_receives_our_staple(
+    pki: PKI, files: dict[str, Path], version: str
+) -> None:
+    der = ocsp_response(pki)
+    calls: list[object] = []
+
+    def staple(conn: SSL.Connection, user_data: object) -> bytes:
+        calls.append(user_data)
+        return der
+
+    ctx = our_server_context(version=version)
+    ctx.set_ocsp_server_callback(staple, "server-data")
+    server = OurServer(ctx)
+    code, output = s_client(
+        server.port,
+        VERSION_FLAG[version],
+        "-CAfile",
+        str(files["ca"]),
+        "-servername",
+        "localhost",
+        "-status",
+    )
+    server.result()
+    assert code == 0, output
+    assert calls == ["server-data"]
+    assert "OCSP Response Status: successful (0x0)" in output, output
+    assert "Cert Status: good" in output, output

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -669,3 +670,88 @@ def test_socket_stdlib_server_rejects_our_missing_client_cert() -> None:
             _our_socket_client(lsn.port, "TLSv1.2")
         assert type(info.value) is SSL.Error
         peer.result()
+
+
+# --- secrets and record-level details -------------------------------------------
+
+
+@versions
+def test_keylog_matches_stdlib_keylog_file(tmp_path: Path, version: str) -> None:
+    """Our keylog callback logs the very lines the stdlib peer logs."""
+    ours: list[bytes] = []
+    cctx = our_client_context(version=version)
+    cctx.set_keylog_callback(lambda conn, line: ours.append(line))
+    sctx = stdlib_server_context(version=version)
+    keylog = tmp_path / "keylog.txt"
+    sctx.keylog_filename = str(keylog)
+    client = OurEnd.client(cctx)
+    handshake(client, stdlib_server(ctx=sctx))
+    theirs = [
+        line.encode()
+        for line in keylog.read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert ours
+    assert sorted(ours) == sorted(theirs)
+    if version == "TLSv1.2":
+        client_random = client.conn.client_random()
+        master_key = client.conn.master_key()
+        assert client_random is not None and master_key is not None
+        assert ours == [
+            b"CLIENT_RANDOM "
+            + client_random.hex().encode()
+            + b" "
+            + master_key.hex().encode()
+        ]
+    else:
+        labels = sorted(line.split(b" ")[0] for line in ours)
+        assert labels == [
+            b"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            b"CLIENT_TRAFFIC_SECRET_0",
+            b"EXPORTER_SECRET",
+            b"SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            b"SERVER_TRAFFIC_SECRET_0",
+        ]
+        client_random = client.conn.client_random()
+        assert client_random is not None
+        assert {line.split(b" ")[1] for line in ours} == {client_random.hex().encode()}
+
+
+def test_renegotiation_with_stdlib_client() -> None:
+    """TLS 1.2 renegotiation started by our server, a stdlib client follows."""
+    client = stdlib_client("TLSv1.2")
+    server = OurEnd.server(our_server_context(version="TLSv1.2"))
+    handshake(client, server)
+    assert server.conn.total_renegotiations() == 0
+    assert server.conn.renegotiate() is True
+    assert server.conn.renegotiate_pending() is True
+    server.conn.do_handshake()  # writes HelloRequest and returns
+    for _ in range(10):
+        # Reads drive the new handshake on both sides; no data is pending.
+        deliver(server, client)
+        assert client.recv(100) is None
+        deliver(client, server)
+        assert server.recv(100) is None
+        if not server.conn.renegotiate_pending():
+            break
+    assert not server.conn.renegotiate_pending()
+    assert server.conn.total_renegotiations() == 1
+    exchange(client, server, 1000)
+
+
+def test_peek_and_pending_against_stdlib() -> None:
+    client = OurEnd.client(our_client_context())
+    server = stdlib_server()
+    handshake(client, server)
+    server.send(b"0123456789")
+    deliver(server, client)
+    assert client.conn.recv(4, socket.MSG_PEEK) == b"0123"
+    assert client.conn.recv(4) == b"0123"
+    assert client.conn.pending() == 6
+    buf = bytearray(10)
+    assert client.conn.recv_into(buf, 3) == 3
+    assert bytes(buf[:3]) == b"456"
+    assert client.conn.read(100) == b"789"
+    assert client.conn.pending() == 0
+    with pytest.raises(SSL.WantReadError):
+        client.conn.recv(1)

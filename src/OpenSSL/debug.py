@@ -41,7 +41,7 @@ def environment_report() -> str:
         + _c_text(lib.OpenSSL_version(lib.OPENSSL_VERSION)),
         f"Python's OpenSSL: {ssl.OPENSSL_VERSION}",
         f"Python executable: {sys.executable}",
-        f"Python version: {sys.version}",
+        "Python version: " + sys.version.replace("\n", " "),
         f"Platform: {sys.platform} ({platform.platform()})",
         f"sys.path: {sys.path}",
     ]

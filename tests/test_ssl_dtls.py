@@ -1,0 +1,291 @@
+"""DTLS over memory BIOs: cookie exchange, handshake, data, timers, MTU, SRTP.
+
+The server follows the stateless-cookie dance: ``DTLSv1_listen`` answers the
+first ClientHello with a HelloVerifyRequest carrying the cookie from the
+generate callback, and returns only once a ClientHello with a cookie the
+verify callback accepts arrives; then ``do_handshake`` finishes the job.
+Datagrams are moved between the two memory BIOs by :func:`_move`; DTLS
+records keep their boundaries inside one chunk, so gluing the records of one
+flight together is fine.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import pytest
+
+from OpenSSL._util import lib
+from OpenSSL.SSL import (
+    DTLS_CLIENT_METHOD,
+    DTLS_METHOD,
+    DTLS_SERVER_METHOD,
+    OP_NO_QUERY_MTU,
+    Connection,
+    Context,
+    WantReadError,
+    ZeroReturnError,
+)
+from tests.pki import make_pki
+
+COOKIE = b"an opaque cookie"
+
+
+class Boom(Exception):
+    """What the misbehaving cookie callbacks raise."""
+
+
+def _move(source: Connection, sink: Connection) -> bool:
+    try:
+        data = source.bio_read(65536)
+    except WantReadError:
+        return False
+    sink.bio_write(data)
+    return True
+
+
+def _server_ctx(
+    generate: Callable[[Connection], bytes] | None = None,
+    verify: Callable[[Connection, bytes], bool] | None = None,
+    method: int = DTLS_METHOD,
+) -> Context:
+    pki = make_pki()
+    ctx = Context(method)
+    ctx.use_certificate(pki.server.cert)
+    ctx.use_privatekey(pki.server.key)
+    ctx.set_options(OP_NO_QUERY_MTU)
+    ctx.set_cookie_generate_callback(generate or (lambda conn: COOKIE))
+    ctx.set_cookie_verify_callback(verify or (lambda conn, cookie: cookie == COOKIE))
+    return ctx
+
+
+def _client_ctx(method: int = DTLS_METHOD) -> Context:
+    ctx = Context(method)
+    ctx.set_options(OP_NO_QUERY_MTU)
+    return ctx
+
+
+def _pair(
+    server_ctx: Context | None = None, client_ctx: Context | None = None
+) -> tuple[Connection, Connection]:
+    client = Connection(client_ctx or _client_ctx(), None)
+    server = Connection(server_ctx or _server_ctx(), None)
+    client.set_connect_state()
+    server.set_accept_state()
+    # Memory BIOs cannot report a path MTU (and OP_NO_QUERY_MTU forbids
+    # asking); with none set, OpenSSL 4 cannot even send the ClientHello.
+    client.set_ciphertext_mtu(1500)
+    server.set_ciphertext_mtu(1500)
+    return client, server
+
+
+def _step(call: Callable[[], Any]) -> bool:
+    """Run one handshake step; ``True`` once it completed."""
+    try:
+        call()
+    except WantReadError:
+        return False
+    return True
+
+
+def _listen_exchange(client: Connection, server: Connection) -> None:
+    """Drive the cookie exchange up to the point where the server listens."""
+    assert not _step(client.do_handshake)  # ClientHello without cookie
+    assert _move(client, server)
+    assert not _step(server.DTLSv1_listen)  # HelloVerifyRequest
+    assert _move(server, client)
+    assert not _step(client.do_handshake)  # ClientHello with the cookie
+    assert _move(client, server)
+
+
+def _dtls_handshake(client: Connection, server: Connection) -> None:
+    _listen_exchange(client, server)
+    server.DTLSv1_listen()  # the cookie checks out: no exception
+    done = [False, False]
+    for _ in range(50):
+        for index, conn in enumerate((server, client)):
+            if not done[index]:
+                done[index] = _step(conn.do_handshake)
+        moved = _move(server, client) | _move(client, server)
+        if all(done) and not moved:
+            return
+    raise AssertionError("DTLS handshake did not complete")
+
+
+def _read(receiver: Connection, sender: Connection) -> bytes:
+    _move(sender, receiver)
+    return receiver.recv(65536)
+
+
+class TestHandshake:
+    def test_full_handshake_and_data(self) -> None:
+        generated: list[Any] = []
+        verified: list[tuple[Any, bytes]] = []
+
+        def generate(conn: Connection) -> bytes:
+            generated.append(conn)
+            return COOKIE
+
+        def verify(conn: Connection, cookie: bytes) -> bool:
+            verified.append((conn, cookie))
+            return cookie == COOKIE
+
+        client, server = _pair(_server_ctx(generate, verify))
+        _dtls_handshake(client, server)
+        assert generated and all(conn is server for conn in generated)
+        # DTLSv1_listen checks the cookie, and do_handshake may check the
+        # same ClientHello again when it processes it.
+        assert verified and all(v == (server, COOKIE) for v in verified)
+        assert client.get_protocol_version_name() == "DTLSv1.2"
+        assert server.get_peer_certificate() is None
+        assert (
+            client.get_peer_certificate(as_cryptography=True) == make_pki().server.cert
+        )
+
+        client.send(b"hello over DTLS")
+        assert _read(server, client) == b"hello over DTLS"
+        server.send(b"and back")
+        assert _read(client, server) == b"and back"
+
+    def test_close_notify(self) -> None:
+        client, server = _pair()
+        _dtls_handshake(client, server)
+        assert server.shutdown() is False
+        _move(server, client)
+        with pytest.raises(ZeroReturnError):
+            client.recv(100)
+
+    def test_client_and_server_methods(self) -> None:
+        client, server = _pair(
+            _server_ctx(method=DTLS_SERVER_METHOD), _client_ctx(DTLS_CLIENT_METHOD)
+        )
+        _dtls_handshake(client, server)
+        client.send(b"x")
+        assert _read(server, client) == b"x"
+
+    def test_rejected_cookie_keeps_listening(self) -> None:
+        calls: list[bytes] = []
+
+        def verify(conn: Connection, cookie: bytes) -> bool:
+            calls.append(cookie)
+            return False
+
+        client, server = _pair(_server_ctx(verify=verify))
+        _listen_exchange(client, server)
+        with pytest.raises(WantReadError):
+            server.DTLSv1_listen()
+        assert calls == [COOKIE]
+
+    def test_longest_cookie_works(self) -> None:
+        cookie = b"c" * lib.DTLS1_COOKIE_LENGTH
+        client, server = _pair(
+            _server_ctx(lambda conn: cookie, lambda conn, got: got == cookie)
+        )
+        _dtls_handshake(client, server)
+
+
+class TestCookieCallbackErrors:
+    def test_generate_raising_propagates(self) -> None:
+        exc = Boom("from the cookie generate callback")
+
+        def failing_callback(conn: Connection) -> bytes:
+            raise exc
+
+        client, server = _pair(_server_ctx(generate=failing_callback))
+        assert not _step(client.do_handshake)
+        _move(client, server)
+        with pytest.raises(Boom) as info:
+            server.DTLSv1_listen()
+        assert info.value is exc
+        assert any(entry.name == "failing_callback" for entry in info.traceback)
+
+    def test_verify_raising_propagates(self) -> None:
+        exc = Boom("from the cookie verify callback")
+
+        def failing_callback(conn: Connection, cookie: bytes) -> bool:
+            raise exc
+
+        client, server = _pair(_server_ctx(verify=failing_callback))
+        assert not _step(client.do_handshake)
+        _move(client, server)
+        assert not _step(server.DTLSv1_listen)
+        _move(server, client)
+        assert not _step(client.do_handshake)
+        _move(client, server)
+        with pytest.raises(Boom) as info:
+            server.DTLSv1_listen()
+        assert info.value is exc
+        assert any(entry.name == "failing_callback" for entry in info.traceback)
+
+    @pytest.mark.parametrize("extra", [1, 100, 10_000])
+    def test_too_long_cookie_is_value_error(self, extra: int) -> None:
+        cookie = b"x" * (lib.DTLS1_COOKIE_LENGTH + extra)
+        client, server = _pair(_server_ctx(generate=lambda conn: cookie))
+        assert not _step(client.do_handshake)
+        _move(client, server)
+        with pytest.raises(ValueError):
+            server.DTLSv1_listen()
+        # Nothing was corrupted: a fresh exchange on the same process works.
+        _dtls_handshake(*_pair())
+
+
+class TestTimersAndMtu:
+    def test_no_timer_before_or_after_the_handshake(self) -> None:
+        client, server = _pair()
+        assert client.DTLSv1_get_timeout() is None
+        assert client.DTLSv1_handle_timeout() is False
+        _dtls_handshake(client, server)
+        assert client.DTLSv1_get_timeout() is None
+        assert client.DTLSv1_handle_timeout() is False
+
+    def test_retransmission_after_the_timer_expires(self) -> None:
+        client, server = _pair()
+        assert not _step(client.do_handshake)
+        first_hello = client.bio_read(65536)
+        timeout = client.DTLSv1_get_timeout()
+        assert isinstance(timeout, float)
+        assert 0 < timeout <= 60
+        # Wait for the timer to run out (bounded), then let OpenSSL act on it.
+        for _ in range(100):
+            remaining = client.DTLSv1_get_timeout()
+            if remaining is None or remaining <= 0:
+                break
+            time.sleep(remaining + 0.01)
+        assert client.DTLSv1_handle_timeout() is True
+        again = client.bio_read(65536)
+        # The retransmitted ClientHello has the same handshake body.
+        assert again[:1] == first_hello[:1] == b"\x16"
+        assert len(again) == len(first_hello)
+        # The handshake still completes after the retransmission.
+        server.bio_write(again)
+        assert not _step(server.DTLSv1_listen)
+
+    def test_mtu(self) -> None:
+        client, server = _pair()
+        _dtls_handshake(client, server)
+        client.set_ciphertext_mtu(1500)
+        large = client.get_cleartext_mtu()
+        assert 1000 < large < 1500
+        client.set_ciphertext_mtu(600)
+        small = client.get_cleartext_mtu()
+        assert 0 < small < 600
+        assert small < large
+
+
+class TestSrtp:
+    def test_selected_profile(self) -> None:
+        server_ctx = _server_ctx()
+        server_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
+        client_ctx = _client_ctx()
+        client_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_32:SRTP_AES128_CM_SHA1_80")
+        client, server = _pair(server_ctx, client_ctx)
+        _dtls_handshake(client, server)
+        assert client.get_selected_srtp_profile() == b"SRTP_AES128_CM_SHA1_80"
+        assert server.get_selected_srtp_profile() == b"SRTP_AES128_CM_SHA1_80"
+
+    def test_no_profile(self) -> None:
+        client, server = _pair()
+        _dtls_handshake(client, server)
+        assert client.get_selected_srtp_profile() == b""
+        assert server.get_selected_srtp_profile() == b""

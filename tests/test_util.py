@@ -1,0 +1,172 @@
+"""OpenSSL._util: the binding, error-queue translation and helpers."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from OpenSSL import _util
+from OpenSSL._util import ffi, lib
+
+pytestmark = pytest.mark.usefixtures("clean_error_queue")
+
+
+class Boom(Exception):
+    pass
+
+
+def _push_openssl_error() -> None:
+    """Make OpenSSL record a genuine error: parse garbage as a certificate."""
+    bio = _util.new_mem_bio(b"not DER")
+    assert lib.d2i_X509_bio(bio, ffi.NULL) == ffi.NULL
+    assert lib.ERR_peek_error() != 0
+
+
+class TestBinding:
+    def test_ffi_and_lib_importable_like_twisted_does(self) -> None:
+        from cryptography.hazmat.bindings.openssl.binding import Binding
+
+        assert lib.SSL_CTX_new is not None
+        assert ffi.NULL == Binding.ffi.NULL
+        assert ffi.typeof("X509 *") is not None
+
+
+class TestErrorQueue:
+    def test_drains_into_tuples(self) -> None:
+        _push_openssl_error()
+        with pytest.raises(Boom) as info:
+            _util.exception_from_error_queue(Boom)
+        errors = info.value.args[0]
+        assert isinstance(errors, list)
+        assert errors
+        for entry in errors:
+            assert isinstance(entry, tuple)
+            assert len(entry) == 3
+            assert all(isinstance(part, str) for part in entry)
+        assert any("asn1" in entry[0].lower() for entry in errors)
+        assert lib.ERR_peek_error() == 0
+
+    def test_empty_queue_names_what_failed(self) -> None:
+        with pytest.raises(Boom) as info:
+            _util.exception_from_error_queue(Boom, "SSL_frobnicate")
+        assert info.value.args[0] == [
+            ("", "SSL_frobnicate", "failed without an OpenSSL error")
+        ]
+
+    def test_default_what(self) -> None:
+        with pytest.raises(Boom) as info:
+            _util.exception_from_error_queue(Boom)
+        assert info.value.args[0][0][1] == "OpenSSL call"
+
+    def test_check(self) -> None:
+        _util.check(True, Boom, "fine")
+        _push_openssl_error()
+        with pytest.raises(Boom):
+            _util.check(False, Boom, "broken")
+        assert lib.ERR_peek_error() == 0
+
+    def test_make_assert(self) -> None:
+        openssl_assert = _util.make_assert(Boom)
+        openssl_assert(True)
+        with pytest.raises(Boom) as info:
+            openssl_assert(False, "the call")
+        assert info.value.args[0][0][1] == "the call"
+
+    def test_clear_errors(self) -> None:
+        _push_openssl_error()
+        _util.clear_errors()
+        assert lib.ERR_peek_error() == 0
+
+
+class TestText:
+    def test_null_is_empty(self) -> None:
+        assert _util.text(ffi.NULL) == ""
+
+    def test_c_string(self) -> None:
+        assert _util.text(ffi.new("char[]", b"hello")) == "hello"
+
+    def test_invalid_utf8_is_replaced(self) -> None:
+        assert _util.text(ffi.new("char[]", b"a\xffb")) == "a\ufffdb"
+
+    def test_byte_string(self) -> None:
+        assert _util.byte_string("sha256") == b"sha256"
+        with pytest.raises(UnicodeEncodeError):
+            _util.byte_string("\u2603")
+
+
+class TestPathBytes:
+    def test_str(self) -> None:
+        assert _util.path_bytes("/tmp/x") == b"/tmp/x"
+
+    def test_bytes(self) -> None:
+        assert _util.path_bytes(b"/tmp/x") == b"/tmp/x"
+
+    def test_pathlike(self, tmp_path: Path) -> None:
+        assert _util.path_bytes(tmp_path / "x") == os.fsencode(tmp_path / "x")
+
+    def test_non_ascii(self) -> None:
+        name = "/tmp/z\u00fcrich-\u65e5\u672c"
+        assert _util.path_bytes(name) == os.fsencode(name)
+        assert (
+            _util.path_bytes(name).decode("utf-8", "surrogateescape") == name
+            or os.fsdecode(_util.path_bytes(name)) == name
+        )
+
+    @pytest.mark.parametrize("bad", [None, 1, 1.5, ["x"]])
+    def test_wrong_type(self, bad: object) -> None:
+        with pytest.raises(TypeError, match="path must be str, bytes or os.PathLike"):
+            _util.path_bytes(bad)  # type: ignore[arg-type]
+
+
+class TestDeprecation:
+    def test_deprecated_points_at_caller_of_the_api(self) -> None:
+        def api() -> None:
+            _util.deprecated("api is deprecated")
+
+        with pytest.warns(DeprecationWarning, match="api is deprecated") as record:
+            api()
+        assert record[0].filename == __file__
+        assert record[0].category is DeprecationWarning
+
+    def test_text_to_bytes_and_warn(self) -> None:
+        def api(data: object) -> object:
+            return _util.text_to_bytes_and_warn("data", data)
+
+        with pytest.warns(DeprecationWarning, match="data"):
+            assert api("h\u00e9") == "h\u00e9".encode()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert api(b"bytes") == b"bytes"
+            marker = object()
+            assert api(marker) is marker
+
+
+class TestMemoryBio:
+    def test_round_trip(self) -> None:
+        bio = _util.new_mem_bio(b"payload\0with nul")
+        assert _util.bio_to_bytes(bio) == b"payload\0with nul"
+
+    def test_empty(self) -> None:
+        assert _util.bio_to_bytes(_util.new_mem_bio()) == b""
+        assert _util.bio_to_bytes(_util.new_mem_bio(b"")) == b""
+
+    def test_independent_of_source(self) -> None:
+        data = bytearray(b"original")
+        bio = _util.new_mem_bio(bytes(data))
+        data[:] = b"changed!"
+        assert _util.bio_to_bytes(bio) == b"original"
+
+    def test_write_then_read(self) -> None:
+        bio = _util.new_mem_bio()
+        assert lib.BIO_write(bio, b"abc", 3) == 3
+        assert _util.bio_to_bytes(bio) == b"abc"
+
+
+def test_no_zero_allocator() -> None:
+    buf = _util.no_zero_allocator("char[]", 16)
+    assert len(buf) == 16
+    ffi.memmove(buf, b"x" * 16, 16)
+    assert ffi.buffer(buf)[:] == b"x" * 16

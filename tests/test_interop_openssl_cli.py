@@ -340,7 +340,7 @@ def test_s_client_verification_fails_against_our_server(files: dict[str, Path]) 
     assert code != 0, output
     assert "unable to get local issuer certificate" in output
     assert type(info.value) is SSL.Error
-    assert "tlsv1 alert unknown ca" in reasons(info.value)
+    assert any("alert unknown ca" in r for r in reasons(info.value))
 
 
 @versions

@@ -110,14 +110,11 @@ class TestPathBytes:
     def test_non_ascii(self) -> None:
         name = "/tmp/z\u00fcrich-\u65e5\u672c"
         assert _util.path_bytes(name) == os.fsencode(name)
-        assert (
-            _util.path_bytes(name).decode("utf-8", "surrogateescape") == name
-            or os.fsdecode(_util.path_bytes(name)) == name
-        )
+        assert os.fsdecode(_util.path_bytes(name)) == name
 
     @pytest.mark.parametrize("bad", [None, 1, 1.5, ["x"]])
     def test_wrong_type(self, bad: object) -> None:
-        with pytest.raises(TypeError, match="path must be str, bytes or os.PathLike"):
+        with pytest.raises(TypeError, match=r"path must be str, bytes or os\.PathLike"):
             _util.path_bytes(bad)  # type: ignore[arg-type]
 
 

@@ -236,6 +236,17 @@ class TestFlagsAndTime:
             pki.intermediate.cert,
         ]
 
+    def test_explicit_policy_failure_has_no_current_certificate(
+        self, store: crypto.X509Store, pki: PKI
+    ) -> None:
+        # OpenSSL reports "no explicit policy" without a current certificate;
+        # the error then names the certificate being verified.
+        store.set_flags(crypto.X509StoreFlags.EXPLICIT_POLICY)
+        with pytest.raises(crypto.X509StoreContextError) as info:
+            _context(store, pki.server).verify_certificate()
+        assert info.value.errors[0] == lib.X509_V_ERR_NO_EXPLICIT_POLICY
+        assert info.value.certificate.to_cryptography() == pki.server.cert
+
     def test_set_time_in_the_past_makes_expired_valid(
         self, store: crypto.X509Store, pki: PKI
     ) -> None:

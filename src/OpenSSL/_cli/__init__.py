@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from ._common import CommandError
+from ._common import CommandError, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except CommandError as exc:
         sys.stderr.write(f"{_PROG} {command}: error: {exc}\n")
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         sys.stderr.write(f"{_PROG} {command}: interrupted\n")
         return 130

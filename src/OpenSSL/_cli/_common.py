@@ -17,6 +17,7 @@ from .report import verify_message
 
 __all__ = [
     "CommandError",
+    "UsageError",
     "alpn_list",
     "describe_ssl_error",
     "existing_file",
@@ -29,6 +30,10 @@ __all__ = [
 
 class CommandError(Exception):
     """A run-time failure, reported as one line and exit status 1."""
+
+
+class UsageError(CommandError):
+    """Arguments that make no sense together: one line and exit status 2."""
 
 
 def is_ip_address(host: str) -> bool:

@@ -21,6 +21,7 @@ from OpenSSL import SSL
 from . import _io
 from ._common import (
     CommandError,
+    UsageError,
     alpn_list,
     describe_ssl_error,
     existing_file,
@@ -188,10 +189,11 @@ def _verification_line(conn: SSL.Connection, insecure: bool, hostname: str) -> s
     return f"FAILED, not enforced (--insecure): {verify_message(code)} (code {code})"
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Connect, handshake, report; raise :class:`CommandError` on failure."""
     if args.client_key and not args.client_cert:
-        raise CommandError("--client-key needs --client-cert")
+        raise UsageError("--client-key needs --client-cert")
+    out = out or sys.stdout
     host, port = args.address
     hostname = args.servername or host
     ctx = _make_context(args)

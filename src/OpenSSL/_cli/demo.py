@@ -242,8 +242,9 @@ def _verification(code: int) -> str:
     return f"{verify_message(code)} (code {code})"
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the demonstration and print its report."""
+    out = out or sys.stdout
     write_lines(
         [
             f"pyopenssl-ng {__version__} on "

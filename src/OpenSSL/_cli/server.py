@@ -21,6 +21,7 @@ from OpenSSL import SSL
 from . import _io
 from ._common import (
     CommandError,
+    UsageError,
     alpn_list,
     describe_ssl_error,
     existing_file,
@@ -68,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="accept these ALPN protocols, in order of preference (repeatable); "
-        "a client offering none of them is refused",
+        "with a client that offers none of them, no protocol is negotiated",
     )
     parser.add_argument(
         "--client-ca",
@@ -201,14 +202,16 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def run(
-    args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    args: argparse.Namespace,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Serve until Ctrl-C (or ``--max-clients``); :class:`CommandError` on setup."""
     if args.max_clients is not None and args.max_clients < 1:
-        raise CommandError("--max-clients must be at least 1")
+        raise UsageError("--max-clients must be at least 1")
     ctx = _make_context(args)
     listener = _listen(args.host, args.port)
-    log = _Log(out, err)
+    log = _Log(out or sys.stdout, err or sys.stderr)
     workers: list[threading.Thread] = []
     try:
         log.info(f"listening on {_peer_name(listener.getsockname())}")

@@ -7,6 +7,7 @@ on the loopback. Nothing here decides anything on timing.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import socket
 import threading
@@ -14,6 +15,9 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from OpenSSL import crypto
 from OpenSSL._util import lib
@@ -31,9 +35,10 @@ from OpenSSL.SSL import (
     Error,
     SysCallError,
     WantReadError,
+    X509VerificationCodes,
     ZeroReturnError,
 )
-from tests.pki import PKI
+from tests.pki import PKI, Identity
 from tests.ssl_helpers import (
     client_context,
     handshake,
@@ -818,3 +823,143 @@ class TestIntrospection:
         legacy = client.get_client_ca_list()
         assert len(legacy) == 1
         assert legacy[0].der() == pki.root.cert.subject.public_bytes()
+
+
+# --- extensions: set_verify_hostname / get_verify_result -----------------------
+
+
+def _issue(pki: PKI, common_name: str, dns_names: list[str]) -> Identity:
+    """A leaf signed by the test intermediate with the given names."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(pki.intermediate.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                pki.intermediate.key.public_key()
+            ),
+            critical=False,
+        )
+    )
+    if dns_names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in dns_names]),
+            critical=False,
+        )
+    cert = builder.sign(pki.intermediate.key, hashes.SHA256())
+    return Identity("issued", cert, key, [pki.intermediate.cert])
+
+
+def _check_host(
+    hostname: str,
+    identity: Identity | None = None,
+    *,
+    verify: bool = True,
+    check_common_name: bool | None = None,
+) -> tuple[Connection, BaseException | None]:
+    client, server = memory_pair(
+        client_context(verify=verify), server_context(identity)
+    )
+    if check_common_name is None:
+        client.set_verify_hostname(hostname)
+    else:
+        client.set_verify_hostname(hostname, check_common_name=check_common_name)
+    try:
+        handshake(client, server)
+    except Error as exc:
+        return client, exc
+    return client, None
+
+
+class TestHostnameVerification:
+    def test_result_before_handshake_is_ok(self) -> None:
+        conn = Connection(client_context(), None)
+        assert conn.get_verify_result() == X509VerificationCodes.OK == 0
+
+    @pytest.mark.parametrize("hostname", ["localhost", "LOCALHOST", "127.0.0.1", "::1"])
+    def test_match(self, hostname: str) -> None:
+        client, exc = _check_host(hostname)
+        assert exc is None
+        assert client.get_verify_result() == X509VerificationCodes.OK
+
+    @pytest.mark.parametrize(
+        ("hostname", "code"),
+        [
+            ("wrong.example", X509VerificationCodes.ERR_HOSTNAME_MISMATCH),
+            ("sub.localhost", X509VerificationCodes.ERR_HOSTNAME_MISMATCH),
+            ("10.1.2.3", X509VerificationCodes.ERR_IP_ADDRESS_MISMATCH),
+            ("::2", X509VerificationCodes.ERR_IP_ADDRESS_MISMATCH),
+        ],
+    )
+    def test_mismatch_fails_the_handshake(self, hostname: str, code: int) -> None:
+        client, exc = _check_host(hostname)
+        assert type(exc) is Error
+        assert "certificate verify failed" in [e[2] for e in exc.args[0]]
+        assert client.get_verify_result() == code
+
+    def test_wrong_host_certificate(self, pki: PKI) -> None:
+        client, exc = _check_host("localhost", pki.wrong_host_server)
+        assert exc is not None
+        assert client.get_verify_result() == X509VerificationCodes.ERR_HOSTNAME_MISMATCH
+
+    def test_verify_none_reports_but_does_not_fail(self) -> None:
+        client, exc = _check_host("wrong.example", verify=False)
+        assert exc is None
+        assert client.get_verify_result() == X509VerificationCodes.ERR_HOSTNAME_MISMATCH
+
+    def test_verify_callback_sees_the_mismatch(self) -> None:
+        seen: list[tuple[int, int]] = []
+
+        def callback(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+            seen.append((errnum, depth))
+            return True
+
+        client, server = memory_pair(client_context(), server_context())
+        client.set_verify(VERIFY_PEER, callback)
+        client.set_verify_hostname("wrong.example")
+        handshake(client, server)
+        assert (X509VerificationCodes.ERR_HOSTNAME_MISMATCH, 0) in seen
+
+    def test_common_name_only_when_asked(self, pki: PKI) -> None:
+        cn_only = _issue(pki, "cn-only.example", [])
+        _, exc = _check_host("cn-only.example", cn_only)
+        assert exc is not None
+        _, exc = _check_host("cn-only.example", cn_only, check_common_name=False)
+        assert exc is not None
+        client, exc = _check_host("cn-only.example", cn_only, check_common_name=True)
+        assert exc is None
+        assert client.get_verify_result() == X509VerificationCodes.OK
+
+    def test_common_name_ignored_when_dns_names_exist(self, pki: PKI) -> None:
+        both = _issue(pki, "cn.example", ["san.example"])
+        _, exc = _check_host("cn.example", both, check_common_name=True)
+        assert exc is not None
+        _, exc = _check_host("san.example", both)
+        assert exc is None
+
+    @pytest.mark.parametrize(
+        ("hostname", "matches"),
+        [
+            ("a.example.test", True),
+            ("A.Example.Test", True),
+            ("a.b.example.test", False),
+            ("example.test", False),
+        ],
+    )
+    def test_wildcard_matches_one_label(
+        self, pki: PKI, hostname: str, matches: bool
+    ) -> None:
+        wildcard = _issue(pki, "wildcard", ["*.example.test"])
+        _, exc = _check_host(hostname, wildcard)
+        assert (exc is None) is matches
+
+    @pytest.mark.parametrize("bad", [None, 127001, ["localhost"]])
+    def test_wrong_type(self, bad: Any) -> None:
+        with pytest.raises(TypeError):
+            Connection(client_context(), None).set_verify_hostname(bad)

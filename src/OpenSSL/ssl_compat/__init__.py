@@ -1,0 +1,323 @@
+"""The standard library's ``ssl`` module surface, running on ``OpenSSL.SSL``.
+
+Programs written for ``ssl`` switch with one import
+(``from OpenSSL import ssl_compat as ssl``) or by being handed one of this
+module's contexts: :class:`SSLContext` subclasses ``ssl.SSLContext`` and
+:class:`SSLSocket` subclasses ``ssl.SSLSocket`` (and ``socket.socket``), so
+``http.client``, ``urllib.request``, urllib3, asyncio and trio accept them.
+The exceptions are the stdlib's own classes (``ssl.SSLError``,
+``ssl.SSLCertVerificationError``, ...), filled in as CPython fills them.
+
+How the surface maps onto ``OpenSSL.SSL``
+-----------------------------------------
+
+* ``SSLContext`` owns one ``OpenSSL.SSL.Context``
+  (:attr:`SSLContext.openssl_context`, the escape hatch for verify, OCSP and
+  info callbacks). Its properties validate like CPython's and make one call
+  on it; a few settings the binding cannot read back are kept in Python
+  (``_context``, ``_knobs``).
+* ``SSLSocket`` (``_socket``) runs a socket-mode ``Connection`` on its own
+  file descriptor; one retry helper handles want-read/want-write against the
+  socket's blocking mode or timeout.
+* ``SSLObject`` (``_object``) runs a memory-BIO ``Connection`` and moves
+  bytes between it and the caller's ``MemoryBIO`` pair (this module's or the
+  stdlib's).
+* Both share ``_core.TLSCore``: SNI, hostname checking *inside* the
+  handshake (``Connection.set_verify_hostname``: a mismatch fails
+  verification with ``X509_V_ERR_HOSTNAME_MISMATCH``, as in CPython),
+  ``getpeercert()`` (built from ``cryptography`` objects in ``_certs``, equal
+  to CPython's dict), sessions (``_session``), error translation
+  (``_errors``).
+* ``_constants`` re-exports the stdlib's enums (``TLSVersion``, ``Options``,
+  ``VerifyMode``, ``Purpose``, ...) so values compare equal; ``OP_*`` values
+  and ``OPENSSL_VERSION*`` describe the OpenSSL we run on (cryptography's).
+
+What differs from CPython, and why
+----------------------------------
+
+cryptography's binding (the only C surface allowed) lacks some functions
+CPython uses; the nearest honest thing is done instead:
+
+* ``SSLContext.options`` can add options but not clear them
+  (no ``SSL_CTX_clear_options``): clearing raises ``ValueError``.
+* ``verify_flags``, ``minimum_version``/``maximum_version`` and
+  ``security_level`` are remembered in Python (no getters in the binding);
+  verify flags are applied to each new connection.
+* ``num_tickets`` is validated and remembered but not applied
+  (no ``SSL_CTX_set_num_tickets``).
+* ``session_stats()`` counts the handshakes this module drove, not OpenSSL's
+  session-cache counters (no ``SSL_CTX_sess_*``).
+* ``get_ca_certs()``/``cert_store_stats()`` list what this context loaded
+  from files and ``cadata``, in load order (the store cannot be enumerated).
+* ``get_ciphers()`` derives key exchange/auth/cipher/MAC fields from suite
+  names; ``shared_ciphers()`` lists this side's enabled suites.
+* ``RAND_bytes`` uses ``os.urandom`` (no ``RAND_bytes`` in the binding).
+* NPN is absent from the OpenSSL in use (``HAS_NPN`` is false).
+* An exception raised by ``sni_callback`` fails the handshake with
+  ``HANDSHAKE_FAILURE`` (as CPython) and is chained as ``__cause__`` of the
+  server's ``SSLError`` rather than printed by ``sys.unraisablehook``.
+* Error messages lack CPython's ``(_ssl.c:NNNN)`` suffix.
+* ``SSLContext`` objects may be changed after use, as the stdlib allows;
+  ``OpenSSL.SSL.Context`` would refuse, so ``_knobs.mutable`` lifts its
+  freeze for the one call.
+"""
+
+from __future__ import annotations
+
+import os
+import socket as _socket_module
+import ssl as _stdlib_ssl
+import sys
+import warnings
+from typing import Any, Optional
+
+from OpenSSL._util import lib
+from OpenSSL.ssl_compat._certs import (
+    PEM_FOOTER,
+    PEM_HEADER,
+    DefaultVerifyPaths,
+    DER_cert_to_PEM_cert,
+    PEM_cert_to_DER_cert,
+    cert_time_to_seconds,
+    get_default_verify_paths,
+    get_server_certificate,
+    match_hostname,
+)
+from OpenSSL.ssl_compat._constants import (
+    CHANNEL_BINDING_TYPES,
+    DEFAULT_CIPHERS,
+    OPENSSL_VERSION,
+    OPENSSL_VERSION_INFO,
+    OPENSSL_VERSION_NUMBER,
+    AlertDescription,
+    Options,
+    Purpose,
+    SSLErrorNumber,
+    TLSVersion,
+    VerifyFlags,
+    VerifyMode,
+    module_constants,
+)
+from OpenSSL.ssl_compat._context import SSLContext, create_default_context
+from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
+from OpenSSL.ssl_compat._session import SSLSession
+from OpenSSL.ssl_compat._socket import SSLSocket
+
+# The stdlib's exception classes themselves, so ``except ssl.SSLError`` works.
+SSLError = _stdlib_ssl.SSLError
+SSLZeroReturnError = _stdlib_ssl.SSLZeroReturnError
+SSLWantReadError = _stdlib_ssl.SSLWantReadError
+SSLWantWriteError = _stdlib_ssl.SSLWantWriteError
+SSLSyscallError = _stdlib_ssl.SSLSyscallError
+SSLEOFError = _stdlib_ssl.SSLEOFError
+SSLCertVerificationError = _stdlib_ssl.SSLCertVerificationError
+CertificateError = _stdlib_ssl.CertificateError
+
+SSLContext.sslsocket_class = SSLSocket
+SSLContext.sslobject_class = SSLObject
+
+# Every OP_*, CERT_*, VERIFY_*, PROTOCOL_*, ALERT_DESCRIPTION_*, SSL_ERROR_*
+# and HAS_* name; the most used are repeated below for type checkers.
+globals().update(module_constants())
+CERT_NONE = VerifyMode.CERT_NONE
+CERT_OPTIONAL = VerifyMode.CERT_OPTIONAL
+CERT_REQUIRED = VerifyMode.CERT_REQUIRED
+PROTOCOL_TLS_CLIENT: Any = _stdlib_ssl.PROTOCOL_TLS_CLIENT
+PROTOCOL_TLS_SERVER: Any = _stdlib_ssl.PROTOCOL_TLS_SERVER
+PROTOCOL_TLS: Any = _stdlib_ssl.PROTOCOL_TLS
+PROTOCOL_SSLv23: Any = _stdlib_ssl.PROTOCOL_SSLv23
+
+SOL_SOCKET = _socket_module.SOL_SOCKET
+SO_TYPE = _socket_module.SO_TYPE
+SOCK_STREAM = _socket_module.SOCK_STREAM
+socket_error = OSError
+_DEFAULT_CIPHERS = DEFAULT_CIPHERS
+
+
+def RAND_status() -> bool:
+    """Whether OpenSSL's random generator is seeded."""
+    return bool(lib.RAND_status())
+
+
+def RAND_add(string: Any, entropy: float) -> None:
+    """Mix *string* (str or bytes-like) into OpenSSL's random generator."""
+    data = string.encode("utf-8") if isinstance(string, str) else bytes(string)
+    lib.RAND_add(data, len(data), float(entropy))
+
+
+def RAND_bytes(n: int) -> bytes:
+    """*n* cryptographically strong random bytes.
+
+    The binding has no ``RAND_bytes``; the operating system's CSPRNG
+    (``os.urandom``, which also seeds OpenSSL) supplies them.
+    """
+    if n < 0:
+        raise ValueError("num must be positive")
+    return os.urandom(n)
+
+
+def RAND_pseudo_bytes(n: int) -> tuple[bytes, bool]:
+    """Deprecated: ``(RAND_bytes(n), True)``."""
+    warnings.warn(
+        "ssl.RAND_pseudo_bytes() is deprecated", DeprecationWarning, stacklevel=2
+    )
+    return RAND_bytes(n), True
+
+
+def enum_certificates(store_name: str) -> list[Any]:
+    """Windows certificate stores: delegated to the stdlib there."""
+    native = getattr(_stdlib_ssl, "enum_certificates", None)
+    if native is None:
+        raise NotImplementedError("enum_certificates() is only available on Windows")
+    return native(store_name)  # type: ignore[no-any-return]
+
+
+def enum_crls(store_name: str) -> list[Any]:
+    """Windows CRL stores: delegated to the stdlib there."""
+    native = getattr(_stdlib_ssl, "enum_crls", None)
+    if native is None:
+        raise NotImplementedError("enum_crls() is only available on Windows")
+    return native(store_name)  # type: ignore[no-any-return]
+
+
+def get_protocol_name(protocol_code: int) -> str:
+    """The name of a ``PROTOCOL_*`` constant."""
+    try:
+        return str(_stdlib_ssl._SSLMethod(protocol_code).name)
+    except ValueError:
+        return "<unknown>"
+
+
+def _create_unverified_context(
+    protocol: Optional[int] = None,
+    *,
+    cert_reqs: int = CERT_NONE,
+    check_hostname: bool = False,
+    purpose: Any = Purpose.SERVER_AUTH,
+    certfile: Any = None,
+    keyfile: Any = None,
+    cafile: Any = None,
+    capath: Any = None,
+    cadata: Any = None,
+) -> SSLContext:
+    """A context without verification, for legacy stdlib-style callers."""
+    if not isinstance(purpose, type(Purpose.SERVER_AUTH)):
+        raise TypeError(purpose)
+    if purpose == Purpose.SERVER_AUTH:
+        if protocol is None:
+            protocol = PROTOCOL_TLS_CLIENT
+    elif purpose == Purpose.CLIENT_AUTH:
+        if protocol is None:
+            protocol = PROTOCOL_TLS_SERVER
+    else:
+        raise ValueError(purpose)
+    context = SSLContext(protocol)
+    context.check_hostname = check_hostname
+    if cert_reqs is not None:
+        context.verify_mode = cert_reqs
+    if keyfile and not certfile:
+        raise ValueError("certfile must be specified")
+    if certfile or keyfile:
+        context.load_cert_chain(certfile, keyfile)
+    if cafile or capath or cadata:
+        context.load_verify_locations(cafile, capath, cadata)
+    elif context.verify_mode != CERT_NONE:
+        context.load_default_certs(purpose)
+    keylog = os.environ.get("SSLKEYLOGFILE")
+    if keylog and not sys.flags.ignore_environment:
+        context.keylog_filename = keylog
+    return context
+
+
+_create_default_https_context = create_default_context
+_create_stdlib_context = _create_unverified_context
+
+
+def wrap_socket(
+    sock: _socket_module.socket,
+    keyfile: Any = None,
+    certfile: Any = None,
+    server_side: bool = False,
+    cert_reqs: int = CERT_NONE,
+    ssl_version: int = PROTOCOL_TLS,
+    ca_certs: Any = None,
+    do_handshake_on_connect: bool = True,
+    suppress_ragged_eofs: bool = True,
+    ciphers: Optional[str] = None,
+) -> SSLSocket:
+    """The early stdlib API: wrap *sock* with a one-off context.
+
+    Deprecated in the stdlib since 3.7 (removed in 3.12); kept for old code.
+    Without ``cert_reqs``/``ca_certs`` nothing is verified -- prefer
+    ``create_default_context().wrap_socket(sock, server_hostname=...)``.
+    """
+    warnings.warn(
+        "ssl.wrap_socket() is deprecated, use SSLContext.wrap_socket()",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    if server_side and not certfile:
+        raise ValueError("certfile must be specified for server-side operations")
+    if keyfile and not certfile:
+        raise ValueError("certfile must be specified")
+    context = SSLContext(ssl_version)
+    context.verify_mode = cert_reqs
+    if ca_certs:
+        context.load_verify_locations(ca_certs)
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    if ciphers:
+        context.set_ciphers(ciphers)
+    return context.wrap_socket(  # type: ignore[no-any-return]
+        sock=sock,
+        server_side=server_side,
+        do_handshake_on_connect=do_handshake_on_connect,
+        suppress_ragged_eofs=suppress_ragged_eofs,
+    )
+
+
+__all__ = [
+    "CHANNEL_BINDING_TYPES",
+    "OPENSSL_VERSION",
+    "OPENSSL_VERSION_INFO",
+    "OPENSSL_VERSION_NUMBER",
+    "PEM_FOOTER",
+    "PEM_HEADER",
+    "AlertDescription",
+    "CertificateError",
+    "DER_cert_to_PEM_cert",
+    "DefaultVerifyPaths",
+    "MemoryBIO",
+    "Options",
+    "PEM_cert_to_DER_cert",
+    "Purpose",
+    "RAND_add",
+    "RAND_bytes",
+    "RAND_pseudo_bytes",
+    "RAND_status",
+    "SSLCertVerificationError",
+    "SSLContext",
+    "SSLEOFError",
+    "SSLError",
+    "SSLErrorNumber",
+    "SSLObject",
+    "SSLSession",
+    "SSLSocket",
+    "SSLSyscallError",
+    "SSLWantReadError",
+    "SSLWantWriteError",
+    "SSLZeroReturnError",
+    "TLSVersion",
+    "VerifyFlags",
+    "VerifyMode",
+    "cert_time_to_seconds",
+    "create_default_context",
+    "enum_certificates",
+    "enum_crls",
+    "get_default_verify_paths",
+    "get_protocol_name",
+    "get_server_certificate",
+    "match_hostname",
+    "wrap_socket",
+    *sorted(module_constants()),
+]

@@ -1,0 +1,172 @@
+"""Constants and enums of the ``ssl`` surface, with values from our OpenSSL.
+
+Where code written for the standard library compares a value with the
+stdlib's (``ctx.minimum_version == ssl.TLSVersion.TLSv1_2``,
+``verify_mode is ssl.CERT_REQUIRED``, ``purpose == ssl.Purpose.SERVER_AUTH``)
+the enum *classes* are the stdlib's own, re-exported. The *values* of the
+module-level ``OP_*`` and ``VERIFY_*`` names are read from the binding where
+it has them, so they describe the OpenSSL this project runs on (cryptography's
+bundled one), not the one the interpreter's ``_ssl`` was linked against. The
+``OPENSSL_VERSION*`` names likewise describe the bundled OpenSSL.
+
+Families are built the way ``Lib/ssl.py`` builds them: a list of names and one
+loop, never a hand-copied table of numbers.
+"""
+
+from __future__ import annotations
+
+import ssl as _stdlib_ssl
+from typing import Any
+
+from OpenSSL._util import ffi, lib
+
+__all__ = [
+    "CHANNEL_BINDING_TYPES",
+    "DEFAULT_CIPHERS",
+    "OPENSSL_VERSION",
+    "OPENSSL_VERSION_INFO",
+    "OPENSSL_VERSION_NUMBER",
+    "AlertDescription",
+    "Options",
+    "Purpose",
+    "SSLErrorNumber",
+    "TLSVersion",
+    "VerifyFlags",
+    "VerifyMode",
+    "module_constants",
+]
+
+# The enum classes themselves: identity with the stdlib's is what lets
+# ``isinstance``/``==``/``is`` comparisons in third-party code keep working.
+TLSVersion = _stdlib_ssl.TLSVersion
+Options = _stdlib_ssl.Options
+VerifyMode = _stdlib_ssl.VerifyMode
+VerifyFlags = _stdlib_ssl.VerifyFlags
+AlertDescription = _stdlib_ssl.AlertDescription
+SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
+Purpose = _stdlib_ssl.Purpose
+_SSLMethod: Any = _stdlib_ssl._SSLMethod
+
+CHANNEL_BINDING_TYPES = ["tls-unique"]
+
+# The cipher string CPython (3.10+) installs in every new context: security
+# level 2, forward-secret AEAD suites first, no anonymous, NULL, DSS, SHA-1
+# MAC or CCM suites.
+DEFAULT_CIPHERS = (
+    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:"
+    "!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM"
+)
+# The security level that DEFAULT_CIPHERS selects (read back by
+# SSLContext.security_level until set_ciphers() changes it).
+DEFAULT_SECURITY_LEVEL = 2
+
+OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
+OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode(
+    "ascii", "replace"
+)
+
+
+def _version_info(number: int) -> tuple[int, int, int, int, int]:
+    # OpenSSL 3+ packs MNN00PP0 (major, minor, patch) with a status nibble;
+    # CPython reports (major, minor, fix, patch, status) from the same bits.
+    status = number & 0xF
+    number >>= 4
+    patch = number & 0xFF
+    number >>= 8
+    fix = number & 0xFF
+    number >>= 8
+    minor = number & 0xFF
+    number >>= 8
+    return (number & 0xFF, minor, fix, patch, status)
+
+
+OPENSSL_VERSION_INFO = _version_info(OPENSSL_VERSION_NUMBER)
+
+# The OP_* names the stdlib documents; values from our binding where it has
+# the constant, otherwise the stdlib's (OpenSSL keeps these bit values stable).
+_OPTION_NAMES = [
+    "OP_ALL",
+    "OP_CIPHER_SERVER_PREFERENCE",
+    "OP_ENABLE_MIDDLEBOX_COMPAT",
+    "OP_IGNORE_UNEXPECTED_EOF",
+    "OP_NO_COMPRESSION",
+    "OP_NO_RENEGOTIATION",
+    "OP_NO_SSLv2",
+    "OP_NO_SSLv3",
+    "OP_NO_TICKET",
+    "OP_NO_TLSv1",
+    "OP_NO_TLSv1_1",
+    "OP_NO_TLSv1_2",
+    "OP_NO_TLSv1_3",
+    "OP_SINGLE_DH_USE",
+    "OP_SINGLE_ECDH_USE",
+]
+
+_VERIFY_FLAG_NAMES = [
+    "VERIFY_DEFAULT",
+    "VERIFY_CRL_CHECK_LEAF",
+    "VERIFY_CRL_CHECK_CHAIN",
+    "VERIFY_X509_STRICT",
+    "VERIFY_ALLOW_PROXY_CERTS",
+    "VERIFY_X509_TRUSTED_FIRST",
+    "VERIFY_X509_PARTIAL_CHAIN",
+]
+
+_ERROR_NUMBER_NAMES = [
+    "SSL_ERROR_EOF",
+    "SSL_ERROR_INVALID_ERROR_CODE",
+    "SSL_ERROR_SSL",
+    "SSL_ERROR_SYSCALL",
+    "SSL_ERROR_WANT_CONNECT",
+    "SSL_ERROR_WANT_READ",
+    "SSL_ERROR_WANT_WRITE",
+    "SSL_ERROR_WANT_X509_LOOKUP",
+    "SSL_ERROR_ZERO_RETURN",
+]
+
+# Protocols the bundled OpenSSL can still speak. SSLv2 is gone from every
+# OpenSSL this project supports, SSLv3 from cryptography's builds.
+_PROTOCOL_SUPPORT = {
+    "SSLv2": False,
+    "SSLv3": False,
+    "TLSv1": hasattr(lib, "TLS1_VERSION"),
+    "TLSv1_1": hasattr(lib, "TLS1_1_VERSION"),
+    "TLSv1_2": hasattr(lib, "TLS1_2_VERSION"),
+    "TLSv1_3": hasattr(lib, "TLS1_3_VERSION"),
+}
+
+
+def _option_value(name: str) -> int:
+    value = getattr(lib, "SSL_" + name, None)
+    if value is None:
+        value = int(getattr(_stdlib_ssl, name))
+    return int(value)
+
+
+def module_constants() -> dict[str, Any]:
+    """Every module-level constant name of the ``ssl`` surface and its value."""
+    names: dict[str, Any] = {}
+    for name in _OPTION_NAMES:
+        names[name] = Options(_option_value(name))
+    for name in _VERIFY_FLAG_NAMES:
+        names[name] = getattr(VerifyFlags, name)
+    for mode in VerifyMode:
+        names[mode.name] = mode
+    for number_name in _ERROR_NUMBER_NAMES:
+        names[number_name] = getattr(SSLErrorNumber, number_name)
+    for alert in AlertDescription:
+        names[alert.name] = alert
+    for method in _SSLMethod:
+        names[method.name] = method
+    for proto, supported in _PROTOCOL_SUPPORT.items():
+        names["HAS_" + proto] = supported
+    names.update(
+        HAS_SNI=True,
+        HAS_ALPN=True,
+        HAS_ECDH=True,
+        HAS_NEVER_CHECK_COMMON_NAME=True,
+        HAS_NPN=bool(lib.Cryptography_HAS_NEXTPROTONEG),
+        HAS_PSK=False,
+        HAS_PHA=bool(lib.Cryptography_HAS_SSL_VERIFY_CLIENT_POST_HANDSHAKE),
+    )
+    return names

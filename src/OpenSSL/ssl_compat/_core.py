@@ -1,0 +1,269 @@
+"""The TLS connection behind both ``SSLSocket`` and ``SSLObject``.
+
+:class:`TLSCore` owns one ``OpenSSL.SSL.Connection`` (socket mode for
+``SSLSocket``, memory-BIO mode for ``SSLObject``) and everything the two
+stdlib classes report about it in the same way: ``cipher()``, ``version()``,
+``getpeercert()``, ``session``, channel binding, ALPN. It also sets up the
+per-connection knobs a stdlib context implies -- SNI, hostname checking
+inside the handshake (``Connection.set_verify_hostname``), verify flags,
+post-handshake auth, the offered session -- and turns ``OpenSSL.SSL``
+exceptions into the stdlib's through ``_errors``.
+
+How I/O waits is not decided here: ``SSLSocket`` waits on its socket,
+``SSLObject`` lets its caller move bytes between the memory BIOs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import weakref
+from typing import Any, Callable, NoReturn, Optional, TypeVar
+
+from cryptography.hazmat.primitives import serialization
+
+from OpenSSL import SSL
+from OpenSSL.ssl_compat import _knobs
+from OpenSSL.ssl_compat._certs import decode_certificate
+from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
+from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
+from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._session import SSLSession
+
+__all__ = ["TLSCore", "check_wrap_arguments"]
+
+_T = TypeVar("_T")
+_FINISHED_STATE = b"SSL negotiation finished successfully"
+
+
+def check_wrap_arguments(
+    context: Any,
+    server_side: bool,
+    server_hostname: Any,
+    session: Any,
+) -> Optional[str]:
+    """Validate ``wrap_socket``/``wrap_bio`` arguments as CPython does.
+
+    Returns the server hostname as text (IDNA A-label), or ``None``.
+    """
+    if server_side:
+        if server_hostname:
+            raise ValueError("server_hostname can only be specified in client mode")
+        if session is not None:
+            raise ValueError("session can only be specified in client mode")
+    if context.check_hostname and not server_hostname and not server_side:
+        raise ValueError("check_hostname requires server_hostname")
+    if server_hostname is None:
+        return None
+    if isinstance(server_hostname, str) and server_hostname.startswith("."):
+        raise ValueError("server_hostname cannot start with a dot")
+    hostname: str = context._encode_hostname(server_hostname)
+    if not hostname:
+        raise ValueError("server_hostname cannot be an empty string")
+    if "\0" in hostname:
+        raise ValueError("server_hostname cannot contain NUL characters")
+    return hostname
+
+
+def _is_ip_address(hostname: str) -> bool:
+    try:
+        ipaddress.ip_address(hostname.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class TLSCore:
+    """One TLS connection configured from an ``ssl_compat.SSLContext``."""
+
+    def __init__(
+        self,
+        context: Any,
+        *,
+        server_side: bool,
+        server_hostname: Optional[str],
+        session: Any,
+        public: Any,
+        sock: Any = None,
+    ) -> None:
+        self.context = context
+        # The context whose sni_callback runs: the one the handshake began with.
+        self.context_at_creation = context
+        self.server_side = server_side
+        self.server_hostname = server_hostname
+        self._public = weakref.ref(public)
+        self.callback_exception: Optional[BaseException] = None
+        self.handshake_done = False
+        self._counted = False
+        self._offered_session = False
+        conn = SSL.Connection(context.openssl_context, sock)
+        self.connection = conn
+        if server_side:
+            conn.set_accept_state()
+        else:
+            conn.set_connect_state()
+            if server_hostname is not None:
+                if not _is_ip_address(server_hostname):
+                    conn.set_tlsext_host_name(server_hostname.encode("ascii"))
+                if context.check_hostname:
+                    conn.set_verify_hostname(
+                        server_hostname,
+                        check_common_name=context.hostname_checks_common_name,
+                    )
+        _knobs.set_connection_verify_flags(conn, context._verify_flags)
+        if context.post_handshake_auth:
+            _knobs.enable_post_handshake_auth(conn, server_side)
+        if session is not None:
+            self.set_session(session)
+        _knobs.register_owner(conn, self)
+
+    @property
+    def public(self) -> Any:
+        """The SSLSocket/SSLObject this core belongs to."""
+        return self._public()
+
+    # -- errors ------------------------------------------------------------
+
+    def raise_translated(self, exc: SSL.Error) -> NoReturn:
+        """Raise the stdlib exception for *exc* (chaining a callback's error)."""
+        error = translate_error(exc, self.connection, self.server_hostname)
+        cause = self.callback_exception
+        if cause is not None:
+            self.callback_exception = None
+            raise error from cause
+        raise error from None
+
+    def call(self, operation: Callable[..., _T], *args: Any) -> _T:
+        """Run one Connection call, translating its ``SSL.Error``."""
+        try:
+            return operation(*args)
+        except SSL.Error as exc:
+            self.raise_translated(exc)
+
+    # -- handshake ---------------------------------------------------------
+
+    def handshake_step(self) -> None:
+        """One ``SSL_do_handshake`` attempt (raises ``SSL.WantReadError`` etc.)."""
+        if not self._counted:
+            self._counted = True
+            self.context._count("accept" if self.server_side else "connect")
+        self.connection.do_handshake()
+        self._handshake_completed()
+
+    def _handshake_completed(self) -> None:
+        if self.handshake_done:
+            return
+        self.handshake_done = True
+        context = self.context_at_creation
+        context._count("accept_good" if self.server_side else "connect_good")
+        reused = _knobs.session_reused(self.connection)
+        if self.server_side and reused:
+            context._count("hits")
+        elif not self.server_side and self._offered_session and not reused:
+            context._count("misses")
+
+    def handshake_finished(self) -> bool:
+        """Whether the handshake has completed (explicitly or inside a read/write)."""
+        if not self.handshake_done:
+            if self.connection.get_state_string() == _FINISHED_STATE:
+                self._handshake_completed()
+        return self.handshake_done
+
+    # -- what the stdlib classes report --------------------------------------
+
+    def getpeercert(self, binary_form: bool = False) -> Any:
+        if not self.handshake_finished():
+            raise ValueError("handshake not done yet")
+        cert = self.connection.get_peer_certificate(as_cryptography=True)
+        if cert is None:
+            return None
+        if binary_form:
+            return cert.public_bytes(serialization.Encoding.DER)
+        # As CPython: an unverified certificate is reported as an empty dict.
+        if not self.context.openssl_context.get_verify_mode() & SSL.VERIFY_PEER:
+            return {}
+        return decode_certificate(cert)
+
+    def cipher(self) -> Optional[tuple[str, str, int]]:
+        conn = self.connection
+        name = conn.get_cipher_name()
+        if name is None:
+            return None
+        return (name, conn.get_cipher_version() or "", conn.get_cipher_bits() or 0)
+
+    def shared_ciphers(self) -> Optional[list[tuple[str, str, int]]]:
+        """The enabled suites of this connection (see the package notes).
+
+        The binding cannot list the suites the *peer* offered
+        (``SSL_get_client_ciphers`` is missing), so this is the list both
+        sides could have used from this side's view: this connection's
+        enabled suites. ``None`` before the handshake, as in CPython.
+        """
+        if not self.handshake_finished():
+            return None
+        conn = self.connection
+        table = _knobs.cipher_table(conn)
+        return [
+            shared_cipher_tuple(table[name])
+            for name in conn.get_cipher_list()
+            if name in table
+        ]
+
+    def version(self) -> Optional[str]:
+        if not self.handshake_finished():
+            return None
+        return self.connection.get_protocol_version_name()
+
+    def selected_alpn_protocol(self) -> Optional[str]:
+        protocol = self.connection.get_alpn_proto_negotiated()
+        return protocol.decode("ascii", "replace") if protocol else None
+
+    def get_channel_binding(self, cb_type: str = "tls-unique") -> Optional[bytes]:
+        if cb_type not in CHANNEL_BINDING_TYPES:
+            raise ValueError(f"{cb_type!r} channel binding type not implemented")
+        conn = self.connection
+        # tls-unique is the first Finished message of the handshake: the
+        # client's own for a full handshake, the server's for a resumption.
+        if _knobs.session_reused(conn) ^ (not self.server_side):
+            data = conn.get_finished()
+        else:
+            data = conn.get_peer_finished()
+        return data or None
+
+    def verify_client_post_handshake(self) -> None:
+        self.call(_knobs.verify_client_post_handshake, self.connection)
+
+    # -- session and context -------------------------------------------------
+
+    @property
+    def session(self) -> Optional[SSLSession]:
+        session = self.connection.get_session()
+        if session is None:
+            return None
+        return SSLSession._create(session, self.context)
+
+    def set_session(self, session: Any) -> None:
+        if not isinstance(session, SSLSession):
+            raise TypeError("Value is not a SSLSession.")
+        if self.server_side:
+            raise ValueError("Cannot set session for server-side SSLSocket.")
+        if self.handshake_done:
+            raise ValueError("Cannot set session after handshake.")
+        if session._context.openssl_context is not self.context.openssl_context:
+            raise ValueError("Session refers to a different SSLContext.")
+        self.call(self.connection.set_session, session._session)
+        self._offered_session = True
+
+    @property
+    def session_reused(self) -> bool:
+        return _knobs.session_reused(self.connection)
+
+    def set_context(self, context: Any) -> None:
+        from OpenSSL.ssl_compat._context import SSLContext
+
+        if not isinstance(context, SSLContext):
+            raise TypeError(
+                "The value must be a SSLContext of OpenSSL.ssl_compat, "
+                f"not {type(context).__name__}"
+            )
+        self.call(self.connection.set_context, context.openssl_context)
+        self.context = context

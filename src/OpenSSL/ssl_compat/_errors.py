@@ -1,0 +1,228 @@
+"""Where errors are translated: ``OpenSSL.SSL`` exceptions to the stdlib's.
+
+``OpenSSL.SSL`` raises ``Error`` (carrying the drained OpenSSL error queue as
+``(library, function, reason)`` strings), ``WantReadError``,
+``WantWriteError``, ``WantX509LookupError``, ``ZeroReturnError`` and
+``SysCallError``. Code written for the standard library catches
+``ssl.SSLError`` and its subclasses instead, and reads ``library``,
+``reason``, ``verify_code`` and ``verify_message`` from them. This module
+builds exactly those exceptions -- the stdlib's own classes, never look-alike
+subclasses -- so ``except ssl.SSLError`` keeps working in code that never
+heard of this project.
+
+How CPython fills them, and what we do:
+
+* ``args == (ssl_error_number, message)``; the number is an
+  :class:`ssl.SSLErrorNumber` (``SSL_ERROR_SSL`` for protocol failures).
+* ``library`` / ``reason`` are OpenSSL's mnemonics (``"SSL"``,
+  ``"CERTIFICATE_VERIFY_FAILED"``). OpenSSL only hands us the human strings
+  (``"SSL routines"``, ``"certificate verify failed"``); the mnemonic is found
+  through the code tables the stdlib's ``_ssl`` ships, and otherwise derived
+  from the string (upper case, spaces to underscores), which is how OpenSSL
+  names its reasons in the first place.
+* the message is ``"[LIBRARY: REASON] reason string"``. CPython appends the
+  C source location ``(_ssl.c:NNNN)``; there is no such location here, so it
+  is left out.
+* certificate verification failures become ``SSLCertVerificationError`` with
+  ``verify_code`` from ``SSL_get_verify_result`` and CPython's wording of
+  ``verify_message`` (including its hostname/IP mismatch sentences).
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import ssl as _stdlib_ssl
+from typing import Any, Optional
+
+from OpenSSL import SSL
+from OpenSSL._util import lib, text
+
+__all__ = ["eof_error", "translate_error", "want_read_error", "want_write_error"]
+
+_SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
+
+# Shift of the library code inside a packed OpenSSL 3+ error code.
+_ERR_LIB_SHIFT = 23
+
+_lib_names: Optional[dict[str, str]] = None
+_reason_names: Optional[dict[tuple[str, str], str]] = None
+
+
+def _load_name_tables() -> None:
+    """Map OpenSSL's human strings back to the mnemonics CPython reports."""
+    global _lib_names, _reason_names
+    lib_names: dict[str, str] = {}
+    reason_names: dict[tuple[str, str], str] = {}
+    native: Any = getattr(_stdlib_ssl, "_ssl", None)
+    lib_codes: dict[int, str] = dict(getattr(native, "lib_codes_to_names", {}))
+    err_codes: dict[tuple[int, int], str] = dict(
+        getattr(native, "err_codes_to_names", {})
+    )
+    for code, name in lib_codes.items():
+        string = text(lib.ERR_lib_error_string(code << _ERR_LIB_SHIFT))
+        if string:
+            lib_names.setdefault(string, name)
+    for (lib_code, reason_code), name in err_codes.items():
+        lib_name = lib_codes.get(lib_code)
+        if lib_name is None:
+            continue
+        packed = (lib_code << _ERR_LIB_SHIFT) | reason_code
+        string = text(lib.ERR_reason_error_string(packed))
+        if string:
+            reason_names.setdefault((lib_name, string), name)
+    _lib_names, _reason_names = lib_names, reason_names
+
+
+def _mnemonics(library: str, reason: str) -> tuple[str, str]:
+    if _lib_names is None or _reason_names is None:
+        _load_name_tables()
+    assert _lib_names is not None and _reason_names is not None
+    lib_name = _lib_names.get(library) or library.upper().replace(" ", "_")
+    reason_name = _reason_names.get((lib_name, reason)) or reason.upper().replace(
+        " ", "_"
+    )
+    return lib_name, reason_name
+
+
+def _make(
+    cls: type[_stdlib_ssl.SSLError],
+    number: int,
+    message: str,
+    library: Optional[str] = None,
+    reason: Optional[str] = None,
+) -> _stdlib_ssl.SSLError:
+    exc = cls(_SSLErrorNumber(number), message)
+    # CPython always sets both attributes (None when unknown).
+    exc.library = library  # type: ignore[assignment]
+    exc.reason = reason  # type: ignore[assignment]
+    return exc
+
+
+def want_read_error() -> _stdlib_ssl.SSLError:
+    """The exception a non-blocking read that must wait raises."""
+    return _make(
+        _stdlib_ssl.SSLWantReadError,
+        _SSLErrorNumber.SSL_ERROR_WANT_READ,
+        "The operation did not complete (read)",
+    )
+
+
+def want_write_error() -> _stdlib_ssl.SSLError:
+    """The exception a non-blocking write that must wait raises."""
+    return _make(
+        _stdlib_ssl.SSLWantWriteError,
+        _SSLErrorNumber.SSL_ERROR_WANT_WRITE,
+        "The operation did not complete (write)",
+    )
+
+
+def eof_error() -> _stdlib_ssl.SSLError:
+    """The exception for a peer that vanished without close_notify."""
+    return _make(
+        _stdlib_ssl.SSLEOFError,
+        _SSLErrorNumber.SSL_ERROR_EOF,
+        "EOF occurred in violation of protocol",
+    )
+
+
+def _verify_message(code: int, hostname: Optional[str]) -> str:
+    if code == lib.X509_V_ERR_HOSTNAME_MISMATCH and hostname is not None:
+        return f"Hostname mismatch, certificate is not valid for '{hostname}'."
+    if code == lib.X509_V_ERR_IP_ADDRESS_MISMATCH and hostname is not None:
+        return f"IP address mismatch, certificate is not valid for '{hostname}'."
+    return text(lib.X509_verify_cert_error_string(code))
+
+
+def _from_error_queue(
+    exc: SSL.Error, connection: Optional[SSL.Connection], hostname: Optional[str]
+) -> BaseException:
+    entries = exc.args[0] if exc.args else None
+    if not isinstance(entries, list) or not entries:
+        message = str(exc.args[0]) if exc.args else "unknown error"
+        return _make(_stdlib_ssl.SSLError, _SSLErrorNumber.SSL_ERROR_SSL, message)
+    # CPython reports the most recent entry of OpenSSL's error queue.
+    library, _function, reason_string = entries[-1]
+    lib_name, reason_name = _mnemonics(str(library), str(reason_string))
+    if reason_name == "UNEXPECTED_EOF_WHILE_READING":
+        error = eof_error()
+        error.library, error.reason = lib_name, reason_name
+        return error
+    message = f"[{lib_name}: {reason_name}] {reason_string}"
+    if reason_name == "CERTIFICATE_VERIFY_FAILED" and connection is not None:
+        code = connection.get_verify_result()
+        verify_message = _verify_message(code, hostname)
+        error = _make(
+            _stdlib_ssl.SSLCertVerificationError,
+            _SSLErrorNumber.SSL_ERROR_SSL,
+            f"{message}: {verify_message}",
+            lib_name,
+            reason_name,
+        )
+        error.verify_code = code  # type: ignore[attr-defined]
+        error.verify_message = verify_message  # type: ignore[attr-defined]
+        return error
+    return _make(
+        _stdlib_ssl.SSLError,
+        _SSLErrorNumber.SSL_ERROR_SSL,
+        message,
+        lib_name,
+        reason_name,
+    )
+
+
+def _from_syscall(exc: SSL.SysCallError) -> BaseException:
+    code = exc.args[0] if exc.args else -1
+    if isinstance(code, int) and code > 0:
+        # A real socket error: CPython raises the plain OSError subclass
+        # (ConnectionResetError, BrokenPipeError, ...).
+        return OSError(code, os.strerror(code))
+    if code == -1 or code == 0:
+        # OpenSSL saw EOF where the protocol wanted more data.
+        return eof_error()
+    return _make(
+        _stdlib_ssl.SSLSyscallError,
+        _SSLErrorNumber.SSL_ERROR_SYSCALL,
+        "Some I/O error occurred",
+    )
+
+
+def translate_error(
+    exc: SSL.Error,
+    connection: Optional[SSL.Connection] = None,
+    hostname: Optional[str] = None,
+) -> BaseException:
+    """Return the stdlib exception that stands for *exc*.
+
+    *connection* lets a certificate verification failure report its
+    ``verify_code``; *hostname* (the ``server_hostname``) completes CPython's
+    mismatch message.
+    """
+    if isinstance(exc, SSL.WantReadError):
+        return want_read_error()
+    if isinstance(exc, SSL.WantWriteError):
+        return want_write_error()
+    if isinstance(exc, SSL.ZeroReturnError):
+        return _make(
+            _stdlib_ssl.SSLZeroReturnError,
+            _SSLErrorNumber.SSL_ERROR_ZERO_RETURN,
+            "TLS/SSL connection has been closed (EOF)",
+        )
+    if isinstance(exc, SSL.WantX509LookupError):
+        return _make(
+            _stdlib_ssl.SSLError,
+            _SSLErrorNumber.SSL_ERROR_WANT_X509_LOOKUP,
+            "The operation did not complete (X509 lookup)",
+        )
+    if isinstance(exc, SSL.SysCallError):
+        return _from_syscall(exc)
+    return _from_error_queue(exc, connection, hostname)
+
+
+def is_connection_reset(exc: BaseException) -> bool:
+    """Whether *exc* means the peer reset or abandoned the connection."""
+    return isinstance(exc, OSError) and exc.errno in (
+        _errno.ECONNRESET,
+        _errno.EPIPE,
+        _errno.ECONNABORTED,
+    )

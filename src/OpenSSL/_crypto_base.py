@@ -100,14 +100,16 @@ def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
 
 
 def _digest_by_name(digest_name: Any) -> Any:
-    if not isinstance(digest_name, (str, bytes)):
-        raise TypeError(f"digest name must be str, not {type(digest_name).__name__}")
-    name = digest_name if isinstance(digest_name, bytes) else None
-    if name is None:
+    """The ``EVP_MD *`` called *digest_name*; ``ValueError`` if unknown."""
+    if isinstance(digest_name, bytes):
+        name = digest_name
+    elif isinstance(digest_name, str):
         try:
-            name = byte_string(digest_name)  # type: ignore[arg-type]
+            name = byte_string(digest_name)
         except UnicodeEncodeError:
             raise ValueError("No such digest method") from None
+    else:
+        raise TypeError(f"digest name must be str, not {type(digest_name).__name__}")
     digest = ffi.NULL if b"\0" in name else lib.EVP_get_digestbyname(name)
     if digest == ffi.NULL:
         _clear_errors()

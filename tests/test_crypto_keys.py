@@ -413,6 +413,21 @@ class TestPassphrases:
         # The traceback reaches into the callback.
         assert info.traceback[-1].name == "passphrase"
 
+    @pytest.mark.parametrize("fmt", ["pkcs8", "traditional"])
+    def test_failing_callable_is_not_asked_again(
+        self, encrypted: bytes, traditional_encrypted: bytes, fmt: str
+    ) -> None:
+        calls = []
+
+        def passphrase(rwflag: int) -> bytes:
+            calls.append(rwflag)
+            raise RuntimeError(f"failure {len(calls)}")
+
+        data = encrypted if fmt == "pkcs8" else traditional_encrypted
+        with pytest.raises(RuntimeError, match="failure 1"):
+            crypto.load_privatekey(PEM, data, passphrase)
+        assert calls == [0]
+
     def test_callable_raises_base_exception(self, encrypted: bytes) -> None:
         def passphrase(rwflag: int) -> bytes:
             raise KeyboardInterrupt

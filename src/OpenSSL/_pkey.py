@@ -60,7 +60,6 @@ class _PassphraseHelper:
             raise TypeError("Last argument must be a byte string or a callable.")
         self._passphrase = passphrase
         self._problem: BaseException | None = None
-        self._handle = ffi.new_handle(self)
 
     @property
     def callback(self) -> Any:
@@ -68,12 +67,16 @@ class _PassphraseHelper:
 
     @property
     def callback_args(self) -> Any:
-        return self._handle
+        # A fresh handle, alive for the duration of the OpenSSL call it is
+        # passed to; not stored, so no reference cycle keeps the passphrase.
+        return ffi.new_handle(self)
 
     def fill(self, buf: Any, size: int, rwflag: int) -> int:
+        if self._passphrase is None or self._problem is not None:
+            # No passphrase, or the callable already failed once: OpenSSL may
+            # ask again, but the first problem is the one to report.
+            return 0
         try:
-            if self._passphrase is None:
-                return 0
             if callable(self._passphrase):
                 result = self._passphrase(rwflag)
             else:

@@ -44,6 +44,7 @@ from tests.ssl_helpers import (
     handshake,
     handshake_pair,
     memory_pair,
+    pump,
     server_context,
     transfer,
 )
@@ -651,3 +652,132 @@ class TestCallbackLifetime:
             del client, server
             gc.collect()
         handshake_pair(ctx)
+
+
+# --- where callback exceptions come out ------------------------------------------
+
+
+def _armed_info_callback(exc: BaseException) -> tuple[Callable[..., Any], list[bool]]:
+    """An info callback that raises *exc* once ``armed[0]`` is set."""
+    armed = [False]
+
+    def failing_callback(conn: Any, where: int, ret: int) -> None:
+        if armed[0]:
+            raise exc
+
+    return failing_callback, armed
+
+
+class BadBool:
+    """A return value whose truth test raises."""
+
+    def __bool__(self) -> bool:
+        raise Boom("from __bool__")
+
+
+class TestExceptionRouting:
+    def test_from_shutdown(self) -> None:
+        exc = Boom("info callback during shutdown")
+        callback, armed = _armed_info_callback(exc)
+        ctx = client_context()
+        ctx.set_info_callback(callback)
+        client, _ = handshake_pair(ctx)
+        armed[0] = True
+        with pytest.raises(Boom) as info:
+            client.shutdown()
+        _assert_is_ours(info, exc)
+
+    def test_from_recv(self) -> None:
+        exc = Boom("info callback during recv")
+        callback, armed = _armed_info_callback(exc)
+        ctx = server_context()
+        ctx.set_info_callback(callback)
+        client, server = handshake_pair(None, ctx)
+        client.shutdown()
+        pump(client, server)
+        armed[0] = True
+        with pytest.raises(Boom) as info:
+            server.recv(10)
+        _assert_is_ours(info, exc)
+
+    def test_from_send(self) -> None:
+        exc = Boom("info callback during send")
+        callback, armed = _armed_info_callback(exc)
+        ctx = client_context()
+        ctx.set_info_callback(callback)
+        client, _ = memory_pair(ctx)
+        armed[0] = True
+        with pytest.raises(Boom) as info:
+            client.send(b"starts the handshake")
+        _assert_is_ours(info, exc)
+
+    def test_base_exceptions_propagate_too(self) -> None:
+        exc = KeyboardInterrupt("from the verify callback")
+        ctx = client_context()
+        ctx.set_verify(VERIFY_PEER, _raiser(exc))
+        client, server = memory_pair(ctx)
+        with pytest.raises(KeyboardInterrupt) as info:
+            handshake(client, server)
+        _assert_is_ours(info, exc)
+
+    def test_return_value_whose_truth_test_raises(self) -> None:
+        ctx = client_context()
+        ctx.set_verify(VERIFY_PEER, lambda *args: BadBool())
+        client, server = memory_pair(ctx)
+        with pytest.raises(Boom, match="from __bool__"):
+            handshake(client, server)
+
+    def test_ocsp_client_return_value_whose_truth_test_raises(self) -> None:
+        client, server = _ocsp_pair(
+            lambda conn, data: OCSP_UNAUTHORIZED, lambda *args: BadBool()
+        )
+        with pytest.raises(Boom, match="from __bool__"):
+            handshake(client, server)
+
+    def test_exception_stays_with_its_connection(self) -> None:
+        def callback(conn: Connection, *args: Any) -> bool:
+            if conn.get_app_data() == "bad":
+                raise Boom("only the bad connection")
+            return True
+
+        ctx = client_context()
+        ctx.set_verify(VERIFY_PEER, callback)
+        bad_client, bad_server = memory_pair(ctx)
+        bad_client.set_app_data("bad")
+        good_client, good_server = memory_pair(ctx)
+        good_client.set_app_data("good")
+        # Interleave the two handshakes up to the bad client's verification.
+        for client, server in ((bad_client, bad_server), (good_client, good_server)):
+            with pytest.raises(WantReadError):
+                client.do_handshake()
+            pump(client, server)
+            with pytest.raises(WantReadError):
+                server.do_handshake()
+            pump(client, server)
+        with pytest.raises(Boom):
+            bad_client.do_handshake()
+        handshake(good_client, good_server)
+        assert transfer(good_client, good_server, b"unaffected") == b"unaffected"
+
+    def test_connection_stays_failed_after_a_callback_raised(self) -> None:
+        ctx = client_context()
+        ctx.set_verify(VERIFY_PEER, _raiser(Boom("once")))
+        client, server = memory_pair(ctx)
+        with pytest.raises(Boom):
+            handshake(client, server)
+        with pytest.raises(Error):
+            client.do_handshake()
+
+    def test_callback_of_the_context_switched_to_in_sni(self) -> None:
+        exc = Boom("ALPN callback of the switched-to context")
+        switched = server_context()
+        switched.set_alpn_select_callback(_raiser(exc))
+        first = server_context()
+        first.set_alpn_select_callback(lambda conn, offered: offered[0])
+        first.set_tlsext_servername_callback(lambda conn: conn.set_context(switched))
+        client_ctx = client_context()
+        client_ctx.set_alpn_protos([b"h2"])
+        client, server = memory_pair(client_ctx, first, server_name=b"localhost")
+        with pytest.raises(Boom) as info:
+            handshake(client, server)
+        _assert_is_ours(info, exc)

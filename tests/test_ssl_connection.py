@@ -99,6 +99,10 @@ class TestConstruction:
         with pytest.raises(TypeError):
             Connection(Context(TLS_METHOD), object())  # type: ignore[arg-type]
 
+    def test_negative_file_descriptor_is_value_error(self) -> None:
+        with pytest.raises(ValueError):
+            Connection(Context(TLS_METHOD), -1)  # type: ignore[arg-type]
+
     def test_app_data(self) -> None:
         conn = Connection(Context(TLS_METHOD), None)
         assert conn.get_app_data() is None
@@ -313,6 +317,31 @@ class TestMemoryData:
         assert server.recv_into(view) == 10
         assert bytes(backing[5:15]) == b"abcdefghij"
         assert bytes(backing[:5]) == bytes(5) and bytes(backing[15:]) == bytes(5)
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda conn: conn.recv(-1),
+            lambda conn: conn.recv_into(bytearray(10), -1),
+            lambda conn: conn.bio_read(-1),
+        ],
+        ids=["recv", "recv_into", "bio_read"],
+    )
+    def test_negative_sizes_are_value_errors(self, call: Any) -> None:
+        client, server = _pair()
+        _record(client, server, b"kept")
+        with pytest.raises(ValueError):
+            call(server)
+        assert lib.ERR_peek_error() == 0
+        assert server.recv(100) == b"kept"
+
+    def test_recv_into_read_only_buffer(self) -> None:
+        client, server = _pair()
+        _record(client, server, b"not lost")
+        with pytest.raises(TypeError):
+            server.recv_into(b"0123456789")
+        # The failed call consumed nothing.
+        assert server.recv(100) == b"not lost"
 
     def test_recv_into_without_data(self) -> None:
         _, server = _pair()
@@ -722,6 +751,19 @@ class TestIntrospection:
     def test_set_tlsext_host_name_wants_bytes(self, bad: Any) -> None:
         with pytest.raises(TypeError):
             Connection(Context(TLS_METHOD), None).set_tlsext_host_name(bad)
+
+    def test_set_tlsext_host_name_empty_leaves_no_stale_error(self) -> None:
+        # OpenSSL refuses an empty name; whatever the API makes of that, the
+        # refusal must not linger on the error queue for a later call.
+        conn = Connection(Context(TLS_METHOD), None)
+        try:
+            conn.set_tlsext_host_name(b"")
+        except (Error, ValueError):
+            pass
+        assert lib.ERR_peek_error() == 0
+        with pytest.raises(Error) as info:
+            Context(TLS_METHOD).set_cipher_list(b"no-such-cipher")
+        assert info.value.args[0][0][2] == "no cipher match"
 
     def test_set_tlsext_host_name_rejects_nul(self) -> None:
         with pytest.raises(TypeError):

@@ -70,6 +70,9 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
     _session: Any
     do_handshake_on_connect: bool
     suppress_ragged_eofs: bool
+    #: Set per instance by ``_create``.
+    server_side: bool = False
+    server_hostname: Optional[str] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(

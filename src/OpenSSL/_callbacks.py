@@ -61,8 +61,12 @@ def verify(callback: Callable[..., Any]) -> Any:
             return 0
         try:
             x509 = lib.X509_STORE_CTX_get_current_cert(store_ctx)
-            lib.X509_up_ref(x509)
-            cert = X509._from_raw_x509_ptr(x509)
+            # Some failures (an unmet explicit policy) concern no one
+            # certificate: the callback then gets None.
+            cert = None
+            if x509 != ffi.NULL:
+                lib.X509_up_ref(x509)
+                cert = X509._from_raw_x509_ptr(x509)
             errnum = lib.X509_STORE_CTX_get_error(store_ctx)
             depth = lib.X509_STORE_CTX_get_error_depth(store_ctx)
             if callback(conn, cert, errnum, depth, ok):

@@ -595,6 +595,49 @@ def test_memory_bio_eof_without_close_notify() -> None:
     assert info.value.args == (-1, "Unexpected EOF")
 
 
+def test_read_after_unexpected_eof_is_error_with_empty_queue() -> None:
+    """After the EOF has been reported, reading again is ``Error([])``.
+
+    That is pyOpenSSL 26.4's answer (OpenSSL leaves its error queue empty),
+    and Twisted's ``_representsEOF`` recognises an EOF by exactly that empty
+    list.
+    """
+    client = OurEnd.client(our_client_context())
+    server = stdlib_server()
+    handshake(client, server)
+    exchange(server, client, 1)
+    client.conn.bio_shutdown()
+    with pytest.raises(SSL.SysCallError):
+        client.conn.recv(100)
+    with pytest.raises(SSL.Error) as info:
+        client.conn.recv(100)
+    assert type(info.value) is SSL.Error
+    assert info.value.args == ([],)
+
+
+@versions
+def test_alpn_select_returning_empty_bytes_fails_handshake(version: str) -> None:
+    """``b""`` from the ALPN callback fails the handshake with ``SSL.Error``.
+
+    pyOpenSSL 26.4 hands the empty protocol to OpenSSL, which aborts with an
+    internal-error alert; Twisted returns ``b""`` when nothing overlaps and
+    its tests expect exactly this ``SSL.Error``.
+    """
+    ctx = our_server_context(version=version)
+    ctx.set_alpn_select_callback(lambda conn, protos: b"")
+    cctx = stdlib_client_context(version=version)
+    cctx.set_alpn_protocols(["h2"])
+    client = stdlib_client(ctx=cctx)
+    server = OurEnd.server(ctx)
+    outcome = run_handshake(client, server)
+    server_error = outcome.error(server)
+    assert type(server_error) is SSL.Error
+    assert "internal error" in reasons(server_error)
+    client_error = outcome.error(client)
+    assert type(client_error) is ssl.SSLError
+    assert client_error.reason == "TLSV1_ALERT_INTERNAL_ERROR"
+
+
 # --- real sockets, stdlib peer in a thread ---------------------------------------
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -31,8 +32,11 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL
 from tests.interop_helpers import (
     PEER_TIMEOUT,
+    Background,
     ca_file,
     identity_files,
+    listener,
+    recv_exactly,
     stdlib_server_context,
     unrelated_ca_file,
 )
@@ -318,3 +322,97 @@ def test_without_injection_urllib3_uses_stdlib(serve: Serve) -> None:
         )
         assert isinstance(response.connection.sock, ssl.SSLSocket)
         assert response.read() == b"hello from /std"
+
+
+# --- WrappedSocket directly: the paths between urllib3 and Connection ----------
+
+
+def _wrapped_client(port: int) -> Any:
+    """``PyOpenSSLContext.wrap_socket`` to 127.0.0.1:*port*: a ``WrappedSocket``."""
+    ctx = pyopenssl_backend.PyOpenSSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(cafile=str(ca_file()))
+    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+    return ctx.wrap_socket(sock, server_hostname="localhost")
+
+
+def _send_close_notify_and_close(tls: ssl.SSLSocket) -> None:
+    """Send close_notify without waiting for the peer's, then close TCP."""
+    tls.setblocking(False)
+    try:
+        tls.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    tls.close()
+
+
+@pytest.mark.parametrize("method", ["recv", "recv_into"])
+@pytest.mark.parametrize("ending", ["close_notify", "abrupt"])
+def test_wrapped_socket_recv_and_eof(ending: str, method: str) -> None:
+    """Data through ``recv``/``recv_into``, then EOF reads as ``b""``/``0``.
+
+    close_notify arrives as ``ZeroReturnError`` with ``RECEIVED_SHUTDOWN``;
+    a TCP close without it as ``SysCallError(-1, 'Unexpected EOF')``, which
+    urllib3 suppresses. Any other exception would surface here.
+    """
+    sctx = stdlib_server_context()
+    with listener() as lsn:
+
+        def serve() -> bytes:
+            tls = sctx.wrap_socket(lsn.accept(), server_side=True)
+            got = recv_exactly(tls.recv, 4)
+            tls.sendall(b"pong" + b"x" * 10)
+            if ending == "close_notify":
+                _send_close_notify_and_close(tls)
+            else:
+                tls.close()
+            return got
+
+        peer = Background(serve)
+        wrapped = _wrapped_client(lsn.port)
+        try:
+            assert isinstance(wrapped.connection, SSL.Connection)
+            wrapped.sendall(b"ping")
+            assert recv_exactly(wrapped.recv, 4) == b"pong"
+            buf = bytearray(100)
+            got = 0
+            while got < 10:
+                n = wrapped.recv_into(memoryview(buf)[got:])
+                assert n > 0
+                got += n
+            assert bytes(buf[:10]) == b"x" * 10
+            assert peer.result() == b"ping"
+            if method == "recv":
+                assert wrapped.recv(10) == b""
+            else:
+                assert wrapped.recv_into(buf) == 0
+            shutdown = wrapped.connection.get_shutdown()
+            if ending == "close_notify":
+                assert shutdown == SSL.RECEIVED_SHUTDOWN
+            else:
+                assert shutdown == 0
+        finally:
+            wrapped.close()
+
+
+def test_wrapped_socket_read_timeout() -> None:
+    """With a socket timeout, ``WantReadError`` becomes urllib3's wait and timeout."""
+    sctx = stdlib_server_context()
+    release = threading.Event()
+    with listener() as lsn:
+
+        def serve() -> None:
+            tls = sctx.wrap_socket(lsn.accept(), server_side=True)
+            release.wait(PEER_TIMEOUT)
+            tls.close()
+
+        peer = Background(serve)
+        wrapped = _wrapped_client(lsn.port)
+        try:
+            wrapped.settimeout(0.2)
+            with pytest.raises(TimeoutError):
+                wrapped.recv(10)
+        finally:
+            release.set()
+            wrapped.close()
+        peer.result()

@@ -9,19 +9,21 @@ leaf are forgiven, so a self-signed server can be pinned.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from OpenSSL import SSL, crypto
 
-VerifyCallback = Callable[[SSL.Connection, crypto.X509, int, int, int], bool]
+VerifyCallback = Callable[[SSL.Connection, Optional[crypto.X509], int, int, int], bool]
 
 
 def pinning_callback(pinned_sha256: bytes, seen: list[str]) -> VerifyCallback:
     """Accept exactly the leaf whose ``X509.digest("sha256")`` is pinned."""
 
     def verify(
-        conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int
+        conn: SSL.Connection, cert: crypto.X509 | None, errno: int, depth: int, ok: int
     ) -> bool:
+        if cert is None:  # an error not tied to one certificate
+            return bool(ok)
         subject = cert.to_cryptography().subject.rfc4514_string()
         seen.append(f"depth {depth}: {subject} (OpenSSL says ok={ok}, errno={errno})")
         if depth > 0:

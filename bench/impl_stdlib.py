@@ -9,7 +9,6 @@ module every function here goes through.
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,11 +17,13 @@ from common import (
     Env,
     ForkedServer,
     bulk_sink,
+    cpu_clock,
     echo,
     memory_per_connection,
     recv_size_rates,
     timed_rate,
     two_thread_rate,
+    wall_clock,
     warm,
 )
 
@@ -189,9 +190,9 @@ def bulk_membio(env: Env) -> Iterator[Any]:
     move(64)
     yield _describe(c)
     while True:
-        start = time.perf_counter()
+        start = cpu_clock()
         got = move(writes)
-        elapsed = time.perf_counter() - start
+        elapsed = cpu_clock() - start
         if got != writes * WRITE_CHUNK:
             raise RuntimeError(f"moved {got} bytes, expected {writes * WRITE_CHUNK}")
         yield {"mb_per_s": got / elapsed / 1e6}
@@ -218,7 +219,7 @@ def recv_size(env: Env) -> Iterator[Any]:
     p = Pair(client_context(env), server_context(env)).handshake().read_tickets()
     c, c_out, s, s_in = p.c, p.c_out, p.s, p.s_in
     payload = b"\x5a" * 64
-    perf = time.perf_counter
+    perf = cpu_clock
 
     def fill(k: int) -> None:
         for _ in range(k):
@@ -302,12 +303,12 @@ def sock_bulk(env: Env) -> Iterator[Any]:
         ack = bytearray(16)
 
         def one_round() -> float:
-            start = time.perf_counter()
+            start = wall_clock()
             for _ in range(writes):
                 tls.sendall(chunk)
             if tls.recv_into(ack) != 1:
                 raise RuntimeError("bad ack")
-            return total / (time.perf_counter() - start) / 1e6
+            return total / (wall_clock() - start) / 1e6
 
         one_round()
         yield _describe(tls)
@@ -334,7 +335,7 @@ def sock_rtt(env: Env) -> Iterator[Any]:
         warm(batch, env.sizes.warmup, 50)
         yield _describe(tls)
         while True:
-            yield {"rtt_per_s": timed_rate(batch, env.sizes.budget, 50)}
+            yield {"rtt_per_s": timed_rate(batch, env.sizes.budget, 50, wall_clock)}
     finally:
         server.close()
 

@@ -167,14 +167,42 @@ def serve(worker_factory: Any, out: TextIO) -> int:
     return 0
 
 
-def standalone(worker_factory: Any, scenario: str, rounds: int, out: TextIO) -> int:
+def profiled(worker: Worker, rounds: int, path: Path) -> list[dict[str, float]]:
+    """Run the rounds under cProfile; save the stats, print the top to stderr."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    done = []
+    for _ in range(rounds):
+        profiler.enable()
+        try:
+            done.append(worker.round())
+        finally:
+            profiler.disable()
+    profiler.dump_stats(str(path))
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("tottime").print_stats(25)
+    return done
+
+
+def standalone(
+    worker_factory: Any,
+    scenario: str,
+    rounds: int,
+    out: TextIO,
+    profile: Path | None = None,
+) -> int:
     doc: dict[str, Any] = {"scenario": scenario}
     try:
         worker = worker_factory()
         doc["impl"] = worker.impl
         doc["hello"] = hello(worker.module)
         doc["info"] = worker.start(scenario)
-        doc["rounds"] = [worker.round() for _ in range(rounds)]
+        if profile is None:
+            doc["rounds"] = [worker.round() for _ in range(rounds)]
+        else:
+            doc["rounds"] = profiled(worker, rounds, profile)
         worker.stop()
     except Skip as exc:
         doc["skip"] = str(exc)
@@ -200,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes")
     parser.add_argument("--certs", type=Path, help="directory from run.py")
     parser.add_argument("--serve", action="store_true", help="JSON-line protocol")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="with --scenario: run the rounds under cProfile, save stats here",
+    )
     args = parser.parse_args(argv)
     if not args.serve and not args.scenario:
         parser.error("give --scenario NAME, or --serve")
@@ -217,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.serve:
             return serve(factory, out)
-        return standalone(factory, args.scenario, args.rounds, out)
+        return standalone(factory, args.scenario, args.rounds, out, args.profile)
 
 
 if __name__ == "__main__":

@@ -438,6 +438,27 @@ class TestClient:
             "issuer certificate (code 20)"
         ) in out
 
+    def test_insecure_reports_a_wrong_name(
+        self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
+    ) -> None:
+        with stdlib_server(pki_files) as server:
+            status, out, err = run_main(
+                capsys,
+                "client",
+                f"127.0.0.1:{server.port}",
+                "--cafile",
+                str(pki_files.ca_pem),
+                "--servername",
+                "other.example",
+                "--insecure",
+            )
+        assert status == 0, err
+        assert "server name   other.example" in out
+        assert (
+            "verification  FAILED, not enforced (--insecure): hostname mismatch "
+            "(code 62)"
+        ) in out
+
     def test_alpn(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
     ) -> None:
@@ -604,16 +625,17 @@ class TestClient:
 class ServerProcess:
     """``python -m OpenSSL server ...`` running as a subprocess."""
 
-    def __init__(self, *argv: str) -> None:
+    def __init__(self, *argv: str, host: str = "127.0.0.1") -> None:
         self.proc = subprocess.Popen(
-            python_m_openssl("server", "--port", "0", *argv),
+            python_m_openssl("server", "--port", "0", "--host", host, *argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
-        if not first.startswith("listening on 127.0.0.1:"):
+        shown = f"[{host}]" if ":" in host else host
+        if not first.startswith(f"listening on {shown}:"):
             _, err = self.proc.communicate(timeout=TIMEOUT)
             raise AssertionError(f"server did not start: {first!r} {err!r}")
         self.port = int(first.rsplit(":", 1)[1])
@@ -634,8 +656,8 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def server_process(*argv: str) -> Iterator[ServerProcess]:
-    server = ServerProcess(*argv)
+def server_process(*argv: str, host: str = "127.0.0.1") -> Iterator[ServerProcess]:
+    server = ServerProcess(*argv, host=host)
     try:
         yield server
     finally:
@@ -769,6 +791,22 @@ class TestServer:
         assert out.endswith("received 10 bytes:\nround trip\n")
         assert server_status == 0, server_err
         assert "closed: echoed 10 bytes" in server_out
+
+    def test_ipv6(self, pki_files: SimpleNamespace) -> None:
+        try:
+            socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+        except OSError as exc:
+            pytest.skip(f"cannot listen on ::1: {exc}")
+        args = server_args(pki_files, "--max-clients", "1")
+        with server_process(*args, host="::1") as server:
+            ctx = stdlib_client_context(pki_files)
+            with socket.create_connection(("::1", server.port), TIMEOUT) as raw:
+                with ctx.wrap_socket(raw, server_hostname="::1") as tls:
+                    tls.sendall(b"six")
+                    assert tls.recv(10) == b"six"
+            status, out, err = server.finish()
+        assert status == 0, err
+        assert "[::1]:" in out
 
     def test_key_does_not_match_certificate(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace

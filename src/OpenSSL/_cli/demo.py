@@ -242,35 +242,9 @@ def _verification(code: int) -> str:
     return f"{verify_message(code)} (code {code})"
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Run the demonstration and print its report."""
-    out = out or sys.stdout
-    write_lines(
-        [
-            f"pyopenssl-ng {__version__} on "
-            f"{SSL.SSLeay_version(SSL.SSLEAY_VERSION).decode('ascii', 'replace')}"
-            f" (cryptography {cryptography.__version__})",
-            "",
-            "1. A throwaway PKI, made in memory: root CA -> intermediate CA -> "
-            f"server certificate for {HOSTNAME!r} and 127.0.0.1",
-        ],
-        out,
-    )
-    pki = make_pki()
-    view = _ServerView()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(2)
-    listener.settimeout(_TIMEOUT)
-    port = listener.getsockname()[1]
-    server = threading.Thread(
-        target=_serve, args=(listener, _server_context(pki), 2, view), daemon=True
-    )
-    server.start()
-    write_lines([f"2. Server listening on 127.0.0.1:{port} (a thread)"], out)
-
-    client_ctx = _client_context(pki)
-    conn, sock = _connect(port, client_ctx, HOSTNAME)
+def _session(port: int, ctx: SSL.Context, show_certs: bool) -> tuple[list[str], bytes]:
+    """The verified client session: report lines and the server's answer."""
+    conn, sock = _connect(port, ctx, HOSTNAME)
     try:
         started = time.perf_counter()
         try:
@@ -288,7 +262,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             if not chunk:
                 break
             reply += chunk
-        code = conn.get_verify_result()
         lines = [
             f"3. Client connected to {HOSTNAME}:{port}, verifying chain and "
             "host name during the handshake:"
@@ -296,17 +269,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         lines += format_fields(
             [
                 *connection_fields(conn),
-                ("verification", _verification(code)),
+                ("verification", _verification(conn.get_verify_result())),
                 ("handshake", f"{elapsed * 1000:.1f} ms"),
             ]
         )
         lines.append("   chain sent by the server (leaf first):")
         lines += chain_lines(
-            conn.get_peer_cert_chain(as_cryptography=True), show_pem=args.show_certs
+            conn.get_peer_cert_chain(as_cryptography=True), show_pem=show_certs
         )
         lines.append("   chain verified by the client (leaf to trusted root):")
         lines += chain_lines(
-            conn.get_verified_chain(as_cryptography=True), show_pem=args.show_certs
+            conn.get_verified_chain(as_cryptography=True), show_pem=show_certs
         )
         lines.append(
             f"4. Data: sent {_MESSAGE.decode()!r}, the server answered "
@@ -315,20 +288,54 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         _io.shutdown(conn, sock, _io.deadline_after(1.0))
     finally:
         sock.close()
-    write_lines(lines, out)
+    return lines, reply
 
-    # The same server, a client that expects another name: refused.
-    wrong = "wrong.example"
-    conn, sock = _connect(port, client_ctx, wrong)
+
+def _refusal(port: int, ctx: SSL.Context, hostname: str) -> str | None:
+    """Why a client expecting *hostname* was refused (``None``: it was not)."""
+    conn, sock = _connect(port, ctx, hostname)
     try:
         _io.handshake(conn, sock, _io.deadline_after(_TIMEOUT))
-        refused = None
     except SSL.Error as exc:
-        refused = describe_ssl_error(exc, conn)
+        return describe_ssl_error(exc, conn)
     finally:
         sock.close()
-    server.join(_TIMEOUT)
-    listener.close()
+    return None
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run the demonstration and print its report."""
+    out = out or sys.stdout
+    write_lines(
+        [
+            f"pyopenssl-ng {__version__} on "
+            f"{SSL.SSLeay_version(SSL.SSLEAY_VERSION).decode('ascii', 'replace')}"
+            f" (cryptography {cryptography.__version__})",
+            "",
+            "1. A throwaway PKI, made in memory: root CA -> intermediate CA -> "
+            f"server certificate for {HOSTNAME!r} and 127.0.0.1",
+        ],
+        out,
+    )
+    pki = make_pki()
+    view = _ServerView()
+    wrong = "wrong.example"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(2)
+        listener.settimeout(_TIMEOUT)
+        port = listener.getsockname()[1]
+        server = threading.Thread(
+            target=_serve, args=(listener, _server_context(pki), 2, view), daemon=True
+        )
+        server.start()
+        write_lines([f"2. Server listening on 127.0.0.1:{port} (a thread)"], out)
+        client_ctx = _client_context(pki)
+        lines, reply = _session(port, client_ctx, args.show_certs)
+        write_lines(lines, out)
+        # The same server, a client that expects another name: refused.
+        refused = _refusal(port, client_ctx, wrong)
+        server.join(_TIMEOUT)
     if view.error is not None:
         raise view.error
     if refused is None:

@@ -206,7 +206,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         else:
             _knobs.set_verify_mode(ctx, SSL.VERIFY_NONE)
 
-    # -- the escape hatch --------------------------------------------------
+    # -- the escape hatch -----------------------------------------------------
 
     @property
     def openssl_context(self) -> SSL.Context:
@@ -232,7 +232,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         except (SSL.Error, crypto.Error) as exc:
             raise translate_error(exc) from None  # type: ignore[arg-type]
 
-    # -- the native part must never run -------------------------------------
+    # -- the native part must never run ---------------------------------------
 
     def _wrap_socket(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(
@@ -246,7 +246,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             "wrap_bio() (sslobject_class must be an ssl_compat SSLObject)"
         )
 
-    # -- wrapping ----------------------------------------------------------
+    # -- wrapping -------------------------------------------------------------
 
     def wrap_socket(
         self,
@@ -286,7 +286,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             context=self,
         )
 
-    # -- protocol, versions, options ---------------------------------------
+    # -- protocol, versions, options ------------------------------------------
 
     @property
     def protocol(self) -> Any:  # type: ignore[override]
@@ -370,7 +370,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         """
         return self._security_level
 
-    # -- verification -----------------------------------------------------
+    # -- verification ---------------------------------------------------------
 
     @property
     def verify_mode(self) -> VerifyMode:
@@ -444,7 +444,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def post_handshake_auth(self, value: Any) -> None:
         self._post_handshake_auth = bool(value)
 
-    # -- trust ------------------------------------------------------------
+    # -- trust ----------------------------------------------------------------
 
     def load_verify_locations(
         self,
@@ -543,7 +543,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         """Counts of loaded certificates (``x509``, ``x509_ca``) and CRLs."""
         return self._trust.stats()
 
-    # -- own certificate ---------------------------------------------------
+    # -- own certificate ------------------------------------------------------
 
     def load_cert_chain(
         self,
@@ -681,7 +681,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         )
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
 
-    # -- SNI --------------------------------------------------------------------
+    # -- SNI ------------------------------------------------------------------
 
     @property
     def sni_callback(self) -> Any:
@@ -718,7 +718,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         """The older spelling of :attr:`sni_callback`."""
         self.sni_callback = server_name_callback
 
-    # -- sessions, tickets, key log ------------------------------------------------
+    # -- sessions, tickets, key log -------------------------------------------
 
     @property
     def num_tickets(self) -> int:
@@ -792,7 +792,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
                 handle.write(line + b"\n")
                 handle.flush()
 
-    # -- debugging hook of the stdlib (not supported) --------------------------------
+    # -- debugging hook of the stdlib (not supported) -------------------------
 
     @property
     def _msg_callback(self) -> Any:

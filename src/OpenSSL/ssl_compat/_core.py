@@ -116,12 +116,29 @@ class TLSCore:
             self.set_session(session)
         _knobs.register_owner(conn, self)
 
+    def release(self) -> None:
+        """Mark the connection as shut down before it is dropped.
+
+        OpenSSL invalidates the session of an ``SSL`` freed without
+        ``SSL_shutdown``; the stdlib keeps such sessions resumable (closing a
+        socket without ``unwrap()`` is the common case), so the sent-shutdown
+        bit is set first, as CPython does.
+        """
+        connection = self.connection
+        connection.set_shutdown(connection.get_shutdown() | SSL.SENT_SHUTDOWN)
+
+    def __del__(self) -> None:
+        try:
+            self.release()
+        except Exception:
+            pass
+
     @property
     def public(self) -> Any:
         """The SSLSocket/SSLObject this core belongs to."""
         return self._public()
 
-    # -- errors ------------------------------------------------------------
+    # -- errors ---------------------------------------------------------------
 
     def raise_translated(self, exc: SSL.Error) -> NoReturn:
         """Raise the stdlib exception for *exc* (chaining a callback's error)."""
@@ -139,7 +156,7 @@ class TLSCore:
         except SSL.Error as exc:
             self.raise_translated(exc)
 
-    # -- handshake ---------------------------------------------------------
+    # -- handshake ------------------------------------------------------------
 
     def handshake_step(self) -> None:
         """One ``SSL_do_handshake`` attempt (raises ``SSL.WantReadError`` etc.)."""
@@ -168,7 +185,7 @@ class TLSCore:
                 self._handshake_completed()
         return self.handshake_done
 
-    # -- what the stdlib classes report --------------------------------------
+    # -- what the stdlib classes report ---------------------------------------
 
     def getpeercert(self, binary_form: bool = False) -> Any:
         if not self.handshake_finished():
@@ -232,7 +249,7 @@ class TLSCore:
     def verify_client_post_handshake(self) -> None:
         self.call(_knobs.verify_client_post_handshake, self.connection)
 
-    # -- session and context -------------------------------------------------
+    # -- session and context --------------------------------------------------
 
     @property
     def session(self) -> Optional[SSLSession]:

@@ -145,7 +145,7 @@ def set_curves(context: SSL.Context, names: bytes) -> bool:
     return bool(ok)
 
 
-# -- connections back to the object that owns them (for C callbacks) --------
+# -- connections back to the object that owns them (for C callbacks) ---------
 
 _owners: weakref.WeakValueDictionary[Any, Any] = weakref.WeakValueDictionary()
 
@@ -190,7 +190,7 @@ def uninstall_servername_callback(context: SSL.Context) -> None:
     lib.SSL_CTX_set_tlsext_servername_callback(context._context, ffi.NULL)
 
 
-# -- cipher details ------------------------------------------------------------
+# -- cipher details ----------------------------------------------------------
 
 
 class CipherInfo(NamedTuple):
@@ -237,7 +237,7 @@ def cipher_table(connection: SSL.Connection) -> dict[str, CipherInfo]:
     return table
 
 
-# -- sessions ----------------------------------------------------------------------
+# -- sessions ----------------------------------------------------------------
 
 
 class SessionDetails(NamedTuple):

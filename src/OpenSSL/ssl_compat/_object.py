@@ -113,7 +113,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
         )
         return self
 
-    # -- moving bytes between the caller's BIOs and the connection -----------
+    # -- moving bytes between the caller's BIOs and the connection ------------
 
     def _pull(self) -> None:
         incoming = self._incoming
@@ -133,7 +133,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
                 return
             outgoing.write(data)
 
-    # -- operations ------------------------------------------------------------
+    # -- operations -----------------------------------------------------------
 
     def do_handshake(self) -> None:
         """Run the handshake as far as the bytes in *incoming* allow."""
@@ -207,7 +207,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
         """Decrypted bytes that ``read`` can return without more input."""
         return self._sslobj.connection.pending()
 
-    # -- information -------------------------------------------------------------
+    # -- information ----------------------------------------------------------
 
     @property
     def context(self) -> Any:

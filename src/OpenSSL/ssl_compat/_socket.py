@@ -144,7 +144,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             sock=self,
         )
 
-    # -- the one place that waits ------------------------------------------
+    # -- the one place that waits ---------------------------------------------
 
     def _retry(self, operation: Callable[..., _T], what: str, *args: Any) -> _T:
         """Run *operation* until it completes, waiting as the socket's mode says.
@@ -178,7 +178,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             ):
                 raise TimeoutError(f"The {what} operation timed out")
 
-    # -- state checks ------------------------------------------------------
+    # -- state checks ---------------------------------------------------------
 
     def _checkClosed(self, msg: Optional[str] = None) -> None:
         # Like the stdlib's: nothing to check beyond what socket methods do.
@@ -195,7 +195,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             raise ValueError(f"{what} on closed or unwrapped SSL socket.")
         return core
 
-    # -- connecting and accepting ------------------------------------------
+    # -- connecting and accepting ---------------------------------------------
 
     def _real_connect(self, addr: Any, connect_ex: bool) -> Optional[int]:
         if self.server_side:
@@ -249,7 +249,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         finally:
             self.settimeout(timeout)
 
-    # -- data --------------------------------------------------------------
+    # -- data -----------------------------------------------------------------
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:
         """Read up to *len* bytes (into *buffer* if given).
@@ -385,7 +385,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         core = self._sslobj
         return core.connection.pending() if core is not None else 0
 
-    # -- closing -----------------------------------------------------------
+    # -- closing --------------------------------------------------------------
 
     def shutdown(self, how: int) -> None:
         """Shut the socket down (no close_notify: use :meth:`unwrap` for that)."""
@@ -412,7 +412,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         """Not possible for TLS sockets."""
         raise NotImplementedError(f"Can't dup() {type(self).__name__} instances")
 
-    # -- information -------------------------------------------------------
+    # -- information ----------------------------------------------------------
 
     @property
     def context(self) -> Any:

@@ -168,6 +168,20 @@ class TestDemo:
         assert "verification  OK" in proc.stdout
         assert proc.stderr == ""
 
+    def test_closed_stdout_is_not_a_traceback(self) -> None:
+        # As in ``python -m OpenSSL | head -1``: the reader is gone.
+        proc = subprocess.Popen(
+            python_m_openssl("demo"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        proc.stdout.close()  # before the first line is written
+        _, err = proc.communicate(timeout=TIMEOUT * 3)
+        assert proc.returncode == 1
+        assert err == ""
+
 
 # -- help and usage errors --------------------------------------------------------
 
@@ -372,6 +386,25 @@ class TestClient:
             server.close()
         assert status == 0, err
         assert "name '::1' matched" in out
+
+    def test_international_name_is_sent_as_idna(
+        self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
+    ) -> None:
+        with stdlib_server(pki_files) as server:
+            names: list[str | None] = []
+            server.context.sni_callback = lambda sock, name, ctx: names.append(name)
+            status, _, err = run_main(
+                capsys,
+                "client",
+                f"127.0.0.1:{server.port}",
+                "--cafile",
+                str(pki_files.ca_pem),
+                "--servername",
+                "b\u00fccher.example",
+            )
+        assert names == ["xn--bcher-kva.example"]
+        assert status == 1
+        assert_one_line_error(err, "client", "hostname mismatch (code 62)")
 
     def test_untrusted_ca_fails(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace

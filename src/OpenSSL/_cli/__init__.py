@@ -15,6 +15,7 @@ command-line input. Either failure is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -76,4 +77,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{_PROG} {command}: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``... | head``): stop quietly, as cat does.
+        _silence_stdout()
+        return 1
     return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (captured in tests)
+        pass

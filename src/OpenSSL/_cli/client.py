@@ -200,9 +200,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     sock = _connect(host, port, args.timeout)
     try:
         conn = SSL.Connection(ctx, sock)
-        if not is_ip_address(hostname):
-            conn.set_tlsext_host_name(_idna(hostname))
-        conn.set_verify_hostname(hostname)
+        if is_ip_address(hostname):
+            conn.set_verify_hostname(hostname)  # no SNI for addresses
+        else:
+            ascii_name = _idna(hostname)
+            conn.set_tlsext_host_name(ascii_name)
+            conn.set_verify_hostname(ascii_name.decode("ascii"))
         conn.set_connect_state()
         started = time.perf_counter()
         try:

@@ -216,7 +216,10 @@ def run(
     try:
         log.info(f"listening on {_peer_name(listener.getsockname())}")
         while args.max_clients is None or len(workers) < args.max_clients:
-            sock, address = listener.accept()
+            try:
+                sock, address = listener.accept()
+            except OSError as exc:
+                raise CommandError(f"accept failed: {exc.strerror or exc}") from None
             worker = threading.Thread(
                 target=_serve_client,
                 args=(ctx, sock, _peer_name(address), log),

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import http.server
 import importlib.util
+import re
 import socket
 import ssl
 import sys
@@ -41,6 +42,38 @@ def load(name: str) -> ModuleType:
 
 
 memory_bio = load("memory_bio")
+
+DOC = EXAMPLES.parent
+_INCLUDE = re.compile(
+    r"^\.\. literalinclude:: (examples/\w+\.py)\n(?:   :pyobject: (\w+)\n)?",
+    re.MULTILINE,
+)
+
+
+def _includes() -> list[tuple[str, str, str | None]]:
+    found = []
+    for page in sorted(DOC.rglob("*.rst")):
+        for match in _INCLUDE.finditer(page.read_text(encoding="utf-8")):
+            found.append((page.name, match.group(1), match.group(2)))
+    return found
+
+
+class TestExamplesAreWired:
+    @pytest.mark.parametrize(
+        "path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name
+    )
+    def test_every_example_imports_and_is_shown(self, path: Path) -> None:
+        load(path.stem)
+        shown = {include for _, include, _ in _includes()}
+        assert f"examples/{path.name}" in shown, f"{path.name} is in no page"
+
+    @pytest.mark.parametrize(("page", "include", "name"), _includes())
+    def test_every_included_object_exists(
+        self, page: str, include: str, name: str | None
+    ) -> None:
+        module = load(Path(include).stem)
+        if name is not None:
+            assert callable(getattr(module, name, None)), f"{page}: {include}:{name}"
 
 
 def server_context(pki: PKI, identity: str = "server") -> SSL.Context:

@@ -595,12 +595,13 @@ def test_memory_bio_eof_without_close_notify() -> None:
     assert info.value.args == (-1, "Unexpected EOF")
 
 
-def test_read_after_unexpected_eof_is_error_with_empty_queue() -> None:
-    """After the EOF has been reported, reading again is ``Error([])``.
+def test_read_after_unexpected_eof_is_error_that_reads_as_eof() -> None:
+    """After the EOF has been reported, reading again is an ``Error``.
 
-    That is pyOpenSSL 26.4's answer (OpenSSL leaves its error queue empty),
-    and Twisted's ``_representsEOF`` recognises an EOF by exactly that empty
-    list.
+    OpenSSL leaves its error queue empty here (pyOpenSSL 26.4 raises
+    ``Error([])``). This project never raises an empty list; it says what
+    happened, in words that Twisted's ``_representsEOF`` still recognises as
+    an EOF.
     """
     client = OurEnd.client(our_client_context())
     server = stdlib_server()
@@ -612,7 +613,12 @@ def test_read_after_unexpected_eof_is_error_with_empty_queue() -> None:
     with pytest.raises(SSL.Error) as info:
         client.conn.recv(100)
     assert type(info.value) is SSL.Error
-    assert info.value.args == ([],)
+    [(library, _, reason)] = info.value.args[0]
+    assert library == "SSL routines"
+    assert reason.casefold().startswith("unexpected eof")
+    from twisted.protocols.tls import _representsEOF
+
+    assert _representsEOF(info.value)
 
 
 @versions

@@ -155,14 +155,18 @@ def alpn_select(callback: Callable[[Any, list[bytes]], Any]) -> Any:
             chosen = callback(conn, offered)
             if chosen is NO_OVERLAPPING_PROTOCOLS:
                 return lib.SSL_TLSEXT_ERR_NOACK  # type: ignore[no-any-return]
+            if chosen == b"":
+                # Twisted answers b"" when nothing overlaps and expects the
+                # handshake to fail with SSL.Error, as under pyOpenSSL.
+                return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
             if not isinstance(chosen, bytes):
                 raise TypeError(
                     "ALPN select callback must return bytes or "
                     f"NO_OVERLAPPING_PROTOCOLS, not {type(chosen).__name__}"
                 )
-            if not 0 < len(chosen) < 256:
+            if len(chosen) > 255:
                 raise ValueError(
-                    "ALPN select callback must return a protocol of 1 to 255 bytes"
+                    "ALPN select callback must return a protocol of at most 255 bytes"
                 )
         except BaseException as exc:
             record(conn, exc)

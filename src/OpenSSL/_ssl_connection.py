@@ -263,11 +263,17 @@ class Connection:
         """
         if nbytes is None:
             nbytes = len(buffer)
+        elif nbytes < 0:
+            raise ValueError("nbytes must not be negative")
         else:
             nbytes = min(nbytes, len(buffer))
         if nbytes > _MAX_INT:
             nbytes = _MAX_INT
-        with _from_buffer(buffer, require_writable=True) as data:
+        try:
+            view = _from_buffer(buffer, require_writable=True)
+        except BufferError:
+            raise TypeError("recv_into needs a writable buffer") from None
+        with view as data:
             if flags and flags & _MSG_PEEK:
                 result = _SSL_peek(self._ssl, data, nbytes)
             else:
@@ -437,8 +443,12 @@ class Connection:
             raise TypeError("name must be a byte string")
         if b"\0" in name:
             raise TypeError("name must not contain NUL byte")
-        # The binding declares this one void.
+        if not name:
+            raise ValueError("name must not be empty")
+        # The binding declares this one void: a refusal shows in the queue.
         lib.SSL_set_tlsext_host_name(self._ssl, name)
+        if lib.ERR_peek_error():
+            exception_from_error_queue(Error, "SSL_set_tlsext_host_name")
 
     def get_servername(self) -> bytes | None:
         """The SNI name the client sent (servers), or ``None``."""
@@ -773,13 +783,16 @@ class Connection:
 
 def _file_descriptor(sock: Any) -> int:
     if isinstance(sock, int):
-        return sock
-    fileno = getattr(sock, "fileno", None)
-    if fileno is None:
-        raise TypeError("socket must be a socket object (with fileno()) or None")
-    fd = fileno()
-    if not isinstance(fd, int) or fd < 0:
-        raise TypeError("socket.fileno() must return a non-negative integer")
+        fd = sock
+    else:
+        fileno = getattr(sock, "fileno", None)
+        if fileno is None:
+            raise TypeError("socket must be a socket object (with fileno()) or None")
+        fd = fileno()
+        if not isinstance(fd, int):
+            raise TypeError("socket.fileno() must return an integer")
+    if fd < 0:
+        raise ValueError(f"file descriptor must be >= 0 (a closed socket?), not {fd}")
     return fd
 
 

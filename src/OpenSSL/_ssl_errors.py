@@ -76,6 +76,17 @@ _UNEXPECTED_EOF_REASON = (
 )
 
 
+# OpenSSL 4 fails an I/O call on a connection that already ended or failed
+# without recording why. Rather than an empty list, say what that means; the
+# wording starts as OpenSSL's own EOF reason does, so code that recognises an
+# EOF by its reason text (Twisted does) still does.
+_NO_REASON = (
+    "SSL routines",
+    "",
+    "unexpected eof, or use after a fatal error (OpenSSL recorded no reason)",
+)
+
+
 def _unexpected_eof() -> NoReturn:
     raise SysCallError(-1, "Unexpected EOF")
 
@@ -115,4 +126,6 @@ def raise_ssl_error(ssl: Any, result: int) -> NoReturn:
         ):
             lib.ERR_clear_error()
             _unexpected_eof()
+        if peeked == 0:
+            raise Error([_NO_REASON])
     exception_from_error_queue(Error, "SSL I/O")

@@ -144,8 +144,9 @@ def stdlib_line_echo(files: SimpleNamespace) -> tuple[socket.socket, threading.T
                 if not data:
                     break
                 line += data
-            tls.sendall(line.upper())
-            with contextlib.suppress(OSError):  # the client may not wait for it
+            # The client may close before reading everything or the close_notify.
+            with contextlib.suppress(OSError):
+                tls.sendall(line.upper())
                 tls.unwrap()
 
     thread = threading.Thread(target=serve, daemon=True)
@@ -198,6 +199,29 @@ class TestQuickstart:
         example = load("quickstart_server")
         with pytest.raises(SSL.Error):
             example.server_context(str(pki_files.server_pem), str(pki_files.client_key))
+
+    def test_nonblocking_request(self, pki: PKI, pki_files: SimpleNamespace) -> None:
+        example = load("nonblocking")
+        listener, thread = stdlib_line_echo(pki_files)
+        port = listener.getsockname()[1]
+        payload = b"x" * 300_000 + b"\n"  # more than one socket buffer
+        try:
+            reply = example.request(
+                verifying_client_context(pki), "localhost", port, payload
+            )
+        finally:
+            thread.join(TIMEOUT)
+            listener.close()
+        assert reply and payload.upper().startswith(reply)
+
+    def test_nonblocking_silent_server_times_out(self, pki: PKI) -> None:
+        example = load("nonblocking")
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            port = listener.getsockname()[1]
+            with pytest.raises(TimeoutError):
+                example.request(
+                    verifying_client_context(pki), "localhost", port, b"x", 0.2
+                )
 
     def test_memory_bio_handshake_and_exchange(self, pki: PKI) -> None:
         client, server = memory_bio.connect_in_memory(

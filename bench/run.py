@@ -134,8 +134,10 @@ def run_scenario(
             if "error" in answer:
                 progress(answer["error"])
     for r in range(rounds):
-        shown = []
-        for impl in list(active):
+        shown: dict[str, str] = {}
+        # A B C, B C A, C A B, ...: nobody always runs right after a peer.
+        shift = r % len(active) if active else 0
+        for impl in active[shift:] + active[:shift]:
             answer = workers[impl].ask(cmd="round")
             if not answer.get("ok"):
                 results[impl] = {"error": answer.get("error", "?")}
@@ -145,11 +147,12 @@ def run_scenario(
             results[impl]["rounds"].append(answer["metrics"])
             first = scenario.metrics[0]
             value = human(answer["metrics"][first.key], first.unit)
-            shown.append(f"{IMPL_TITLES[impl]} {value}")
+            shown[impl] = f"{IMPL_TITLES[impl]} {value}"
+
         unit = scenario.metrics[0].unit
         progress(
             f"{index} {scenario.name} round {r + 1}/{rounds}: "
-            + ", ".join(shown)
+            + ", ".join(shown[i] for i in IMPLS if i in shown)
             + f" {unit}"
         )
     for impl in active:

@@ -125,6 +125,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "TCP loopback, 64-byte request/response round trips",
         (Metric("rtt_per_s", "round trips/s", "rt/s"),),
         impls=IMPLS,
+        rounds=9,
     ),
     Scenario(
         "memory_idle",

@@ -344,6 +344,7 @@ class TestClient:
         assert "protocol      TLSv1.3" in out
         assert "server name   localhost" in out
         assert "verification  OK (chain trusted, name 'localhost' matched)" in out
+        assert "trusted root  CN=pyopenssl-ng test root CA,O=pyopenssl-ng tests" in out
         assert "0 subject  CN=localhost,O=pyopenssl-ng tests" in out
         assert "names    DNS:localhost, IP:127.0.0.1, IP:::1" in out
         assert "1 subject  CN=pyopenssl-ng test intermediate CA" in out
@@ -470,6 +471,7 @@ class TestClient:
             "verification  FAILED, not enforced (--insecure): unable to get local "
             "issuer certificate (code 20)"
         ) in out
+        assert "trusted root  -" in out
 
     def test_insecure_reports_a_wrong_name(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
@@ -562,6 +564,25 @@ class TestClient:
         assert status == 0, err
         assert out.endswith("received 5 bytes:\nping\n")
         assert server.received == b"ping\n"
+
+    def test_send_standard_input(self, pki_files: SimpleNamespace) -> None:
+        with stdlib_server(pki_files) as server:
+            proc = subprocess.run(
+                python_m_openssl(
+                    "client",
+                    f"localhost:{server.port}",
+                    "--cafile",
+                    str(pki_files.ca_pem),
+                    "--send",
+                    "-",
+                ),
+                input=b"GET / HTTP/1.0\r\n\r\n",
+                capture_output=True,
+                timeout=TIMEOUT * 3,
+            )
+        assert proc.returncode == 0, proc.stderr
+        assert server.received == b"GET / HTTP/1.0\r\n\r\n"
+        assert proc.stdout.endswith(b"received 18 bytes:\nGET / HTTP/1.0\r\n\r\n")
 
     def test_client_certificate(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace

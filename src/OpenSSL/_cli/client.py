@@ -16,6 +16,8 @@ import sys
 import time
 from typing import TextIO
 
+from cryptography import x509
+
 from OpenSSL import SSL
 
 from . import _io
@@ -94,8 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--send",
         metavar="TEXT",
-        help="after the handshake, send TEXT (\\n and \\r escapes allowed) "
-        "and print what the server sends back",
+        help="after the handshake, send TEXT (\\n and \\r escapes allowed; "
+        "'-' sends standard input) and print what the server sends back",
     )
     parser.add_argument(
         "--timeout",
@@ -154,7 +156,10 @@ def _idna(hostname: str) -> bytes:
         raise CommandError(f"invalid host name {hostname!r}") from None
 
 
-def _decode_escapes(value: str) -> bytes:
+def _payload(value: str) -> bytes:
+    """``--send``'s bytes: standard input for ``-``, else the text unescaped."""
+    if value == "-":
+        return sys.stdin.buffer.read()
     return value.replace("\\n", "\n").replace("\\r", "\r").encode("utf-8")
 
 
@@ -187,6 +192,14 @@ def _verification_line(conn: SSL.Connection, insecure: bool, hostname: str) -> s
             return f"OK (not enforced: --insecure; name {hostname!r} matched)"
         return f"OK (chain trusted, name {hostname!r} matched)"
     return f"FAILED, not enforced (--insecure): {verify_message(code)} (code {code})"
+
+
+def _trusted_root(conn: SSL.Connection) -> str:
+    """The subject of the root the chain was verified up to."""
+    chain: list[x509.Certificate] | None = conn.get_verified_chain(as_cryptography=True)
+    if not chain or conn.get_verify_result() != 0:
+        return "-"
+    return chain[-1].subject.rfc4514_string()
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -225,6 +238,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             [
                 *connection_fields(conn),
                 ("verification", _verification_line(conn, args.insecure, hostname)),
+                ("trusted root", _trusted_root(conn)),
                 ("handshake", f"{elapsed * 1000:.1f} ms"),
             ]
         )
@@ -237,7 +251,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
         if args.send is not None:
             try:
-                reply = _exchange(conn, sock, _decode_escapes(args.send), args.timeout)
+                reply = _exchange(conn, sock, _payload(args.send), args.timeout)
             except SSL.Error as exc:
                 raise CommandError(
                     f"exchanging data failed: {describe_ssl_error(exc, conn)}"

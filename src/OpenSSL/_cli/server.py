@@ -1,11 +1,12 @@
 """``python -m OpenSSL server --cert FILE --key FILE``: a TLS echo server.
 
-It listens on ``--host``/``--port`` (port 0 picks a free port; the first line
-printed is always ``listening on HOST:PORT``), completes a handshake with
-each client on its own thread with an ``OpenSSL.SSL`` socket-mode
-:class:`~OpenSSL.SSL.Connection`, prints what was negotiated, and sends back
-every byte it receives until the client closes. Ctrl-C stops it cleanly.
-It is meant for trying out TLS clients, not for serving anything real.
+The server listens on ``--host``/``--port`` (port 0 picks a free port; the
+first line printed is always ``listening on HOST:PORT``), completes a
+handshake with each client on its own thread with an ``OpenSSL.SSL``
+socket-mode :class:`~OpenSSL.SSL.Connection`, prints what was negotiated,
+and sends back every byte it receives until the client closes. Ctrl-C stops
+it cleanly. It is meant for trying out TLS clients, not for serving anything
+real.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ subprocess so that Ctrl-C (SIGINT) can be tested for real.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import signal
 import socket
@@ -21,8 +22,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 
 from OpenSSL._cli import main
+from OpenSSL._cli.report import ocsp_summary
 from tests.pki import PKI
 
 PREFIX = "python -m OpenSSL"
@@ -130,6 +134,31 @@ def free_port() -> int:
         return port
 
 
+def ocsp_response_file(pki: PKI, directory: Path, *, revoked: bool = False) -> Path:
+    """A DER OCSP response about the test server's certificate."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=pki.server.cert,
+            issuer=pki.intermediate.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=(
+                ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
+            ),
+            this_update=now,
+            next_update=now + datetime.timedelta(hours=1),
+            revocation_time=now if revoked else None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
+    )
+    response = builder.sign(pki.intermediate.key, hashes.SHA256())
+    path = directory / ("revoked.ocsp" if revoked else "good.ocsp")
+    path.write_bytes(response.public_bytes(serialization.Encoding.DER))
+    return path
+
+
 def python_m_openssl(*argv: str) -> list[str]:
     return [sys.executable, "-m", "OpenSSL", *argv]
 
@@ -181,6 +210,27 @@ class TestDemo:
         _, err = proc.communicate(timeout=TIMEOUT * 3)
         assert proc.returncode == 1
         assert err == ""
+
+
+class TestOcspSummary:
+    def test_unreadable(self) -> None:
+        assert ocsp_summary(b"garbage", None) == "unreadable response (7 bytes)"
+
+    def test_unsuccessful(self) -> None:
+        der = ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.UNAUTHORIZED
+        ).public_bytes(serialization.Encoding.DER)
+        assert ocsp_summary(der, None) == "responder said UNAUTHORIZED"
+
+    def test_about_another_certificate(self, pki: PKI, tmp_path: Path) -> None:
+        der = ocsp_response_file(pki, tmp_path).read_bytes()
+        summary = ocsp_summary(der, pki.rsa_server.cert)
+        assert summary.startswith("GOOD, but about another certificate (this update ")
+        assert ", next update " in summary
+
+    def test_none(self) -> None:
+        assert ocsp_summary(None, None) == "no response stapled"
+        assert ocsp_summary(b"", None) == "no response stapled"
 
 
 # -- help and usage errors --------------------------------------------------------
@@ -861,6 +911,76 @@ class TestServer:
             status, out, err = server.finish()
         assert status == 0, err
         assert "[::1]:" in out
+
+    @pytest.mark.parametrize("revoked", [False, True])
+    def test_ocsp_stapling(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        pki: PKI,
+        pki_files: SimpleNamespace,
+        revoked: bool,
+    ) -> None:
+        response = ocsp_response_file(pki, pki_files.directory, revoked=revoked)
+        args = server_args(
+            pki_files, "--ocsp-response", str(response), "--max-clients", "1"
+        )
+        with server_process(*args) as server:
+            status, out, err = run_main(
+                capsys,
+                "client",
+                f"localhost:{server.port}",
+                "--cafile",
+                str(pki_files.ca_pem),
+                "--ocsp",
+            )
+            server_status, _, server_err = server.finish()
+        assert status == 0, err
+        assert server_status == 0, server_err
+        expected = "REVOKED" if revoked else "GOOD"
+        assert f"OCSP          {expected} (this update " in out
+
+    def test_ocsp_not_asked_not_shown(
+        self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
+    ) -> None:
+        with stdlib_server(pki_files) as server:
+            status, out, _ = run_main(
+                capsys,
+                "client",
+                f"localhost:{server.port}",
+                "--cafile",
+                str(pki_files.ca_pem),
+            )
+        assert status == 0
+        assert "OCSP" not in out
+
+    def test_ocsp_none_stapled(
+        self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
+    ) -> None:
+        with stdlib_server(pki_files) as server:
+            status, out, err = run_main(
+                capsys,
+                "client",
+                f"localhost:{server.port}",
+                "--cafile",
+                str(pki_files.ca_pem),
+                "--ocsp",
+            )
+        assert status == 0, err
+        assert "OCSP          no response stapled" in out
+
+    def test_ocsp_response_file_missing(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        pki_files: SimpleNamespace,
+        tmp_path: Path,
+    ) -> None:
+        status, _, err = run_main(
+            capsys,
+            "server",
+            *server_args(pki_files, "--ocsp-response", str(tmp_path / "none.der")),
+        )
+        assert status == 2
+        assert_one_line_error(err, "server", "argument --ocsp-response")
 
     def test_key_does_not_match_certificate(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace

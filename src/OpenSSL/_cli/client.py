@@ -35,6 +35,7 @@ from .report import (
     chain_lines,
     connection_fields,
     format_fields,
+    ocsp_summary,
     verify_message,
     write_lines,
 )
@@ -89,6 +90,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="private key for --client-cert (default: read from that file)",
     )
     parser.add_argument(
+        "--ocsp",
+        action="store_true",
+        help="ask the server to staple an OCSP response, and show it",
+    )
+    parser.add_argument(
         "--show-certs",
         action="store_true",
         help="also print the server's certificates as PEM",
@@ -109,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _make_context(args: argparse.Namespace) -> SSL.Context:
+def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
     try:
@@ -134,6 +140,13 @@ def _make_context(args: argparse.Namespace) -> SSL.Context:
     protocols = [proto for group in args.alpn for proto in group]
     if protocols:
         ctx.set_alpn_protos(protocols)
+    if args.ocsp:
+
+        def keep_response(conn: SSL.Connection, der: bytes, data: object) -> bool:
+            stapled.append(der)
+            return True  # only reported, never enforced
+
+        ctx.set_ocsp_client_callback(keep_response)
     return ctx
 
 
@@ -202,6 +215,15 @@ def _trusted_root(conn: SSL.Connection) -> str:
     return chain[-1].subject.rfc4514_string()
 
 
+def _ocsp_field(
+    conn: SSL.Connection, stapled: list[bytes], asked: bool
+) -> list[tuple[str, str]]:
+    if not asked:
+        return []
+    peer: x509.Certificate | None = conn.get_peer_certificate(as_cryptography=True)
+    return [("OCSP", ocsp_summary(stapled[-1] if stapled else None, peer))]
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Connect, handshake, report; raise :class:`CommandError` on failure."""
     if args.client_key and not args.client_cert:
@@ -209,7 +231,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     host, port = args.address
     hostname = args.servername or host
-    ctx = _make_context(args)
+    stapled: list[bytes] = []
+    ctx = _make_context(args, stapled)
     sock = _connect(host, port, args.timeout)
     try:
         conn = SSL.Connection(ctx, sock)
@@ -219,6 +242,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             ascii_name = _idna(hostname)
             conn.set_tlsext_host_name(ascii_name)
             conn.set_verify_hostname(ascii_name.decode("ascii"))
+        if args.ocsp:
+            conn.request_ocsp()
         conn.set_connect_state()
         started = time.perf_counter()
         try:
@@ -240,6 +265,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 ("verification", _verification_line(conn, args.insecure, hostname)),
                 ("trusted root", _trusted_root(conn)),
                 ("handshake", f"{elapsed * 1000:.1f} ms"),
+                *_ocsp_field(conn, stapled, args.ocsp),
             ]
         )
         lines.append("certificate chain sent by the server:")

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
 
 from OpenSSL import SSL
 from OpenSSL._util import lib, text
@@ -23,6 +24,7 @@ __all__ = [
     "chain_lines",
     "connection_fields",
     "format_fields",
+    "ocsp_summary",
     "verify_message",
     "write_lines",
 ]
@@ -116,6 +118,24 @@ def chain_lines(
     for index, cert in enumerate(certs):
         lines.extend(certificate_lines(cert, index, show_pem=show_pem))
     return lines
+
+
+def ocsp_summary(der: bytes | None, peer: x509.Certificate | None) -> str:
+    """One line about a stapled OCSP response (``None``: the server sent none)."""
+    if not der:
+        return "no response stapled"
+    try:
+        response = ocsp.load_der_ocsp_response(der)
+    except ValueError:
+        return f"unreadable response ({len(der)} bytes)"
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return f"responder said {response.response_status.name}"
+    status = response.certificate_status.name
+    if peer is not None and response.serial_number != peer.serial_number:
+        status += ", but about another certificate"
+    until = response.next_update_utc
+    valid = f", next update {_when(until)}" if until is not None else ""
+    return f"{status} (this update {_when(response.this_update_utc)}{valid})"
 
 
 def write_lines(lines: Iterable[str], out: TextIO) -> None:

@@ -79,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="require a client certificate issued by a CA in this PEM file",
     )
     parser.add_argument(
+        "--ocsp-response",
+        metavar="FILE",
+        type=existing_file,
+        help="staple this DER-encoded OCSP response for clients that ask",
+    )
+    parser.add_argument(
         "--max-clients",
         metavar="N",
         type=int,
@@ -140,6 +146,19 @@ def _make_context(args: argparse.Namespace) -> SSL.Context:
     protocols = [proto for group in args.alpn for proto in group]
     if protocols:
         ctx.set_alpn_select_callback(_alpn_selector(protocols))
+    if args.ocsp_response:
+        try:
+            with open(args.ocsp_response, "rb") as file:
+                response = file.read()
+        except OSError as exc:
+            raise CommandError(
+                f"cannot read {args.ocsp_response}: {exc.strerror or exc}"
+            ) from None
+
+        def staple(conn: SSL.Connection, data: object) -> bytes:
+            return response
+
+        ctx.set_ocsp_server_callback(staple)
     return ctx
 
 

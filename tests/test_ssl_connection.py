@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import datetime
 import errno
+import gc
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +39,7 @@ from OpenSSL.SSL import (
     Error,
     SysCallError,
     WantReadError,
+    WantWriteError,
     X509VerificationCodes,
     ZeroReturnError,
 )
@@ -617,6 +622,29 @@ class TestSocketMode:
         finally:
             server_sock.close()
 
+    def test_full_socket_buffer_is_want_write(self, socket_pair_conns: Any) -> None:
+        client, server = socket_pair_conns
+        handshake(client, server)
+        chunk = b"w" * 65536
+        sent = 0
+        with pytest.raises(WantWriteError):
+            for _ in range(1000):  # the kernel buffer fills long before this
+                sent += client.send(chunk)
+        # Drain the peer, then the very same call goes through (the moving
+        # write buffer mode lets a retry pass another buffer object too).
+        received = 0
+        server.setblocking(True)
+        client.setblocking(True)
+        thread = threading.Thread(target=lambda: client.sendall(bytearray(chunk)))
+        thread.start()
+        try:
+            while received < sent + len(chunk):
+                received += len(server.recv(1 << 20))
+        finally:
+            thread.join(30)
+        assert not thread.is_alive()
+        assert received >= sent + len(chunk)
+
     def test_sendall_one_mebibyte(self) -> None:
         client, server = socket_connection_pair()
         payload = bytes(range(256)) * 4096
@@ -1005,3 +1033,89 @@ class TestHostnameVerification:
     def test_wrong_type(self, bad: Any) -> None:
         with pytest.raises(TypeError):
             Connection(client_context(), None).set_verify_hostname(bad)
+
+
+# --- objects that outlive the connection or context they came from -------------
+
+
+def _churn() -> list[bytes]:
+    """Allocate enough to reuse freed memory, so a dangling pointer shows."""
+    return [bytes(range(256)) * 4 for _ in range(4000)]
+
+
+class TestObjectLifetimes:
+    def test_certificates_outlive_the_connection(self, pki: PKI) -> None:
+        client, server = _pair()
+        peer = client.get_peer_certificate()
+        chain = client.get_peer_cert_chain()
+        verified = client.get_verified_chain()
+        local = server.get_certificate()
+        del client, server
+        gc.collect()
+        _churn()
+        assert peer is not None and local is not None
+        assert peer.to_cryptography() == pki.server.cert
+        assert local.to_cryptography() == pki.server.cert
+        assert chain is not None and verified is not None
+        assert [c.to_cryptography() for c in chain] == [
+            pki.server.cert,
+            pki.intermediate.cert,
+        ]
+        assert verified[-1].to_cryptography() == pki.root.cert
+
+    def test_client_ca_names_outlive_the_connection(self, pki: PKI) -> None:
+        server_ctx = server_context(verify_client=True)
+        server_ctx.add_client_ca(pki.root.cert)
+        client, server = handshake_pair(client_context(), server_ctx)
+        names = client.get_client_ca_list()
+        server_names = server.get_client_ca_list()
+        del client, server, server_ctx
+        gc.collect()
+        _churn()
+        expected = pki.root.cert.subject.public_bytes()
+        assert [name.der() for name in names] == [expected]
+        assert [name.der() for name in server_names] == [expected]
+
+    def test_cert_store_outlives_its_context(self, pki: PKI) -> None:
+        # In a child process: a dangling store pointer may hang or crash.
+        code = (
+            "import gc\n"
+            "from OpenSSL import SSL, crypto\n"
+            "from tests.pki import make_pki\n"
+            "ctx = SSL.Context(SSL.TLS_METHOD)\n"
+            "store = ctx.get_cert_store()\n"
+            "del ctx\n"
+            "gc.collect()\n"
+            "junk = [bytes(1000) for _ in range(10000)]\n"
+            "store.add_cert(crypto.X509.from_cryptography(make_pki().root.cert))\n"
+            "print('store ok')\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            timeout=120,
+            cwd=str(Path(__file__).resolve().parent.parent),
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        assert result.stdout.strip() == b"store ok"
+
+    def test_connection_keeps_its_context_alive(self) -> None:
+        def build() -> Connection:
+            ctx = client_context()
+            ctx.set_verify(VERIFY_PEER, lambda *args: True)
+            return Connection(ctx, None)
+
+        conn = build()
+        gc.collect()
+        assert conn.get_context().get_verify_mode() == VERIFY_PEER
+
+    def test_closed_socket_is_syscall_error(self) -> None:
+        a, b = socket.socketpair()
+        with b:
+            conn = Connection(client_context(), a)
+            conn.set_connect_state()
+            a.close()
+            with pytest.raises(SysCallError) as info:
+                conn.do_handshake()
+            assert info.value.args == (errno.EBADF, "EBADF")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import gc
 import sys
+import threading
 from types import TracebackType
 from typing import Any, Callable
 
@@ -160,6 +161,13 @@ class TestVerifyCallback:
         raise_now[0] = False
         client, server = handshake_pair(ctx)
         assert transfer(client, server, b"fine") == b"fine"
+
+    def test_set_verify_without_callback_removes_it(self) -> None:
+        ctx = client_context()
+        ctx.set_verify(VERIFY_PEER, lambda *args: False)
+        ctx.set_verify(VERIFY_PEER)
+        client, _ = handshake_pair(ctx)
+        assert client.get_peer_certificate() is not None
 
     def test_connection_callback_overrides_context(self) -> None:
         context_calls: list[int] = []
@@ -781,3 +789,54 @@ class TestExceptionRouting:
         with pytest.raises(Boom) as info:
             handshake(client, server)
         _assert_is_ours(info, exc)
+
+
+class TestThreads:
+    def test_connections_in_threads_share_a_context(self) -> None:
+        """Callbacks and errors stay with their own connection and thread."""
+        client_ctx = client_context()
+        lock = threading.Lock()
+        verified: list[int] = []
+
+        def callback(conn: Connection, *args: Any) -> bool:
+            if conn.get_app_data() == "fail":
+                raise Boom(threading.current_thread().name)
+            with lock:
+                verified.append(threading.get_ident())
+            return True
+
+        client_ctx.set_verify(VERIFY_PEER, callback)
+        server_ctx = server_context()
+        problems: list[BaseException] = []
+
+        def worker(index: int) -> None:
+            try:
+                for round_ in range(8):
+                    client, server = memory_pair(client_ctx, server_ctx)
+                    if round_ % 3 == 2:
+                        client.set_app_data("fail")
+                        try:
+                            handshake(client, server)
+                        except Boom as exc:
+                            assert str(exc) == threading.current_thread().name
+                        else:
+                            raise AssertionError("the callback did not raise")
+                        continue
+                    handshake(client, server)
+                    payload = f"{index}/{round_}".encode() * 5000
+                    assert transfer(client, server, payload) == payload
+                    assert transfer(server, client, payload[::-1]) == payload[::-1]
+            except BaseException as exc:
+                problems.append(exc)
+
+        threads = [
+            threading.Thread(target=worker, args=(i,), name=f"worker-{i}")
+            for i in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in threads)
+        assert problems == []
+        assert len(verified) == 4 * 6 * 3  # 6 good rounds, 3 certificates each

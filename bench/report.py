@@ -127,6 +127,8 @@ def evaluate_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target of the issue with its measured ratio and verdict."""
     verdicts = []
     for target in TARGETS:
+        if target.scenario not in doc["scenarios"]:
+            continue
         value = _target_value(doc, target)
         peer = target.peer
         versus = (

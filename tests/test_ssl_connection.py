@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import crypto
-from OpenSSL._util import lib
+from OpenSSL._util import ffi, lib
 from OpenSSL.SSL import (
     OP_NO_TICKET,
     RECEIVED_SHUTDOWN,
@@ -94,6 +94,13 @@ class TestConstruction:
             assert conn._ssl is not None
             with pytest.raises(AttributeError):
                 conn.fileno()
+
+    def test_private_pointers_downstream_code_reads(self) -> None:
+        # Twisted and others read Context._context and Connection._ssl.
+        ctx = Context(TLS_METHOD)
+        conn = Connection(ctx, None)
+        assert ffi.typeof(ctx._context) is ffi.typeof("SSL_CTX *")
+        assert ffi.typeof(conn._ssl) is ffi.typeof("SSL *")
 
     def test_accept_moving_write_buffer_is_set(self) -> None:
         conn = Connection(Context(TLS_METHOD), None)

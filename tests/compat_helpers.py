@@ -138,12 +138,12 @@ class EchoServer:
 
 
 def _echo(tls: Any) -> None:
-    reader = tls.makefile("rb")
-    while True:
-        line = reader.readline()
-        if not line:
-            return
-        tls.sendall(line)
+    with tls.makefile("rb") as reader:
+        while True:
+            line = reader.readline()
+            if not line:
+                return
+            tls.sendall(line)
 
 
 @contextlib.contextmanager

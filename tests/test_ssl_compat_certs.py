@@ -207,7 +207,7 @@ def test_getpeercert_without_client_certificate_is_none() -> None:
     assert server.results == [(None, None)]
 
 
-# -- match_hostname (early stdlib API) ------------------------------------------
+# -- match_hostname (early stdlib API) ---------------------------------------
 
 
 def _cert(*sans: tuple[str, str], cn: str = "") -> dict[str, Any]:

@@ -340,7 +340,7 @@ def test_default_context_does_not_trust_the_test_root() -> None:
     assert info.value.verify_code == 20
 
 
-# -- ciphers, curves, DH --------------------------------------------------------
+# -- ciphers, curves, DH -----------------------------------------------------
 
 
 def test_get_ciphers_matches_cpython_for_shared_suites() -> None:
@@ -385,7 +385,7 @@ def test_load_dh_params_errors(tmp_path: Path) -> None:
         ctx.load_dh_params(bad)
 
 
-# -- ALPN, NPN, SNI, tickets ---------------------------------------------------
+# -- ALPN, NPN, SNI, tickets -------------------------------------------------
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -471,7 +471,7 @@ def test_session_stats_count_handshakes() -> None:
     assert set(stats) == set(ssl.create_default_context().session_stats())
 
 
-# -- changes after use and the escape hatch -----------------------------------
+# -- changes after use and the escape hatch ----------------------------------
 
 
 def test_context_can_change_after_use() -> None:
@@ -555,3 +555,21 @@ def test_native_wrap_functions_refuse() -> None:
         ctx._wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), False, None)
     with socket.socket() as sock, pytest.raises(TypeError, match="ssl_compat"):
         ctx._wrap_socket(sock, False, "localhost")
+
+
+def test_every_setter_works_after_use() -> None:
+    client = client_context()
+    server = EchoServer(server_context(), connections=2)
+    with server:
+        with connect(client, server.address):
+            pass
+        client.options |= ssl.OP_NO_TICKET
+        client.verify_mode = ssl.CERT_REQUIRED
+        client.maximum_version = ssl.TLSVersion.TLSv1_2
+        client.set_ciphers("ECDHE+AESGCM")
+        client.set_ecdh_curve("prime256v1")
+        client.load_cert_chain(*files().identities["client"])
+        client.keylog_filename = None
+        with connect(client, server.address) as tls:
+            assert tls.version() == "TLSv1.2"
+            assert "GCM" in tls.cipher()[0]

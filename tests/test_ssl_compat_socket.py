@@ -315,8 +315,12 @@ def test_wrap_socket_validation(module: Any) -> None:
             server_context(module).wrap_socket(
                 sock, server_side=True, server_hostname="x"
             )
-        with pytest.raises(ValueError):
-            client_context(module).wrap_socket(sock, server_hostname=".example")
+        if module is ssl_compat:
+            # (CPython checks this one after taking the descriptor over and
+            # leaks the socket it made; ssl_compat checks first.)
+            with pytest.raises(ValueError):
+                client_context(module).wrap_socket(sock, server_hostname=".example")
+            assert sock.fileno() != -1
     with socket.socket(type=socket.SOCK_DGRAM) as udp:
         with pytest.raises(NotImplementedError):
             client_context(module).wrap_socket(udp, server_hostname="x")
@@ -622,3 +626,80 @@ def test_openssl_connection_escape_hatch() -> None:
         assert tls.compression() is None
         with pytest.warns(DeprecationWarning):
             assert tls.selected_npn_protocol() is None
+
+
+def _cn_only_identity(tmp_path: Path) -> tuple[Path, Path]:
+    """A leaf for CN=localhost without subjectAltName, issued by the test CA."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    pki = files().pki
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(pki.intermediate.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(pki.intermediate.key, hashes.SHA256())
+    )
+    certfile = tmp_path / "cn.pem"
+    keyfile = tmp_path / "cn.key"
+    certfile.write_bytes(
+        cert.public_bytes(serialization.Encoding.PEM)
+        + pki.intermediate.cert.public_bytes(serialization.Encoding.PEM)
+    )
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certfile, keyfile
+
+
+@pytest.mark.parametrize("checks_common_name", [True, False])
+def test_hostname_checks_common_name_equals_cpython(
+    checks_common_name: bool, tmp_path: Path
+) -> None:
+    certfile, keyfile = _cn_only_identity(tmp_path)
+
+    def outcome(module: Any) -> Any:
+        server_ctx = module.SSLContext(module.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(certfile, keyfile)
+        client = client_context(hostname_checks_common_name=checks_common_name)
+        server = EchoServer(server_ctx)
+        try:
+            with server, connect(client, server.address):
+                return "ok"
+        except ssl.SSLCertVerificationError as exc:
+            return exc.verify_code
+
+    assert outcome(ssl_compat) == outcome(ssl)
+    assert outcome(ssl_compat) == ("ok" if checks_common_name else 62)
+
+
+def test_certificate_and_key_in_one_file(tmp_path: Path) -> None:
+    certfile, keyfile = files().identities["server"]
+    combined = tmp_path / "combined.pem"
+    combined.write_bytes(certfile.read_bytes() + keyfile.read_bytes())
+    ctx = ssl_compat.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(combined)
+    server = EchoServer(ctx)
+    with server, connect(client_context(), server.address) as tls:
+        assert tls.version() == "TLSv1.3"
+
+
+def test_idna_server_hostname_is_an_a_label() -> None:
+    with socket.socket() as sock:
+        tls = client_context().wrap_socket(sock, server_hostname="bücher.example")
+        assert tls.server_hostname == "xn--bcher-kva.example"
+        tls.close()

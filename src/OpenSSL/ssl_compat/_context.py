@@ -23,6 +23,7 @@ import ssl as _stdlib_ssl
 import sys
 import threading
 import warnings
+import weakref
 from typing import Any, Callable, Optional, Union
 
 from cryptography.hazmat.primitives import serialization
@@ -309,7 +310,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
                 f"(would clear {Options(current & ~value)!r}); "
                 "only adding options is supported"
             )
-        self._ctx.set_options(value & ~current)
+        ctx = self._ctx
+        self._configure(lambda: ctx.set_options(value & ~current))
 
     def _version_setter(self, value: Any, which: str) -> None:
         if self._fixed_version:
@@ -654,7 +656,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
         if protocols:
             self._configure(lambda: ctx.set_alpn_protos(protocols))
         if not self._alpn_callback_installed:
-            self._configure(lambda: ctx.set_alpn_select_callback(self._select_alpn))
+            callback = _weak_method(self, "_select_alpn", SSL.NO_OVERLAPPING_PROTOCOLS)
+            self._configure(lambda: ctx.set_alpn_select_callback(callback))
             self._alpn_callback_installed = True
 
     def _set_alpn_protocols(self, wire: bytes) -> None:
@@ -782,8 +785,14 @@ class SSLContext(_stdlib_ssl.SSLContext):
             self._keylog_filename = filename
         if not self._keylog_installed:
             ctx = self._ctx
-            self._configure(lambda: ctx.set_keylog_callback(self._write_keylog))
+            callback = _weak_method(self, "_write_keylog", None)
+            self._configure(lambda: ctx.set_keylog_callback(callback))
             self._keylog_installed = True
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_keylog_file", None)
+        if handle is not None:
+            handle.close()
 
     def _write_keylog(self, connection: SSL.Connection, line: bytes) -> None:
         with self._keylog_lock:
@@ -811,6 +820,23 @@ class SSLContext(_stdlib_ssl.SSLContext):
             f"<{type(self).__module__}.{type(self).__name__} "
             f"protocol={self._protocol.name}>"
         )
+
+
+def _weak_method(owner: Any, name: str, default: Any) -> Callable[..., Any]:
+    """A callback for the OpenSSL context that does not keep *owner* alive.
+
+    The ``OpenSSL.SSL.Context`` keeps its callbacks; a bound method would
+    make a reference cycle with the ``SSLContext`` that owns that Context.
+    """
+    ref = weakref.ref(owner)
+
+    def call(*args: Any) -> Any:
+        target = ref()
+        if target is None:
+            return default
+        return getattr(target, name)(*args)
+
+    return call
 
 
 def _dispatch_sni(core: Any) -> Optional[int]:

@@ -92,7 +92,7 @@ def _make(
     library: Optional[str] = None,
     reason: Optional[str] = None,
 ) -> _stdlib_ssl.SSLError:
-    exc = cls(_SSLErrorNumber(number), message)
+    exc = cls(int(number), message)
     # CPython always sets both attributes (None when unknown).
     exc.library = library  # type: ignore[assignment]
     exc.reason = reason  # type: ignore[assignment]

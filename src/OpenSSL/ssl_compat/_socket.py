@@ -129,7 +129,9 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                             "for non-blocking sockets"
                         )
                     self.do_handshake()
-            except (OSError, ValueError):
+            except BaseException:
+                # Also for exceptions from user callbacks: the socket was
+                # detached from the caller's object, so it is ours to close.
                 self.close()
                 raise
         return self
@@ -141,7 +143,9 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             server_hostname=self.server_hostname,
             session=self._session,
             public=self,
-            sock=self,
+            # The descriptor, not the socket object: a Connection keeps what it
+            # is given, and the socket keeps the Connection (no cycle).
+            sock=self.fileno(),
         )
 
     # -- the one place that waits ---------------------------------------------

@@ -1,0 +1,153 @@
+"""Error translation: ``OpenSSL.SSL`` exceptions become the stdlib's own."""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+import ssl
+from typing import Any
+
+import pytest
+
+from OpenSSL import SSL, ssl_compat
+from OpenSSL.ssl_compat._errors import translate_error
+from tests.compat_helpers import IO_TIMEOUT, EchoServer, client_context, server_context
+
+
+@pytest.mark.parametrize(
+    ("error", "expected_type", "number"),
+    [
+        (SSL.WantReadError(), ssl.SSLWantReadError, ssl.SSL_ERROR_WANT_READ),
+        (SSL.WantWriteError(), ssl.SSLWantWriteError, ssl.SSL_ERROR_WANT_WRITE),
+        (SSL.ZeroReturnError(), ssl.SSLZeroReturnError, ssl.SSL_ERROR_ZERO_RETURN),
+        (SSL.WantX509LookupError(), ssl.SSLError, ssl.SSL_ERROR_WANT_X509_LOOKUP),
+        (SSL.SysCallError(-1, "Unexpected EOF"), ssl.SSLEOFError, ssl.SSL_ERROR_EOF),
+    ],
+)
+def test_state_errors(error: SSL.Error, expected_type: Any, number: int) -> None:
+    translated = translate_error(error)
+    assert type(translated) is expected_type
+    assert type(translated.args[0]) is int and translated.args[0] == number
+    assert translated.library is None and translated.reason is None  # type: ignore[attr-defined]
+
+
+def test_socket_errors_become_oserror_subclasses() -> None:
+    translated = translate_error(SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"))
+    assert type(translated) is ConnectionResetError
+    assert translated.errno == errno.ECONNRESET
+    translated = translate_error(SSL.SysCallError(errno.EPIPE, "EPIPE"))
+    assert type(translated) is BrokenPipeError
+
+
+@pytest.mark.parametrize(
+    ("entries", "library", "reason"),
+    [
+        ([("SSL routines", "", "wrong version number")], "SSL", "WRONG_VERSION_NUMBER"),
+        (
+            [("x509 certificate routines", "", "key values mismatch")],
+            "X509",
+            "KEY_VALUES_MISMATCH",
+        ),
+        (
+            [("PEM routines", "", "no start line"), ("SSL routines", "", "PEM lib")],
+            "SSL",
+            "PEM_LIB",
+        ),
+    ],
+)
+def test_error_queue_entries_become_mnemonics(
+    entries: list[tuple[str, str, str]], library: str, reason: str
+) -> None:
+    translated = translate_error(SSL.Error(entries))
+    assert type(translated) is ssl.SSLError
+    assert translated.library == library  # type: ignore[attr-defined]
+    assert translated.reason == reason  # type: ignore[attr-defined]
+    assert translated.args == (1, f"[{library}: {reason}] {entries[-1][2]}")
+    assert str(translated) == translated.args[1]
+
+
+def test_unexpected_eof_reason_is_eof_error() -> None:
+    translated = translate_error(
+        SSL.Error([("SSL routines", "", "unexpected eof while reading")])
+    )
+    assert type(translated) is ssl.SSLEOFError
+
+
+def test_error_without_queue_is_still_an_ssl_error() -> None:
+    translated = translate_error(SSL.Error("odd"))
+    assert type(translated) is ssl.SSLError
+    assert str(translated) == "odd"
+
+
+def _plain_tcp_garbage_server() -> tuple[socket.socket, Any]:
+    """A TCP server that answers anything with an HTTP response."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return listener, thread
+
+
+def _strip_location(text: str) -> str:
+    return re.sub(r" \(_ssl\.c:\d+\)$", "", text)
+
+
+def test_protocol_error_equals_cpython() -> None:
+    def failure(module: Any) -> Any:
+        listener, thread = _plain_tcp_garbage_server()
+        raw = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
+        with pytest.raises(ssl.SSLError) as info:
+            client_context(module).wrap_socket(raw, server_hostname="localhost")
+        thread.join(IO_TIMEOUT)
+        listener.close()
+        exc = info.value
+        return (
+            type(exc),
+            exc.args[0],
+            _strip_location(str(exc)),
+            exc.library,
+            exc.reason,
+        )
+
+    assert failure(ssl_compat) == failure(ssl)
+    assert failure(ssl_compat)[4] == "WRONG_VERSION_NUMBER"
+
+
+def test_alert_from_peer_equals_cpython() -> None:
+    def failure(module: Any) -> Any:
+        server = EchoServer(server_context(ssl, maximum_version=ssl.TLSVersion.TLSv1_2))
+        client = client_context(module, minimum_version=ssl.TLSVersion.TLSv1_3)
+        with server, pytest.raises(ssl.SSLError) as info:
+            raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
+            with client.wrap_socket(raw, server_hostname="localhost"):
+                pass
+        exc = info.value
+        return type(exc), exc.library, exc.reason
+
+    assert failure(ssl_compat) == failure(ssl)
+
+
+def test_except_clauses_of_unrelated_code_still_work() -> None:
+    # Code that never heard of ssl_compat catches the stdlib's classes.
+    server = EchoServer(server_context())
+    with server:
+        raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
+        try:
+            ssl_compat.create_default_context().wrap_socket(
+                raw, server_hostname="localhost"
+            )
+        except ssl.CertificateError as exc:
+            caught: Any = exc
+        else:  # pragma: no cover - the handshake must fail
+            pytest.fail("no error")
+    assert isinstance(caught, ssl.SSLError) and isinstance(caught, OSError)
+    assert caught.verify_code == 20

@@ -12,6 +12,7 @@ function does the nearest honest thing and its docstring says what that is.
 from __future__ import annotations
 
 import contextlib
+import functools
 import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
@@ -27,6 +28,7 @@ __all__ = [
     "enable_post_handshake_auth",
     "install_servername_callback",
     "mutable",
+    "output_pending_probe",
     "register_owner",
     "session_details",
     "session_reused",
@@ -143,6 +145,21 @@ def set_curves(context: SSL.Context, names: bytes) -> bool:
     if not ok:
         lib.ERR_clear_error()
     return bool(ok)
+
+
+def output_pending_probe(connection: SSL.Connection) -> Callable[[], int]:
+    """A no-argument callable: how many TLS bytes wait to be ``bio_read``.
+
+    ``BIO_get_mem_data`` with a NULL pointer only reports the length of a
+    memory-BIO connection's outgoing BIO; asking first saves a ``bio_read``
+    that would raise ``WantReadError`` when there is nothing (the common
+    case after a read). A ``partial`` of the C function keeps the check
+    free of Python frames. Wanted: ``Connection.bio_pending()``.
+    """
+    probe: Callable[[], int] = functools.partial(
+        lib.BIO_get_mem_data, connection._from_ssl, ffi.NULL
+    )
+    return probe
 
 
 # -- connections back to the object that owns them (for C callbacks) ---------

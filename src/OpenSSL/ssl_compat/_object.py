@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import ssl as _stdlib_ssl
 import warnings
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._knobs import output_pending_probe
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -76,6 +77,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
     _incoming: Any
     _outgoing: Any
     _eof_passed: bool
+    _connection: SSL.Connection
+    _output_pending: Callable[[], int]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -111,6 +114,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
             session=session,
             public=self,
         )
+        self._connection = self._sslobj.connection
+        self._output_pending = output_pending_probe(self._connection)
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------
@@ -118,20 +123,17 @@ class SSLObject(_stdlib_ssl.SSLObject):
     def _pull(self) -> None:
         incoming = self._incoming
         if incoming.pending:
-            self._sslobj.connection.bio_write(incoming.read())
+            self._connection.bio_write(incoming.read())
         if not self._eof_passed and incoming.eof:
             self._eof_passed = True
-            self._sslobj.connection.bio_shutdown()
+            self._connection.bio_shutdown()
 
     def _push(self) -> None:
-        connection = self._sslobj.connection
+        connection = self._connection
         outgoing = self._outgoing
-        while True:
-            try:
-                data = connection.bio_read(_CHUNK)
-            except SSL.WantReadError:
-                return
-            outgoing.write(data)
+        pending = self._output_pending
+        while pending():
+            outgoing.write(connection.bio_read(_CHUNK))
 
     # -- operations -----------------------------------------------------------
 
@@ -151,42 +153,52 @@ class SSLObject(_stdlib_ssl.SSLObject):
 
         Returns ``b""`` (or 0) once the peer closed the TLS session cleanly.
         """
-        core = self._sslobj
-        connection = core.connection
-        self._pull()
+        connection = self._connection
+        incoming = self._incoming
+        if incoming.pending:
+            connection.bio_write(incoming.read())
+        if not self._eof_passed and incoming.eof:
+            self._pull()
         try:
             if buffer is None:
-                if len < 0:
-                    raise ValueError("size should not be negative")
-                if len == 0:
+                if len <= 0:
+                    if len < 0:
+                        raise ValueError("size should not be negative")
                     return b""
-                return connection.recv(len)
-            if len <= 0 or len > memoryview(buffer).nbytes:
-                len = memoryview(buffer).nbytes
-            if len == 0:
-                return 0
-            return connection.recv_into(buffer, len)
+                result = connection.recv(len)
+            else:
+                size = memoryview(buffer).nbytes
+                if len <= 0 or len > size:
+                    len = size
+                if len == 0:
+                    return 0
+                result = connection.recv_into(buffer, len)
         except SSL.ZeroReturnError:
+            self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
             self._push()
-            core.raise_translated(exc)
-        finally:
+            self._sslobj.raise_translated(exc)
+        # Reading can make OpenSSL answer (a KeyUpdate, an alert).
+        if self._output_pending():
             self._push()
+        return result
 
     def write(self, data: Any) -> int:
         """Encrypt *data* into *outgoing*; return how many bytes were taken."""
-        core = self._sslobj
-        self._pull()
+        connection = self._connection
+        incoming = self._incoming
+        if incoming.pending:
+            connection.bio_write(incoming.read())
         try:
             if not memoryview(data).nbytes:
                 return 0
-            return core.connection.send(data)
+            written = connection.send(data)
         except SSL.Error as exc:
             self._push()
-            core.raise_translated(exc)
-        finally:
-            self._push()
+            self._sslobj.raise_translated(exc)
+        self._push()
+        return written
 
     def unwrap(self) -> None:
         """Send close_notify and wait (``SSLWantReadError``) for the peer's."""

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
 from OpenSSL.SSL import (
+    OP_IGNORE_UNEXPECTED_EOF,
     OP_NO_TICKET,
     RECEIVED_SHUTDOWN,
     SENT_SHUTDOWN,
@@ -438,6 +439,16 @@ class TestShutdown:
         client, server = _pair()
         client.shutdown()
         pump(client, server)
+        server.bio_shutdown()
+        with pytest.raises(ZeroReturnError):
+            server.recv(10)
+
+    def test_bio_shutdown_with_ignore_unexpected_eof(self) -> None:
+        # With OP_IGNORE_UNEXPECTED_EOF OpenSSL treats the bare EOF like a
+        # close_notify.
+        server_ctx = server_context()
+        server_ctx.set_options(OP_IGNORE_UNEXPECTED_EOF)
+        _, server = handshake_pair(None, server_ctx)
         server.bio_shutdown()
         with pytest.raises(ZeroReturnError):
             server.recv(10)

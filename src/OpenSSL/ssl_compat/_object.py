@@ -159,6 +159,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             connection.bio_write(incoming.read())
         if not self._eof_passed and incoming.eof:
             self._pull()
+        result: Any
         try:
             if buffer is None:
                 if len <= 0:

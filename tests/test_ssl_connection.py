@@ -640,6 +640,41 @@ class TestSocketMode:
         finally:
             server_sock.close()
 
+    @pytest.mark.parametrize("family", [socket.AF_INET, socket.AF_INET6])
+    def test_blocking_sockets_with_a_server_thread(self, family: int) -> None:
+        try:
+            sockets = loopback_tcp(family)
+        except OSError as exc:  # pragma: no cover - host without ::1
+            pytest.skip(f"no loopback for {family!r}: {exc}")
+        client, server = socket_connection_pair(sockets=sockets, blocking=True)
+        echoed: list[bytes] = []
+
+        def serve() -> None:
+            try:
+                server.do_handshake()
+                echoed.append(server.recv(100))
+                server.sendall(echoed[0].upper())
+                server.shutdown()
+            except BaseException:
+                # Never leave the blocking client waiting for bytes.
+                server.sock_shutdown(socket.SHUT_RDWR)
+                raise
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        try:
+            client.do_handshake()
+            assert client.getpeername()[0] in ("127.0.0.1", "::1")
+            client.sendall(b"blocking echo")
+            assert client.recv(100) == b"BLOCKING ECHO"
+            with pytest.raises(ZeroReturnError):
+                client.recv(100)
+        finally:
+            thread.join(30)
+            client.close()
+            server.close()
+        assert echoed == [b"blocking echo"]
+
     def test_full_socket_buffer_is_want_write(self, socket_pair_conns: Any) -> None:
         client, server = socket_pair_conns
         handshake(client, server)

@@ -688,7 +688,15 @@ class TestSocketMode:
         received = 0
         server.setblocking(True)
         client.setblocking(True)
-        thread = threading.Thread(target=lambda: client.sendall(bytearray(chunk)))
+
+        def finish() -> None:
+            try:
+                client.sendall(bytearray(chunk))
+            except BaseException:
+                client.sock_shutdown(socket.SHUT_RDWR)  # unblock the reader
+                raise
+
+        thread = threading.Thread(target=finish)
         thread.start()
         try:
             while received < sent + len(chunk):

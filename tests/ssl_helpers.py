@@ -46,7 +46,6 @@ from OpenSSL.SSL import (
     WantReadError,
     WantWriteError,
 )
-
 from tests.pki import Identity, make_pki
 
 __all__ = [

@@ -23,8 +23,8 @@ demo: $(STAMP)
 	$(BIN)/python -m OpenSSL.debug
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench
+	$(BIN)/ruff format --no-cache --check src tests bench
 	$(BIN)/mypy
 
 pytest: $(STAMP)

@@ -119,6 +119,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "TCP loopback, bulk in 16 KiB sendall, server in a child process",
         (Metric("mb_per_s", "socket bulk", "MB/s"),),
         impls=IMPLS,
+        rounds=9,
     ),
     Scenario(
         "sock_rtt",

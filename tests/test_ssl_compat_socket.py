@@ -703,3 +703,37 @@ def test_idna_server_hostname_is_an_a_label() -> None:
         tls = client_context().wrap_socket(sock, server_hostname="bücher.example")
         assert tls.server_hostname == "xn--bcher-kva.example"
         tls.close()
+
+
+@pytest.mark.parametrize("server_side_view", [False, True])
+def test_certificate_chains_python_313_api(server_side_view: bool) -> None:
+    server_ctx = server_context(verify_mode=ssl.CERT_REQUIRED)
+    server_ctx.load_verify_locations(files().ca)
+
+    def handler(tls: Any) -> Any:
+        return tls.get_verified_chain(), tls.get_unverified_chain()
+
+    client = client_context()
+    client.load_cert_chain(*files().identities["client"])
+    server = EchoServer(server_ctx, handler=handler)
+    with server, connect(client, server.address) as tls:
+        client_view = (tls.get_verified_chain(), tls.get_unverified_chain())
+        tls.sendall(b"x")
+    verified, unverified = server.results[0] if server_side_view else client_view
+    pki = files().pki
+    leaf = pki.client if server_side_view else pki.server
+    der = serialization.Encoding.DER
+    assert [c.public_bytes(2) for c in verified] == [
+        leaf.cert.public_bytes(der),
+        pki.intermediate.cert.public_bytes(der),
+        pki.root.cert.public_bytes(der),
+    ]
+    assert [c.public_bytes(2) for c in unverified] == [
+        leaf.cert.public_bytes(der),
+        pki.intermediate.cert.public_bytes(der),
+    ]
+    common_name = "client" if server_side_view else "localhost"
+    assert verified[0].get_info()["subject"][-1] == (("commonName", common_name),)
+    assert verified[0].public_bytes().startswith("-----BEGIN CERTIFICATE-----")
+    with pytest.raises(ValueError):
+        verified[0].public_bytes(99)

@@ -363,3 +363,56 @@ def test_module_wrap_socket_is_deprecated_and_validates() -> None:
         assert isinstance(wrapped, ssl_compat.SSLSocket)
         assert wrapped.context.verify_mode == ssl.CERT_NONE
         wrapped.close()
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (ssl_compat.SSLContext, ssl.SSLContext),
+        (ssl_compat.SSLContext, ssl._ssl._SSLContext),  # type: ignore[attr-defined]
+        (ssl_compat.SSLSocket, ssl.SSLSocket),
+        (ssl_compat.SSLObject, ssl.SSLObject),
+    ],
+)
+def test_nothing_falls_through_to_the_stdlib_implementation(
+    ours: type, theirs: type
+) -> None:
+    # Every attribute the stdlib class defines itself is redefined by ours,
+    # whatever Python runs the tests (newer ones add methods).
+    pure_python_helpers = {
+        "_encode_hostname",
+        "_load_windows_store_certs",
+        "_windows_cert_stores",
+    }
+    missing = [
+        name
+        for name in vars(theirs)
+        if name not in vars(ours)
+        and name not in pure_python_helpers
+        and not (name.startswith("__") and name.endswith("__"))
+    ]
+    assert missing == []
+
+
+def test_get_server_certificate_equals_cpython() -> None:
+    from tests.compat_helpers import EchoServer, server_context
+
+    results = []
+    for module, ca in ((ssl, None), (ssl_compat, None), (ssl_compat, str(files().ca))):
+        server = EchoServer(server_context())
+        with server:
+            results.append(module.get_server_certificate(server.address, ca_certs=ca))
+    assert results[0] == results[1] == results[2]
+    assert ssl_compat.PEM_cert_to_DER_cert(
+        results[0]
+    ) == files().pki.server.cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_get_server_certificate_verifies_with_ca_certs() -> None:
+    from tests.compat_helpers import EchoServer, server_context
+
+    server = EchoServer(server_context())
+    with server, pytest.raises(ssl.SSLCertVerificationError):
+        ssl_compat.get_server_certificate(
+            server.address, ca_certs=str(files().pki.client.write(files().directory)[0])
+        )

@@ -34,6 +34,7 @@ from collections import namedtuple
 from typing import Any, Optional, Union
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import (
     AuthorityInformationAccessOID,
     ExtensionOID,
@@ -236,6 +237,46 @@ def decode_certificate(cert: x509.Certificate) -> _CertDict:
         if uris:
             result["crlDistributionPoints"] = uris
     return result
+
+
+ENCODING_PEM = 1
+ENCODING_DER = 2
+
+
+class Certificate:
+    """A certificate of a peer's chain, as Python 3.13's ``_ssl.Certificate``.
+
+    Returned by ``get_verified_chain()`` / ``get_unverified_chain()``.
+    """
+
+    __slots__ = ("_cert",)
+
+    def __init__(self, cert: x509.Certificate) -> None:
+        self._cert = cert
+
+    def public_bytes(self, format: int = ENCODING_PEM) -> Any:
+        """PEM text (``ENCODING_PEM``, the default) or DER bytes."""
+        der = self._cert.public_bytes(serialization.Encoding.DER)
+        if format == ENCODING_DER:
+            return der
+        if format == ENCODING_PEM:
+            return DER_cert_to_PEM_cert(der)
+        raise ValueError("Unsupported format")
+
+    def get_info(self) -> _CertDict:
+        """The ``getpeercert()`` dictionary of this certificate."""
+        return decode_certificate(self._cert)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Certificate):
+            return NotImplemented
+        return self._cert == other._cert
+
+    def __hash__(self) -> int:
+        return hash(self._cert)
+
+    def __repr__(self) -> str:
+        return f"<Certificate '{self._cert.subject.rfc4514_string()}'>"
 
 
 def DER_cert_to_PEM_cert(der_cert_bytes: bytes) -> str:

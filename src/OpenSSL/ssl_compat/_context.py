@@ -684,6 +684,18 @@ class SSLContext(_stdlib_ssl.SSLContext):
         )
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
 
+    # -- PSK (Python 3.13 API) --------------------------------------------------
+
+    def set_psk_client_callback(self, callback: Any) -> None:
+        """Not supported by ssl_compat yet: ``NotImplementedError``."""
+        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
+
+    def set_psk_server_callback(
+        self, callback: Any, identity_hint: Optional[str] = None
+    ) -> None:
+        """Not supported by ssl_compat yet: ``NotImplementedError``."""
+        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
+
     # -- SNI ------------------------------------------------------------------
 
     @property

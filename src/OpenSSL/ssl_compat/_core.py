@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import decode_certificate
+from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
@@ -245,6 +245,22 @@ class TLSCore:
         else:
             data = conn.get_peer_finished()
         return data or None
+
+    def verified_chain(self) -> list[Certificate]:
+        """The chain verification built, leaf first (empty when none)."""
+        chain = self.connection.get_verified_chain(as_cryptography=True)
+        return [Certificate(cert) for cert in chain or ()]
+
+    def unverified_chain(self) -> list[Certificate]:
+        """The chain the peer sent, leaf first (empty when none)."""
+        conn = self.connection
+        chain = list(conn.get_peer_cert_chain(as_cryptography=True) or ())
+        if self.server_side:
+            # OpenSSL leaves the client's own certificate out on servers.
+            peer = conn.get_peer_certificate(as_cryptography=True)
+            if peer is not None:
+                chain.insert(0, peer)
+        return [Certificate(cert) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
         self.call(_knobs.verify_client_post_handshake, self.connection)

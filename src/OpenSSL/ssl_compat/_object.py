@@ -290,6 +290,14 @@ class SSLObject(_stdlib_ssl.SSLObject):
         """Channel binding data (``"tls-unique"``), or ``None`` before the handshake."""
         return self._sslobj.get_channel_binding(cb_type)
 
+    def get_verified_chain(self) -> list[Any]:
+        """The verified chain, leaf first (Python 3.13 API)."""
+        return self._sslobj.verified_chain()
+
+    def get_unverified_chain(self) -> list[Any]:
+        """The chain the peer sent, leaf first (Python 3.13 API)."""
+        return self._sslobj.unverified_chain()
+
     def verify_client_post_handshake(self) -> None:
         """Ask a TLS 1.3 client for its certificate now (server side)."""
         self._sslobj.verify_client_post_handshake()

@@ -14,8 +14,8 @@ as for the stdlib:
   non-blocking, OpenSSL answers "want read" / "want write", and we wait for
   the descriptor with ``poll``/``select`` up to what is left of the timeout,
   then retry *the same call* -- OpenSSL requires the retry to be identical.
-  Running out of time raises ``TimeoutError`` ("The read operation timed
-  out"), as CPython does.
+  Running out of time raises ``socket.timeout`` (``TimeoutError`` since
+  Python 3.10; "The read operation timed out"), as CPython does.
 * **non-blocking** (``gettimeout() == 0``): "want read" / "want write" become
   ``SSLWantReadError`` / ``SSLWantWriteError`` for the caller to handle.
 
@@ -180,7 +180,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             if (remaining is not None and remaining <= 0) or not _wait(
                 self.fileno(), for_write, remaining
             ):
-                raise TimeoutError(f"The {what} operation timed out")
+                raise socket.timeout(f"The {what} operation timed out")
 
     # -- state checks ---------------------------------------------------------
 
@@ -488,6 +488,14 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         if cb_type not in CHANNEL_BINDING_TYPES:
             raise ValueError(f"{cb_type} channel binding type not implemented")
         return None
+
+    def get_verified_chain(self) -> list[Any]:
+        """The verified chain, leaf first (Python 3.13 API)."""
+        return self._tls("get_verified_chain").verified_chain()
+
+    def get_unverified_chain(self) -> list[Any]:
+        """The chain the peer sent, leaf first (Python 3.13 API)."""
+        return self._tls("get_unverified_chain").unverified_chain()
 
     def verify_client_post_handshake(self) -> None:
         """Ask a TLS 1.3 client for its certificate (sent with the next I/O)."""

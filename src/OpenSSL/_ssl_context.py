@@ -649,12 +649,14 @@ class Context:
             "SSL_CTX_set_tlsext_status_cb",
         )
 
+    @_configures
     def set_cookie_generate_callback(self, callback: Callable[[Any], bytes]) -> None:
         """Make DTLS cookies with ``callback(conn) -> bytes`` (at most 255 bytes)."""
         check_callable(callback)
         self._cookie_generate_cb = _callbacks.cookie_generate(callback)
         lib.SSL_CTX_set_cookie_generate_cb(self._context, self._cookie_generate_cb)
 
+    @_configures
     def set_cookie_verify_callback(
         self, callback: Callable[[Any, bytes], bool]
     ) -> None:

@@ -151,3 +151,46 @@ def test_except_clauses_of_unrelated_code_still_work() -> None:
             pytest.fail("no error")
     assert isinstance(caught, ssl.SSLError) and isinstance(caught, OSError)
     assert caught.verify_code == 20
+
+
+@pytest.mark.parametrize(
+    ("library", "reason", "expected"),
+    [
+        (
+            "SSL routines",
+            "tls alert handshake failure",
+            ("SSL", "SSLV3_ALERT_HANDSHAKE_FAILURE"),
+        ),
+        ("SSL routines", "tlsv1 alert unknown ca", ("SSL", "TLSV1_ALERT_UNKNOWN_CA")),
+        (
+            "SSL routines",
+            "tls ext invalid servername",
+            ("SSL", "SSL3_EXT_INVALID_SERVERNAME"),
+        ),
+        (
+            "x509 certificate routines",
+            "key values mismatch",
+            ("X509", "KEY_VALUES_MISMATCH"),
+        ),
+        (
+            "system library",
+            "No such file or directory",
+            ("SYS", "NO_SUCH_FILE_OR_DIRECTORY"),
+        ),
+        ("digital envelope routines", "bad decrypt", ("EVP", "BAD_DECRYPT")),
+        ("PEM routines", "bad decrypt", ("PEM", "BAD_DECRYPT")),
+    ],
+)
+def test_mnemonics_without_the_interpreters_code_tables(
+    library: str,
+    reason: str,
+    expected: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Python 3.13 dropped _ssl's code tables; the rules alone must suffice.
+    from OpenSSL.ssl_compat import _errors
+
+    monkeypatch.setattr(_errors, "_lib_names", {})
+    monkeypatch.setattr(_errors, "_reason_names", {})
+    translated = translate_error(SSL.Error([(library, "", reason)]))
+    assert (translated.library, translated.reason) == expected  # type: ignore[attr-defined]

@@ -136,6 +136,20 @@ _PROTOCOL_SUPPORT = {
 }
 
 
+# VerifyFlags members added after Python 3.9, with their binding constants.
+_VERIFY_FLAG_FALLBACKS = {
+    "VERIFY_ALLOW_PROXY_CERTS": "X509_V_FLAG_ALLOW_PROXY_CERTS",
+    "VERIFY_X509_PARTIAL_CHAIN": "X509_V_FLAG_PARTIAL_CHAIN",
+}
+
+
+def _verify_flag(name: str) -> Any:
+    member = getattr(VerifyFlags, name, None)
+    if member is None:
+        member = VerifyFlags(int(getattr(lib, _VERIFY_FLAG_FALLBACKS[name])))
+    return member
+
+
 def _option_value(name: str) -> int:
     value = getattr(lib, "SSL_" + name, None)
     if value is None:
@@ -149,7 +163,7 @@ def module_constants() -> dict[str, Any]:
     for name in _OPTION_NAMES:
         names[name] = Options(_option_value(name))
     for name in _VERIFY_FLAG_NAMES:
-        names[name] = getattr(VerifyFlags, name)
+        names[name] = _verify_flag(name)
     for mode in VerifyMode:
         names[mode.name] = mode
     for number_name in _ERROR_NUMBER_NAMES:

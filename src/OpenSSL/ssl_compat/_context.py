@@ -660,6 +660,9 @@ class SSLContext(_stdlib_ssl.SSLContext):
             self._configure(lambda: ctx.set_alpn_select_callback(callback))
             self._alpn_callback_installed = True
 
+    def _set_npn_protocols(self, wire: bytes) -> None:
+        raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
+
     def _set_alpn_protocols(self, wire: bytes) -> None:
         protocols = []
         i = 0

@@ -74,14 +74,58 @@ def _load_name_tables() -> None:
     _lib_names, _reason_names = lib_names, reason_names
 
 
+# OpenSSL's library descriptions whose mnemonic is not simply their first
+# word; used when the interpreter's ``_ssl`` has no code tables (3.13+).
+_LIBRARY_EXCEPTIONS = {
+    "system library": "SYS",
+    "digital envelope routines": "EVP",
+    "elliptic curve routines": "EC",
+    "X509 V3 routines": "X509V3",
+    "bignum routines": "BN",
+    "random number generator": "RAND",
+    "common libcrypto routines": "CRYPTO",
+    "DECODER routines": "OSSL_DECODER",
+    "ENCODER routines": "OSSL_ENCODER",
+    "STORE routines": "OSSL_STORE",
+    "Provider routines": "PROV",
+    "PKCS7 routines": "PKCS7",
+    "object identifier routines": "OBJ",
+    "memory buffer routines": "BUF",
+}
+
+
+def _library_mnemonic(library: str) -> str:
+    known = _LIBRARY_EXCEPTIONS.get(library)
+    if known is not None:
+        return known
+    # "SSL routines" -> SSL, "x509 certificate routines" -> X509, ...
+    first = library.split(" ", 1)[0]
+    return first.upper() if first else "UNKNOWN"
+
+
+# Reason strings OpenSSL 3+ reworded while keeping the old mnemonics.
+_REASON_PREFIXES = (
+    ("tls alert ", "SSLV3_ALERT_"),
+    ("ssl/tls alert ", "SSLV3_ALERT_"),
+    ("tls ext ", "SSL3_EXT_"),
+    ("tls session ", "SSL3_SESSION_"),
+)
+
+
+def _reason_mnemonic(reason: str) -> str:
+    for prefix, mnemonic in _REASON_PREFIXES:
+        if reason.startswith(prefix):
+            return mnemonic + reason[len(prefix) :].upper().replace(" ", "_")
+    return reason.upper().replace(" ", "_")
+
+
 def _mnemonics(library: str, reason: str) -> tuple[str, str]:
     if _lib_names is None or _reason_names is None:
         _load_name_tables()
     assert _lib_names is not None and _reason_names is not None
-    lib_name = _lib_names.get(library) or library.upper().replace(" ", "_")
-    reason_name = _reason_names.get((lib_name, reason)) or reason.upper().replace(
-        " ", "_"
-    )
+    lib_name = _lib_names.get(library) or _library_mnemonic(library)
+    # OpenSSL's reason strings are mostly its mnemonics in lower case.
+    reason_name = _reason_names.get((lib_name, reason)) or _reason_mnemonic(reason)
     return lib_name, reason_name
 
 

@@ -578,3 +578,40 @@ def test_every_setter_works_after_use() -> None:
         with connect(client, server.address) as tls:
             assert tls.version() == "TLSv1.2"
             assert "GCM" in tls.cipher()[0]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_partial_chain_flag_equals_cpython(module: Any) -> None:
+    # Trust only the intermediate: without VERIFY_X509_PARTIAL_CHAIN OpenSSL
+    # insists on a self-signed root (code 2); with it the intermediate is a
+    # trust anchor.
+    intermediate = files().pki.intermediate.cert_pem().decode()
+
+    def attempt(flags: int) -> Any:
+        client = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        client.load_verify_locations(cadata=intermediate)
+        client.verify_flags = flags
+        server = EchoServer(server_context())
+        try:
+            with server, connect(client, server.address) as tls:
+                return tls.version()
+        except ssl.SSLCertVerificationError as exc:
+            return exc.verify_code
+
+    assert attempt(ssl.VERIFY_DEFAULT) == 2
+    assert attempt(ssl_compat.VERIFY_X509_PARTIAL_CHAIN) == "TLSv1.3"
+
+
+def test_capath_directory_is_trusted(tmp_path: Path) -> None:
+    from OpenSSL import crypto
+
+    root = crypto.X509.from_cryptography(files().pki.root.cert)
+    (tmp_path / f"{root.subject_name_hash():08x}.0").write_bytes(files().pki.root_pem())
+    for module in MODULES:
+        client = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+        client.load_verify_locations(capath=str(tmp_path))
+        # Lazily looked up by OpenSSL: neither lists it beforehand.
+        assert client.cert_store_stats()["x509"] == 0
+        server = EchoServer(server_context())
+        with server, connect(client, server.address) as tls:
+            assert tls.version() == "TLSv1.3"

@@ -737,3 +737,35 @@ def test_certificate_chains_python_313_api(server_side_view: bool) -> None:
     assert verified[0].public_bytes().startswith("-----BEGIN CERTIFICATE-----")
     with pytest.raises(ValueError):
         verified[0].public_bytes(99)
+
+
+def _ipv6_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_available(), reason="no IPv6 loopback")
+def test_ipv6_address_hostname() -> None:
+    ctx = server_context()
+    listener = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    listener.settimeout(IO_TIMEOUT)
+    results: list[Any] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with ctx.wrap_socket(conn, server_side=True) as tls:
+            results.append(tls.recv(1))
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    raw = socket.create_connection(listener.getsockname()[:2], timeout=IO_TIMEOUT)
+    with client_context().wrap_socket(raw, server_hostname="::1") as tls:
+        assert ("IP Address", "0:0:0:0:0:0:0:1") in tls.getpeercert()["subjectAltName"]
+        tls.sendall(b"6")
+    thread.join(IO_TIMEOUT)
+    listener.close()
+    assert results == [b"6"]

@@ -79,6 +79,17 @@ def test_defaults_equal_cpython(protocol: int) -> None:
             assert bool(ours.options & flag) == bool(theirs.options & flag), flag
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 10), reason="ssl_compat has the 3.10+ secure defaults"
+)
+@pytest.mark.parametrize("purpose", [ssl.Purpose.SERVER_AUTH, ssl.Purpose.CLIENT_AUTH])
+def test_create_default_context_equals_the_running_pythons(purpose: Any) -> None:
+    ours = ssl_compat.create_default_context(purpose)
+    theirs = ssl.create_default_context(purpose)
+    for name in ("protocol", "verify_mode", "check_hostname", "verify_flags"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
 def test_create_default_context_is_secure() -> None:
     ctx = ssl_compat.create_default_context()
     assert ctx.protocol == ssl.PROTOCOL_TLS_CLIENT

@@ -888,8 +888,9 @@ def create_default_context(
     For ``Purpose.SERVER_AUTH`` (a client checking servers): TLS 1.2 or
     newer, ``CERT_REQUIRED``, hostname checked inside the handshake, system
     CAs unless *cafile*/*capath*/*cadata* are given. For
-    ``Purpose.CLIENT_AUTH``: a server context. ``SSLKEYLOGFILE`` is honoured
-    (unless Python runs with ``-E``).
+    ``Purpose.CLIENT_AUTH``: a server context. On Python 3.13+ also
+    ``VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN``, as the stdlib there.
+    ``SSLKEYLOGFILE`` is honoured (unless Python runs with ``-E``).
     """
     if not isinstance(purpose, type(Purpose.SERVER_AUTH)):
         raise TypeError(purpose)
@@ -901,6 +902,12 @@ def create_default_context(
         context = SSLContext(_SSLMethod.PROTOCOL_TLS_SERVER)
     else:
         raise ValueError(purpose)
+    if sys.version_info >= (3, 13):
+        # What the running Python's own create_default_context() does (3.13+):
+        # RFC 5280-strict certificates, intermediates usable as anchors.
+        context.verify_flags |= (
+            VerifyFlags.VERIFY_X509_PARTIAL_CHAIN | VerifyFlags.VERIFY_X509_STRICT
+        )
     if cafile or capath or cadata:
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != VerifyMode.CERT_NONE:

@@ -107,6 +107,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "bulk_membio",
         "Bulk over memory BIOs, 16 KiB writes",
         (Metric("mb_per_s", "bulk", "MB/s"),),
+        # Short rounds whose figure depends on the heap layout (README): many.
+        rounds=15,
         notes="ceiling",
     ),
     Scenario(
@@ -126,7 +128,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "TCP loopback, 64-byte request/response round trips",
         (Metric("rtt_per_s", "round trips/s", "rt/s"),),
         impls=IMPLS,
-        rounds=9,
+        rounds=13,
     ),
     Scenario(
         "memory_idle",

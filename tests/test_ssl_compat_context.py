@@ -626,3 +626,52 @@ def test_capath_directory_is_trusted(tmp_path: Path) -> None:
         server = EchoServer(server_context())
         with server, connect(client, server.address) as tls:
             assert tls.version() == "TLSv1.3"
+
+
+def _crl_file(tmp_path: Path, revoked_serials: list[int]) -> Path:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    pki = files().pki
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.intermediate.cert.subject)
+        .last_update(now - datetime.timedelta(days=1))
+        .next_update(now + datetime.timedelta(days=7))
+    )
+    for serial in revoked_serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(now - datetime.timedelta(hours=1))
+            .build()
+        )
+    crl = builder.sign(pki.intermediate.key, hashes.SHA256())
+    path = tmp_path / f"crl-{len(revoked_serials)}.pem"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+@pytest.mark.parametrize("revoked", [False, True])
+def test_crl_checking_equals_cpython(revoked: bool, tmp_path: Path) -> None:
+    serials = [files().pki.server.cert.serial_number] if revoked else [12345]
+    crl = _crl_file(tmp_path, serials)
+
+    def outcome(module: Any) -> Any:
+        client = client_context(module, verify_flags=ssl.VERIFY_CRL_CHECK_LEAF)
+        client.load_verify_locations(str(crl))
+        stats = client.cert_store_stats()
+        server = EchoServer(server_context())
+        try:
+            with server, connect(client, server.address) as tls:
+                return stats, tls.version()
+        except ssl.SSLCertVerificationError as exc:
+            return stats, (exc.verify_code, exc.verify_message)
+
+    ours = outcome(ssl_compat)
+    assert ours == outcome(ssl)
+    assert ours[0]["crl"] == 1
+    assert ours[1] == ((23, "certificate revoked") if revoked else "TLSv1.3")

@@ -31,6 +31,7 @@ methods act on the plain socket, as CPython's do.
 from __future__ import annotations
 
 import errno
+import os
 import select
 import socket
 import ssl as _stdlib_ssl
@@ -177,8 +178,11 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                 if deadline is None:
                     deadline = now + timeout
                 remaining = deadline - now
+            fd = self.fileno()
+            if fd < 0:  # closed by another thread while we waited
+                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
             if (remaining is not None and remaining <= 0) or not _wait(
-                self.fileno(), for_write, remaining
+                fd, for_write, remaining
             ):
                 raise socket.timeout(f"The {what} operation timed out")
 

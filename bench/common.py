@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import os
-import random
 import socket
 import sys
 import threading
@@ -68,19 +67,6 @@ def timed_rate(
         now = clock()
         if now >= deadline:
             return done / (now - start)
-
-
-def heap_shift(round_no: int) -> bytearray:
-    """A pseudo-random-sized allocation to hold while a round sets up.
-
-    Bulk throughput on x86 depends on where the receive buffer sits
-    relative to OpenSSL's record buffer (modulo 4 KiB; some offsets make
-    the 16 KiB copy out of the record a third slower). A process's heap
-    layout is deterministic, so one process could be lucky or unlucky in
-    every round; shifting the heap before each round's new connection
-    samples the layouts instead, and the median is the typical case.
-    """
-    return bytearray(random.Random(round_no).randrange(0, 1 << 16, 16))
 
 
 def warm(batch: Callable[[int], None], seconds: float, per_call: int) -> None:

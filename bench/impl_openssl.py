@@ -20,7 +20,6 @@ from common import (
     bulk_sink,
     cpu_clock,
     echo,
-    heap_shift,
     memory_per_connection,
     recv_size_rates,
     timed_rate,
@@ -184,11 +183,11 @@ def resume_tls13(env: Env) -> Iterator[Any]:
 
 
 def bulk_membio(env: Env) -> Iterator[Any]:
-    cctx, sctx = client_context(env), server_context(env)
+    client, server = connected(client_context(env), server_context(env))
     chunk = b"\x5a" * WRITE_CHUNK
     writes = env.sizes.bulk_bytes // WRITE_CHUNK
 
-    def move(client: Connection, server: Connection, n: int) -> int:
+    def move(n: int) -> int:
         got = 0
         for _ in range(n):
             client.send(chunk)
@@ -196,19 +195,12 @@ def bulk_membio(env: Env) -> Iterator[Any]:
             got += len(server.recv(WRITE_CHUNK))
         return got
 
-    client, server = connected(cctx, sctx)
-    move(client, server, 64)
+    move(64)
     yield _describe(client)
-    round_no = 0
     while True:
-        round_no += 1
-        shift = heap_shift(round_no)  # a new pair at a new place each round
-        client, server = connected(cctx, sctx)
-        move(client, server, 16)
         start = cpu_clock()
-        got = move(client, server, writes)
+        got = move(writes)
         elapsed = cpu_clock() - start
-        del shift
         if got != writes * WRITE_CHUNK:
             raise RuntimeError(f"moved {got} bytes, expected {writes * WRITE_CHUNK}")
         yield {"mb_per_s": got / elapsed / 1e6}
@@ -320,34 +312,29 @@ def _socket_client(env: Env, server: ForkedServer) -> Connection:
 
 def sock_bulk(env: Env) -> Iterator[Any]:
     total = env.sizes.sock_bulk_bytes
-    chunk = b"\x5a" * WRITE_CHUNK
-    writes = total // WRITE_CHUNK
-    ack = bytearray(16)
+    server = _serving(
+        env, lambda conn: bulk_sink(_quiet_recv_into(conn), conn.sendall, total)
+    )
+    try:
+        conn = _socket_client(env, server)
+        chunk = b"\x5a" * WRITE_CHUNK
+        writes = total // WRITE_CHUNK
+        ack = bytearray(16)
 
-    def session(round_no: int) -> tuple[float, dict[str, str]]:
-        # A new server and connection each round, for the reason given in
-        # common.heap_shift.
-        shift = heap_shift(round_no)
-        server = _serving(
-            env, lambda conn: bulk_sink(_quiet_recv_into(conn), conn.sendall, total)
-        )
-        try:
-            conn = _socket_client(env, server)
-            del shift
+        def one_round() -> float:
             start = wall_clock()
             for _ in range(writes):
                 conn.sendall(chunk)
             if conn.recv_into(ack) != 1:
                 raise RuntimeError("bad ack")
-            return total / (wall_clock() - start) / 1e6, _describe(conn)
-        finally:
-            server.close()
+            return total / (wall_clock() - start) / 1e6
 
-    yield session(0)[1]
-    round_no = 0
-    while True:
-        round_no += 1
-        yield {"mb_per_s": session(round_no)[0]}
+        one_round()
+        yield _describe(conn)
+        while True:
+            yield {"mb_per_s": one_round()}
+    finally:
+        server.close()
 
 
 def sock_rtt(env: Env) -> Iterator[Any]:

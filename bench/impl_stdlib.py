@@ -19,7 +19,6 @@ from common import (
     bulk_sink,
     cpu_clock,
     echo,
-    heap_shift,
     memory_per_connection,
     recv_size_rates,
     timed_rate,
@@ -175,12 +174,12 @@ def resume_tls13(env: Env) -> Iterator[Any]:
 
 
 def bulk_membio(env: Env) -> Iterator[Any]:
-    cctx, sctx = client_context(env), server_context(env)
+    p = Pair(client_context(env), server_context(env)).handshake()
+    c, c_out, s, s_in = p.c, p.c_out, p.s, p.s_in
     chunk = b"\x5a" * WRITE_CHUNK
     writes = env.sizes.bulk_bytes // WRITE_CHUNK
 
-    def move(p: Pair, n: int) -> int:
-        c, c_out, s, s_in = p.c, p.c_out, p.s, p.s_in
+    def move(n: int) -> int:
         got = 0
         for _ in range(n):
             c.write(chunk)
@@ -188,19 +187,12 @@ def bulk_membio(env: Env) -> Iterator[Any]:
             got += len(s.read(WRITE_CHUNK))
         return got
 
-    pair = Pair(cctx, sctx).handshake()
-    move(pair, 64)
-    yield _describe(pair.c)
-    round_no = 0
+    move(64)
+    yield _describe(c)
     while True:
-        round_no += 1
-        shift = heap_shift(round_no)  # see impl_openssl.bulk_membio
-        pair = Pair(cctx, sctx).handshake()
-        move(pair, 16)
         start = cpu_clock()
-        got = move(pair, writes)
+        got = move(writes)
         elapsed = cpu_clock() - start
-        del shift
         if got != writes * WRITE_CHUNK:
             raise RuntimeError(f"moved {got} bytes, expected {writes * WRITE_CHUNK}")
         yield {"mb_per_s": got / elapsed / 1e6}
@@ -301,33 +293,29 @@ def _serving(env: Env, loop: Any) -> ForkedServer:
 
 def sock_bulk(env: Env) -> Iterator[Any]:
     total = env.sizes.sock_bulk_bytes
-    chunk = b"\x5a" * WRITE_CHUNK
-    writes = total // WRITE_CHUNK
-    ack = bytearray(16)
+    server = _serving(
+        env, lambda tls: bulk_sink(_quiet_recv_into(tls), tls.sendall, total)
+    )
+    try:
+        tls = server.adopt(client_context(env).wrap_socket(server.sock))
+        chunk = b"\x5a" * WRITE_CHUNK
+        writes = total // WRITE_CHUNK
+        ack = bytearray(16)
 
-    def session(round_no: int) -> tuple[float, dict[str, str]]:
-        # A new server and connection each round (see common.heap_shift).
-        shift = heap_shift(round_no)
-        server = _serving(
-            env, lambda tls: bulk_sink(_quiet_recv_into(tls), tls.sendall, total)
-        )
-        try:
-            tls = server.adopt(client_context(env).wrap_socket(server.sock))
-            del shift
+        def one_round() -> float:
             start = wall_clock()
             for _ in range(writes):
                 tls.sendall(chunk)
             if tls.recv_into(ack) != 1:
                 raise RuntimeError("bad ack")
-            return total / (wall_clock() - start) / 1e6, _describe(tls)
-        finally:
-            server.close()
+            return total / (wall_clock() - start) / 1e6
 
-    yield session(0)[1]
-    round_no = 0
-    while True:
-        round_no += 1
-        yield {"mb_per_s": session(round_no)[0]}
+        one_round()
+        yield _describe(tls)
+        while True:
+            yield {"mb_per_s": one_round()}
+    finally:
+        server.close()
 
 
 def sock_rtt(env: Env) -> Iterator[Any]:

@@ -1,7 +1,12 @@
-"""Turning medians into the table and the target verdicts (no I/O here)."""
+"""Turning rounds into the table and the target verdicts (no I/O here).
+
+Figures are medians over rounds; ratios are medians of per-round ratios
+(see :func:`paired_ratio`).
+"""
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from scenarios import BY_NAME, IMPL_TITLES, SCENARIOS, TARGETS, Target
@@ -41,6 +46,45 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return a / b
 
 
+def paired_ratio(
+    results: dict[str, Any],
+    scenario: str,
+    num: tuple[str, str],
+    den: tuple[str, str],
+) -> float | None:
+    """Median over rounds of ``num / den``, each pair from the same round.
+
+    ``num`` and ``den`` are ``(impl, metric key)``. The implementations of
+    one round run back to back, so a slow spell of the machine hits both
+    sides of each quotient alike. Falls back to the ratio of the medians
+    when the rounds do not pair up.
+    """
+    entries = results.get(scenario, {}).get("results", {})
+    a = entries.get(num[0], {}).get("rounds")
+    b = entries.get(den[0], {}).get("rounds")
+    if a and b and len(a) == len(b):
+        quotients = [x[num[1]] / y[den[1]] for x, y in zip(a, b) if y.get(den[1])]
+        if quotients:
+            return float(statistics.median(quotients))
+    return ratio(median_of(results, scenario, *num), median_of(results, scenario, *den))
+
+
+def ceiling_share(doc: dict[str, Any], scenario: str, impl: str = "ours") -> Any:
+    """Bulk figure / ceiling: median of per-round quotients when paired."""
+    ceiling = doc.get("ceiling") or {}
+    if "ceiling_mb_per_s" not in ceiling:
+        return None
+    entry = doc["scenarios"].get(scenario, {}).get("results", {}).get(impl, {})
+    mine = [r["mb_per_s"] for r in entry.get("rounds", [])]
+    theirs = ceiling.get("rounds", [])
+    if mine and len(mine) == len(theirs):
+        return statistics.median(a / b for a, b in zip(mine, theirs))
+    return ratio(
+        median_of(doc["scenarios"], scenario, impl, "mb_per_s"),
+        ceiling["ceiling_mb_per_s"],
+    )
+
+
 def table(doc: dict[str, Any], impls: list[str]) -> str:
     """The readable table: one row per metric, medians and ratios."""
     results = doc["scenarios"]
@@ -74,13 +118,18 @@ def table(doc: dict[str, Any], impls: list[str]) -> str:
                     values[impl] = res["median"].get(metric.key)
                     row.append(human(values[impl], metric.unit))
             for _, num, den in ratio_cols:
-                row.append(human(ratio(values.get(num), values.get(den)), "x"))
+                if num in values and den in values:
+                    value = paired_ratio(
+                        results, scenario.name, (num, metric.key), (den, metric.key)
+                    )
+                else:
+                    value = None
+                row.append(human(value, "x"))
             rows.append(row)
         if scenario.notes == "ceiling" and doc.get("ceiling"):
             ceiling = doc["ceiling"]
             if "ceiling_mb_per_s" in ceiling:
-                ours = median_of(results, scenario.name, "ours", "mb_per_s")
-                share = ratio(ours, ceiling["ceiling_mb_per_s"])
+                share = ceiling_share(doc, scenario.name)
                 text = f"; ours {share * 100:.0f}% of it" if share is not None else ""
                 rows.append(
                     [
@@ -113,14 +162,16 @@ def table(doc: dict[str, Any], impls: list[str]) -> str:
 def _target_value(doc: dict[str, Any], target: Target) -> float | None:
     results = doc["scenarios"]
     metric = next(m for m in BY_NAME[target.scenario].metrics if m.key == target.metric)
-    mine = median_of(results, target.scenario, target.impl, target.metric)
+    mine = (target.impl, target.metric)
     if target.peer == "ceiling":
-        peer = (doc.get("ceiling") or {}).get("ceiling_mb_per_s")
-    elif target.peer.startswith("self:"):
-        peer = median_of(results, target.scenario, target.impl, target.peer[5:])
+        return ceiling_share(doc, target.scenario, target.impl)
+    if target.peer.startswith("self:"):
+        other = (target.impl, target.peer[5:])
     else:
-        peer = median_of(results, target.scenario, target.peer, target.metric)
-    return ratio(mine, peer) if metric.higher_is_better else ratio(peer, mine)
+        other = (target.peer, target.metric)
+    if metric.higher_is_better:
+        return paired_ratio(results, target.scenario, mine, other)
+    return paired_ratio(results, target.scenario, other, mine)
 
 
 def evaluate_targets(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -276,3 +276,69 @@ def test_match_hostname_on_real_peer_certificate() -> None:
     ssl_compat.match_hostname(cert, "127.0.0.1")
     with pytest.raises(ssl.CertificateError):
         ssl_compat.match_hostname(cert, "example.com")
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _der_elements(data: bytes) -> list[bytes]:
+    """Split concatenated DER elements (whole TLVs)."""
+    elements = []
+    offset = 0
+    while offset < len(data):
+        length = data[offset + 1]
+        header = 2
+        if length & 0x80:
+            size = length & 0x7F
+            length = int.from_bytes(data[offset + 2 : offset + 2 + size], "big")
+            header += size
+        elements.append(data[offset : offset + header + length])
+        offset += header + length
+    return elements
+
+
+def _body_len(element: bytes) -> int:
+    length = element[1]
+    if length & 0x80:
+        return int.from_bytes(element[2 : 2 + (length & 0x7F)], "big")
+    return length
+
+
+def _sequence(elements: list[bytes]) -> bytes:
+    body = b"".join(elements)
+    return b"\x30" + _der_length(len(body)) + body
+
+
+def _with_serial_content(cert: x509.Certificate, content: bytes) -> x509.Certificate:
+    """*cert* with its serial INTEGER's content bytes replaced (signature stale)."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    (outer,) = _der_elements(der)
+    tbs, algorithm, signature = _der_elements(outer[-_body_len(outer) :])
+    fields = _der_elements(tbs[-_body_len(tbs) :])
+    fields[1] = b"\x02" + _der_length(len(content)) + content
+    return x509.load_der_x509_certificate(
+        _sequence([_sequence(fields), algorithm, signature])
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00", b"\xff\x01", b"\x01" * 40, b"\x00\x80" + b"\x12" * 70],
+    ids=["zero", "negative", "40-bytes", "72-bytes"],
+)
+def test_unusual_serial_numbers_decode_like_cpython(
+    content: bytes, tmp_path: Path
+) -> None:
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        cert = _with_serial_content(files().pki.server.cert, content)
+        mine = decode_certificate(cert)
+    assert mine["serialNumber"] == _cpython_view(cert, tmp_path)["serialNumber"]

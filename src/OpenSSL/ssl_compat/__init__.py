@@ -8,6 +8,19 @@ module's contexts: :class:`SSLContext` subclasses ``ssl.SSLContext`` and
 The exceptions are the stdlib's own classes (``ssl.SSLError``,
 ``ssl.SSLCertVerificationError``, ...), filled in as CPython fills them.
 
+Example, with a pyOpenSSL-only feature through the escape hatch::
+
+    from OpenSSL import SSL, ssl_compat
+    import urllib.request
+
+    ctx = ssl_compat.create_default_context()
+    def verify(conn, cert, errnum, depth, ok):   # sees every chain element
+        return ok
+    ctx.openssl_context.set_verify(
+        SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify
+    )
+    urllib.request.urlopen("https://example.org/", context=ctx)
+
 How the surface maps onto ``OpenSSL.SSL``
 -----------------------------------------
 
@@ -48,7 +61,9 @@ CPython uses; the nearest honest thing is done instead:
 * ``session_stats()`` counts the handshakes this module drove, not OpenSSL's
   session-cache counters (no ``SSL_CTX_sess_*``).
 * ``get_ca_certs()``/``cert_store_stats()`` list what this context loaded
-  from files and ``cadata``, in load order (the store cannot be enumerated).
+  from files and ``cadata`` (the store cannot be enumerated): the same
+  certificates and counts as CPython, in load order rather than OpenSSL's
+  store order.
 * ``get_ciphers()`` derives key exchange/auth/cipher/MAC fields from suite
   names; ``shared_ciphers()`` lists this side's enabled suites.
 * ``RAND_bytes`` uses ``os.urandom`` (no ``RAND_bytes`` in the binding).

@@ -113,14 +113,19 @@ def _asn1_time(when: Any) -> str:
 
 
 def _serial_hex(serial: int) -> str:
-    if serial == 0:
-        return "0"
-    sign = "-" if serial < 0 else ""
+    """The serial as OpenSSL's ``i2a_ASN1_INTEGER`` writes it (CPython's choice).
+
+    Upper-case hex of the magnitude, whole bytes, ``"00"`` for zero and a
+    leading ``-`` for negative numbers. OpenSSL continues serials longer
+    than 35 bytes on a new line after a backslash, and CPython keeps only
+    the first line (backslash and newline included); so does this.
+    """
     magnitude = abs(serial)
-    digits = f"{magnitude:X}"
-    if len(digits) % 2:
-        digits = "0" + digits
-    return sign + digits
+    data = magnitude.to_bytes(max(1, (magnitude.bit_length() + 7) // 8), "big")
+    text = data[:35].hex().upper()
+    if len(data) > 35:
+        text += "\\\n"
+    return ("-" if serial < 0 else "") + text
 
 
 def _ip_text(address: Any) -> str:

@@ -44,7 +44,7 @@ from OpenSSL.ssl_compat._constants import (
     _SSLMethod,
 )
 from OpenSSL.ssl_compat._errors import translate_error
-from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence
+from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
 __all__ = ["SSLContext", "create_default_context"]
 
@@ -539,7 +539,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
         certs = self._trust.ca_certs()
         if binary_form:
             return [c.public_bytes(serialization.Encoding.DER) for c in certs]
-        return [decode_certificate(c) for c in certs]
+        with quietly():
+            return [decode_certificate(c) for c in certs]
 
     def cert_store_stats(self) -> dict[str, int]:
         """Counts of loaded certificates (``x509``, ``x509_ca``) and CRLs."""

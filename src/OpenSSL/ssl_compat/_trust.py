@@ -12,13 +12,17 @@ list those either -- or the ``openssl_context`` escape hatch) are not listed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
+from collections.abc import Iterator
 from typing import Any, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
 
-__all__ = ["TrustLedger", "parse_der_sequence"]
+__all__ = ["TrustLedger", "parse_der_sequence", "quietly"]
 
 _CRL_MARKER = b"-----BEGIN X509 CRL-----"
 
@@ -65,6 +69,18 @@ def _is_ca(cert: x509.Certificate) -> bool:
     return cert.version == x509.Version.v1 and cert.subject == cert.issuer
 
 
+@contextlib.contextmanager
+def quietly() -> Iterator[None]:
+    """Silence cryptography's warnings about odd certificates in CA bundles.
+
+    System bundles carry a few old roots (negative serial numbers, ...) that
+    cryptography warns about when parsing; OpenSSL loads them silently.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        yield
+
+
 class TrustLedger:
     """The certificates and CRL count an SSLContext has loaded."""
 
@@ -99,12 +115,14 @@ class TrustLedger:
 
     def ca_certs(self) -> list[x509.Certificate]:
         """The CA certificates, in the order they were loaded."""
-        self._settle()
-        return [cert for cert in self._certs.values() if _is_ca(cert)]
+        with quietly():
+            self._settle()
+            return [cert for cert in self._certs.values() if _is_ca(cert)]
 
     def stats(self) -> dict[str, int]:
         """``cert_store_stats()``: counts of certificates, CRLs, CA certs."""
-        self._settle()
+        with quietly():
+            self._settle()
         return {
             "x509": len(self._certs),
             "crl": self._crls,

@@ -675,3 +675,17 @@ def test_crl_checking_equals_cpython(revoked: bool, tmp_path: Path) -> None:
     assert ours == outcome(ssl)
     assert ours[0]["crl"] == 1
     assert ours[1] == ((23, "certificate revoked") if revoked else "TLSv1.3")
+
+
+def test_system_ca_bundle_lists_like_cpython(tmp_path: Path) -> None:
+    # Real-world roots exercise odd encodings (serial 0, old name types).
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if not bundle.is_file():
+        pytest.skip("no system CA bundle at /etc/ssl/certs/ca-certificates.crt")
+    theirs, ours = _both(ssl.PROTOCOL_TLS_CLIENT)
+    theirs.load_verify_locations(str(bundle))
+    ours.load_verify_locations(str(bundle))
+    assert ours.cert_store_stats() == theirs.cert_store_stats()
+    assert sorted(map(repr, ours.get_ca_certs())) == sorted(
+        map(repr, theirs.get_ca_certs())
+    )

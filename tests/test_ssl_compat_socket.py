@@ -773,3 +773,36 @@ def test_ipv6_address_hostname() -> None:
     thread.join(IO_TIMEOUT)
     listener.close()
     assert results == [b"6"]
+
+
+def test_ipv4_with_leading_zeros_is_an_address_as_in_cpython() -> None:
+    names = []
+
+    def sni(ssl_object: Any, name: Optional[str], context: Any) -> None:
+        names.append(name)
+
+    for module in MODULES:
+        server = EchoServer(server_context(sni_callback=sni))
+        with server, connect(client_context(module), server.address, "127.000.000.001"):
+            pass
+    assert names == [None, None]
+
+
+def _openssl_refuses_trailing_dot() -> bool:
+    from OpenSSL._util import lib
+
+    param = lib.X509_VERIFY_PARAM_new()
+    try:
+        return bool(lib.X509_VERIFY_PARAM_set1_host(param, b"localhost.", 10) != 1)
+    finally:
+        lib.X509_VERIFY_PARAM_free(param)
+
+
+@pytest.mark.skipif(
+    not _openssl_refuses_trailing_dot(), reason="this OpenSSL checks 'name.' itself"
+)
+def test_hostname_openssl_cannot_check_is_an_ssl_error(silent_server: Any) -> None:
+    raw = socket.create_connection(silent_server, timeout=IO_TIMEOUT)
+    with pytest.raises(ssl.SSLError, match="cannot check certificates"):
+        client_context().wrap_socket(raw, server_hostname="localhost.")
+    assert raw.fileno() == -1  # detached into the SSLSocket, which was closed

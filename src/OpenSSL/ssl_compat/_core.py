@@ -16,6 +16,8 @@ How I/O waits is not decided here: ``SSLSocket`` waits on its socket,
 from __future__ import annotations
 
 import ipaddress
+import re
+import ssl as _stdlib_ssl
 import weakref
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
@@ -64,12 +66,25 @@ def check_wrap_arguments(
     return hostname
 
 
-def _is_ip_address(hostname: str) -> bool:
+_DOTTED_QUAD = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
+
+
+def _ip_literal(hostname: str) -> Optional[str]:
+    """*hostname* as a canonical IP address, or ``None`` for a DNS name.
+
+    OpenSSL's parser (which CPython uses) also takes IPv4 octets with
+    leading zeros (``127.000.000.001``); Python's ``ipaddress`` does not.
+    """
+    match = _DOTTED_QUAD.match(hostname)
+    if match is not None:
+        octets = [int(part) for part in match.groups()]
+        if all(octet <= 255 for octet in octets):
+            return ".".join(map(str, octets))
+        return None
     try:
-        ipaddress.ip_address(hostname.strip("[]"))
+        return str(ipaddress.ip_address(hostname.strip("[]")))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 class TLSCore:
@@ -102,12 +117,13 @@ class TLSCore:
         else:
             conn.set_connect_state()
             if server_hostname is not None:
-                if not _is_ip_address(server_hostname):
+                address = _ip_literal(server_hostname)
+                if address is None:
+                    # SNI carries DNS names only.
                     conn.set_tlsext_host_name(server_hostname.encode("ascii"))
                 if context.check_hostname:
-                    conn.set_verify_hostname(
-                        server_hostname,
-                        check_common_name=context.hostname_checks_common_name,
+                    self._check_hostname_in_handshake(
+                        server_hostname if address is None else address
                     )
         _knobs.set_connection_verify_flags(conn, context._verify_flags)
         if context.post_handshake_auth:
@@ -133,6 +149,19 @@ class TLSCore:
         except Exception:
             pass
 
+    def _check_hostname_in_handshake(self, hostname: str) -> None:
+        try:
+            self.connection.set_verify_hostname(
+                hostname,
+                check_common_name=self.context.hostname_checks_common_name,
+            )
+        except SSL.Error:
+            # OpenSSL refuses some names outright (a trailing dot, empty
+            # labels) without saying why; CPython raises SSLError here too.
+            raise _stdlib_ssl.SSLError(
+                f"OpenSSL cannot check certificates against {hostname!r}"
+            ) from None
+
     @property
     def public(self) -> Any:
         """The SSLSocket/SSLObject this core belongs to."""
@@ -149,10 +178,10 @@ class TLSCore:
             raise error from cause
         raise error from None
 
-    def call(self, operation: Callable[..., _T], *args: Any) -> _T:
+    def call(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run one Connection call, translating its ``SSL.Error``."""
         try:
-            return operation(*args)
+            return operation(*args, **kwargs)
         except SSL.Error as exc:
             self.raise_translated(exc)
 

@@ -194,3 +194,37 @@ def test_mnemonics_without_the_interpreters_code_tables(
     monkeypatch.setattr(_errors, "_reason_names", {})
     translated = translate_error(SSL.Error([(library, "", reason)]))
     assert (translated.library, translated.reason) == expected  # type: ignore[attr-defined]
+
+
+def test_transport_errors_while_reading_are_eof_errors() -> None:
+    # CPython's SSL_read_ex/SSL_write_ex path reports any transport failure
+    # as SSLEOFError; the handshake and shutdown keep the errno.
+    reset = SSL.SysCallError(errno.ECONNRESET, "ECONNRESET")
+    assert type(translate_error(reset, data_transfer=True)) is ssl.SSLEOFError
+    assert type(translate_error(reset)) is ConnectionResetError
+
+
+@pytest.mark.parametrize("suppress", [True, False])
+def test_reset_after_handshake_equals_cpython(suppress: bool) -> None:
+    import struct
+
+    def reset(tls: Any) -> None:
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        tls.recv(1)
+
+    def outcome(module: Any) -> Any:
+        server = EchoServer(server_context(ssl), handler=reset)
+        with server:
+            raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
+            with client_context(module).wrap_socket(
+                raw, server_hostname="localhost", suppress_ragged_eofs=suppress
+            ) as tls:
+                tls.sendall(b"x")
+                try:
+                    return tls.recv(1)
+                except OSError as exc:
+                    return type(exc), exc.args[0]
+
+    ours = outcome(ssl_compat)
+    assert ours == outcome(ssl)
+    assert ours == (b"" if suppress else (ssl.SSLEOFError, ssl.SSL_ERROR_EOF))

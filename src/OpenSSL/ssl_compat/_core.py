@@ -169,9 +169,14 @@ class TLSCore:
 
     # -- errors ---------------------------------------------------------------
 
-    def raise_translated(self, exc: SSL.Error) -> NoReturn:
-        """Raise the stdlib exception for *exc* (chaining a callback's error)."""
-        error = translate_error(exc, self.connection, self.server_hostname)
+    def raise_translated(self, exc: SSL.Error, data_transfer: bool = False) -> NoReturn:
+        """Raise the stdlib exception for *exc* (chaining a callback's error).
+
+        *data_transfer*: *exc* came from a read or a write.
+        """
+        error = translate_error(
+            exc, self.connection, self.server_hostname, data_transfer=data_transfer
+        )
         cause = self.callback_exception
         if cause is not None:
             self.callback_exception = None

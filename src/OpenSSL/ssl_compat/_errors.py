@@ -30,7 +30,6 @@ How CPython fills them, and what we do:
 
 from __future__ import annotations
 
-import errno as _errno
 import os
 import ssl as _stdlib_ssl
 from typing import Any, Optional
@@ -215,8 +214,14 @@ def _from_error_queue(
     )
 
 
-def _from_syscall(exc: SSL.SysCallError) -> BaseException:
+def _from_syscall(exc: SSL.SysCallError, data_transfer: bool) -> BaseException:
     code = exc.args[0] if exc.args else -1
+    if data_transfer:
+        # CPython reads and writes with SSL_read_ex/SSL_write_ex, whose 0
+        # return makes it report *any* transport failure there (a reset
+        # included) as SSLEOFError -- which suppress_ragged_eofs then turns
+        # into b"" on reads. Only the handshake and shutdown report errno.
+        return eof_error()
     if isinstance(code, int) and code > 0:
         # A real socket error: CPython raises the plain OSError subclass
         # (ConnectionResetError, BrokenPipeError, ...).
@@ -235,12 +240,15 @@ def translate_error(
     exc: SSL.Error,
     connection: Optional[SSL.Connection] = None,
     hostname: Optional[str] = None,
+    *,
+    data_transfer: bool = False,
 ) -> BaseException:
     """Return the stdlib exception that stands for *exc*.
 
     *connection* lets a certificate verification failure report its
     ``verify_code``; *hostname* (the ``server_hostname``) completes CPython's
-    mismatch message.
+    mismatch message. *data_transfer* says *exc* came from a read or write
+    (transport failures are then ``SSLEOFError``, as in CPython).
     """
     if isinstance(exc, SSL.WantReadError):
         return want_read_error()
@@ -259,14 +267,5 @@ def translate_error(
             "The operation did not complete (X509 lookup)",
         )
     if isinstance(exc, SSL.SysCallError):
-        return _from_syscall(exc)
+        return _from_syscall(exc, data_transfer)
     return _from_error_queue(exc, connection, hostname)
-
-
-def is_connection_reset(exc: BaseException) -> bool:
-    """Whether *exc* means the peer reset or abandoned the connection."""
-    return isinstance(exc, OSError) and exc.errno in (
-        _errno.ECONNRESET,
-        _errno.EPIPE,
-        _errno.ECONNABORTED,
-    )

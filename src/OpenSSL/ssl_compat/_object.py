@@ -179,7 +179,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             return b"" if buffer is None else 0
         except SSL.Error as exc:
             self._push()
-            self._sslobj.raise_translated(exc)
+            self._sslobj.raise_translated(exc, True)
         # Reading can make OpenSSL answer (a KeyUpdate, an alert).
         if self._output_pending():
             self._push()
@@ -197,7 +197,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             written = connection.send(data)
         except SSL.Error as exc:
             self._push()
-            self._sslobj.raise_translated(exc)
+            self._sslobj.raise_translated(exc, True)
         self._push()
         return written
 

@@ -168,7 +168,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             except SSL.WantWriteError:
                 for_write = True
             except SSL.Error as exc:
-                core.raise_translated(exc)
+                core.raise_translated(exc, what in ("read", "write"))
             timeout = self.gettimeout()
             if timeout == 0.0:
                 raise want_write_error() if for_write else want_read_error()

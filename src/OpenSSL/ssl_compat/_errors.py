@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import os
 import ssl as _stdlib_ssl
+import sys
 from typing import Any, Optional
 
 from OpenSSL import SSL
@@ -214,13 +215,17 @@ def _from_error_queue(
     )
 
 
+_DATA_ERRORS_ARE_EOF = (3, 10) <= sys.version_info[:2] < (3, 13)
+
+
 def _from_syscall(exc: SSL.SysCallError, data_transfer: bool) -> BaseException:
     code = exc.args[0] if exc.args else -1
-    if data_transfer:
-        # CPython reads and writes with SSL_read_ex/SSL_write_ex, whose 0
-        # return makes it report *any* transport failure there (a reset
-        # included) as SSLEOFError -- which suppress_ragged_eofs then turns
-        # into b"" on reads. Only the handshake and shutdown report errno.
+    if data_transfer and _DATA_ERRORS_ARE_EOF:
+        # CPython 3.10-3.12 read and write with SSL_read_ex/SSL_write_ex,
+        # whose 0 return makes them report *any* transport failure there (a
+        # reset included) as SSLEOFError -- which suppress_ragged_eofs then
+        # turns into b"" on reads. 3.9 and 3.13+ report the errno, as the
+        # handshake and shutdown always do. Follow the running Python.
         return eof_error()
     if isinstance(code, int) and code > 0:
         # A real socket error: CPython raises the plain OSError subclass
@@ -248,7 +253,8 @@ def translate_error(
     *connection* lets a certificate verification failure report its
     ``verify_code``; *hostname* (the ``server_hostname``) completes CPython's
     mismatch message. *data_transfer* says *exc* came from a read or write
-    (transport failures are then ``SSLEOFError``, as in CPython).
+    (transport failures are then ``SSLEOFError`` where the running CPython
+    reports them so: 3.10 to 3.12).
     """
     if isinstance(exc, SSL.WantReadError):
         return want_read_error()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import sys
 import threading
@@ -196,7 +197,9 @@ class ForkedServer:
         if self.pid == 0:  # pragma: no cover - the child
             code = 1
             try:
+                listener.settimeout(30)  # never outlive a parent that gave up
                 conn, _ = listener.accept()
+                conn.settimeout(None)
                 listener.close()
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 serve(conn)
@@ -207,10 +210,18 @@ class ForkedServer:
                 traceback.print_exc()
             finally:
                 os._exit(code)
-        self.sock: Any = socket.create_connection(listener.getsockname(), timeout=30)
+        try:
+            self.sock: Any = socket.create_connection(
+                listener.getsockname(), timeout=30
+            )
+        except BaseException:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            raise
+        finally:
+            listener.close()
         self.sock.settimeout(None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        listener.close()
 
     def adopt(self, wrapper: Any) -> Any:
         """Close ``wrapper`` (which took over the socket) instead, at the end."""

@@ -71,7 +71,15 @@ CPython uses; the nearest honest thing is done instead:
 * An exception raised by ``sni_callback`` fails the handshake with
   ``HANDSHAKE_FAILURE`` (as CPython) and is chained as ``__cause__`` of the
   server's ``SSLError`` rather than printed by ``sys.unraisablehook``.
-* Error messages lack CPython's ``(_ssl.c:NNNN)`` suffix.
+* Error messages lack CPython's ``(_ssl.c:NNNN)`` suffix. Transport
+  failures during reads and writes are reported the way the running Python
+  reports them (``SSLEOFError`` on 3.10-3.12, the ``OSError`` on 3.9 and
+  3.13+).
+* ``server_hostname="[::1]"`` (brackets) is taken as an IP address; CPython
+  treats it as a DNS name that never matches.
+* ``get_verified_chain()``/``get_unverified_chain()`` (3.13) and PSK
+  setters exist on every Python; the PSK setters raise
+  ``NotImplementedError``.
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
   ``OpenSSL.SSL.Context`` would refuse, so ``_knobs.mutable`` lifts its
   freeze for the one call.

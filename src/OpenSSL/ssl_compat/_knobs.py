@@ -33,9 +33,9 @@ __all__ = [
     "session_details",
     "session_reused",
     "set_connection_verify_flags",
-    "set_context_post_handshake_auth",
     "set_curves",
     "set_verify_mode",
+    "uninstall_servername_callback",
     "verify_client_post_handshake",
 ]
 
@@ -78,11 +78,6 @@ def set_verify_mode(context: SSL.Context, mode: int) -> None:
     lib.SSL_CTX_set_verify(
         context._context, mode, ffi.NULL if callback is None else callback
     )
-
-
-def set_context_post_handshake_auth(context: SSL.Context, enabled: bool) -> None:
-    """``SSL_CTX_set_post_handshake_auth`` (wanted: a Context method)."""
-    lib.SSL_CTX_set_post_handshake_auth(context._context, 1 if enabled else 0)
 
 
 def enable_post_handshake_auth(connection: SSL.Connection, server_side: bool) -> None:

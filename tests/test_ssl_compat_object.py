@@ -284,3 +284,36 @@ def test_alpn_and_channel_binding_over_memory_bios() -> None:
     assert binding and binding == server.obj.get_channel_binding()
     assert client.obj.pending() == 0
     assert isinstance(client.obj.openssl_connection, SSL.Connection)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_write_and_read_before_handshake_drive_it(module: Any) -> None:
+    # As in CPython: the first write/read performs the handshake implicitly.
+    client = End(client_context(module), ssl.MemoryBIO)
+    server = End(server_context(ssl_compat), ssl.MemoryBIO, server_side=True)
+    assert client.obj.version() is None
+    with pytest.raises(ValueError, match="handshake not done yet"):
+        client.obj.getpeercert()
+    with pytest.raises(ssl.SSLWantReadError):
+        client.obj.write(b"early")
+    assert client.outgoing.pending  # the ClientHello
+    for _ in range(10):
+        _deliver(client, server)
+        for end in (client, server):
+            try:
+                end.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+    assert client.obj.write(b"later") == 5
+    assert _read(server, client, 5) == b"later"
+    assert client.obj.getpeercert()["subject"][-1] == (("commonName", "localhost"),)
+
+
+def test_context_of_sslobject_outlives_its_creator() -> None:
+    import gc
+
+    client = End(client_context(), ssl.MemoryBIO)
+    server = End(server_context(), ssl.MemoryBIO, server_side=True)
+    gc.collect()  # the contexts are only referenced by the SSLObjects now
+    _handshake(client, server)
+    assert client.obj.context.check_hostname is True

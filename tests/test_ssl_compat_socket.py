@@ -806,3 +806,22 @@ def test_hostname_openssl_cannot_check_is_an_ssl_error(silent_server: Any) -> No
     with pytest.raises(ssl.SSLError, match="cannot check certificates"):
         client_context().wrap_socket(raw, server_hostname="localhost.")
     assert raw.fileno() == -1  # detached into the SSLSocket, which was closed
+
+
+def test_operations_after_close_fail_cleanly() -> None:
+    server = EchoServer(server_context())
+    with server:
+        with connect(client_context(), server.address) as tls:
+            tls.sendall(b"bye\n")
+            assert tls.recv(4) == b"bye\n"
+        # Closed: Python-level errors, never a crash.
+        with pytest.raises(ValueError, match="closed or unwrapped"):
+            tls.read(1)
+        with pytest.raises(ValueError, match="closed or unwrapped"):
+            tls.write(b"x")
+        with pytest.raises(OSError):
+            tls.recv(1)
+        with pytest.raises(OSError):
+            tls.sendall(b"x")
+        assert tls.pending() == 0
+        assert tls.cipher() is None and tls.version() is None

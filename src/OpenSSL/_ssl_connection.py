@@ -121,6 +121,19 @@ class Connection:
     __module__ = "OpenSSL.SSL"
 
     _socket: Any = None
+    _registered = False
+
+    def __new__(
+        cls, context: Context, socket: _socket_module.socket | None = None
+    ) -> Connection:
+        # Socket mode hands unknown attributes to the socket through
+        # __getattr__. A class that merely has __getattr__ makes every
+        # attribute and method lookup on its instances slower (CPython
+        # cannot specialise them), so only socket-mode connections get it,
+        # from a subclass that looks like the class asked for.
+        if socket is None:
+            return object.__new__(cls)
+        return object.__new__(_with_socket_attributes(cls))
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
@@ -161,17 +174,14 @@ class Connection:
             self._socket = socket
             if not lib.SSL_set_fd(self._ssl, fd):
                 exception_from_error_queue(Error, "SSL_set_fd")
-        _callbacks.connections[self._ssl] = self
+        if context._has_callbacks:
+            self._register()
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the Connection lacks: socket mode hands
-        # them to the socket, as pyOpenSSL always has.
-        socket = self._socket
-        if socket is None:
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute '{name}'"
-            )
-        return getattr(socket, name)
+    def _register(self) -> None:
+        """Let callbacks find this Connection from its ``SSL *``."""
+        if not self._registered:
+            _callbacks.connections[self._ssl] = self
+            self._registered = True
 
     # -- the error path shared by every I/O call ---------------------------
 
@@ -218,10 +228,21 @@ class Connection:
 
     def sendall(self, buf: Any, flags: int = 0) -> int:
         """Send all of *buf*, retrying partial writes; return ``len(buf)``."""
-        buf = text_to_bytes_and_warn("buf", buf)
+        if type(buf) is bytes and len(buf) <= _MAX_INT:
+            result = _SSL_write(self._ssl, buf, len(buf))
+            if result == len(buf) and self._callback_exception is None:
+                return result  # type: ignore[no-any-return]
+            if result <= 0 or self._callback_exception is not None:
+                self._raise_io_error(result)
+            # A partial write: finish through the general loop below.
+            buf = memoryview(buf)[result:]
+            done: int = result
+        else:
+            buf = text_to_bytes_and_warn("buf", buf)
+            done = 0
         with _from_buffer(buf) as data:
             left = len(data)
-            total = 0
+            total: int = 0
             while left:
                 result = _SSL_write(
                     self._ssl, data + total, left if left < _MAX_INT else _MAX_INT
@@ -230,7 +251,7 @@ class Connection:
                     self._raise_io_error(result)
                 total += result
                 left -= result
-            return total
+            return done + total
 
     def recv(self, bufsiz: int, flags: int | None = None) -> bytes:
         """Receive up to *bufsiz* bytes of application data.
@@ -436,6 +457,8 @@ class Connection:
         self._context = context
         if context not in self._contexts:
             self._contexts.append(context)
+        if context._has_callbacks:
+            self._register()
 
     def set_tlsext_host_name(self, name: bytes) -> None:
         """Send *name* as the SNI server name (clients; bytes only)."""
@@ -511,6 +534,7 @@ class Connection:
             lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
             return
         check_callable(callback)
+        self._register()
         self._verify_cb = _callbacks.verify(callback)
         lib.SSL_set_verify(self._ssl, mode, self._verify_cb)
 
@@ -528,6 +552,7 @@ class Connection:
     ) -> None:
         """Call ``callback(conn, where, ret)`` on state changes of this connection."""
         check_callable(callback)
+        self._register()
         self._info_cb = _callbacks.info(callback)
         lib.SSL_set_info_callback(self._ssl, self._info_cb)
 
@@ -779,6 +804,35 @@ class Connection:
         """Set the DTLS datagram size (use with ``OP_NO_QUERY_MTU``)."""
         check_int(mtu, "mtu")
         lib.SSL_set_mtu(self._ssl, mtu)
+
+
+def _socket_getattr(self: Connection, name: str) -> Any:
+    # Only reached for names the Connection lacks: socket mode hands them to
+    # the socket, as pyOpenSSL always has.
+    return getattr(self._socket, name)
+
+
+_socket_classes: dict[type, type] = {}
+
+
+def _with_socket_attributes(cls: type[Connection]) -> type[Connection]:
+    """*cls*, or a subclass of it that falls through to the socket."""
+    if getattr(cls, "__getattr__", None) is not None:
+        return cls
+    subclass = _socket_classes.get(cls)
+    if subclass is None:
+        subclass = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__getattr__": _socket_getattr,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            },
+        )
+        _socket_classes[cls] = subclass
+    return subclass
 
 
 def _file_descriptor(sock: Any) -> int:

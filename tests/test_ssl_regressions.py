@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from OpenSSL import SSL, _callbacks, crypto
+from OpenSSL._util import lib
 from tests.ssl_helpers import client_context, handshake, memory_pair
 
 
@@ -116,3 +117,11 @@ def test_sendall_finishes_partial_writes_of_bytes() -> None:
             except SSL.WantReadError:
                 break
     assert bytes(received) == payload
+
+
+@pytest.mark.parametrize("name", ["localhost.", "a..b"])
+def test_set_verify_hostname_refused_name_is_value_error(name: str) -> None:
+    conn = SSL.Connection(SSL.Context(SSL.TLS_CLIENT_METHOD), None)
+    with pytest.raises(ValueError, match="cannot check"):
+        conn.set_verify_hostname(name)
+    assert lib.ERR_peek_error() == 0

@@ -517,7 +517,10 @@ class Connection:
             )
             ok = lib.X509_VERIFY_PARAM_set1_host(param, name, len(name))
         if ok != 1:
-            exception_from_error_queue(Error, "setting the hostname to verify")
+            lib.ERR_clear_error()
+            # OpenSSL gives no reason; what it refuses is the name itself
+            # (a trailing dot, an empty label).
+            raise ValueError(f"OpenSSL cannot check a certificate for {hostname!r}")
 
     def get_verify_result(self) -> int:
         """The certificate verification result code (``X509_V_OK``, 0, is success).

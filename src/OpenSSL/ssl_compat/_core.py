@@ -155,9 +155,9 @@ class TLSCore:
                 hostname,
                 check_common_name=self.context.hostname_checks_common_name,
             )
-        except SSL.Error:
+        except ValueError:
             # OpenSSL refuses some names outright (a trailing dot, empty
-            # labels) without saying why; CPython raises SSLError here too.
+            # labels); CPython raises SSLError here too.
             raise _stdlib_ssl.SSLError(
                 f"OpenSSL cannot check certificates against {hostname!r}"
             ) from None

@@ -273,7 +273,14 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                     raise ValueError("size should not be negative")
                 if len == 0:
                     return b""
-                return self._retry(connection.recv, "read", len)
+                # Try once directly; _retry (and its waiting) only when
+                # OpenSSL needs the socket to become ready first.
+                try:
+                    return connection.recv(len)
+                except (SSL.WantReadError, SSL.WantWriteError):
+                    return self._retry(connection.recv, "read", len)
+                except SSL.Error as exc:
+                    core.raise_translated(exc, True)
             size = memoryview(buffer).nbytes
             if len <= 0 or len > size:
                 len = size
@@ -295,7 +302,13 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         core = self._tls("Write")
         if not memoryview(data).nbytes:
             return 0
-        return self._retry(core.connection.send, "write", data)
+        connection = core.connection
+        try:
+            return connection.send(data)
+        except (SSL.WantReadError, SSL.WantWriteError):
+            return self._retry(connection.send, "write", data)
+        except SSL.Error as exc:
+            core.raise_translated(exc, True)
 
     def send(self, data: Any, flags: int = 0) -> int:
         """Send *data* (``flags`` must be 0 while TLS is active)."""
@@ -316,6 +329,17 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             raise ValueError(
                 f"non-zero flags not allowed in calls to sendall() on {type(self)}"
             )
+        if self.gettimeout() is None:
+            # A blocking socket with no timeout: OpenSSL itself waits, so
+            # one Connection.sendall does it all.
+            if isinstance(data, str):
+                raise TypeError("a bytes-like object is required, not 'str'")
+            core = self._tls("Write")
+            try:
+                core.connection.sendall(data)
+            except SSL.Error as exc:
+                core.raise_translated(exc, True)
+            return
         with memoryview(data) as view, view.cast("B") as byte_view:
             amount = len(byte_view)
             count = 0

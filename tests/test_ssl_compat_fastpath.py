@@ -1,0 +1,52 @@
+"""The direct-call data path of ssl_compat.SSLSocket (blocking sockets)."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import pytest
+
+from tests.compat_helpers import EchoServer, client_context, connect, server_context
+
+
+def _sink(tls: Any) -> int:
+    total = 0
+    while True:
+        data = tls.recv(65536)
+        if not data:
+            return total
+        total += len(data)
+
+
+def test_blocking_sendall_moves_everything() -> None:
+    payload = bytes(range(256)) * 8192  # 2 MiB
+    server = EchoServer(server_context(), handler=_sink)
+    with server:
+        with connect(client_context(), server.address) as tls:
+            tls.settimeout(None)
+            assert tls.sendall(payload) is None
+    assert server.errors == []
+    assert server.results == [len(payload)]
+
+
+def test_blocking_sendall_refuses_text_like_the_stdlib() -> None:
+    server = EchoServer(server_context(), handler=_sink)
+    with server:
+        with connect(client_context(), server.address) as tls:
+            tls.settimeout(None)
+            with pytest.raises(TypeError):
+                tls.sendall("text")  # type: ignore[arg-type]
+            tls.sendall(b"ok")
+
+
+def test_read_after_peer_close_is_empty_on_the_direct_path() -> None:
+    def close_at_once(tls: Any) -> None:
+        tls.unwrap()
+
+    server = EchoServer(server_context(), handler=close_at_once)
+    with server:
+        with connect(client_context(), server.address) as tls:
+            tls.settimeout(None)
+            assert tls.recv(100) == b""
+    assert not [e for e in server.errors if not isinstance(e, (ssl.SSLError, OSError))]

@@ -457,6 +457,19 @@ class TestClient:
         assert status == 1
         assert_one_line_error(err, "client", "hostname mismatch (code 62)")
 
+    @pytest.mark.parametrize("name", ["a b", "a..b", "-a.example"])
+    def test_invalid_servername(
+        self, capsys: pytest.CaptureFixture[str], name: str
+    ) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            port = listener.getsockname()[1]
+            status, out, err = run_main(
+                capsys, "client", f"127.0.0.1:{port}", f"--servername={name}"
+            )
+        assert status == 2
+        assert out == ""
+        assert_one_line_error(err, "client", f"invalid host name {name!r}")
+
     def test_untrusted_ca_fails(
         self, capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
     ) -> None:

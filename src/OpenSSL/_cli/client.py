@@ -162,11 +162,17 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def _idna(hostname: str) -> bytes:
+def _set_hostname(conn: SSL.Connection, hostname: str) -> None:
+    """SNI (for names, not addresses) and the name the certificate must match."""
     try:
-        return hostname.encode("idna")
-    except UnicodeError:
-        raise CommandError(f"invalid host name {hostname!r}") from None
+        if is_ip_address(hostname):
+            conn.set_verify_hostname(hostname)
+        else:
+            ascii_name = hostname.encode("idna")
+            conn.set_tlsext_host_name(ascii_name)
+            conn.set_verify_hostname(ascii_name.decode("ascii"))
+    except ValueError as exc:  # UnicodeError included
+        raise UsageError(f"invalid host name {hostname!r}: {exc}") from None
 
 
 def _payload(value: str) -> bytes:
@@ -236,12 +242,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     sock = _connect(host, port, args.timeout)
     try:
         conn = SSL.Connection(ctx, sock)
-        if is_ip_address(hostname):
-            conn.set_verify_hostname(hostname)  # no SNI for addresses
-        else:
-            ascii_name = _idna(hostname)
-            conn.set_tlsext_host_name(ascii_name)
-            conn.set_verify_hostname(ascii_name.decode("ascii"))
+        _set_hostname(conn, hostname)
         if args.ocsp:
             conn.request_ocsp()
         conn.set_connect_state()

@@ -125,3 +125,20 @@ def test_set_verify_hostname_refused_name_is_value_error(name: str) -> None:
     with pytest.raises(ValueError, match="cannot check"):
         conn.set_verify_hostname(name)
     assert lib.ERR_peek_error() == 0
+
+
+def test_socket_mode_subclass_with_its_own_init_signature() -> None:
+    class Tagged(SSL.Connection):
+        def __init__(self, context: SSL.Context, sock: Any, tag: str) -> None:
+            super().__init__(context, sock)
+            self.tag = tag
+
+    a, b = socket.socketpair()
+    try:
+        conn = Tagged(SSL.Context(SSL.TLS_METHOD), a, "x")
+        assert isinstance(conn, Tagged)
+        assert conn.tag == "x"
+        assert conn.fileno() == a.fileno()
+    finally:
+        a.close()
+        b.close()

@@ -123,18 +123,6 @@ class Connection:
     _socket: Any = None
     _registered = False
 
-    def __new__(
-        cls, context: Context, socket: _socket_module.socket | None = None
-    ) -> Connection:
-        # Socket mode hands unknown attributes to the socket through
-        # __getattr__. A class that merely has __getattr__ makes every
-        # attribute and method lookup on its instances slower (CPython
-        # cannot specialise them), so only socket-mode connections get it,
-        # from a subclass that looks like the class asked for.
-        if socket is None:
-            return object.__new__(cls)
-        return object.__new__(_with_socket_attributes(cls))
-
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
@@ -172,6 +160,12 @@ class Connection:
             self._into_ssl = None
             self._from_ssl = None
             self._socket = socket
+            # Socket mode hands unknown attributes to the socket through
+            # __getattr__. A class that merely has __getattr__ makes every
+            # attribute and method lookup on its instances slower (CPython
+            # cannot specialise them), so only socket-mode connections get
+            # it, from a subclass that looks like the class they were made as.
+            self.__class__ = _with_socket_attributes(type(self))
             if not lib.SSL_set_fd(self._ssl, fd):
                 exception_from_error_queue(Error, "SSL_set_fd")
         if context._has_callbacks:

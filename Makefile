@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m OpenSSL.debug
+	$(BIN)/python -m OpenSSL demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src tests bench

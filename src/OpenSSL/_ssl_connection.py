@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import socket as _socket_module
 import threading
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Literal, NoReturn, overload
 
 from cryptography import x509
 
@@ -620,6 +620,19 @@ class Connection:
 
     # -- introspection -------------------------------------------------------
 
+    @overload
+    def get_certificate(
+        self, *, as_cryptography: Literal[False] = ...
+    ) -> X509 | None: ...
+    @overload
+    def get_certificate(
+        self, *, as_cryptography: Literal[True]
+    ) -> x509.Certificate | None: ...
+    @overload
+    def get_certificate(
+        self, *, as_cryptography: bool = ...
+    ) -> X509 | x509.Certificate | None: ...
+
     def get_certificate(self, *, as_cryptography: bool = False) -> Any:
         """This side's certificate, or ``None``."""
         pointer = lib.SSL_get_certificate(self._ssl)
@@ -628,6 +641,19 @@ class Connection:
         lib.X509_up_ref(pointer)
         return _certificate(pointer, as_cryptography)
 
+    @overload
+    def get_peer_certificate(
+        self, *, as_cryptography: Literal[False] = ...
+    ) -> X509 | None: ...
+    @overload
+    def get_peer_certificate(
+        self, *, as_cryptography: Literal[True]
+    ) -> x509.Certificate | None: ...
+    @overload
+    def get_peer_certificate(
+        self, *, as_cryptography: bool = ...
+    ) -> X509 | x509.Certificate | None: ...
+
     def get_peer_certificate(self, *, as_cryptography: bool = False) -> Any:
         """The peer's certificate, or ``None`` if it sent none."""
         pointer = lib.SSL_get_peer_certificate(self._ssl)
@@ -635,13 +661,52 @@ class Connection:
             return None
         return _certificate(pointer, as_cryptography)
 
+    @overload
+    def get_peer_cert_chain(
+        self, *, as_cryptography: Literal[False] = ...
+    ) -> list[X509] | None: ...
+    @overload
+    def get_peer_cert_chain(
+        self, *, as_cryptography: Literal[True]
+    ) -> list[x509.Certificate] | None: ...
+    @overload
+    def get_peer_cert_chain(
+        self, *, as_cryptography: bool = ...
+    ) -> list[X509] | list[x509.Certificate] | None: ...
+
     def get_peer_cert_chain(self, *, as_cryptography: bool = False) -> Any:
         """The chain the peer sent (a server's includes its leaf), or ``None``."""
         return _certificates(lib.SSL_get_peer_cert_chain(self._ssl), as_cryptography)
 
+    @overload
+    def get_verified_chain(
+        self, *, as_cryptography: Literal[False] = ...
+    ) -> list[X509] | None: ...
+    @overload
+    def get_verified_chain(
+        self, *, as_cryptography: Literal[True]
+    ) -> list[x509.Certificate] | None: ...
+    @overload
+    def get_verified_chain(
+        self, *, as_cryptography: bool = ...
+    ) -> list[X509] | list[x509.Certificate] | None: ...
+
     def get_verified_chain(self, *, as_cryptography: bool = False) -> Any:
         """The chain verification built, leaf to trust anchor, or ``None``."""
         return _certificates(lib.SSL_get0_verified_chain(self._ssl), as_cryptography)
+
+    @overload
+    def get_client_ca_list(
+        self, *, as_cryptography: Literal[False] = ...
+    ) -> list[X509Name]: ...
+    @overload
+    def get_client_ca_list(
+        self, *, as_cryptography: Literal[True]
+    ) -> list[x509.Name]: ...
+    @overload
+    def get_client_ca_list(
+        self, *, as_cryptography: bool = ...
+    ) -> list[X509Name] | list[x509.Name]: ...
 
     def get_client_ca_list(self, *, as_cryptography: bool = False) -> Any:
         """The acceptable client-certificate CA names (sent by or to the server)."""

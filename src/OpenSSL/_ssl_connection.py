@@ -180,14 +180,11 @@ class Connection:
     # -- the error path shared by every I/O call ---------------------------
 
     def _raise_io_error(self, result: int) -> NoReturn:
-        exc = self._callback_exception
-        if exc is not None:
-            self._callback_exception = None
-            lib.ERR_clear_error()
-            raise exc
+        self._check_callbacks()
         raise_ssl_error(self._ssl, result)
 
     def _check_callbacks(self) -> None:
+        """Re-raise (and forget) what a callback raised during the last call."""
         exc = self._callback_exception
         if exc is not None:
             self._callback_exception = None

@@ -33,6 +33,7 @@ from OpenSSL._util import (
     exception_from_error_queue,
     ffi,
     lib,
+    make_assert,
     path_bytes,
     text_to_bytes_and_warn,
 )
@@ -80,9 +81,7 @@ _SYSTEM_CA_DIRS = ("/etc/ssl/certs",)
 _OPENSSL_CURVE_NAMES = {"secp192r1": "prime192v1", "secp256r1": "prime256v1"}
 
 
-def _check(ok: bool, what: str) -> None:
-    if not ok:
-        exception_from_error_queue(Error, what)
+_check = make_assert(Error)
 
 
 def cert_pointer(cert: Any, what: str) -> Any:

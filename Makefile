@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv demo test lint pytest bench bench-smoke docs clean
+.PHONY: all venv demo test lint pytest stress bench bench-smoke docs clean
 
 all: test
 
@@ -31,6 +31,11 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: lint pytest
+
+# The reliability suite's long profile: fuzzing, leaks, threads and hostile
+# peers at full counts (make test runs the same tests on smaller ones).
+stress: $(STAMP)
+	PYOPENSSL_NG_STRESS=1 $(BIN)/python -m pytest -q -o timeout=7200 tests/reliability
 
 # The full benchmark: this project, pyOpenSSL 26.4 (in its own virtualenv)
 # and the standard library, side by side, as ratios.

@@ -178,6 +178,10 @@ def _verify_message(code: int, hostname: Optional[str]) -> str:
     return text(lib.X509_verify_cert_error_string(code))
 
 
+#: The start of the entry ``OpenSSL.SSL`` raises when OpenSSL recorded no reason.
+_NO_REASON_PREFIX = "unexpected eof, or use after a fatal error"
+
+
 def _from_error_queue(
     exc: SSL.Error, connection: Optional[SSL.Connection], hostname: Optional[str]
 ) -> BaseException:
@@ -187,6 +191,12 @@ def _from_error_queue(
         return _make(_stdlib_ssl.SSLError, _SSLErrorNumber.SSL_ERROR_SSL, message)
     # CPython reports the most recent entry of OpenSSL's error queue.
     library, _function, reason_string = entries[-1]
+    if str(reason_string).startswith(_NO_REASON_PREFIX):
+        # OpenSSL 4 fails a call on a connection that already hit EOF or a
+        # fatal error without saying why; OpenSSL.SSL reports that as this
+        # entry. CPython reports such a call as SSLEOFError (so a read with
+        # suppress_ragged_eofs returns b"" again), not as a bare SSLError.
+        return eof_error()
     lib_name, reason_name = _mnemonics(str(library), str(reason_string))
     if reason_name == "UNEXPECTED_EOF_WHILE_READING":
         error = eof_error()

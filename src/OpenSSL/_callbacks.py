@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from OpenSSL._ssl_constants import NO_OVERLAPPING_PROTOCOLS
 from OpenSSL._util import ffi, lib
 
-__all__ = ["connections", "record"]
+__all__ = ["call", "connections", "record"]
+
+_R = TypeVar("_R")
 
 # SSL * -> Connection. cffi pointers hash and compare by address, so the
 # pointer OpenSSL passes to a callback finds the Connection that owns it.
@@ -42,6 +44,21 @@ def record(conn: Any, exc: BaseException) -> None:
     """Keep *exc* on *conn* for the driving call to re-raise (first one wins)."""
     if conn._callback_exception is None:
         conn._callback_exception = exc
+
+
+def call(conn: Any, callback: Callable[..., _R], *args: Any) -> _R:
+    """Run a user callback for *conn*, marking *conn* as inside OpenSSL.
+
+    OpenSSL's handshake is not re-entrant: a callback that drives the same
+    connection again (``do_handshake`` from inside the SNI callback, ...)
+    corrupts the ``SSL`` and crashes the interpreter. The counter lets those
+    methods refuse with ``ValueError`` instead.
+    """
+    conn._in_callback += 1
+    try:
+        return callback(*args)
+    finally:
+        conn._in_callback -= 1
 
 
 def _store_ctx_connection(store_ctx: Any) -> Any:
@@ -69,7 +86,7 @@ def verify(callback: Callable[..., Any]) -> Any:
                 cert = X509._from_raw_x509_ptr(x509)
             errnum = lib.X509_STORE_CTX_get_error(store_ctx)
             depth = lib.X509_STORE_CTX_get_error_depth(store_ctx)
-            if callback(conn, cert, errnum, depth, ok):
+            if call(conn, callback, conn, cert, errnum, depth, ok):
                 lib.X509_STORE_CTX_set_error(store_ctx, lib.X509_V_OK)
                 return 1
             return 0
@@ -88,7 +105,7 @@ def info(callback: Callable[[Any, int, int], None]) -> Any:
         if conn is None:
             return
         try:
-            callback(conn, where, ret)
+            call(conn, callback, conn, where, ret)
         except BaseException as exc:
             record(conn, exc)
 
@@ -103,7 +120,7 @@ def keylog(callback: Callable[[Any, bytes], None]) -> Any:
         if conn is None:
             return
         try:
-            callback(conn, ffi.string(line))
+            call(conn, callback, conn, ffi.string(line))
         except BaseException as exc:
             record(conn, exc)
 
@@ -122,7 +139,7 @@ def servername(callback: Callable[[Any], None]) -> Any:
         if conn is None:
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         try:
-            callback(conn)
+            call(conn, callback, conn)
         except BaseException:
             sys.excepthook(*sys.exc_info())
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
@@ -152,7 +169,7 @@ def alpn_select(callback: Callable[[Any, list[bytes]], Any]) -> Any:
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         try:
             offered = _parse_protocol_list(ffi.buffer(in_, inlen)[:])
-            chosen = callback(conn, offered)
+            chosen = call(conn, callback, conn, offered)
             if chosen is NO_OVERLAPPING_PROTOCOLS:
                 return lib.SSL_TLSEXT_ERR_NOACK  # type: ignore[no-any-return]
             if chosen == b"":
@@ -193,7 +210,7 @@ def ocsp_server(callback: Callable[[Any, Any], bytes], data: Any) -> Any:
         if conn is None:
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         try:
-            response = callback(conn, data)
+            response = call(conn, callback, conn, data)
             if not isinstance(response, bytes):
                 raise TypeError(
                     "OCSP server callback must return bytes, not "
@@ -226,7 +243,7 @@ def ocsp_client(callback: Callable[[Any, bytes, Any], Any], data: Any) -> Any:
             pointer = ffi.new("unsigned char **")
             length = lib.SSL_get_tlsext_status_ocsp_resp(ssl, pointer)
             response = b"" if length < 0 else ffi.buffer(pointer[0], length)[:]
-            return 1 if callback(conn, response, data) else 0
+            return 1 if call(conn, callback, conn, response, data) else 0
         except BaseException as exc:
             record(conn, exc)
             return -1
@@ -243,7 +260,7 @@ def cookie_generate(callback: Callable[[Any], bytes]) -> Any:
         if conn is None:
             return 0
         try:
-            cookie = callback(conn)
+            cookie = call(conn, callback, conn)
             if not isinstance(cookie, bytes):
                 raise TypeError(
                     "cookie generate callback must return bytes, not "
@@ -272,7 +289,7 @@ def cookie_verify(callback: Callable[[Any, bytes], Any]) -> Any:
         if conn is None:
             return 0
         try:
-            return 1 if callback(conn, ffi.buffer(cookie, length)[:]) else 0
+            return 1 if call(conn, callback, conn, ffi.buffer(cookie, length)[:]) else 0
         except BaseException as exc:
             record(conn, exc)
             return 0

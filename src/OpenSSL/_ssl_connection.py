@@ -122,6 +122,8 @@ class Connection:
 
     _socket: Any = None
     _registered = False
+    # How many of this connection's callbacks are running (see _callbacks.call).
+    _in_callback = 0
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
@@ -142,7 +144,12 @@ class Connection:
         self._callback_exception: BaseException | None = None
         self._verify_cb: Any = None
         self._info_cb: Any = None
+        # C callbacks replaced by set_verify/set_info_callback: OpenSSL may
+        # still call the old one within the handshake step that replaced it
+        # (it reads the pointer once per step), so they live as long as we do.
+        self._retired_callbacks: list[Any] = []
         self._alpn_selected: Any = None
+        self._in_callback = 0
         lib.SSL_set_mode(self._ssl, lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
 
         if socket is None:
@@ -182,6 +189,22 @@ class Connection:
     def _raise_io_error(self, result: int) -> NoReturn:
         self._check_callbacks()
         raise_ssl_error(self._ssl, result)
+
+    def _retire(self, c_callback: Any) -> None:
+        if c_callback is not None:
+            self._retired_callbacks.append(c_callback)
+
+    def _refuse_reentry(self, what: str) -> None:
+        """Refuse to drive OpenSSL from inside one of this connection's callbacks.
+
+        OpenSSL is not re-entrant there: a nested handshake step frees what
+        the running one still uses and crashes the interpreter.
+        """
+        if self._in_callback:
+            raise ValueError(
+                f"{what} cannot be called from inside a callback of the same "
+                "Connection (OpenSSL is still running the call that invoked it)"
+            )
 
     def _check_callbacks(self) -> None:
         """Re-raise (and forget) what a callback raised during the last call."""
@@ -355,12 +378,15 @@ class Connection:
 
     def do_handshake(self) -> None:
         """Run (or continue) the handshake; raises ``Want*Error`` until it is done."""
+        if self._in_callback:
+            self._refuse_reentry("do_handshake")
         result = lib.SSL_do_handshake(self._ssl)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
+        self._refuse_reentry("renegotiate")
         if self.renegotiate_pending():
             return False
         if lib.SSL_renegotiate(self._ssl) != 1:
@@ -377,6 +403,8 @@ class Connection:
 
     def shutdown(self) -> bool:
         """Send close_notify; ``True`` once the peer's close_notify has arrived too."""
+        if self._in_callback:
+            self._refuse_reentry("shutdown")
         result = lib.SSL_shutdown(self._ssl)
         if result < 0 or self._callback_exception is not None:
             self._raise_io_error(result)
@@ -524,11 +552,13 @@ class Connection:
         """Override the Context's verification mode and callback for this connection."""
         check_int(mode, "mode")
         if callback is None:
+            self._retire(self._verify_cb)
             self._verify_cb = None
             lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
             return
         check_callable(callback)
         self._register()
+        self._retire(self._verify_cb)
         self._verify_cb = _callbacks.verify(callback)
         lib.SSL_set_verify(self._ssl, mode, self._verify_cb)
 
@@ -547,6 +577,7 @@ class Connection:
         """Call ``callback(conn, where, ret)`` on state changes of this connection."""
         check_callable(callback)
         self._register()
+        self._retire(self._info_cb)
         self._info_cb = _callbacks.info(callback)
         lib.SSL_set_info_callback(self._ssl, self._info_cb)
 
@@ -826,6 +857,7 @@ class Connection:
         Raises :class:`WantReadError` while no ClientHello with a valid
         cookie has arrived (send what :meth:`bio_read` yields and retry).
         """
+        self._refuse_reentry("DTLSv1_listen")
         address = lib.BIO_ADDR_new()
         try:
             result = lib.DTLSv1_listen(self._ssl, address)
@@ -847,6 +879,7 @@ class Connection:
 
     def DTLSv1_handle_timeout(self) -> bool:
         """Retransmit if the DTLS timer expired; ``True`` if it did."""
+        self._refuse_reentry("DTLSv1_handle_timeout")
         result = lib.DTLSv1_handle_timeout(self._ssl)
         if result < 0:
             self._raise_io_error(result)

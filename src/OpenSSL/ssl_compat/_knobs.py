@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
-from OpenSSL import SSL
+from OpenSSL import SSL, _callbacks
 from OpenSSL._util import exception_from_error_queue, ffi, lib
 
 __all__ = [
@@ -186,7 +186,9 @@ def install_servername_callback(
         owner = _owners.get(ssl)
         if owner is None:
             return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
-        result = handler(owner)
+        # Marked as inside a callback: the connection refuses to be driven
+        # again from there (OpenSSL is not re-entrant).
+        result = _callbacks.call(owner.connection, handler, owner)
         if result is None:
             return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
         alert[0] = int(result)

@@ -17,6 +17,7 @@ maximum version, verify flags, security level, ``num_tickets``.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import ssl as _stdlib_ssl
@@ -871,10 +872,17 @@ def _dispatch_sni(core: Any) -> Optional[int]:
     if result is None:
         return None
     try:
-        return int(result)
+        # An integer, as CPython takes it (PyLong_AsLong: no "40", no 1.5),
+        # and one an alert can carry: anything else fails the handshake with
+        # an internal error instead of reaching the C int (an OverflowError
+        # there would let the handshake go on).
+        alert = operator.index(result)
+        if not 0 <= alert <= 255:
+            raise ValueError(f"sni_callback returned {alert}, not a TLS alert number")
     except (TypeError, ValueError) as exc:
         core.callback_exception = exc
         return int(_stdlib_ssl.AlertDescription.ALERT_DESCRIPTION_INTERNAL_ERROR)
+    return alert
 
 
 def create_default_context(

@@ -890,6 +890,10 @@ class Connection:
         """The largest application payload one DTLS datagram carries."""
         if not lib.Cryptography_HAS_DTLS_GET_DATA_MTU:
             raise NotImplementedError("this OpenSSL lacks DTLS_get_data_mtu")
+        # DTLS_get_data_mtu reads DTLS-only state without checking that the
+        # SSL is DTLS: on a TLS connection with a cipher it crashed.
+        if not _is_dtls(self._ssl):
+            raise TypeError("get_cleartext_mtu needs a DTLS Connection")
         return lib.DTLS_get_data_mtu(self._ssl)  # type: ignore[no-any-return]
 
     def set_ciphertext_mtu(self, mtu: int) -> None:
@@ -940,6 +944,12 @@ def _file_descriptor(sock: Any) -> int:
     if fd < 0:
         raise ValueError(f"file descriptor must be >= 0 (a closed socket?), not {fd}")
     return fd
+
+
+def _is_dtls(ssl: Any) -> bool:
+    # DTLS versions count down from 0xFEFF (DTLS1_BAD_VER is 0x0100); a DTLS
+    # SSL reports one even before its handshake, a TLS SSL a 0x03xx one.
+    return (lib.SSL_version(ssl) >> 8) in (0xFE, 0x01)
 
 
 def _raise_bio_error(bio: Any, what: str) -> NoReturn:

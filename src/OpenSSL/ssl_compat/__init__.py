@@ -155,6 +155,7 @@ SO_TYPE = _socket_module.SO_TYPE
 SOCK_STREAM = _socket_module.SOCK_STREAM
 socket_error = OSError
 _DEFAULT_CIPHERS = DEFAULT_CIPHERS
+_INT_MAX = 2**31 - 1
 
 
 def RAND_status() -> bool:
@@ -176,6 +177,9 @@ def RAND_bytes(n: int) -> bytes:
     """
     if n < 0:
         raise ValueError("num must be positive")
+    if n > _INT_MAX:
+        # The stdlib takes a C int: refuse instead of allocating gigabytes.
+        raise OverflowError("Python int too large to convert to C int")
     return os.urandom(n)
 
 

@@ -286,7 +286,9 @@ class Certificate:
 
 def DER_cert_to_PEM_cert(der_cert_bytes: bytes) -> str:
     """Encode a DER certificate as a PEM string (64-column base64 lines)."""
-    body = base64.standard_b64encode(bytes(der_cert_bytes)).decode("ascii")
+    # Not bytes(...): that turns an int into that many zero bytes (gigabytes
+    # for a large one); the stdlib raises TypeError for non-buffers.
+    body = base64.standard_b64encode(der_cert_bytes).decode("ascii")
     return PEM_HEADER + "\n" + textwrap.fill(body, 64) + "\n" + PEM_FOOTER + "\n"
 
 

@@ -790,6 +790,10 @@ class Connection:
         """The key-exchange group negotiated (``"x25519"``), or ``None``."""
         if not lib.Cryptography_HAS_SSL_GET0_GROUP_NAME:
             return None
+        # SSL_get0_group_name crashes on an SSL that has no session yet
+        # (a fresh connection): there is no group to name then anyway.
+        if lib.SSL_get_session(self._ssl) == ffi.NULL:
+            return None
         name = lib.SSL_get0_group_name(self._ssl)
         return None if name == ffi.NULL else text(name)
 

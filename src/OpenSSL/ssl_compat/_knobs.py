@@ -177,7 +177,7 @@ def install_servername_callback(
     ``sni_callback`` returns an ``ALERT_DESCRIPTION_*`` to fail the handshake
     with that alert. ``handler(owner)`` returns ``None`` to go on or an alert
     number; exceptions are the handler's business (it must not raise). The
-    returned cffi callback must be kept alive by the caller. This shares the
+    returned cffi callback is kept alive by *context* itself. This shares the
     OpenSSL slot with ``Context.set_tlsext_servername_callback``: whichever
     is set last wins. Wanted: an alert-returning variant in ``OpenSSL.SSL``.
     """
@@ -195,6 +195,10 @@ def install_servername_callback(
         return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
 
     callback = ffi.callback("int (*)(SSL *, int *, void *)", trampoline)
+    # The OpenSSL Context holds it too, in the slot its own servername
+    # callback uses: the SSL_CTX may outlive the caller (``openssl_context``
+    # handed to SSL.Connection), and a freed callback crashes the handshake.
+    context._servername_cb = callback
     lib.SSL_CTX_set_tlsext_servername_callback(context._context, callback)
     return callback
 

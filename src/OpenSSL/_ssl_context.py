@@ -520,6 +520,10 @@ class Context:
                     lib.X509_NAME_free(copy)
                     exception_from_error_queue(Error, "sk_X509_NAME_push")
         except BaseException:
+            # sk_X509_NAME_free frees the stack alone: the copies pushed so
+            # far are ours to free (a bad element after good ones leaked them).
+            for i in range(lib.sk_X509_NAME_num(names)):
+                lib.X509_NAME_free(lib.sk_X509_NAME_value(names, i))
             lib.sk_X509_NAME_free(names)
             raise
         lib.SSL_CTX_set_client_CA_list(self._context, names)

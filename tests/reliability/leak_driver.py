@@ -1,0 +1,1068 @@
+"""Leak driver: repeat one scenario many times and check that memory stays flat.
+
+Run by ``tests/reliability/test_leaks.py`` in a child interpreter (so the
+numbers are this scenario's alone)::
+
+    python -m tests.reliability.leak_driver --scenario handshakes --count 1500
+
+Each scenario is a setup that returns ``step(i)``, one iteration (a full
+handshake with every callback set, a Context and its Connections created and
+dropped, a session stored and resumed, a provoked error, ...). The driver
+
+1. runs a warm-up (caches, free lists and OpenSSL's one-off tables fill up),
+2. measures, runs ``--count`` iterations, measures again: the resident set
+   size (RSS) and glibc's heap in use (``mallinfo2``: ``uordblks`` +
+   ``hblkhd``, every byte malloc handed out, OpenSSL's included),
+3. starts ``tracemalloc``, warms up again, and measures the Python-level
+   growth over ``--tracemalloc-count`` more iterations.
+
+It fails (exit status 1, one line saying what grew by how much) when
+
+* RSS grew by 5 MiB or more (the issue's bound, in both profiles: RSS is
+  page- and arena-granular, so it is the coarse check), or
+* the heap grew by more than 32 bytes per iteration, or
+* tracemalloc's traced memory grew by more than 32 bytes per iteration.
+
+The issue's 5 MiB spread over its 50,000 handshakes is ~105 bytes each; the
+limit is a third of that, so one leaked small OpenSSL object per iteration
+fails the fast profile's counts too. On glibc the driver re-executes itself
+with the malloc tcache off, which makes the heap reading exact (a scenario
+without a leak measures a few bytes of growth, not tens of KiB).
+
+``--leak-on-purpose N`` keeps a Python ``bytes`` object of N bytes alive per
+iteration, ``--leak-c-on-purpose N`` an ``OPENSSL_malloc`` block of N bytes
+never freed; ``--expect-leak`` inverts the verdict. The tests use them to
+show that the check fails when there is a leak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import datetime
+import gc
+import os
+import platform
+import socket
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from OpenSSL import SSL, ssl_compat
+from OpenSSL._util import lib
+from tests.pki import make_pki
+from tests.reliability.subproc import emit_figures
+
+Step = Callable[[int], None]
+
+RSS_LIMIT = 5 * 1024 * 1024
+
+#: Per-iteration growth limits (bytes) for the malloc heap and for
+#: tracemalloc. The issue's 5 MiB over 50,000 handshakes is ~105 bytes per
+#: handshake; a third of that leaves no room for one leaked small object.
+HEAP_LIMIT = 32
+TRACEMALLOC_LIMIT = 32
+
+_MAX_ROUNDS = 50
+
+
+class LeakDriverError(AssertionError):
+    """A scenario did not behave as it should (not a leak: a wrong result)."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise LeakDriverError(message)
+
+
+# -- measuring ----------------------------------------------------------------
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+class _Mallinfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_int) for name, _ in _Mallinfo2._fields_]
+
+
+class Memory:
+    """RSS and glibc heap readings, with the reason when one is unavailable."""
+
+    def __init__(self) -> None:
+        self.heap_reason = ""
+        self._mallinfo: Optional[Callable[[], Any]] = None
+        self._trim: Optional[Callable[[int], int]] = None
+        libc_name = ctypes.util.find_library("c")
+        try:
+            libc = ctypes.CDLL(libc_name)
+        except OSError as exc:
+            self.heap_reason = f"no C library to ask ({exc})"
+            return
+        for name, struct in (("mallinfo2", _Mallinfo2), ("mallinfo", _Mallinfo)):
+            function = getattr(libc, name, None)
+            if function is not None:
+                function.restype = struct
+                function.argtypes = []
+                self._mallinfo = function
+                break
+        else:
+            self.heap_reason = f"{libc_name} has neither mallinfo2 nor mallinfo"
+        trim = getattr(libc, "malloc_trim", None)
+        if trim is not None:
+            trim.restype = ctypes.c_int
+            trim.argtypes = [ctypes.c_size_t]
+            self._trim = trim
+
+    def settle(self) -> None:
+        """Collect garbage and give free heap pages back, before a reading."""
+        for _ in range(3):
+            gc.collect()
+        if self._trim is not None:
+            self._trim(0)
+
+    def heap(self) -> Optional[int]:
+        """Bytes malloc has handed out and not had back, or None."""
+        if self._mallinfo is None:
+            return None
+        info = self._mallinfo()
+        return int(info.uordblks) + int(info.hblkhd)
+
+    def rss(self) -> Optional[int]:
+        try:
+            with open("/proc/self/statm") as statm:
+                pages = int(statm.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+# -- memory-BIO plumbing ------------------------------------------------------
+
+
+def _drain(conn: SSL.Connection) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunks.append(conn.bio_read(65536))
+        except SSL.WantReadError:
+            return b"".join(chunks)
+
+
+def pump(a: SSL.Connection, b: SSL.Connection) -> bool:
+    moved = False
+    for source, sink in ((a, b), (b, a)):
+        data = _drain(source)
+        if data:
+            sink.bio_write(data)
+            moved = True
+    return moved
+
+
+def handshake(client: SSL.Connection, server: SSL.Connection) -> None:
+    """Drive a memory-BIO (or non-blocking socket) handshake to its end."""
+    done = [False, False]
+    for _ in range(_MAX_ROUNDS):
+        for index, conn in enumerate((client, server)):
+            if not done[index]:
+                try:
+                    conn.do_handshake()
+                    done[index] = True
+                except SSL.WantReadError:
+                    pass
+        if client._into_ssl is not None:
+            moved = pump(client, server)
+            if all(done) and not moved:
+                return
+        elif all(done):
+            return
+    raise LeakDriverError("handshake did not complete")
+
+
+def recv_exactly(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
+    data = b""
+    for _ in range(_MAX_ROUNDS):
+        try:
+            data += receiver.recv(size - len(data))
+        except SSL.WantReadError:
+            if not pump(sender, receiver):
+                break
+        if len(data) == size:
+            return data
+    raise LeakDriverError(f"expected {size} bytes, got {len(data)}")
+
+
+def shutdown_both(client: SSL.Connection, server: SSL.Connection) -> None:
+    client.shutdown()
+    pump(client, server)
+    try:
+        server.recv(1)
+    except SSL.ZeroReturnError:
+        pass
+    server.shutdown()
+    pump(client, server)
+    try:
+        client.recv(1)
+    except SSL.ZeroReturnError:
+        pass
+    expect(
+        client.get_shutdown() == server.get_shutdown() == 3,
+        "shutdown did not complete on both sides",
+    )
+
+
+# -- the PKI on disk ----------------------------------------------------------
+
+
+class Files:
+    """The test PKI written to a temporary directory."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="leak-driver-")
+        directory = Path(self._dir.name)
+        self.pki = make_pki()
+        self.ca = str(self.pki.write_ca(directory))
+        self.server_pem, self.server_key = map(str, self.pki.server.write(directory))
+        self.client_pem, self.client_key = map(str, self.pki.client.write(directory))
+
+
+def ocsp_good(pki: Any) -> bytes:
+    """A real DER OCSP response for the server (OpenSSL 4 parses staples)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=pki.server.cert,
+            issuer=pki.intermediate.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now,
+            next_update=now + datetime.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
+        .sign(pki.intermediate.key, hashes.SHA256())
+    )
+    return response.public_bytes(serialization.Encoding.DER)
+
+
+def _identity(ctx: SSL.Context, identity: Any) -> None:
+    ctx.use_certificate(identity.cert)
+    ctx.use_privatekey(identity.key)
+    for extra in identity.chain:
+        ctx.add_extra_chain_cert(extra)
+
+
+# -- scenario: handshakes with every callback set -----------------------------
+
+
+class Seen:
+    """What the callbacks saw, checked after each handshake."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.current: tuple[Any, ...] = ()
+
+    def saw(self, name: str, conn: Any) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        if conn not in self.current:
+            raise LeakDriverError(f"the {name} callback got a foreign Connection")
+
+
+def introspect(client: SSL.Connection, server: SSL.Connection, full: bool) -> None:
+    """Call every getter that builds objects from what OpenSSL holds.
+
+    *full*: a full handshake (a resumed one has no chain to show).
+    """
+    for conn in (client, server):
+        expect(conn.get_peer_certificate() is not None, "no peer certificate")
+        expect(
+            conn.get_peer_certificate(as_cryptography=True) is not None,
+            "no peer certificate",
+        )
+        expect(conn.get_certificate() is not None, "no own certificate")
+        conn.get_peer_cert_chain()
+        conn.get_peer_cert_chain(as_cryptography=True)
+        chain = conn.get_verified_chain()
+        expect(not full or len(chain or ()) == 3, "no verified chain")
+        conn.get_client_ca_list()
+        conn.get_client_ca_list(as_cryptography=True)
+        expect(conn.get_cipher_name() is not None, "no cipher")
+        conn.get_cipher_bits()
+        conn.get_cipher_version()
+        conn.get_protocol_version_name()
+        conn.get_group_name()
+        conn.get_state_string()
+        conn.client_random()
+        conn.server_random()
+        conn.master_key()
+        conn.get_finished()
+        conn.get_peer_finished()
+        conn.get_alpn_proto_negotiated()
+        expect(
+            len(conn.export_keying_material(b"EXPORTER-leaks", 32, b"ctx")) == 32,
+            "exporter",
+        )
+    expect(server.get_servername() == b"localhost", "no SNI name")
+
+
+def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
+    seen = Seen()
+    pki = files.pki
+    ocsp_response = ocsp_good(pki)
+
+    def verify(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+        seen.saw("verify", conn)
+        expect(cert is not None, "verify callback got no certificate")
+        return bool(ok)
+
+    def info(conn: Any, where: int, ret: int) -> None:
+        seen.saw("info", conn)
+
+    def keylog(conn: Any, line: bytes) -> None:
+        seen.saw("keylog", conn)
+        expect(line.count(b" ") == 2, f"odd keylog line {line!r}")
+
+    def alpn_select(conn: Any, offered: list[bytes]) -> bytes:
+        seen.saw("alpn", conn)
+        return offered[0]
+
+    def ocsp_server(conn: Any, data: Any) -> bytes:
+        seen.saw("ocsp server", conn)
+        return ocsp_response
+
+    def ocsp_client(conn: Any, response: bytes, data: Any) -> bool:
+        seen.saw("ocsp client", conn)
+        # Nothing is stapled when a TLS 1.3 session is resumed.
+        return response in (ocsp_response, b"")
+
+    def server_ctx() -> SSL.Context:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        _identity(ctx, pki.server)
+        ctx.load_verify_locations(files.ca)
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
+        ctx.set_info_callback(info)
+        ctx.set_keylog_callback(keylog)
+        ctx.set_alpn_select_callback(alpn_select)
+        ctx.set_ocsp_server_callback(ocsp_server)
+        ctx.set_session_id(b"leak-driver")
+        return ctx
+
+    alternate = server_ctx()
+
+    def servername(conn: Any) -> None:
+        seen.saw("servername", conn)
+        expect(conn.get_servername() == b"localhost", "wrong SNI name")
+        if conn.get_app_data() == "switch":
+            conn.set_context(alternate)
+
+    server = server_ctx()
+    server.set_tlsext_servername_callback(servername)
+
+    def client_ctx(max_version: int) -> SSL.Context:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.set_max_proto_version(max_version)
+        ctx.load_verify_locations(files.ca)
+        ctx.set_verify(SSL.VERIFY_PEER, verify)
+        _identity(ctx, pki.client)
+        ctx.set_info_callback(info)
+        ctx.set_keylog_callback(keylog)
+        ctx.set_alpn_protos([b"h2", b"http/1.1"])
+        ctx.set_ocsp_client_callback(ocsp_client)
+        return ctx
+
+    clients = [client_ctx(SSL.TLS1_3_VERSION), client_ctx(SSL.TLS1_2_VERSION)]
+    sessions: list[Optional[SSL.Session]] = [None, None]
+    payload = b"a little data " * 8
+
+    def step(i: int) -> None:
+        which = i % 2
+        client = SSL.Connection(clients[which])
+        peer = SSL.Connection(server)
+        seen.current = (client, peer)
+        client.set_connect_state()
+        peer.set_accept_state()
+        client.set_tlsext_host_name(b"localhost")
+        client.set_verify_hostname("localhost")
+        client.request_ocsp()
+        if i % 4 == 3:
+            peer.set_app_data("switch")
+        resume = i % 3 == 0 and sessions[which] is not None
+        if resume:
+            client.set_session(sessions[which])  # type: ignore[arg-type]
+        handshake(client, peer)
+        expect(client.get_alpn_proto_negotiated() == b"h2", "ALPN not negotiated")
+        client.sendall(payload)
+        pump(client, peer)
+        expect(recv_exactly(peer, client, len(payload)) == payload, "data garbled")
+        peer.sendall(payload)
+        pump(peer, client)
+        expect(recv_exactly(client, peer, len(payload)) == payload, "data garbled")
+        reused = bool(lib.SSL_session_reused(client._ssl))
+        introspect(client, peer, full=not reused)
+        shutdown_both(client, peer)
+        if reused:
+            figures["resumed"] = figures.get("resumed", 0) + 1
+        sessions[which] = client.get_session()
+        seen.current = ()
+        figures["handshakes"] = figures.get("handshakes", 0) + 1
+
+    def check() -> None:
+        for name in (
+            "verify",
+            "info",
+            "keylog",
+            "alpn",
+            "ocsp server",
+            "ocsp client",
+            "servername",
+        ):
+            expect(seen.calls.get(name, 0) > 0, f"the {name} callback never ran")
+        expect(figures.get("resumed", 0) > 0, "no handshake resumed a session")
+
+    step.check = check  # type: ignore[attr-defined]
+    return step
+
+
+# -- scenario: Contexts and Connections created and dropped -------------------
+
+
+def _socket_pair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    return a, b
+
+
+def scenario_objects(files: Files, figures: dict[str, float]) -> Step:
+    client_ctx = SSL.Context(SSL.TLS_METHOD)
+    client_ctx.load_verify_locations(files.ca)
+    client_ctx.set_verify(SSL.VERIFY_PEER)
+
+    def verify(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+        return bool(ok)
+
+    def info(conn: Any, where: int, ret: int) -> None:
+        pass
+
+    def step(i: int) -> None:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.use_certificate_chain_file(files.server_pem)
+        ctx.use_privatekey_file(files.server_key)
+        ctx.check_privatekey()
+        ctx.load_verify_locations(files.ca)
+        ctx.load_client_ca(files.ca.encode())
+        ctx.set_verify(SSL.VERIFY_PEER, verify)
+        ctx.set_info_callback(info)
+        ctx.set_alpn_protos([b"h2"])
+        ctx.set_session_id(b"objects")
+        expect(ctx.get_cert_store() is not None, "no certificate store")
+        figures["contexts"] = figures.get("contexts", 0) + 1
+
+        # Never used.
+        SSL.Connection(ctx)
+        SSL.Connection(ctx, None).set_connect_state()
+
+        # Half-handshaken: the client's hello reached the server, which
+        # answered; then both are dropped.
+        client, server = SSL.Connection(client_ctx), SSL.Connection(ctx)
+        client.set_connect_state()
+        server.set_accept_state()
+        for conn in (client, server):
+            try:
+                conn.do_handshake()
+            except SSL.WantReadError:
+                pass
+            pump(client, server)
+        expect(server.get_certificate() is not None, "server has no certificate")
+
+        # Socket mode over a socketpair: completed on some, half on others.
+        a, b = _socket_pair()
+        try:
+            sclient, sserver = SSL.Connection(client_ctx, a), SSL.Connection(ctx, b)
+            sclient.set_connect_state()
+            sserver.set_accept_state()
+            if i % 2 == 0:
+                handshake(sclient, sserver)
+                expect(sclient.get_peer_certificate() is not None, "no peer cert")
+            else:
+                try:
+                    sclient.do_handshake()
+                except SSL.WantReadError:
+                    pass
+        finally:
+            a.close()
+            b.close()
+        figures["connections"] = figures.get("connections", 0) + 5
+
+    return step
+
+
+# -- scenario: sessions stored and reused -------------------------------------
+
+
+def scenario_sessions(files: Files, figures: dict[str, float]) -> Step:
+    pki = files.pki
+    server = SSL.Context(SSL.TLS_METHOD)
+    _identity(server, pki.server)
+    server.set_session_id(b"sessions")
+    server.set_session_cache_mode(SSL.SESS_CACHE_SERVER)
+    clients = []
+    for version in (SSL.TLS1_3_VERSION, SSL.TLS1_2_VERSION):
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.set_max_proto_version(version)
+        ctx.load_verify_locations(files.ca)
+        ctx.set_verify(SSL.VERIFY_PEER)
+        clients.append(ctx)
+    other = SSL.Context(SSL.TLS_METHOD)
+    kept: list[deque[SSL.Session]] = [deque(maxlen=16), deque(maxlen=16)]
+
+    def step(i: int) -> None:
+        which = i % 2
+        ctx = clients[which]
+        client, peer = SSL.Connection(ctx), SSL.Connection(server)
+        client.set_connect_state()
+        peer.set_accept_state()
+        expect(client.get_session() is None, "a session before the handshake")
+        if kept[which] and i % 4 < 2:
+            client.set_session(kept[which][(i * 7) % len(kept[which])])
+            resuming = True
+        else:
+            resuming = False
+        handshake(client, peer)
+        # TLS 1.3 tickets arrive after the handshake, with the first data.
+        peer.sendall(b"ping")
+        pump(peer, client)
+        expect(recv_exactly(client, peer, 4) == b"ping", "data garbled")
+        reused = bool(lib.SSL_session_reused(client._ssl))
+        expect(reused == resuming, f"resumption: wanted {resuming}, got {reused}")
+        # A session stays resumable only if its connection was closed
+        # properly (a close_notify exchange, or the bits set by hand).
+        if i % 3:
+            shutdown_both(client, peer)
+        else:
+            client.set_shutdown(SSL.SENT_SHUTDOWN | SSL.RECEIVED_SHUTDOWN)
+        session = client.get_session()
+        expect(session is not None, "no session after the handshake")
+        kept[which].append(session)  # type: ignore[arg-type]
+        # Both ends' sessions, and a session refused by a foreign Connection.
+        expect(peer.get_session() is not None, "server has no session")
+        try:
+            SSL.Connection(other).set_session(session)  # type: ignore[arg-type]
+        except ValueError:
+            pass
+        else:
+            raise LeakDriverError("a foreign Context's Connection took the session")
+        figures["sessions"] = figures.get("sessions", 0) + 1
+        figures["resumed"] = figures.get("resumed", 0) + int(reused)
+
+    return step
+
+
+# -- scenario: errors provoked ------------------------------------------------
+
+
+class Boom(Exception):
+    """Raised by the callbacks of the errors scenario."""
+
+
+def _raise(*args: Any) -> Any:
+    raise Boom("from a callback")
+
+
+def scenario_errors(files: Files, figures: dict[str, float]) -> Step:
+    pki = files.pki
+    hooked: list[int] = [0]
+
+    def excepthook(kind: Any, value: Any, tb: Any) -> None:
+        # The servername callback's errors come here, as in pyOpenSSL.
+        expect(kind is Boom, f"unexpected exception in excepthook: {kind}")
+        hooked[0] += 1
+
+    sys.excepthook = excepthook
+
+    def server_ctx(identity: Any = None) -> SSL.Context:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        _identity(ctx, identity if identity is not None else pki.server)
+        return ctx
+
+    def client_ctx() -> SSL.Context:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.load_verify_locations(files.ca)
+        ctx.set_verify(SSL.VERIFY_PEER)
+        return ctx
+
+    plain_client = client_ctx()
+    plain_server = server_ctx()
+    expired = server_ctx(pki.expired_server)
+    wrong_host = server_ctx(pki.wrong_host_server)
+
+    raising: dict[str, tuple[SSL.Context, SSL.Context]] = {}
+    c = client_ctx()
+    c.set_verify(SSL.VERIFY_PEER, _raise)
+    raising["verify"] = (c, plain_server)
+    c = client_ctx()
+    c.set_info_callback(_raise)
+    raising["info"] = (c, plain_server)
+    c = client_ctx()
+    c.set_keylog_callback(_raise)
+    raising["keylog"] = (c, plain_server)
+    c = client_ctx()
+    c.set_alpn_protos([b"h2"])
+    s = server_ctx()
+    s.set_alpn_select_callback(_raise)
+    raising["alpn"] = (c, s)
+    s = server_ctx()
+    s.set_ocsp_server_callback(_raise)
+    raising["ocsp server"] = (plain_client, s)
+    s = server_ctx()
+    good = ocsp_good(pki)
+    s.set_ocsp_server_callback(lambda conn, data: good)
+    c = client_ctx()
+    c.set_ocsp_client_callback(_raise)
+    raising["ocsp client"] = (c, s)
+    s = server_ctx()
+    s.set_tlsext_servername_callback(_raise)
+    raising["servername"] = (plain_client, s)
+
+    def pair(client_ctx: SSL.Context, server: SSL.Context) -> tuple[Any, Any]:
+        client, peer = SSL.Connection(client_ctx), SSL.Connection(server)
+        client.set_connect_state()
+        peer.set_accept_state()
+        client.set_tlsext_host_name(b"localhost")
+        return client, peer
+
+    def expect_error(kind: type[BaseException], call: Callable[[], Any]) -> None:
+        try:
+            call()
+        except kind:
+            figures["errors"] = figures.get("errors", 0) + 1
+            return
+        raise LeakDriverError(f"{kind.__name__} was not raised")
+
+    def failed_verification() -> None:
+        client, peer = pair(plain_client, expired)
+        expect_error(SSL.Error, lambda: handshake(client, peer))
+
+    def hostname_mismatch() -> None:
+        client, peer = pair(plain_client, wrong_host)
+        client.set_verify_hostname("localhost")
+        expect_error(SSL.Error, lambda: handshake(client, peer))
+
+    def garbage_first() -> None:
+        _, peer = pair(plain_client, plain_server)
+        peer.bio_write(b"\x16\x03\x01\x00\x05garbage and more garbage")
+        expect_error(SSL.Error, peer.do_handshake)
+
+    def garbage_mid_handshake() -> None:
+        client, peer = pair(plain_client, plain_server)
+        try:
+            client.do_handshake()
+        except SSL.WantReadError:
+            pass
+        pump(client, peer)
+        try:
+            peer.do_handshake()
+        except SSL.WantReadError:
+            pass
+        flight = bytearray(_drain(peer))
+        flight[len(flight) // 2] ^= 0xFF
+        client.bio_write(bytes(flight))
+        expect_error(SSL.Error, client.do_handshake)
+
+    def garbage_after_handshake() -> None:
+        client, peer = pair(plain_client, plain_server)
+        handshake(client, peer)
+        client.bio_write(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)
+        expect_error(SSL.Error, lambda: client.recv(100))
+
+    def callback_raises(name: str) -> Callable[[], None]:
+        def provoke() -> None:
+            client, peer = pair(*raising[name])
+            if name.startswith("ocsp"):
+                client.request_ocsp()
+            kind = SSL.Error if name == "servername" else Boom
+            expect_error(kind, lambda: handshake(client, peer))
+
+        return provoke
+
+    def bad_configuration() -> None:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        expect_error(SSL.Error, lambda: ctx.set_cipher_list(b"no-such-cipher"))
+        expect_error(
+            SSL.Error, lambda: ctx.load_verify_locations(files.ca + ".missing")
+        )
+        expect_error(SSL.Error, lambda: ctx.use_certificate_file(files.server_key))
+        ctx.use_certificate(pki.server.cert)
+        expect_error(SSL.Error, lambda: ctx.use_privatekey(pki.client.key))
+        expect_error(SSL.Error, ctx.check_privatekey)
+
+    from OpenSSL import crypto
+
+    store = crypto.X509Store()
+    store.add_cert(crypto.X509.from_cryptography(pki.root.cert))
+    leaf = crypto.X509.from_cryptography(pki.expired_server.cert)
+    untrusted = [crypto.X509.from_cryptography(pki.intermediate.cert)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        names = [crypto.X509.from_cryptography(pki.root.cert).get_subject()]
+        encrypted_key = crypto.dump_privatekey(
+            crypto.FILETYPE_PEM,
+            crypto.PKey.from_cryptography_key(pki.client.key),
+            "aes-128-cbc",
+            b"right passphrase",
+        )
+
+    def crypto_errors() -> None:
+        expect_error(
+            crypto.Error,
+            lambda: crypto.load_certificate(crypto.FILETYPE_PEM, b"not PEM at all"),
+        )
+        expect_error(
+            crypto.Error,
+            lambda: crypto.load_certificate(crypto.FILETYPE_ASN1, b"\x30\x03\x02"),
+        )
+        expect_error(
+            crypto.X509StoreContextError,
+            crypto.X509StoreContext(store, leaf, untrusted).verify_certificate,
+        )
+        expect_error(
+            crypto.X509StoreContextError,
+            crypto.X509StoreContext(store, leaf).get_verified_chain,
+        )
+        expect_error(
+            crypto.Error,
+            lambda: crypto.load_privatekey(
+                crypto.FILETYPE_PEM, encrypted_key, b"wrong passphrase"
+            ),
+        )
+        expect_error(
+            Boom,
+            lambda: crypto.load_privatekey(crypto.FILETYPE_PEM, encrypted_key, _raise),
+        )
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            expect_error(
+                TypeError, lambda: ctx.set_client_ca_list([*names, "not a name"])
+            )
+
+    kinds = [
+        crypto_errors,
+        failed_verification,
+        hostname_mismatch,
+        garbage_first,
+        garbage_mid_handshake,
+        garbage_after_handshake,
+        bad_configuration,
+        *(callback_raises(name) for name in raising),
+    ]
+
+    def step(i: int) -> None:
+        kinds[i % len(kinds)]()
+        expect(lib.ERR_peek_error() == 0, "an error left in OpenSSL's queue")
+
+    def check() -> None:
+        expect(
+            hooked[0] > 0, "the servername callback's error never reached excepthook"
+        )
+
+    step.check = check  # type: ignore[attr-defined]
+    return step
+
+
+# -- scenario: ssl_compat SSLObject pairs -------------------------------------
+
+
+def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
+    import ssl
+
+    client_ctx = ssl_compat.create_default_context(cafile=files.ca)
+    client_ctx.set_alpn_protocols(["h2"])
+    server_ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(files.server_pem, files.server_key)
+    server_ctx.set_alpn_protocols(["h2"])
+    sessions: deque[Any] = deque(maxlen=8)
+
+    def drive(client: Any, server: Any, ends: list[tuple[Any, Any, Any]]) -> None:
+        done = [False, False]
+        for _ in range(_MAX_ROUNDS):
+            for index, obj in enumerate((client, server)):
+                if not done[index]:
+                    try:
+                        obj.do_handshake()
+                        done[index] = True
+                    except ssl.SSLWantReadError:
+                        pass
+            moved = False
+            for _obj, outgoing, peer_incoming in ends:
+                data = outgoing.read()
+                if data:
+                    peer_incoming.write(data)
+                    moved = True
+            if all(done) and not moved:
+                return
+        raise LeakDriverError("ssl_compat handshake did not complete")
+
+    def step(i: int) -> None:
+        c_in, c_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+        s_in, s_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+        hostname = "wrong.example" if i % 4 == 1 else "localhost"
+        # (Not on the wrong-host iterations: resuming skips certificate
+        # checks, in the stdlib too.)
+        session = sessions[-1] if sessions and i % 12 in (0, 6) else None
+        client = client_ctx.wrap_bio(
+            c_in, c_out, server_hostname=hostname, session=session
+        )
+        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+        ends = [(client, c_out, s_in), (server, s_out, c_in)]
+        if i % 4 == 1:
+            try:
+                drive(client, server, ends)
+            except ssl.SSLCertVerificationError:
+                figures["errors"] = figures.get("errors", 0) + 1
+                return
+            raise LeakDriverError("a wrong host name was accepted")
+        if i % 4 == 2:
+            s_in.write(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)
+            try:
+                server.do_handshake()
+            except ssl.SSLError:
+                figures["errors"] = figures.get("errors", 0) + 1
+                return
+            raise LeakDriverError("garbage was accepted as a ClientHello")
+        drive(client, server, ends)
+        expect(client.selected_alpn_protocol() == "h2", "ALPN not negotiated")
+        client.write(b"hello")
+        s_in.write(c_out.read())
+        expect(server.read(5) == b"hello", "data garbled")
+        server.write(b"world")
+        c_in.write(s_out.read())
+        expect(client.read(5) == b"world", "data garbled")
+        expect(client.getpeercert()["subject"] is not None, "no peer certificate")
+        if client.session is not None:
+            sessions.append(client.session)
+        figures["handshakes"] = figures.get("handshakes", 0) + 1
+        figures["resumed"] = figures.get("resumed", 0) + int(client.session_reused)
+
+    return step
+
+
+# -- scenario: one call that leaked, repeated (a regression test) -------------
+
+
+def scenario_client_ca_list_error(files: Files, figures: dict[str, float]) -> Step:
+    """``set_client_ca_list`` refusing a bad element after good ones.
+
+    It used to free the stack of copied names but not the copies: ~600
+    bytes lost per call.
+    """
+    from OpenSSL import crypto
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        names = [
+            crypto.X509.from_cryptography(identity.cert).get_subject()
+            for identity in (files.pki.root, files.pki.intermediate)
+        ]
+
+    def step(i: int) -> None:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.set_client_ca_list([*names, b"not a name"])
+        except TypeError:
+            figures["errors"] = figures.get("errors", 0) + 1
+        else:
+            raise LeakDriverError("set_client_ca_list took a non-name")
+
+    return step
+
+
+SCENARIOS: dict[str, Callable[[Files, dict[str, float]], Step]] = {
+    "client-ca-list-error": scenario_client_ca_list_error,
+    "handshakes": scenario_handshakes,
+    "objects": scenario_objects,
+    "sessions": scenario_sessions,
+    "errors": scenario_errors,
+    "compat": scenario_compat,
+}
+
+
+# -- the run ------------------------------------------------------------------
+
+
+def _leaking(step: Step, python_bytes: int, c_bytes: int) -> tuple[Step, list[Any]]:
+    """*step*, keeping *python_bytes* and *c_bytes* alive per call on purpose."""
+    kept: list[Any] = []
+    if python_bytes <= 0 and c_bytes <= 0:
+        return step, kept
+
+    def leaky(i: int) -> None:
+        step(i)
+        if python_bytes > 0:
+            kept.append(os.urandom(python_bytes))
+        if c_bytes > 0:
+            kept.append(lib.OPENSSL_malloc(c_bytes))  # never freed
+
+    leaky.check = getattr(step, "check", None)  # type: ignore[attr-defined]
+    return leaky, kept
+
+
+def _run(step: Step, start: int, count: int) -> int:
+    for i in range(start, start + count):
+        step(i)
+    return start + count
+
+
+_TCACHE_OFF = "glibc.malloc.tcache_count=0"
+
+
+def _without_tcache() -> None:
+    """Re-run this driver with glibc's per-thread cache of freed chunks off.
+
+    The tcache keeps up to seven freed chunks per size class, which
+    ``mallinfo2`` counts as in use: with it the heap reading wanders by tens
+    of KiB from one run to the next, without it the reading is exact (a
+    scenario without a leak measures 0 bytes of growth).
+    """
+    if platform.libc_ver()[0] != "glibc":
+        return
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if _TCACHE_OFF in tunables.split(":"):
+        return
+    env = dict(os.environ)
+    env["GLIBC_TUNABLES"] = f"{tunables}:{_TCACHE_OFF}" if tunables else _TCACHE_OFF
+    command = [sys.executable, "-X", "faulthandler", "-m", __spec__.name]
+    sys.stdout.flush()
+    os.execve(sys.executable, command + sys.argv[1:], env)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    if argv is None:
+        _without_tcache()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument("--tracemalloc-count", type=int, default=None)
+    parser.add_argument("--leak-on-purpose", type=int, default=0, metavar="BYTES")
+    parser.add_argument("--leak-c-on-purpose", type=int, default=0, metavar="BYTES")
+    parser.add_argument("--expect-leak", action="store_true")
+    args = parser.parse_args(argv)
+
+    count = args.count
+    warmup = args.warmup if args.warmup is not None else max(100, count // 10)
+    tm_count = (
+        args.tracemalloc_count
+        if args.tracemalloc_count is not None
+        else max(200, count // 5)
+    )
+    heap_limit, tm_limit = HEAP_LIMIT, TRACEMALLOC_LIMIT
+    files = Files()
+    figures: dict[str, float] = {}
+    step, _kept = _leaking(
+        SCENARIOS[args.scenario](files, figures),
+        args.leak_on_purpose,
+        args.leak_c_on_purpose,
+    )
+    memory = Memory()
+    started = time.monotonic()
+
+    position = _run(step, 0, warmup)
+    memory.settle()
+    rss_before, heap_before = memory.rss(), memory.heap()
+    position = _run(step, position, count)
+    memory.settle()
+    rss_after, heap_after = memory.rss(), memory.heap()
+
+    tracemalloc.start(1)
+    position = _run(step, position, max(50, warmup // 4))
+    memory.settle()
+    traced_before = tracemalloc.get_traced_memory()[0]
+    position = _run(step, position, tm_count)
+    memory.settle()
+    traced_after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    check = getattr(step, "check", None)
+    if check is not None:
+        check()
+
+    failures: list[str] = []
+    figures["iterations"] = position
+    figures["measured iterations"] = count
+    figures["seconds"] = round(time.monotonic() - started, 2)
+    if rss_before is not None and rss_after is not None:
+        growth = rss_after - rss_before
+        figures["rss growth KiB"] = round(growth / 1024, 1)
+        if growth >= RSS_LIMIT:
+            failures.append(
+                f"RSS grew by {growth / 1024:.0f} KiB over {count} iterations "
+                f"(limit {RSS_LIMIT // 1024} KiB)"
+            )
+    if heap_before is not None and heap_after is not None:
+        growth = heap_after - heap_before
+        figures["heap growth bytes"] = growth
+        figures["heap growth per iteration"] = round(growth / count, 2)
+        figures["heap measured"] = 1
+        figures["heap check failed"] = int(growth > heap_limit * count)
+        if growth > heap_limit * count:
+            failures.append(
+                f"the malloc heap grew by {growth} bytes over {count} iterations, "
+                f"{growth / count:.1f} per iteration (limit {heap_limit})"
+            )
+    else:
+        figures["heap measured"] = 0
+        print(f"heap not measured: {memory.heap_reason}")
+    growth = traced_after - traced_before
+    figures["tracemalloc growth bytes"] = growth
+    figures["tracemalloc iterations"] = tm_count
+    figures["tracemalloc check failed"] = int(growth > tm_limit * tm_count)
+    if growth > tm_limit * tm_count:
+        failures.append(
+            f"tracemalloc's traced memory grew by {growth} bytes over {tm_count} "
+            f"iterations, {growth / tm_count:.1f} per iteration (limit {tm_limit})"
+        )
+
+    emit_figures(figures)
+    what = f"scenario {args.scenario}, {count} iterations after {warmup} warm-up"
+    if args.expect_leak:
+        if failures:
+            print(f"the deliberate leak was detected ({what}): " + "; ".join(failures))
+            return 0
+        print(f"LEAK NOT DETECTED: a deliberate leak passed the check ({what})")
+        return 1
+    if failures:
+        print(f"LEAK ({what}): " + "; ".join(failures))
+        return 1
+    print(f"no leak ({what})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -408,6 +408,11 @@ class Connection:
         result = lib.SSL_shutdown(self._ssl)
         if result < 0 or self._callback_exception is not None:
             self._raise_io_error(result)
+        if lib.ERR_peek_error():
+            # A fatal alert from the peer ends the session (OpenSSL answers 1)
+            # but stays queued; left there, it would fail a later, unrelated
+            # call of this thread (SSL_get_error reads the queue first).
+            lib.ERR_clear_error()
         return result > 0  # type: ignore[no-any-return]
 
     def get_shutdown(self) -> int:

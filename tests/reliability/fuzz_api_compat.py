@@ -1,0 +1,1228 @@
+"""API fuzzer for ``OpenSSL.ssl_compat`` (run in a child interpreter).
+
+``python -m tests.reliability.fuzz_api_compat --seed N --examples M``
+
+Each hypothesis example is one *sequence*: a fresh world of ssl_compat
+objects (client and server ``SSLContext``s, an ``SSLObject`` pair over
+``MemoryBIO``s, an ``SSLSocket`` over a socket pair whose far end is driven
+by a stdlib ``SSLObject``, ...) on which random steps run:
+
+* **calls**: a method or property of a live object, found by introspection
+  (``SSLContext``, ``SSLSocket``, ``SSLObject``, ``MemoryBIO``,
+  ``SSLSession``, the module's functions), with arguments drawn from a pool
+  of good values for the parameter's name and of plain garbage (``None``,
+  huge ints, NUL bytes, read-only buffers, closed sockets, callables that
+  raise :class:`Marker` or return the wrong type, ...);
+* **transitions** (:data:`TRANSITIONS`): pump bytes between the ends, take a
+  handshake part-way or to the end, unwrap, close the TLS socket or the raw
+  one, make the peer vanish, ``write_eof`` a ``MemoryBIO``, drop objects.
+
+Every call must return or raise one of ``outcomes.COMPAT_DOCUMENTED``; the
+:class:`Marker` of a callback only where the stdlib lets it through (the
+``load_cert_chain`` password callable) or as the ``__cause__`` of an
+``SSLError`` (``sni_callback``, as ``doc/ssl_compat.rst`` documents);
+``AttributeError`` only where the stdlib raises it for the same call
+(:data:`STDLIB_ATTRIBUTE_ERRORS`, checked against ``ssl`` itself for the
+pure module functions). After every step OpenSSL's error queue must be empty
+and no exception may have gone to ``sys.unraisablehook``. Anything else is a
+*finding*: the seed, the step list and the traceback are printed and the
+driver exits with status 1. A blocked step is unblocked by a watchdog thread
+that makes the peers vanish (the outcome is then an EOF, which is
+documented); a step still running after ``--hang-after`` seconds is reported
+as a hang.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import gc
+import inspect
+import io
+import os
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from cryptography.hazmat.primitives import serialization
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from OpenSSL import ssl_compat
+from OpenSSL._util import ffi, lib
+from tests.compat_helpers import files
+from tests.reliability.outcomes import COMPAT_DOCUMENTED
+from tests.reliability.subproc import emit_figures
+
+KILL_AFTER = 0.1  # seconds a step may block before the peers vanish
+
+
+class Marker(Exception):
+    """Raised by the fuzzer's own callbacks; must never leak unexplained."""
+
+
+class Finding(Exception):
+    """A defect: an undocumented outcome, a leftover error, a hang."""
+
+
+#: Calls where the stdlib ``ssl`` raises AttributeError itself (checked by
+#: hand against CPython 3.11): ``(type name, member)``.
+STDLIB_ATTRIBUTE_ERRORS: set[tuple[str, str]] = {
+    # sock.getsockopt(...) on a non-socket, in SSLSocket._create.
+    ("SSLContext", "wrap_socket"),
+    ("wrap_socket", "__call__"),
+    # file.seek/file.read on a non-file, in socket._sendfile_use_send.
+    ("SSLSocket", "sendfile"),
+    # server_hostname.decode(...) on a non-str, in ssl.SSLContext._encode_hostname.
+    ("SSLContext", "wrap_bio"),
+    # cert.get(...) on a non-dict certificate (stdlib: the same for a str
+    # hostname; for a non-str one it fails on the hostname first).
+    ("match_hostname", "__call__"),
+}
+
+#: Module functions whose exceptions are compared with the stdlib's twin.
+STDLIB_TWINS: dict[str, Callable[..., Any]] = {
+    name: getattr(ssl, name)
+    for name in (
+        "cert_time_to_seconds",
+        "DER_cert_to_PEM_cert",
+        "PEM_cert_to_DER_cert",
+        "RAND_add",
+        "RAND_status",
+        "get_protocol_name",
+        "match_hostname",
+    )
+    if hasattr(ssl, name)
+}
+
+# Members never called: they act on the process or the network, not on TLS.
+SKIP_MEMBERS = {
+    "bind",
+    "listen",
+    "setsockopt",
+    "ioctl",
+    "share",
+    "sendmsg_afalg",
+    "set_inheritable",
+    "enum_certificates",
+    "enum_crls",
+    "load_default_certs",  # reads the system bundle: slow, no new state
+    "set_default_verify_paths",
+    "get_ciphers",  # slow (builds the cipher table once), covered elsewhere
+}
+
+
+def _members(cls: type) -> list[tuple[str, str]]:
+    """``(kind, name)`` for the public API of *cls*: call/get/set."""
+    out = []
+    for name in sorted(dir(cls)):
+        if name.startswith("__") or name in SKIP_MEMBERS:
+            continue
+        if name.startswith("_") and name != "_msg_callback":
+            continue
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, property):
+            out.append(("get", name))
+            if attr.fset is not None:
+                out.append(("set", name))
+        elif callable(attr) or isinstance(attr, (classmethod, staticmethod)):
+            if isinstance(attr, (classmethod, type)):
+                continue
+            out.append(("call", name))
+        elif type(attr).__name__ in ("getset_descriptor", "member_descriptor"):
+            out.append(("get", name))
+    return out
+
+
+MODULE_FUNCTIONS = sorted(
+    name
+    for name in ssl_compat.__all__
+    if inspect.isfunction(getattr(ssl_compat, name))
+    and name not in SKIP_MEMBERS
+    and not name.startswith("_")
+)
+CONSTRUCTORS = ["SSLContext", "MemoryBIO", "SSLSession", "SSLSocket", "SSLObject"]
+
+_MEMBER_CACHE: dict[type, list[tuple[str, str]]] = {}
+
+
+def members_of(obj: Any) -> list[tuple[str, str]]:
+    cls = type(obj)
+    known = _MEMBER_CACHE.get(cls)
+    if known is None:
+        known = _MEMBER_CACHE[cls] = _members(cls)
+    return known
+
+
+def _signature(func: Any) -> list[inspect.Parameter]:
+    try:
+        return list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return []
+
+
+# -- the world of one sequence --------------------------------------------------
+
+
+class SocketEnd:
+    """A raw socket end or an SSLSocket, and the far end the fuzzer drives."""
+
+    def __init__(self, sock: Any, peer: Optional[socket.socket]) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.peer_tls: Any = None  # stdlib SSLObject on the far end
+        self.peer_in = ssl.MemoryBIO()
+        self.peer_out = ssl.MemoryBIO()
+        self.backlog = b""  # TLS bytes the far end still has to send
+
+
+class Pair:
+    """Two ssl_compat SSLObjects wired through four memory BIOs."""
+
+    def __init__(self, client: Any, server: Any, bios: list[Any]) -> None:
+        self.client = client
+        self.server = server
+        self.c_in, self.c_out, self.s_in, self.s_out = bios
+
+
+class World:
+    """Everything one sequence works on; ``log`` is its step list."""
+
+    def __init__(self, shared: Shared, data: Any) -> None:
+        self.shared = shared
+        self.data = data
+        self.log: list[str] = []
+        self.calls = 0
+        self.contexts: list[Any] = []
+        self.server_contexts: list[Any] = []
+        self.sockets: list[SocketEnd] = []
+        self.pairs: list[Pair] = []
+        self.objects: list[Any] = []  # SSLObjects without a wired peer
+        self.bios: list[Any] = []
+        self.sessions: list[Any] = []
+        self.others: list[Any] = []  # sockets that are closed, listeners, UDP
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.setblocking(False)
+        self.listener_address = self.listener.getsockname()
+        self.others.append(self.listener)
+        # new_raw's own listener: the fuzzer never sees it (wrap_socket
+        # would detach it).
+        self.acceptor = socket.socket()
+        self.acceptor.bind(("127.0.0.1", 0))
+        self.acceptor.listen(8)
+        self.acceptor.setblocking(False)
+        self.others_private = [self.acceptor]
+        self.static = shared.static_values()
+
+    # -- drawing ---------------------------------------------------------------
+
+    def pick(self, items: list[Any], label: str) -> Any:
+        index = self.data.draw(st.integers(0, len(items) - 1), label=label)
+        return items[index]
+
+    def flip(self, probability_label: str) -> bool:
+        return bool(self.data.draw(st.booleans(), label=probability_label))
+
+    # -- making objects --------------------------------------------------------
+
+    def new_server_context(self) -> Any:
+        kind = self.pick(["server", "tls", "default-client-auth"], "server ctx")
+        if kind == "server":
+            ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+        elif kind == "tls":
+            ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS)
+        else:
+            ctx = ssl_compat.create_default_context(ssl_compat.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(self.shared.certfile, self.shared.keyfile)
+        self.contexts.append(ctx)
+        self.server_contexts.append(ctx)
+        return ctx
+
+    def new_client_context(self) -> Any:
+        kind = self.pick(["default", "client", "tls12"], "client ctx")
+        if kind == "default":
+            ctx = ssl_compat.create_default_context(cafile=self.shared.cafile)
+        elif kind == "client":
+            ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(self.shared.cafile)
+        else:
+            ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLSv1_2)
+        self.contexts.append(ctx)
+        return ctx
+
+    def new_bio(self) -> Any:
+        bio = ssl_compat.MemoryBIO() if self.flip("our bio") else ssl.MemoryBIO()
+        self.bios.append(bio)
+        return bio
+
+    def new_pair(self) -> None:
+        client_ctx = self.pick(self.contexts, "pair client ctx")
+        server_ctx = self.pick(self.server_contexts, "pair server ctx")
+        bios = [self.new_bio() for _ in range(4)]
+        client = self.invoke(
+            "wrap_bio(client)",
+            client_ctx.wrap_bio,
+            bios[0],
+            bios[1],
+            server_hostname="localhost",
+        )
+        server = self.invoke(
+            "wrap_bio(server)", server_ctx.wrap_bio, bios[2], bios[3], server_side=True
+        )
+        if client is not None and server is not None:
+            self.pairs.append(Pair(client, server, bios))
+
+    def new_raw(self) -> SocketEnd:
+        kind = self.pick(["pair", "tcp"], "raw kind")
+        if kind == "pair":
+            mine, peer = socket.socketpair()
+        else:
+            mine = socket.create_connection(self.acceptor.getsockname())
+            peer = None
+            for _ in range(100):
+                try:
+                    peer, _addr = self.acceptor.accept()
+                    break
+                except BlockingIOError:
+                    time.sleep(0.001)
+            assert peer is not None
+        peer.setblocking(False)
+        mine.settimeout(self.pick([0.0, None, 0.01], "raw timeout"))
+        end = SocketEnd(mine, peer)
+        self.sockets.append(end)
+        return end
+
+    def new_tls_socket(self) -> None:
+        end = self.new_raw()
+        end.sock.setblocking(False)
+        server_side = self.flip("socket server side")
+        if server_side:
+            ctx = self.pick(self.server_contexts, "socket ctx")
+            kwargs: dict[str, Any] = {"server_side": True}
+        else:
+            ctx = self.pick(self.contexts, "socket ctx")
+            kwargs = {"server_hostname": "localhost"}
+        raw = end.sock
+        tls = self.invoke(
+            "wrap_socket", ctx.wrap_socket, raw, do_handshake_on_connect=False, **kwargs
+        )
+        if tls is not None:
+            end.sock = tls
+            self.others.append(raw)
+            if self.flip("with timeout"):
+                tls.settimeout(0.01)
+
+    def values(self) -> list[tuple[str, Any]]:
+        """The garbage pool: plain values plus the world's live objects."""
+        pool = list(self.static)
+        pool += [(f"ctx#{i}", c) for i, c in enumerate(self.contexts)]
+        pool += [(f"sock#{i}", e.sock) for i, e in enumerate(self.sockets)]
+        pool += [(f"bio#{i}", b) for i, b in enumerate(self.bios)]
+        pool += [(f"session#{i}", s) for i, s in enumerate(self.sessions)]
+        pool += [(f"obj#{i}", o) for i, o in enumerate(self.objects)]
+        pool += [(f"other#{i}", o) for i, o in enumerate(self.others)]
+        pool += self.callables()
+        return pool
+
+    def callables(self) -> list[tuple[str, Any]]:
+        world = self
+
+        def raiser(*args: Any) -> Any:
+            raise Marker("raised by a fuzzer callback")
+
+        def wrong_type(*args: Any) -> Any:
+            return "not what was asked for"
+
+        def huge(*args: Any) -> Any:
+            return 10**30
+
+        def alert(*args: Any) -> Any:
+            return ssl_compat.ALERT_DESCRIPTION_ACCESS_DENIED
+
+        def fine(*args: Any) -> Any:
+            return None
+
+        def password(*args: Any) -> Any:
+            return b"fuzz-password"
+
+        def switch(obj: Any = None, *args: Any) -> Any:
+            obj.context = world.server_contexts[-1]
+
+        def reenter(obj: Any = None, *args: Any) -> Any:
+            obj.do_handshake()
+
+        def reads(obj: Any = None, *args: Any) -> Any:
+            return obj.read(10)
+
+        return [
+            ("cb:raiser", raiser),
+            ("cb:wrong_type", wrong_type),
+            ("cb:huge", huge),
+            ("cb:alert", alert),
+            ("cb:fine", fine),
+            ("cb:password", password),
+            ("cb:switch_context", switch),
+            ("cb:reenter_handshake", reenter),
+            ("cb:read_inside", reads),
+        ]
+
+    # -- calling -----------------------------------------------------------------
+
+    def invoke(
+        self,
+        label: str,
+        func: Callable[..., Any],
+        *args: Any,
+        marker_ok: bool = False,
+        twin: Optional[Callable[..., Any]] = None,
+        attribute_key: Optional[tuple[str, str]] = None,
+        **kwargs: Any,
+    ) -> Any:
+        """One fuzzed call on ssl_compat; judge its outcome."""
+        self.log.append(label)
+        self.calls += 1
+        self.shared.watchdog.begin(self)
+        try:
+            result = func(*args, **kwargs)
+        except COMPAT_DOCUMENTED:
+            result = None
+        except Marker:
+            if not marker_ok:
+                self.finding(f"the callback's Marker escaped from {label}")
+            result = None
+        except AttributeError:
+            if attribute_key not in STDLIB_ATTRIBUTE_ERRORS and not _twin_raises(
+                twin, args, kwargs, AttributeError
+            ):
+                self.finding(f"undocumented AttributeError from {label}")
+            result = None
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            if not _twin_raises(twin, args, kwargs, type(exc)):
+                self.finding(f"undocumented {type(exc).__name__} from {label}")
+            result = None
+        finally:
+            self.shared.watchdog.end()
+        self.check_clean(label)
+        self.adopt(result, args, kwargs)
+        return result
+
+    def check_clean(self, label: str) -> None:
+        if lib.ERR_peek_error() != 0:
+            entries = []
+            while True:
+                code = lib.ERR_get_error()
+                if code == 0:
+                    break
+                entries.append(
+                    (
+                        _text(lib.ERR_lib_error_string(code)),
+                        _text(lib.ERR_reason_error_string(code)),
+                    )
+                )
+            self.finding(f"OpenSSL error queue not empty after {label}: {entries}")
+        unraisable = self.shared.unraisable
+        if unraisable:
+            text = "\n".join(unraisable)
+            unraisable.clear()
+            self.finding(f"an exception went to sys.unraisablehook:\n{text}")
+
+    def adopt(self, result: Any, args: Any, kwargs: Any) -> None:
+        """Keep what a call made, so later steps can use it."""
+        if isinstance(result, ssl_compat.SSLSession):
+            if len(self.sessions) < 8:
+                self.sessions.append(result)
+        elif isinstance(result, ssl_compat.SSLContext):
+            if len(self.contexts) < 12:
+                self.contexts.append(result)
+        elif isinstance(result, ssl_compat.SSLObject):
+            if len(self.objects) < 8:
+                self.objects.append(result)
+        elif isinstance(result, ssl_compat.MemoryBIO):
+            if len(self.bios) < 16:
+                self.bios.append(result)
+        elif isinstance(result, ssl_compat.SSLSocket):
+            raw = args[0] if args else kwargs.get("sock")
+            for end in self.sockets:
+                if end.sock is raw:
+                    if end.sock is not result:
+                        self.others.append(raw)
+                    end.sock = result
+                    return
+            self.sockets.append(SocketEnd(result, None))
+        elif isinstance(result, int) and not isinstance(result, bool):
+            # SSLSocket.detach() hands the descriptor over: adopt it.
+            pass
+        elif isinstance(result, tuple) and len(result) == 2:
+            if isinstance(result[0], ssl_compat.SSLSocket):
+                self.sockets.append(SocketEnd(result[0], None))
+
+    def finding(self, what: str) -> None:
+        raise Finding(what)
+
+    # -- the arguments -------------------------------------------------------------
+
+    def argument(self, owner: str, name: str) -> tuple[str, Any]:
+        smart = self.shared.smart(self, owner, name)
+        if smart and self.data.draw(st.integers(0, 3), label="smart?") != 0:
+            return self.pick(smart, f"{name} (smart)")
+        return self.pick(self.values(), f"{name} (any)")
+
+    def arguments(
+        self, owner: str, func: Any, fixed: int = 0
+    ) -> tuple[list[Any], dict[str, Any], str]:
+        params = _signature(func)[fixed:]
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        shown: list[str] = []
+        keyword = False
+        for param in params:
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            has_default = param.default is not param.empty
+            if has_default and self.flip(f"skip {param.name}"):
+                keyword = True
+                continue
+            label, value = self.argument(owner, param.name)
+            if keyword or param.kind == param.KEYWORD_ONLY:
+                kwargs[param.name] = value
+                shown.append(f"{param.name}={label}")
+            else:
+                args.append(value)
+                shown.append(label)
+        if self.data.draw(st.integers(0, 15), label="extra arg?") == 0:
+            label, value = self.pick(self.values(), "extra")
+            args.append(value)
+            shown.append(label)
+        return args, kwargs, ", ".join(shown)
+
+    # -- steps ---------------------------------------------------------------------
+
+    def targets(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = [("module", ssl_compat)]
+        out += [(f"ctx#{i}", c) for i, c in enumerate(self.contexts)]
+        for i, end in enumerate(self.sockets):
+            if isinstance(end.sock, ssl_compat.SSLSocket):
+                out.append((f"sock#{i}", end.sock))
+        for i, pair in enumerate(self.pairs):
+            out += [
+                (f"pair#{i}.client", pair.client),
+                (f"pair#{i}.server", pair.server),
+            ]
+        out += [(f"obj#{i}", o) for i, o in enumerate(self.objects)]
+        out += [
+            (f"bio#{i}", b)
+            for i, b in enumerate(self.bios)
+            if isinstance(b, ssl_compat.MemoryBIO)
+        ]
+        out += [(f"session#{i}", s) for i, s in enumerate(self.sessions)]
+        return out
+
+    def step_call(self) -> None:
+        name, target = self.pick(self.targets(), "target")
+        if target is ssl_compat:
+            self.call_module()
+            return
+        kind, member = self.pick(members_of(target), f"member of {name}")
+        owner = type(target).__name__
+        key = (owner, member)
+        if kind == "get":
+            self.invoke(f"{name}.{member}", getattr, target, member, attribute_key=key)
+        elif kind == "set":
+            label, value = self.argument(owner, member)
+            self.invoke(
+                f"{name}.{member} = {label}",
+                setattr,
+                target,
+                member,
+                value,
+                marker_ok=False,
+                attribute_key=key,
+            )
+        else:
+            func = getattr(target, member)
+            args, kwargs, shown = self.arguments(owner, func)
+            self.invoke(
+                f"{name}.{member}({shown})",
+                func,
+                *args,
+                marker_ok=member == "load_cert_chain",
+                attribute_key=key,
+                **kwargs,
+            )
+
+    def call_module(self) -> None:
+        name = self.pick(MODULE_FUNCTIONS + CONSTRUCTORS, "module function")
+        func = getattr(ssl_compat, name)
+        args, kwargs, shown = self.arguments(name, func)
+        if name == "get_server_certificate":
+            # Never the network: only the closed port (or garbage) as address.
+            if args and not _safe_address(args[0], self.shared.closed_port):
+                args[0] = ("127.0.0.1", self.shared.closed_port)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.invoke(
+                f"ssl_compat.{name}({shown})",
+                func,
+                *args,
+                twin=STDLIB_TWINS.get(name),
+                attribute_key=(name, "__call__"),
+                **kwargs,
+            )
+
+    def run(self, steps: int) -> None:
+        self.new_client_context()
+        self.new_server_context()
+        self.new_pair()
+        self.new_tls_socket()
+        for _ in range(steps):
+            kind = self.pick(_STEP_KINDS, "step kind")
+            if kind == "call":
+                self.step_call()
+            elif kind == "transition":
+                name = self.pick(sorted(TRANSITIONS), "transition")
+                self.log.append(f"-- {name}")
+                TRANSITIONS[name](self)
+                self.check_clean(name)
+            else:
+                self.create()
+
+    def create(self) -> None:
+        what = self.pick(["client ctx", "server ctx", "pair", "socket", "raw"], "new")
+        self.log.append(f"-- new {what}")
+        if what == "client ctx" and len(self.contexts) < 10:
+            self.new_client_context()
+        elif what == "server ctx" and len(self.contexts) < 10:
+            self.new_server_context()
+        elif what == "pair" and len(self.pairs) < 4:
+            self.new_pair()
+        elif what == "socket" and len(self.sockets) < 6:
+            self.new_tls_socket()
+        elif what == "raw" and len(self.sockets) < 6:
+            self.new_raw()
+        self.check_clean(f"new {what}")
+
+    # -- peers ---------------------------------------------------------------------
+
+    def kill_peers(self) -> None:
+        """Make every far end vanish (the watchdog calls this from its thread)."""
+        for end in list(self.sockets):
+            peer = end.peer
+            if peer is not None:
+                try:
+                    peer.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        for other in list(self.others) + [e.sock for e in self.sockets]:
+            try:
+                if other.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                    socket.socket.shutdown(other, socket.SHUT_RDWR)
+            except (OSError, ValueError):
+                pass
+
+    def close(self) -> None:
+        for end in self.sockets:
+            for sock in (end.sock, end.peer):
+                try:
+                    if sock is not None:
+                        sock.close()
+                except OSError:
+                    pass
+        for other in self.others + self.others_private:
+            try:
+                other.close()
+            except OSError:
+                pass
+
+
+def _text(pointer: Any) -> str:
+    return "" if pointer == ffi.NULL else ffi.string(pointer).decode("ascii", "replace")
+
+
+def _safe_address(addr: Any, closed_port: int) -> bool:
+    if isinstance(addr, tuple) and len(addr) >= 1 and isinstance(addr[0], str):
+        return addr[0] == "127.0.0.1" and addr[1:2] in ((closed_port,), (-1,), (70000,))
+    return not isinstance(addr, (tuple, list))
+
+
+def _twin_raises(
+    twin: Optional[Callable[..., Any]],
+    args: Any,
+    kwargs: Any,
+    kind: type[BaseException],
+) -> bool:
+    """Whether the stdlib's own function raises *kind* for the same call."""
+    if twin is None:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            twin(*args, **kwargs)
+    except kind:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+_STEP_KINDS = ["call"] * 7 + ["transition"] * 3 + ["create"]
+
+
+# -- transitions ---------------------------------------------------------------
+
+
+def _pump_pair(world: World, pair: Pair) -> None:
+    for source, sink in ((pair.c_out, pair.s_in), (pair.s_out, pair.c_in)):
+        try:
+            data = source.read()
+            if data:
+                sink.write(data)
+        except ssl.SSLError:
+            pass  # written after write_eof: the bytes are lost, as on a wire
+
+
+def _pump_socket(world: World, end: SocketEnd) -> None:
+    """Run the stdlib far end of one socket for a moment."""
+    peer = end.peer
+    if peer is None or peer.fileno() < 0:
+        return
+    sock = end.sock
+    if end.peer_tls is None and isinstance(sock, ssl_compat.SSLSocket):
+        server_side = not sock.server_side
+        ctx = world.shared.peer_server if server_side else world.shared.peer_client
+        end.peer_tls = ctx.wrap_bio(end.peer_in, end.peer_out, server_side=server_side)
+    try:
+        while True:
+            chunk = peer.recv(65536)
+            if not chunk:
+                end.peer_in.write_eof()
+                break
+            end.peer_in.write(chunk)
+    except (BlockingIOError, InterruptedError):
+        pass
+    except (OSError, ssl.SSLError):
+        end.peer_in.write_eof() if not end.peer_in.eof else None
+    tls = end.peer_tls
+    if tls is not None:
+        try:
+            tls.do_handshake()
+            data = tls.read(65536)
+            if data:
+                tls.write(data)  # echo
+        except (ssl.SSLError, OSError, ValueError):
+            pass
+    end.backlog += end.peer_out.read()
+    if end.backlog:
+        try:
+            sent = peer.send(end.backlog)
+            end.backlog = end.backlog[sent:]
+        except OSError:
+            pass
+
+
+def t_pump(world: World) -> None:
+    for pair in world.pairs:
+        _pump_pair(world, pair)
+    for end in world.sockets:
+        _pump_socket(world, end)
+
+
+def t_handshake_part(world: World) -> None:
+    """One handshake step on each end: the world is then mid-handshake."""
+    if world.pairs:
+        pair = world.pick(world.pairs, "pair")
+        i = world.pairs.index(pair)
+        world.invoke(f"pair#{i}.client.do_handshake()", pair.client.do_handshake)
+        _pump_pair(world, pair)
+        world.invoke(f"pair#{i}.server.do_handshake()", pair.server.do_handshake)
+        _pump_pair(world, pair)
+
+
+def t_handshake_full(world: World) -> None:
+    for i, pair in enumerate(world.pairs):
+        for _ in range(6):
+            for name, obj in (("client", pair.client), ("server", pair.server)):
+                world.invoke(f"pair#{i}.{name}.do_handshake()", obj.do_handshake)
+                _pump_pair(world, pair)
+    for i, end in enumerate(world.sockets):
+        sock = end.sock
+        if not isinstance(sock, ssl_compat.SSLSocket) or end.peer is None:
+            continue
+        for _ in range(6):
+            _pump_socket(world, end)
+            timeout = _timeout(sock)
+            if timeout is None or timeout > 0.05:
+                break  # a blocking handshake waits for a peer we drive: skip
+            world.invoke(f"sock#{i}.do_handshake()", sock.do_handshake)
+        _pump_socket(world, end)
+
+
+def _timeout(sock: Any) -> Optional[float]:
+    try:
+        return sock.gettimeout()  # type: ignore[no-any-return]
+    except OSError:
+        return 0.0
+
+
+def t_exchange(world: World) -> None:
+    """Application data both ways (after a handshake it really flows)."""
+    for i, pair in enumerate(world.pairs):
+        world.invoke(f"pair#{i}.client.write(b'ping')", pair.client.write, b"ping")
+        _pump_pair(world, pair)
+        world.invoke(f"pair#{i}.server.read()", pair.server.read, 100)
+        world.invoke(f"pair#{i}.server.write(b'pong')", pair.server.write, b"pong")
+        _pump_pair(world, pair)
+        world.invoke(f"pair#{i}.client.read()", pair.client.read, 100)
+
+
+def t_unwrap(world: World) -> None:
+    if world.pairs:
+        pair = world.pick(world.pairs, "pair")
+        i = world.pairs.index(pair)
+        world.invoke(f"pair#{i}.client.unwrap()", pair.client.unwrap)
+        _pump_pair(world, pair)
+        world.invoke(f"pair#{i}.server.unwrap()", pair.server.unwrap)
+        _pump_pair(world, pair)
+    tls = [e for e in world.sockets if isinstance(e.sock, ssl_compat.SSLSocket)]
+    if tls:
+        end = world.pick(tls, "socket")
+        _pump_socket(world, end)
+        if _timeout(end.sock) == 0.0:
+            world.invoke("sock.unwrap()", end.sock.unwrap)
+            _pump_socket(world, end)
+
+
+def t_close_tls(world: World) -> None:
+    if world.sockets:
+        end = world.pick(world.sockets, "socket")
+        world.invoke(f"sock#{world.sockets.index(end)}.close()", end.sock.close)
+
+
+def t_close_raw(world: World) -> None:
+    """Close the descriptor under an SSLSocket (behind its back)."""
+    tls = [e for e in world.sockets if isinstance(e.sock, ssl_compat.SSLSocket)]
+    if tls:
+        end = world.pick(tls, "socket")
+        fd = end.sock.fileno()
+        if fd >= 0:
+            if world.flip("shutdown first"):
+                try:
+                    socket.socket.shutdown(end.sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # Keep the descriptor number taken (no reuse by a later socket):
+            # dup2 a fresh, unconnected socket over it.
+            stand_in = socket.socket()
+            os.dup2(stand_in.fileno(), fd)
+            stand_in.close()
+
+
+def t_peer_vanish(world: World) -> None:
+    if world.sockets:
+        end = world.pick(world.sockets, "socket")
+        if end.peer is not None:
+            end.peer.close()
+            end.peer_tls = None
+    if world.pairs:
+        pair = world.pick(world.pairs, "pair")
+        world.pairs.remove(pair)
+        side = world.pick(["client", "server"], "side that stays")
+        kept = pair.client if side == "client" else pair.server
+        incoming = pair.c_in if side == "client" else pair.s_in
+        try:
+            incoming.write_eof()
+        except ssl.SSLError:
+            pass
+        world.objects.append(kept)
+        del pair
+        gc.collect(0)
+
+
+def t_write_eof(world: World) -> None:
+    if world.bios:
+        bio = world.pick(world.bios, "bio")
+        world.invoke(f"bio#{world.bios.index(bio)}.write_eof()", bio.write_eof)
+
+
+def t_drop(world: World) -> None:
+    """Drop the last reference to some object (finalizers run now)."""
+    for items in (world.objects, world.sessions, world.contexts[2:], world.bios):
+        if items and world.flip("drop one"):
+            items.pop(0)
+    gc.collect(0)
+
+
+def t_garbage_in(world: World) -> None:
+    """Bytes that are not TLS into an incoming BIO or a socket's far end."""
+    junk = world.pick([b"\x16\x03\x01\x00\x05hello", b"\x00" * 40, b"GET /"], "junk")
+    if world.pairs and world.flip("into a pair"):
+        pair = world.pick(world.pairs, "pair")
+        side = world.pick(["client", "server"], "side")
+        world.log.append(f"   {junk!r} into pair#{world.pairs.index(pair)}.{side}")
+        try:
+            (pair.c_in if side == "client" else pair.s_in).write(junk)
+        except ssl.SSLError:
+            pass
+    elif world.sockets:
+        end = world.pick(world.sockets, "socket")
+        if end.peer is not None and end.peer.fileno() >= 0:
+            world.log.append(f"   {junk!r} to sock#{world.sockets.index(end)}")
+            try:
+                end.peer.send(junk)
+            except OSError:
+                pass
+
+
+TRANSITIONS: dict[str, Callable[[World], None]] = {
+    "pump": t_pump,
+    "handshake part-way": t_handshake_part,
+    "handshake to the end": t_handshake_full,
+    "exchange data": t_exchange,
+    "unwrap": t_unwrap,
+    "close the SSLSocket": t_close_tls,
+    "close the raw socket": t_close_raw,
+    "peer vanishes": t_peer_vanish,
+    "write_eof": t_write_eof,
+    "drop objects": t_drop,
+    "garbage in": t_garbage_in,
+}
+
+
+# -- what is shared by all sequences ---------------------------------------------
+
+
+class Watchdog:
+    """Unblocks a stuck step (the peers vanish); reports a real hang."""
+
+    def __init__(self, hang_after: float) -> None:
+        self.hang_after = hang_after
+        self.world: Optional[World] = None
+        self.started = 0.0
+        self.killed = False
+        self.context = ""
+        thread = threading.Thread(target=self._run, daemon=True)
+        thread.start()
+
+    def begin(self, world: World) -> None:
+        self.killed = False
+        self.started = time.monotonic()
+        self.world = world
+
+    def end(self) -> None:
+        self.world = None
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.02)
+            world = self.world
+            if world is None:
+                continue
+            elapsed = time.monotonic() - self.started
+            if elapsed > KILL_AFTER and not self.killed:
+                self.killed = True
+                world.kill_peers()
+            if elapsed > self.hang_after:
+                sys.stderr.write(
+                    f"FINDING: a step hung for {elapsed:.0f} s\n"
+                    f"{self.context}\nsteps:\n  " + "\n  ".join(world.log) + "\n"
+                )
+                faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+                sys.stderr.flush()
+                os._exit(3)
+
+
+class Shared:
+    """Files, contexts for the far ends, the static value pool."""
+
+    def __init__(self, directory: Path, hang_after: float) -> None:
+        pki = files()
+        self.certfile = str(pki.identities["server"][0])
+        self.keyfile = str(pki.identities["server"][1])
+        self.cafile = str(pki.ca)
+        server = pki.pki.server
+        self.der = server.cert.public_bytes(serialization.Encoding.DER)
+        self.pem = ssl.DER_cert_to_PEM_cert(self.der)
+        encrypted = directory / "encrypted.key"
+        encrypted.write_bytes(
+            server.key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"fuzz-password"),
+            )
+        )
+        self.encrypted = str(encrypted)
+        garbage = directory / "garbage.pem"
+        garbage.write_bytes(b"-----BEGIN CERTIFICATE-----\nnot base64\n")
+        (directory / "empty.pem").write_bytes(b"")
+        self.garbage = str(garbage)
+        self.empty = str(directory / "empty.pem")
+        self.directory = str(directory)
+        self.missing = str(directory / "missing.pem")
+        self.keylog = str(directory / "keylog.txt")
+        self.peer_server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.peer_server.load_cert_chain(self.certfile, self.keyfile)
+        self.peer_client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.peer_client.check_hostname = False
+        self.peer_client.verify_mode = ssl.CERT_NONE
+        self.placeholder = socket.socket()
+        self.placeholder.bind(("127.0.0.1", 0))  # bound, never listening
+        self.closed_port = self.placeholder.getsockname()[1]
+        self.unraisable: list[str] = []
+        self._smart = self._smart_table()
+        self.watchdog = Watchdog(hang_after)
+        sys.unraisablehook = self._unraisable
+
+    def _unraisable(self, info: Any) -> None:
+        if info.exc_type is ResourceWarning:
+            return
+        self.unraisable.append(
+            f"{info.err_msg or 'unraisable'} {info.object!r}:\n"
+            + "".join(
+                traceback.format_exception(
+                    info.exc_type, info.exc_value, info.exc_traceback
+                )
+            )
+        )
+
+    def static_values(self) -> list[tuple[str, Any]]:
+        closed = socket.socket()
+        closed.close()
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.close()
+        return labelled(
+            *(None, True, False, 0, 1, -1, 7, 16385, 2**31, 2**32 + 1, 2**63),
+            *(2**64, -(2**63) - 1, 10**30, 0.0, 0.5, -1.5, 1e300, float("nan")),
+            *(float("inf"), "", "\0", "a\0b", "é☃", "x" * 5000, "localhost"),
+            *(b"", b"\0", b"abc", b"x" * 70000, bytearray(b"hello"), bytearray()),
+            *(bytearray(70000), memoryview(b"readonly"), memoryview(bytearray(32))),
+            memoryview(bytearray(16))[::2],
+            memoryview(bytearray(8)).cast("B", shape=[2, 4]),
+            *([], [b"h2", "http/1.1"], [1, 2], {}, (), object()),
+            *(("127.0.0.1", self.closed_port), io.BytesIO(b"file data"), closed, udp),
+            *(ssl_compat.CERT_REQUIRED, ssl_compat.TLSVersion.TLSv1_3),
+            *(ssl_compat.Purpose.CLIENT_AUTH, ssl_compat.OP_NO_TICKET),
+            *(ssl_compat.PROTOCOL_TLS_SERVER, self.certfile, self.peer_client),
+        )
+
+    def smart(self, world: World, owner: str, name: str) -> list[tuple[str, Any]]:
+        """Good (and nearly good) values for a parameter called *name*."""
+        found = self._smart.get(name)
+        if found is not None:
+            return found
+        bools = labelled(True, False)
+        if name in _BOOL_PARAMETERS:
+            return bools
+        bios = [(f"bio#{i}", b) for i, b in enumerate(world.bios)]
+        sockets = [(f"sock#{i}", e.sock) for i, e in enumerate(world.sockets)]
+        dynamic: dict[str, list[tuple[str, Any]]] = {
+            "session": [(f"session#{i}", s) for i, s in enumerate(world.sessions)]
+            + labelled(None),
+            "sock": sockets + [(f"other#{i}", o) for i, o in enumerate(world.others)],
+            "incoming": bios,
+            "outgoing": bios,
+            "context": [(f"ctx#{i}", c) for i, c in enumerate(world.contexts)],
+            "password": self._smart["password"] + world.callables(),
+            "callback": world.callables(),
+            "server_name_callback": world.callables(),
+            "sni_callback": world.callables() + labelled(None),
+            "_msg_callback": world.callables() + labelled(None),
+            "addr": [
+                ("listener", world.listener_address),
+                *labelled(("127.0.0.1", self.closed_port), ("127.0.0.1", -1)),
+            ],
+        }
+        return dynamic.get(name, [])
+
+    def _smart_table(self) -> dict[str, list[tuple[str, Any]]]:
+        ints = labelled(0, 1, 5, 1024, -1, 2**31)
+        buffers = labelled(
+            bytearray(64), memoryview(bytearray(100)), bytearray(), memoryview(b"ro")
+        )
+        data = labelled(
+            b"data", bytearray(b"data"), memoryview(b"view"), b"", b"x" * 20000, "text"
+        )
+        paths = labelled(
+            *(self.certfile, self.keyfile, self.encrypted, self.cafile, self.garbage),
+            *(self.empty, self.directory, self.missing, Path(self.certfile)),
+            self.certfile.encode(),
+        )
+        hostnames = labelled(
+            *("localhost", "127.0.0.1", None, "", ".lead", "a\0b", "[::1]"),
+            *("例え.jp", b"localhost", "x" * 300, "trailing.", "a..b"),
+        )
+        protocols = labelled(
+            *(ssl_compat.PROTOCOL_TLS_CLIENT, ssl_compat.PROTOCOL_TLS_SERVER),
+            *(ssl_compat.PROTOCOL_TLS, ssl.PROTOCOL_TLSv1_2, 99, None),
+        )
+        versions = labelled(*ssl_compat.TLSVersion, 0x0305, -1, "TLSv1_2")
+        table = {
+            "buffer": buffers,
+            "flags": labelled(0, socket.MSG_PEEK, -1),
+            "flags_or_addr": labelled(0),
+            "cb_type": labelled("tls-unique", "tls-server-end-point", ""),
+            "server_hostname": hostnames,
+            "hostname": hostnames,
+            "capath": labelled(self.directory, None),
+            "keylog_filename": labelled(self.keylog, None),
+            "cadata": labelled(
+                Path(self.cafile).read_text(), self.der, bytearray(self.der)
+            )
+            + labelled(self.der + b"junk", "garbage"),
+            "password": labelled(b"fuzz-password", "fuzz-password", "x" * 2000, None),
+            "ciphers": labelled(
+                *("DEFAULT", "ECDHE+AESGCM", "DEFAULT:@SECLEVEL=0", "NULL"),
+                *("nonsense", "", "é"),
+            ),
+            "curve_name": labelled(
+                "prime256v1", "X25519", b"secp384r1", "nope", "a:b", ""
+            ),
+            "alpn_protocols": labelled(
+                ["h2", "http/1.1"], [b"x" * 255], ["x" * 256], [""], [], "h2", [None]
+            ),
+            "purpose": labelled(
+                ssl_compat.Purpose.SERVER_AUTH, ssl_compat.Purpose.CLIENT_AUTH, "p"
+            ),
+            "protocol": protocols,
+            "ssl_version": protocols,
+            "protocol_code": protocols,
+            "timeout": labelled(None, 0.0, 0.01, -1, 1e300),
+            "value": labelled(None, 0.0, 0.01, True),
+            "how": labelled(socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR, 7),
+            "cert_time": labelled(
+                *("Jan  5 09:34:43 2018 GMT", "May 9 00:00:00 2007 GMT"),
+                *("Feb 30 00:00:00 2007 GMT", "Jan  5 09:34:61 2018 GMT", "Xyz"),
+            ),
+            "der_cert_bytes": labelled(self.der, bytearray(self.der)),
+            "pem_cert_string": labelled(
+                self.pem,
+                "  " + self.pem + "  \n",
+                "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+                "-----BEGIN CERTIFICATE-----",
+            ),
+            "entropy": labelled(0.0, 1.5, -1, float("nan")),
+            "file": labelled(io.BytesIO(b"to send")),
+            "options": labelled(
+                ssl_compat.OP_NO_TICKET, ssl_compat.OP_ALL, 0, -1, 2**64
+            ),
+            "verify_mode": labelled(*ssl_compat.VerifyMode, 3),
+            "verify_flags": labelled(
+                ssl_compat.VERIFY_CRL_CHECK_LEAF, ssl_compat.VERIFY_X509_STRICT
+            )
+            + labelled(0, -1, 2**40),
+            "minimum_version": versions,
+            "maximum_version": versions,
+            "cert": labelled(
+                {},
+                {"subject": ((("commonName", "localhost"),),)},
+                {"subjectAltName": (("DNS", "*.example"),)},
+            ),
+            "identity_hint": labelled("hint"),
+        }
+        for name in ("len", "n", "buflen", "nbytes", "count", "offset", "num_tickets"):
+            table[name] = ints
+        for name in ("data", "buf", "string"):
+            table[name] = data
+        for name in ("certfile", "path"):
+            table[name] = paths
+        for name in ("keyfile", "cafile", "ca_certs"):
+            table[name] = paths + labelled(None)
+        return table
+
+
+_BOOL_PARAMETERS = {
+    *("binary_form", "block", "flag", "server_side", "do_handshake_on_connect"),
+    *("suppress_ragged_eofs", "check_hostname", "post_handshake_auth"),
+    "hostname_checks_common_name",
+}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}...<{len(text)} chars>"
+
+
+def labelled(*values: Any) -> list[tuple[str, Any]]:
+    """``(label, value)`` pairs, the label a short repr for the step list."""
+    return [(_short(v), v) for v in values]
+
+
+# -- the driver -------------------------------------------------------------------
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--examples", type=int, default=100)
+    parser.add_argument("--max-steps", type=int, default=40)
+    parser.add_argument("--hang-after", type=float, default=20.0)
+    parser.add_argument(
+        "--shrink", action="store_true", help="let hypothesis shrink a finding"
+    )
+    options = parser.parse_args(argv)
+    seed = options.seed
+    if seed is None:
+        seed = int.from_bytes(os.urandom(4), "big")
+    command = (
+        f"python -m tests.reliability.fuzz_api_compat --seed {seed} "
+        f"--examples {options.examples} --max-steps {options.max_steps}"
+    )
+    print(f"fuzz_api_compat: seed {seed} ({command})", flush=True)
+    warnings.simplefilter("ignore")
+    directory = Path(tempfile.mkdtemp(prefix="fuzz-api-compat-"))
+    os.chdir(directory)  # whatever a call creates lands here
+    shared = Shared(directory, options.hang_after)
+    shared.watchdog.context = f"reproduce with: {command}"
+    totals = {"calls": 0, "sequences": 0}
+    phases = [Phase.generate] + ([Phase.shrink] if options.shrink else [])
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=options.examples,
+        database=None,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(st.data())
+    def sequence(data: Any) -> None:
+        world = World(shared, data)
+        steps = data.draw(st.integers(1, options.max_steps), label="steps")
+        try:
+            world.run(steps)
+        except Finding as finding:
+            report = (
+                f"FINDING: {finding}\nreproduce with: {command}\n"
+                f"sequence {totals['sequences'] + 1}, steps:\n  "
+                + "\n  ".join(world.log)
+                + "\n"
+                + "".join(traceback.format_exception(*sys.exc_info()))
+            )
+            sys.stderr.write(report)
+            sys.stderr.flush()
+            if not options.shrink:
+                os._exit(1)
+            raise
+        finally:
+            totals["calls"] += world.calls
+            totals["sequences"] += 1
+            world.close()
+
+    sequence()
+    emit_figures(totals)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""API fuzzing of ``OpenSSL.ssl_compat``, and the defects it found, pinned.
+
+The fuzzer itself (``fuzz_api_compat``) runs in a child interpreter through
+``subproc.run_driver``: a crash, a hang or an undocumented outcome fails the
+test with the command that reproduces it. The fast profile runs fixed seeds;
+the long one (``make stress``) runs fresh seeds, printed by the driver, for
+at least 150,000 calls.
+
+Below the fuzz runs, one small deterministic test per defect the fuzzer
+found, so each fix stays fixed.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from OpenSSL import ssl_compat
+from OpenSSL._util import lib
+from tests.compat_helpers import client_context, server_context
+from tests.reliability.profile import LONG, record, scale
+from tests.reliability.subproc import run_driver
+
+FAST_SEEDS = [1, 2, 3]
+LONG_RUNS = 4
+
+
+def _fuzz(seed: int | None, examples: int, timeout: float) -> dict[str, float]:
+    args = ["--examples", str(examples)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    figures = run_driver("fuzz_api_compat", args, timeout=timeout)
+    record("api fuzz (ssl_compat): calls", figures["calls"], "calls")
+    record("api fuzz (ssl_compat): sequences", figures["sequences"], "sequences")
+    if "handshakes" in figures:
+        record(
+            "api fuzz (ssl_compat): handshakes completed",
+            figures["handshakes"],
+            "handshakes",
+        )
+    return figures
+
+
+@pytest.mark.skipif(LONG, reason="the long profile runs fresh seeds instead")
+@pytest.mark.parametrize("seed", FAST_SEEDS)
+def test_fuzz_fixed_seed(seed: int) -> None:
+    """A few hundred random call sequences from a fixed seed."""
+    figures = _fuzz(seed, examples=scale(120, 120), timeout=120)
+    assert figures["calls"] > 1000
+
+
+@pytest.mark.skipif(not LONG, reason="long profile only (make stress)")
+@pytest.mark.parametrize("run", range(LONG_RUNS))
+def test_fuzz_fresh_seed(run: int) -> None:
+    """Fresh seeds (printed by the driver): 150,000 calls over all runs."""
+    figures = _fuzz(None, examples=scale(120, 1500), timeout=300)
+    assert figures["calls"] > scale(1000, 150_000 // LONG_RUNS)
+
+
+# -- defects the fuzzer found ---------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [2**31, 2**32 + 1])
+def test_rand_bytes_refuses_more_than_a_c_int(n: int) -> None:
+    """It allocated (and filled) *n* bytes; the stdlib raises OverflowError."""
+    with pytest.raises(OverflowError):
+        ssl_compat.RAND_bytes(n)
+    with pytest.raises(OverflowError):
+        ssl.RAND_bytes(n)
+
+
+@pytest.mark.parametrize("value", [16, "text", [1, 2]])
+def test_der_cert_to_pem_cert_needs_a_buffer(value: object) -> None:
+    """``bytes(16)`` made 16 zero bytes (``2**32`` of them: a hang)."""
+    with pytest.raises(TypeError):
+        ssl_compat.DER_cert_to_PEM_cert(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ssl.DER_cert_to_PEM_cert(value)  # type: ignore[arg-type]
+
+
+def _memory_pair() -> tuple[list[ssl_compat.MemoryBIO], object, object]:
+    bios = [ssl_compat.MemoryBIO() for _ in range(4)]
+    client = client_context().wrap_bio(bios[0], bios[1], server_hostname="localhost")
+    server = server_context().wrap_bio(bios[2], bios[3], server_side=True)
+    return bios, client, server
+
+
+def _pump(bios: list[ssl_compat.MemoryBIO]) -> None:
+    for source, sink in ((bios[1], bios[2]), (bios[3], bios[0])):
+        data = source.read()
+        if data:
+            sink.write(data)
+
+
+def test_unwrap_after_a_fatal_alert_leaves_the_error_queue_empty() -> None:
+    """``Connection.shutdown`` returned True but left the peer's alert queued.
+
+    The stale entry then failed the next, unrelated OpenSSL call of the
+    thread: here a fresh ``wrap_bio`` raised a raw ``OpenSSL.SSL.Error``.
+    """
+    bios, client, server = _memory_pair()
+    for _ in range(3):
+        for side in (client, server):
+            try:
+                side.do_handshake()  # type: ignore[attr-defined]
+            except ssl.SSLWantReadError:
+                pass
+            _pump(bios)
+    assert client.version() is not None  # type: ignore[attr-defined]
+    # A bogus application record makes the client send a fatal alert.
+    bios[0].write(b"\x17\x03\x03\x00\x05hello")
+    with pytest.raises(ssl.SSLError):
+        client.read(100)  # type: ignore[attr-defined]
+    _pump(bios)
+    server.unwrap()  # type: ignore[attr-defined]
+    assert lib.ERR_peek_error() == 0
+    _bios2, client2, _server2 = _memory_pair()
+    with pytest.raises(ssl.SSLWantReadError):
+        client2.do_handshake()  # type: ignore[attr-defined]

@@ -244,6 +244,16 @@ class Files:
         self.ca = str(self.pki.write_ca(directory))
         self.server_pem, self.server_key = map(str, self.pki.server.write(directory))
         self.client_pem, self.client_key = map(str, self.pki.client.write(directory))
+        from cryptography.hazmat.primitives import serialization
+
+        self.encrypted_server_key = str(directory / "server-encrypted.key")
+        Path(self.encrypted_server_key).write_bytes(
+            self.pki.server.key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"objects passphrase"),
+            )
+        )
 
 
 def ocsp_good(pki: Any) -> bytes:
@@ -469,23 +479,54 @@ def scenario_objects(files: Files, figures: dict[str, float]) -> Step:
     def info(conn: Any, where: int, ret: int) -> None:
         pass
 
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pki = files.pki
+
+    def passphrase(size: int, twice: bool, data: Any) -> bytes:
+        return b"objects passphrase"
+
     def step(i: int) -> None:
         ctx = SSL.Context(SSL.TLS_METHOD)
-        ctx.use_certificate_chain_file(files.server_pem)
-        ctx.use_privatekey_file(files.server_key)
+        if i % 2:
+            ctx.use_certificate_chain_file(files.server_pem)
+            ctx.use_privatekey_file(files.server_key)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                ctx.set_passwd_cb(passphrase)
+            ctx.use_certificate_chain_file(files.server_pem)
+            ctx.use_privatekey_file(files.encrypted_server_key)
         ctx.check_privatekey()
         ctx.load_verify_locations(files.ca)
         ctx.load_client_ca(files.ca.encode())
+        ctx.add_client_ca(pki.intermediate.cert)
         ctx.set_verify(SSL.VERIFY_PEER, verify)
+        ctx.set_verify_depth(4)
         ctx.set_info_callback(info)
         ctx.set_alpn_protos([b"h2"])
         ctx.set_session_id(b"objects")
+        ctx.set_cipher_list(b"ECDHE+AESGCM")
+        ctx.set_tls13_ciphersuites(b"TLS_AES_128_GCM_SHA256")
+        ctx.set_tmp_ecdh(ec.SECP384R1())
+        ctx.set_app_data(ctx)  # a reference cycle, for the collector
         expect(ctx.get_cert_store() is not None, "no certificate store")
         figures["contexts"] = figures.get("contexts", 0) + 1
 
-        # Never used.
+        # Never used, with and without per-connection settings.
         SSL.Connection(ctx)
-        SSL.Connection(ctx, None).set_connect_state()
+        conn = SSL.Connection(ctx, None)
+        conn.set_connect_state()
+        conn.set_tlsext_host_name(b"localhost")
+        conn.set_alpn_protos([b"h2", b"h3"])
+        conn.set_verify(SSL.VERIFY_PEER, verify)
+        conn.set_info_callback(info)
+        conn.use_certificate(pki.client.cert)
+        conn.use_privatekey(pki.client.key)
+        conn.set_verify_hostname("localhost")
+        conn.set_app_data(conn)
+        conn.set_context(client_ctx)
+        del conn
 
         # Half-handshaken: the client's hello reached the server, which
         # answered; then both are dropped.
@@ -872,6 +913,103 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
     return step
 
 
+# -- scenario: DTLS with the cookie exchange -----------------------------------
+
+
+def _move_datagram(source: SSL.Connection, sink: SSL.Connection) -> bool:
+    try:
+        data = source.bio_read(65536)
+    except SSL.WantReadError:
+        return False
+    sink.bio_write(data)
+    return True
+
+
+def _dtls_step(call: Callable[[], Any]) -> bool:
+    try:
+        call()
+    except SSL.WantReadError:
+        return False
+    return True
+
+
+def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
+    """DTLS handshakes through DTLSv1_listen; some cookies rejected or raising."""
+    pki = files.pki
+    cookie = b"leak-driver cookie"
+    rejected: list[int] = [0]
+
+    def generate(conn: Any) -> bytes:
+        if conn.get_app_data() == "raise":
+            raise Boom("from the cookie generate callback")
+        return cookie
+
+    def verify(conn: Any, got: bytes) -> bool:
+        if conn.get_app_data() == "reject":
+            rejected[0] += 1
+            return False
+        return got == cookie
+
+    server_ctx = SSL.Context(SSL.DTLS_METHOD)
+    _identity(server_ctx, pki.server)
+    server_ctx.set_options(SSL.OP_NO_QUERY_MTU)
+    server_ctx.set_cookie_generate_callback(generate)
+    server_ctx.set_cookie_verify_callback(verify)
+    client_ctx = SSL.Context(SSL.DTLS_METHOD)
+    client_ctx.set_options(SSL.OP_NO_QUERY_MTU)
+    client_ctx.load_verify_locations(files.ca)
+    client_ctx.set_verify(SSL.VERIFY_PEER)
+
+    def step(i: int) -> None:
+        client = SSL.Connection(client_ctx, None)
+        server = SSL.Connection(server_ctx, None)
+        client.set_connect_state()
+        server.set_accept_state()
+        client.set_ciphertext_mtu(1500)
+        server.set_ciphertext_mtu(1500)
+        mode = ("ok", "ok", "reject", "raise")[i % 4]
+        server.set_app_data(mode)
+        expect(not _dtls_step(client.do_handshake), "DTLS client finished early")
+        _move_datagram(client, server)
+        if mode == "raise":
+            try:
+                server.DTLSv1_listen()
+            except Boom:
+                figures["errors"] = figures.get("errors", 0) + 1
+                return
+            raise LeakDriverError("the cookie callback's exception was lost")
+        expect(not _dtls_step(server.DTLSv1_listen), "no HelloVerifyRequest")
+        _move_datagram(server, client)
+        expect(not _dtls_step(client.do_handshake), "DTLS client finished early")
+        _move_datagram(client, server)
+        if mode == "reject":
+            expect(not _dtls_step(server.DTLSv1_listen), "a bad cookie passed")
+            figures["errors"] = figures.get("errors", 0) + 1
+            return
+        server.DTLSv1_listen()
+        done = [False, False]
+        for _ in range(_MAX_ROUNDS):
+            for index, conn in enumerate((server, client)):
+                if not done[index]:
+                    done[index] = _dtls_step(conn.do_handshake)
+            moved = _move_datagram(server, client) | _move_datagram(client, server)
+            if all(done) and not moved:
+                break
+        else:
+            raise LeakDriverError("DTLS handshake did not complete")
+        client.send(b"datagram")
+        _move_datagram(client, server)
+        expect(server.recv(100) == b"datagram", "DTLS data garbled")
+        client.shutdown()
+        figures["handshakes"] = figures.get("handshakes", 0) + 1
+
+    def check() -> None:
+        expect(rejected[0] > 0, "no cookie was rejected")
+
+    step.check = check  # type: ignore[attr-defined]
+    return step
+
+
 # -- scenario: one call that leaked, repeated (a regression test) -------------
 
 
@@ -911,6 +1049,7 @@ SCENARIOS: dict[str, Callable[[Files, dict[str, float]], Step]] = {
     "sessions": scenario_sessions,
     "errors": scenario_errors,
     "compat": scenario_compat,
+    "dtls": scenario_dtls,
 }
 
 

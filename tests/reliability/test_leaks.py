@@ -29,6 +29,7 @@ OBJECTS = scale(400, 10000)
 SESSIONS = scale(500, 10000)
 ERRORS = scale(650, 13000)
 COMPAT = scale(400, 10000)
+DTLS = scale(400, 10000)
 
 #: Hang guard for one driver run (seconds).
 TIMEOUT = 3000 if LONG else 300
@@ -105,6 +106,14 @@ def test_ssl_compat_objects_and_errors() -> None:
     _report("compat", figures)
     record("leaks: ssl_compat handshakes", figures["handshakes"])
     record("leaks: ssl_compat errors", figures["errors"])
+    _require_heap(figures)
+
+
+def test_dtls_cookie_exchange() -> None:
+    """DTLS through DTLSv1_listen; cookies accepted, rejected, or raising."""
+    figures = _run("dtls", DTLS)
+    _report("dtls", figures)
+    record("leaks: DTLS handshakes", figures["handshakes"])
     _require_heap(figures)
 
 

@@ -1,0 +1,694 @@
+"""Threads: shared Contexts, concurrent callbacks, and the GIL released in OpenSSL.
+
+* Eight threads run handshakes at once on one client and one server
+  ``Context`` whose callbacks (verify, info, keylog, servername, ALPN, OCSP,
+  session cache) therefore run concurrently. Every callback checks that it
+  got a connection of the thread it runs in, and the data it sees is that
+  connection's own: the SNI name and the first ALPN protocol are unique per
+  thread, a keylog line carries its connection's client random. Six threads
+  use memory BIOs, two socket mode over socketpairs.
+* Concurrent failures: the shared callbacks raise an exception object that
+  belongs to one handshake; it must come out of that handshake's call, in
+  that thread, and no other.
+* The GIL is released while OpenSSL works: a thread blocked inside OpenSSL
+  (a blocking ``do_handshake``/``recv`` waiting for its peer) must let the
+  main thread run Python code meanwhile. Decided by the order of events, not
+  by timing; a kernel receive timeout on the blocked socket bounds the test
+  if the GIL were held.
+* ``ssl_compat``: threads sharing one client and one server ``SSLContext``
+  with ``SSLObject`` pairs.
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import fcntl
+import select
+import socket
+import ssl
+import struct
+import sys
+import termios
+import threading
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
+
+import pytest
+
+from OpenSSL import SSL, ssl_compat
+from OpenSSL._util import lib
+from tests.compat_helpers import client_context as compat_client_context
+from tests.compat_helpers import server_context as compat_server_context
+from tests.pki import make_pki
+from tests.reliability.profile import record, scale
+from tests.ssl_helpers import ca_file
+
+THREADS = 8
+SOCKET_THREADS = 2
+HANDSHAKES_PER_THREAD = scale(40, 1000)
+FAILURES_PER_THREAD = scale(24, 300)
+COMPAT_THREADS = 4
+COMPAT_PER_THREAD = scale(25, 250)
+
+#: Hang guard for joining the worker threads (seconds).
+JOIN_TIMEOUT = 600.0
+#: Upper bound for one wait on a socket (seconds).
+IO_TIMEOUT = 10.0
+MAX_ROUNDS = 100
+
+
+# -- plumbing shared by the tests ---------------------------------------------
+
+
+def _drain(conn: SSL.Connection) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunks.append(conn.bio_read(65536))
+        except SSL.WantReadError:
+            return b"".join(chunks)
+
+
+def _pump(a: SSL.Connection, b: SSL.Connection) -> bool:
+    moved = False
+    for source, sink in ((a, b), (b, a)):
+        data = _drain(source)
+        if data:
+            sink.bio_write(data)
+            moved = True
+    return moved
+
+
+def _memory(client: SSL.Connection) -> bool:
+    return client._into_ssl is not None
+
+
+def _handshake(client: SSL.Connection, server: SSL.Connection) -> None:
+    """Drive both ends (memory BIOs or non-blocking sockets) to completion."""
+    memory = _memory(client)
+    done = [False, False]
+    for _ in range(MAX_ROUNDS):
+        for index, conn in enumerate((client, server)):
+            if not done[index]:
+                try:
+                    conn.do_handshake()
+                    done[index] = True
+                except SSL.WantReadError:
+                    pass
+        if memory:
+            if not _pump(client, server) and all(done):
+                return
+        elif all(done):
+            return
+        elif not select.select([client, server], [], [], IO_TIMEOUT)[0]:
+            raise AssertionError("socket handshake stalled")
+    raise AssertionError("handshake did not complete")
+
+
+def _receive(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
+    data = b""
+    for _ in range(MAX_ROUNDS):
+        try:
+            data += receiver.recv(size - len(data))
+        except SSL.WantReadError:
+            if _memory(receiver):
+                _pump(sender, receiver)
+            elif not select.select([receiver], [], [], IO_TIMEOUT)[0]:
+                break
+        if len(data) == size:
+            return data
+    raise AssertionError(f"expected {size} bytes, got {len(data)}")
+
+
+def _close(client: SSL.Connection, server: SSL.Connection) -> None:
+    """A close_notify exchange, so the client's session stays resumable."""
+    client.shutdown()
+    if _memory(client):
+        _pump(client, server)
+    for _ in range(MAX_ROUNDS):
+        try:
+            server.recv(1)
+        except SSL.ZeroReturnError:
+            break
+        except SSL.WantReadError:
+            if not _memory(server):
+                select.select([server], [], [], IO_TIMEOUT)
+    server.shutdown()
+    if _memory(client):
+        _pump(client, server)
+
+
+class Worker(threading.Thread):
+    """A thread running *body*; its exception is kept for the main thread."""
+
+    def __init__(self, index: int, body: Callable[[Worker], None]) -> None:
+        super().__init__(name=f"tls-worker-{index}", daemon=True)
+        self.index = index
+        self.body = body
+        self.error: Optional[BaseException] = None
+        self.handshakes = 0
+        self.owned: set[int] = set()
+        self.calls: dict[str, int] = {}
+
+    def run(self) -> None:
+        try:
+            self.body(self)
+        except BaseException as exc:
+            self.error = exc
+
+
+def _run_workers(workers: Sequence[Worker]) -> None:
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(JOIN_TIMEOUT)
+    stuck = [w.name for w in workers if w.is_alive()]
+    assert not stuck, f"threads did not finish: {stuck}"
+    failed = [(w.name, w.error) for w in workers if w.error is not None]
+    if failed:
+        name, error = failed[0]
+        raise AssertionError(f"{len(failed)} threads failed; {name}: {error!r}") from (
+            error
+        )
+
+
+def _current() -> Worker:
+    thread = threading.current_thread()
+    assert isinstance(thread, Worker), f"a callback ran in {thread.name}"
+    return thread
+
+
+# -- shared contexts, concurrent callbacks --------------------------------------
+
+
+class CrossTalk(AssertionError):
+    """A callback saw a connection or data of another thread."""
+
+
+class Callbacks:
+    """The shared Contexts' callbacks: each checks it sees its own thread's data."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.crosstalk: list[str] = []
+
+    def _saw(self, name: str, conn: Any, ok: bool = True) -> Worker:
+        worker = _current()
+        if id(conn) not in worker.owned or not ok:
+            message = f"{name} callback in {worker.name} saw another thread's data"
+            with self._lock:
+                self.crosstalk.append(message)
+            raise CrossTalk(message)
+        worker.calls[name] = worker.calls.get(name, 0) + 1
+        return worker
+
+    def verify(self, conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+        self._saw("verify", conn, cert is not None)
+        return bool(ok)
+
+    def info(self, conn: Any, where: int, ret: int) -> None:
+        self._saw("info", conn)
+
+    def keylog(self, conn: Any, line: bytes) -> None:
+        random = conn.client_random()
+        self._saw("keylog", conn, line.split()[1] == random.hex().encode())
+
+    def servername(self, conn: Any) -> None:
+        worker = _current()
+        self._saw("servername", conn, conn.get_servername() == _sni(worker.index))
+
+    def alpn(self, conn: Any, offered: list[bytes]) -> bytes:
+        worker = _current()
+        self._saw("alpn", conn, offered[0] == _alpn(worker.index))
+        return offered[0]
+
+    def ocsp_server(self, conn: Any, data: Any) -> bytes:
+        self._saw("ocsp server", conn)
+        return b""
+
+    def ocsp_client(self, conn: Any, response: bytes, data: Any) -> bool:
+        self._saw("ocsp client", conn, response == b"")
+        return True
+
+
+def _sni(index: int) -> bytes:
+    return b"thread-%d.test" % index
+
+
+def _alpn(index: int) -> bytes:
+    return b"thread-%d" % index
+
+
+def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
+    pki = make_pki()
+    server = SSL.Context(SSL.TLS_METHOD)
+    server.use_certificate(pki.server.cert)
+    server.use_privatekey(pki.server.key)
+    for extra in pki.server.chain:
+        server.add_extra_chain_cert(extra)
+    server.load_verify_locations(str(ca_file()))
+    server.set_verify(
+        SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, callbacks.verify
+    )
+    server.set_info_callback(callbacks.info)
+    server.set_keylog_callback(callbacks.keylog)
+    server.set_tlsext_servername_callback(callbacks.servername)
+    server.set_alpn_select_callback(callbacks.alpn)
+    server.set_ocsp_server_callback(callbacks.ocsp_server)
+    server.set_session_id(b"threads")
+
+    client = SSL.Context(SSL.TLS_METHOD)
+    client.load_verify_locations(str(ca_file()))
+    client.set_verify(SSL.VERIFY_PEER, callbacks.verify)
+    client.use_certificate(pki.client.cert)
+    client.use_privatekey(pki.client.key)
+    for extra in pki.client.chain:
+        client.add_extra_chain_cert(extra)
+    client.set_info_callback(callbacks.info)
+    client.set_keylog_callback(callbacks.keylog)
+    client.set_ocsp_client_callback(callbacks.ocsp_client)
+    return client, server
+
+
+def _connections(
+    worker: Worker, client_ctx: SSL.Context, server_ctx: SSL.Context, sockets: bool
+) -> tuple[SSL.Connection, SSL.Connection, list[socket.socket]]:
+    if sockets:
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.setblocking(False)
+        client, server = SSL.Connection(client_ctx, a), SSL.Connection(server_ctx, b)
+        raw = [a, b]
+    else:
+        client, server = SSL.Connection(client_ctx), SSL.Connection(server_ctx)
+        raw = []
+    worker.owned = {id(client), id(server)}
+    client.set_connect_state()
+    server.set_accept_state()
+    client.set_tlsext_host_name(_sni(worker.index))
+    client.set_alpn_protos([_alpn(worker.index), b"h2"])
+    client.request_ocsp()
+    return client, server, raw
+
+
+def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
+    callbacks = Callbacks()
+    client_ctx, server_ctx = _shared_contexts(callbacks)
+    resumed = [0] * THREADS
+
+    def body(worker: Worker) -> None:
+        sockets = worker.index < SOCKET_THREADS
+        session: Optional[SSL.Session] = None
+        payload = b"thread %d says hello" % worker.index
+        for i in range(HANDSHAKES_PER_THREAD):
+            client, server, raw = _connections(worker, client_ctx, server_ctx, sockets)
+            try:
+                if session is not None and i % 2:
+                    client.set_session(session)
+                _handshake(client, server)
+                assert client.get_alpn_proto_negotiated() == _alpn(worker.index)
+                assert server.get_servername() == _sni(worker.index)
+                client.sendall(payload)
+                if not sockets:
+                    _pump(client, server)
+                assert _receive(server, client, len(payload)) == payload
+                server.sendall(payload[::-1])
+                if not sockets:
+                    _pump(server, client)
+                assert _receive(client, server, len(payload)) == payload[::-1]
+                resumed[worker.index] += lib.SSL_session_reused(client._ssl)
+                _close(client, server)
+                session = client.get_session()
+                worker.handshakes += 1
+            finally:
+                worker.owned = set()
+                for sock in raw:
+                    sock.close()
+
+    workers = [Worker(index, body) for index in range(THREADS)]
+    _run_workers(workers)
+    assert not callbacks.crosstalk, callbacks.crosstalk[:3]
+    handshakes = sum(w.handshakes for w in workers)
+    assert handshakes == THREADS * HANDSHAKES_PER_THREAD
+    names = {"verify", "info", "keylog", "servername", "alpn", "ocsp client"}
+    names.add("ocsp server")
+    for worker in workers:
+        # Every callback ran in every thread, on that thread's connections.
+        assert set(worker.calls) == names, (worker.name, worker.calls)
+    assert all(resumed), f"sessions resumed per thread: {resumed}"
+    record("threads: handshakes", handshakes)
+    record("threads: threads", THREADS)
+
+
+# -- concurrent failures ----------------------------------------------------------
+
+
+class Planted(Exception):
+    """Raised by a callback on behalf of one handshake of one thread."""
+
+
+def test_callback_exceptions_surface_in_their_own_thread() -> None:
+    """Each planted exception comes out of its own handshake's call, only."""
+
+    def raise_planted(conn: Any) -> None:
+        planted = conn.get_app_data()
+        if isinstance(planted, Planted):
+            raise planted
+
+    def verify(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+        raise_planted(conn)
+        return bool(ok)
+
+    def info(conn: Any, where: int, ret: int) -> None:
+        if where & SSL.SSL_CB_HANDSHAKE_DONE:
+            raise_planted(conn)
+
+    def alpn(conn: Any, offered: list[bytes]) -> bytes:
+        raise_planted(conn)
+        return offered[0]
+
+    pki = make_pki()
+    server_ctx = SSL.Context(SSL.TLS_METHOD)
+    server_ctx.use_certificate(pki.server.cert)
+    server_ctx.use_privatekey(pki.server.key)
+    for extra in pki.server.chain:
+        server_ctx.add_extra_chain_cert(extra)
+    server_ctx.set_alpn_select_callback(alpn)
+    server_ctx.set_info_callback(info)
+    client_ctx = SSL.Context(SSL.TLS_METHOD)
+    client_ctx.load_verify_locations(str(ca_file()))
+    client_ctx.set_verify(SSL.VERIFY_PEER, verify)
+    client_ctx.set_alpn_protos([b"h2"])
+    # Which side's callback raises, by iteration: (client verify, server ALPN,
+    # server info at the end of the handshake, nobody).
+    plans = ("client", "server", "server-info", None)
+    outcomes: list[list[str]] = [[] for _ in range(THREADS)]
+
+    def body(worker: Worker) -> None:
+        for i in range(FAILURES_PER_THREAD):
+            plan = plans[(i + worker.index) % len(plans)]
+            client, server = SSL.Connection(client_ctx), SSL.Connection(server_ctx)
+            client.set_connect_state()
+            server.set_accept_state()
+            planted = Planted(f"{worker.name} handshake {i}")
+            if plan == "client":
+                client.set_app_data(planted)
+            elif plan is not None:
+                server.set_app_data(planted)
+            try:
+                _handshake(client, server)
+            except Planted as exc:
+                assert exc is planted, f"{worker.name} got {exc} instead of {planted}"
+                side = "client" if plan == "client" else "server"
+                outcomes[worker.index].append(side)
+            except SSL.Error as exc:
+                # The peer of the side that raised sees the fatal alert.
+                raise AssertionError(f"{worker.name}, plan {plan}: {exc!r}") from exc
+            else:
+                assert plan is None, f"{worker.name}: {planted} was lost"
+                outcomes[worker.index].append("ok")
+            worker.handshakes += 1
+
+    workers = [Worker(index, body) for index in range(THREADS)]
+    _run_workers(workers)
+    for index, seen in enumerate(outcomes):
+        assert len(seen) == FAILURES_PER_THREAD
+        assert {"client", "server", "ok"} <= set(seen), (index, seen)
+    record("threads: handshakes", sum(w.handshakes for w in workers))
+    record("threads: threads", THREADS)
+
+
+# -- the GIL is released inside OpenSSL --------------------------------------------
+
+#: How long the blocked thread's kernel read may wait: if the GIL were held
+#: during it, the main thread would run only after this much time, and the
+#: order of events (not the time) fails the test.
+BLOCKED_READ_LIMIT = 10
+
+
+def _blocking_with_kernel_timeout(
+    sock: socket.socket, seconds: int = BLOCKED_READ_LIMIT
+) -> None:
+    # A Python socket timeout would make the descriptor non-blocking (and
+    # OpenSSL would return WantReadError at once): a kernel receive timeout
+    # keeps the read blocking inside OpenSSL but bounded.
+    sock.setblocking(True)
+    timeval = struct.pack("ll", seconds, 0)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+
+
+def _read_record(sock: socket.socket) -> bytes:
+    """One whole TLS record from *sock* (so closing it sends a FIN, not a RST)."""
+    sock.settimeout(IO_TIMEOUT + BLOCKED_READ_LIMIT)
+    record = b""
+    wanted = 5
+    while len(record) < wanted:
+        chunk = sock.recv(wanted - len(record))
+        if not chunk:
+            break
+        record += chunk
+        if len(record) == 5:
+            wanted = 5 + int.from_bytes(record[3:5], "big")
+    return record
+
+
+def _unread(sock: socket.socket) -> int:
+    """Bytes waiting in *sock*'s kernel receive queue."""
+    count = array.array("i", [0])
+    fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
+    return count[0]
+
+
+def _events_while_blocked(
+    call: Callable[[], Any], inside: Callable[[], None], peer: socket.socket
+) -> tuple[list[str], Optional[BaseException]]:
+    """Run *call* in a thread, where it blocks reading inside OpenSSL.
+
+    The main thread waits with *inside* for evidence that the thread is
+    inside the C call (something only OpenSSL, running in that thread, can
+    have done), logs it, does some Python work and logs that, then closes
+    *peer*, which ends the blocked read with an EOF. If the GIL were held
+    during the read, the main thread could log nothing until the kernel
+    receive timeout ended the call, so the thread's return would come first.
+    """
+    events: list[str] = []
+    lock = threading.Lock()
+    outcome: list[Optional[BaseException]] = [None]
+
+    def log(event: str) -> None:
+        with lock:
+            events.append(event)
+
+    def blocked() -> None:
+        log("thread: calls OpenSSL")
+        try:
+            call()
+        except BaseException as exc:
+            outcome[0] = exc
+        log("thread: OpenSSL returned")
+
+    thread = threading.Thread(target=blocked, daemon=True)
+    thread.start()
+    inside()
+    log("main: the thread is inside OpenSSL")
+    counter = 0
+    for _ in range(100000):
+        counter += 1
+    log(f"main: counted to {counter}")
+    peer.close()
+    thread.join(BLOCKED_READ_LIMIT + IO_TIMEOUT)
+    assert not thread.is_alive(), "the blocked thread never returned"
+    return events, outcome[0]
+
+
+def _partial_record_taken(
+    reader: socket.socket, peer: socket.socket, patience: float = IO_TIMEOUT
+) -> Callable[[], None]:
+    """Evidence that a thread is blocked reading *reader*: it took a partial record.
+
+    Three bytes of a record header go to *reader*; SSL_read takes them off
+    the socket and waits for the rest, which never comes. Only the blocked
+    thread can empty the receive queue.
+    """
+
+    def inside() -> None:
+        peer.setblocking(True)
+        peer.sendall(b"\x17\x03\x03")
+        for _ in range(int(patience / 0.001)):
+            if _unread(reader) == 0:
+                return
+            threading.Event().wait(0.001)
+        raise AssertionError("the thread never read from its socket")
+
+    return inside
+
+
+EXPECTED_EVENTS = [
+    "thread: calls OpenSSL",
+    "main: the thread is inside OpenSSL",
+    "main: counted to 100000",
+    "thread: OpenSSL returned",
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SO_RCVTIMEO as timeval")
+def test_gil_is_released_during_a_blocking_handshake() -> None:
+    """The main thread runs Python code while a thread waits in do_handshake."""
+    a, b = socket.socketpair()
+    try:
+        _blocking_with_kernel_timeout(a)
+        conn = SSL.Connection(SSL.Context(SSL.TLS_METHOD), a)
+        conn.set_connect_state()
+
+        def inside() -> None:
+            # The ClientHello is written inside SSL_do_handshake, which then
+            # waits for the server's answer that never comes.
+            record = _read_record(b)
+            assert record[:1] == b"\x16", f"no ClientHello: {record[:5]!r}"
+
+        events, error = _events_while_blocked(conn.do_handshake, inside, b)
+    finally:
+        a.close()
+        b.close()
+    assert events == EXPECTED_EVENTS, events
+    # The close ended the read: an EOF, not the kernel timeout.
+    assert isinstance(error, SSL.SysCallError), repr(error)
+    assert error.args[0] == -1, repr(error)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SO_RCVTIMEO and FIONREAD")
+def test_gil_is_released_during_a_blocking_recv() -> None:
+    """The same for SSL_read on an established blocking connection."""
+    pki = make_pki()
+    server_ctx = SSL.Context(SSL.TLS_METHOD)
+    server_ctx.use_certificate(pki.server.cert)
+    server_ctx.use_privatekey(pki.server.key)
+    a, b = socket.socketpair()
+    try:
+        a.setblocking(False)
+        b.setblocking(False)
+        client = SSL.Connection(SSL.Context(SSL.TLS_METHOD), a)
+        server = SSL.Connection(server_ctx, b)
+        client.set_connect_state()
+        server.set_accept_state()
+        _handshake(client, server)
+        # The client processes the server's tickets, then reads nothing more.
+        server.sendall(b"x")
+        assert _receive(client, server, 1) == b"x"
+        assert _unread(a) == 0
+        _blocking_with_kernel_timeout(a)
+
+        events, error = _events_while_blocked(
+            lambda: client.recv(1024), _partial_record_taken(a, b), b
+        )
+    finally:
+        a.close()
+        b.close()
+    assert events == EXPECTED_EVENTS, events
+    assert isinstance(error, SSL.SysCallError), repr(error)
+    assert error.args[0] == -1, repr(error)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SO_RCVTIMEO and FIONREAD")
+def test_the_gil_check_fails_for_a_call_that_keeps_the_gil() -> None:
+    """The check above can fail: a blocking read that keeps the GIL fails it.
+
+    ``ctypes.PyDLL`` calls keep the GIL, so a libc ``recv(MSG_WAITALL)``
+    through it blocks the whole interpreter until its one-second kernel
+    timeout; the main thread's events then come after the thread's return,
+    or the evidence never appears.
+    """
+    libc = ctypes.PyDLL(None)
+    recv = libc.recv
+    recv.restype = ctypes.c_ssize_t
+    recv.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+    buffer = ctypes.create_string_buffer(16)
+    a, b = socket.socketpair()
+    try:
+        _blocking_with_kernel_timeout(a, seconds=1)
+
+        def holds_the_gil() -> None:
+            recv(a.fileno(), buffer, 5, socket.MSG_WAITALL)
+
+        try:
+            events, _ = _events_while_blocked(
+                holds_the_gil, _partial_record_taken(a, b, patience=1.5), b
+            )
+        except AssertionError as exc:
+            assert "never read" in str(exc)
+        else:
+            assert events != EXPECTED_EVENTS, events
+    finally:
+        a.close()
+        b.close()
+
+
+# -- ssl_compat ---------------------------------------------------------------------
+
+
+def test_ssl_compat_objects_share_contexts_across_threads() -> None:
+    seen_names: list[str] = []
+    lock = threading.Lock()
+
+    def sni(sslobj: Any, name: Optional[str], ctx: Any) -> None:
+        worker = _current()
+        if name != f"thread-{worker.index}.test":
+            raise CrossTalk(f"{worker.name} saw SNI {name!r}")
+        with lock:
+            seen_names.append(name)
+
+    server_ctx = compat_server_context()
+    server_ctx.sni_callback = sni
+    server_ctx.set_alpn_protocols(["h2"])
+    client_ctx = compat_client_context()
+    client_ctx.check_hostname = False
+    client_ctx.set_alpn_protocols(["h2"])
+
+    def body(worker: Worker) -> None:
+        for i in range(COMPAT_PER_THREAD):
+            bios = [ssl_compat.MemoryBIO() for _ in range(4)]
+            c_in, c_out, s_in, s_out = bios
+            client = client_ctx.wrap_bio(
+                c_in, c_out, server_hostname=f"thread-{worker.index}.test"
+            )
+            server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+            done = [False, False]
+            for _ in range(MAX_ROUNDS):
+                for index, obj in enumerate((client, server)):
+                    if not done[index]:
+                        try:
+                            obj.do_handshake()
+                            done[index] = True
+                        except ssl.SSLWantReadError:
+                            pass
+                moved = False
+                for outgoing, incoming in ((c_out, s_in), (s_out, c_in)):
+                    data = outgoing.read()
+                    if data:
+                        incoming.write(data)
+                        moved = True
+                if all(done) and not moved:
+                    break
+            assert all(done), f"{worker.name}: handshake {i} did not complete"
+            assert client.selected_alpn_protocol() == "h2"
+            message = f"{worker.name} #{i}".encode()
+            client.write(message)
+            s_in.write(c_out.read())
+            assert server.read(len(message)) == message
+            worker.handshakes += 1
+
+    workers = [Worker(index, body) for index in range(COMPAT_THREADS)]
+    _run_workers(workers)
+    assert len(seen_names) == COMPAT_THREADS * COMPAT_PER_THREAD
+    record("threads: handshakes", sum(w.handshakes for w in workers))
+    record("threads: threads", COMPAT_THREADS)
+
+
+@pytest.fixture(autouse=True)
+def _switch_interval() -> Any:
+    """Switch threads often, so that the callbacks really interleave."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(previous)

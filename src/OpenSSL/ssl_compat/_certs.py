@@ -34,7 +34,6 @@ from collections import namedtuple
 from typing import Any, Optional, Union
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import (
     AuthorityInformationAccessOID,
     ExtensionOID,
@@ -254,14 +253,24 @@ class Certificate:
     Returned by ``get_verified_chain()`` / ``get_unverified_chain()``.
     """
 
-    __slots__ = ("_cert",)
+    __slots__ = ("_cert", "_der")
 
-    def __init__(self, cert: x509.Certificate) -> None:
-        self._cert = cert
+    def __init__(self, der: bytes) -> None:
+        # The DER OpenSSL holds, parsed by cryptography only when needed: a
+        # peer may send a certificate OpenSSL takes and cryptography refuses
+        # (CPython's Certificate never re-parses it either).
+        self._der = der
+        self._cert: Optional[x509.Certificate] = None
+
+    @property
+    def _parsed(self) -> x509.Certificate:
+        if self._cert is None:
+            self._cert = x509.load_der_x509_certificate(self._der)
+        return self._cert
 
     def public_bytes(self, format: int = ENCODING_PEM) -> Any:
         """PEM text (``ENCODING_PEM``, the default) or DER bytes."""
-        der = self._cert.public_bytes(serialization.Encoding.DER)
+        der = self._der
         if format == ENCODING_DER:
             return der
         if format == ENCODING_PEM:
@@ -270,18 +279,22 @@ class Certificate:
 
     def get_info(self) -> _CertDict:
         """The ``getpeercert()`` dictionary of this certificate."""
-        return decode_certificate(self._cert)
+        return decode_certificate(self._parsed)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Certificate):
             return NotImplemented
-        return self._cert == other._cert
+        return self._der == other._der
 
     def __hash__(self) -> int:
-        return hash(self._cert)
+        return hash(self._der)
 
     def __repr__(self) -> str:
-        return f"<Certificate '{self._cert.subject.rfc4514_string()}'>"
+        try:
+            subject = self._parsed.subject.rfc4514_string()
+        except ValueError:
+            return "<Certificate (not parseable by cryptography)>"
+        return f"<Certificate '{subject}'>"
 
 
 def DER_cert_to_PEM_cert(der_cert_bytes: bytes) -> str:

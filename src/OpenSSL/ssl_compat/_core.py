@@ -21,9 +21,8 @@ import ssl as _stdlib_ssl
 import weakref
 from typing import Any, Callable, NoReturn, Optional, TypeVar
 
-from cryptography.hazmat.primitives import serialization
-
 from OpenSSL import SSL
+from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
 from OpenSSL.ssl_compat import _knobs
 from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
@@ -85,6 +84,11 @@ def _ip_literal(hostname: str) -> Optional[str]:
         return str(ipaddress.ip_address(hostname.strip("[]")))
     except ValueError:
         return None
+
+
+def _der(cert: X509) -> bytes:
+    """The DER encoding of *cert* as OpenSSL holds it (no re-parsing)."""
+    return dump_certificate(FILETYPE_ASN1, cert)
 
 
 class TLSCore:
@@ -227,15 +231,17 @@ class TLSCore:
     def getpeercert(self, binary_form: bool = False) -> Any:
         if not self.handshake_finished():
             raise ValueError("handshake not done yet")
-        cert = self.connection.get_peer_certificate(as_cryptography=True)
-        if cert is None:
+        peer = self.connection.get_peer_certificate()
+        if peer is None:
             return None
         if binary_form:
-            return cert.public_bytes(serialization.Encoding.DER)
+            # OpenSSL's DER, as CPython: an unverified peer certificate that
+            # cryptography cannot parse is still returned, not a ValueError.
+            return _der(peer)
         # As CPython: an unverified certificate is reported as an empty dict.
         if not self.context.openssl_context.get_verify_mode() & SSL.VERIFY_PEER:
             return {}
-        return decode_certificate(cert)
+        return decode_certificate(peer.to_cryptography())
 
     def cipher(self) -> Optional[tuple[str, str, int]]:
         conn = self.connection
@@ -285,19 +291,19 @@ class TLSCore:
 
     def verified_chain(self) -> list[Certificate]:
         """The chain verification built, leaf first (empty when none)."""
-        chain = self.connection.get_verified_chain(as_cryptography=True)
-        return [Certificate(cert) for cert in chain or ()]
+        chain = self.connection.get_verified_chain()
+        return [Certificate(_der(cert)) for cert in chain or ()]
 
     def unverified_chain(self) -> list[Certificate]:
         """The chain the peer sent, leaf first (empty when none)."""
         conn = self.connection
-        chain = list(conn.get_peer_cert_chain(as_cryptography=True) or ())
+        chain = list(conn.get_peer_cert_chain() or ())
         if self.server_side:
             # OpenSSL leaves the client's own certificate out on servers.
-            peer = conn.get_peer_certificate(as_cryptography=True)
+            peer = conn.get_peer_certificate()
             if peer is not None:
                 chain.insert(0, peer)
-        return [Certificate(cert) for cert in chain]
+        return [Certificate(_der(cert)) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
         self.call(_knobs.verify_client_post_handshake, self.connection)

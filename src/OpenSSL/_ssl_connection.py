@@ -88,6 +88,26 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
+def _free_ssl(
+    ssl: Any,
+    _free: Any = lib.SSL_free,
+    _peek: Any = lib.ERR_peek_error,
+    _clear: Any = lib.ERR_clear_error,
+) -> None:
+    """``SSL_free`` that leaves no error behind in the thread's queue.
+
+    OpenSSL 4 may queue record-layer errors ("invalid record") while freeing
+    a connection whose input was left half-processed; the collector runs
+    this at any time, in any thread, and the errors would then come out of
+    a later, unrelated call there. (The binding has no ERR_set_mark, so only
+    a queue that was empty before is cleaned.)
+    """
+    clean = not _peek()
+    _free(ssl)
+    if clean and _peek():
+        _clear()
+
+
 def _empty_read(bufsiz: int) -> bytes:
     if bufsiz < 0:
         raise ValueError("bufsiz must not be negative")
@@ -133,7 +153,7 @@ class Connection:
         ssl = lib.SSL_new(context._context)
         if ssl == ffi.NULL:
             exception_from_error_queue(Error, "SSL_new")
-        self._ssl = ffi.gc(ssl, lib.SSL_free)
+        self._ssl = ffi.gc(ssl, _free_ssl)
         context._used = True
         self._context = context
         # Every Context this SSL was attached to: OpenSSL may still call

@@ -1,0 +1,658 @@
+"""Scripted peers and uniform drivers for the hostile-peer tests.
+
+The tests in ``test_hostile_peers.py`` put one of our endpoints on a real
+loopback TCP socket and a scripted peer on the other end. This module holds
+the two halves:
+
+* :class:`BioPeer` -- the peer. It speaks real TLS through the standard
+  library's ``ssl.SSLObject`` (a different OpenSSL build from ours) over a
+  raw socket, so a script can send exactly the bytes it wants: a part of a
+  handshake flight, application records, a close_notify followed by more
+  bytes, garbage, a FIN without close_notify or an RST.
+* :class:`Side` -- our endpoint, in one of three socket modes, behind one
+  interface for ``OpenSSL.SSL`` (:class:`SSLSide`) and for
+  ``OpenSSL.ssl_compat`` or the standard library's ``ssl`` as the reference
+  (:class:`CompatSide`). :meth:`Side.attempt` makes one call and reports what
+  it did; :meth:`Side.drive` retries a call that has to wait for the peer,
+  waiting in ``select`` (non-blocking and timeout modes) and failing the test
+  if the peer's bytes never come (a hang guard, never a verdict).
+
+Modes: ``blocking`` (``OpenSSL.SSL``: a blocking socket whose kernel receive
+and send timeouts, ``SO_RCVTIMEO``/``SO_SNDTIMEO``, bound every call; the
+compat layers: ``settimeout(None)`` with a watchdog that shuts the socket if
+the test hangs), ``timeout`` (``settimeout(SHORT)``) and ``nonblocking``
+(``setblocking(False)``).
+
+Outcomes are :class:`Outcome` values, so a scenario's whole transcript can be
+compared between ``ssl_compat`` and the standard library.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Optional
+
+from OpenSSL import SSL
+from OpenSSL._util import lib
+from tests import compat_helpers, ssl_helpers
+
+__all__ = [
+    "GUARD",
+    "SHORT",
+    "BioPeer",
+    "CompatSide",
+    "Flooder",
+    "Outcome",
+    "SSLSide",
+    "Side",
+    "Trickler",
+    "rst_close",
+    "tcp_pair",
+]
+
+#: The socket timeout of the "timeout" mode and of silent-peer checks.
+SHORT = 0.2
+#: Hang guard for anything that waits on a live peer (never decides a result).
+GUARD = 10.0
+MODES = ("blocking", "timeout", "nonblocking")
+
+
+def tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """``(ours, peer)``: the two ends of a TCP connection on 127.0.0.1."""
+    ours, peer = ssl_helpers.loopback_tcp()
+    for sock in (ours, peer):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer.settimeout(GUARD)
+    return ours, peer
+
+
+def rst_close(sock: socket.socket) -> None:
+    """Close *sock* with an RST (``SO_LINGER`` on, zero seconds)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def wait_readable(sock: Any, timeout: float = GUARD) -> None:
+    """Wait until *sock* is readable; fail the test (hang guard) otherwise."""
+    if not select.select([sock], [], [], timeout)[0]:
+        raise AssertionError(f"no bytes from the peer within {timeout} s")
+
+
+# -- outcomes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call did: returned ``value``, or raised ``exc``."""
+
+    value: Any = None
+    exc: Optional[BaseException] = None
+
+    @property
+    def type(self) -> Optional[type[BaseException]]:
+        return None if self.exc is None else type(self.exc)
+
+    def key(self) -> tuple[Any, ...]:
+        """What must agree between two implementations: result or class + code.
+
+        Messages differ (CPython adds ``(_ssl.c:NNNN)``, OpenSSL 3 and 4 word
+        reasons differently); the class and the error number must not.
+        """
+        if self.exc is None:
+            value = self.value
+            return ("value", value if isinstance(value, (bytes, int)) else "ok")
+        exc = self.exc
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        return ("raise", type(exc).__name__, code)
+
+    def __repr__(self) -> str:
+        if self.exc is None:
+            value = self.value
+            if isinstance(value, bytes) and len(value) > 40:
+                return f"<returned {len(value)} bytes>"
+            return f"<returned {value!r}>"
+        return f"<raised {type(self.exc).__name__}{self.exc.args!r}>"
+
+
+def outcome_of(call: Callable[[], Any]) -> Outcome:
+    try:
+        return Outcome(value=call())
+    except Exception as exc:
+        return Outcome(exc=exc)
+
+
+def error_queue_empty() -> bool:
+    """Whether this thread's OpenSSL error queue (cryptography's OpenSSL) is empty."""
+    return bool(lib.ERR_peek_error() == 0)
+
+
+def _bounded(guard: float = 4 * GUARD) -> Iterator[int]:
+    """Count loop rounds until *guard* seconds have passed (a hang guard)."""
+    deadline = time.monotonic() + guard
+    rounds = 0
+    while time.monotonic() < deadline:
+        yield rounds
+        rounds += 1
+
+
+# -- the scripted peer -----------------------------------------------------------
+
+
+class BioPeer:
+    """A TLS peer made of the stdlib's ``SSLObject`` and a raw socket.
+
+    Every byte it sends goes through :meth:`send_raw`, so scripts decide
+    exactly what reaches our endpoint and when.
+    """
+
+    def __init__(self, sock: socket.socket, *, server_side: bool) -> None:
+        self.sock = sock
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        if server_side:
+            ctx = compat_helpers.server_context(ssl)
+            self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        else:
+            ctx = compat_helpers.client_context(ssl)
+            self.obj = ctx.wrap_bio(
+                self.incoming, self.outgoing, server_hostname="localhost"
+            )
+        self.sent = 0
+
+    # raw bytes
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+        self.sent += len(data)
+
+    def pull(self) -> bool:
+        """Move what the socket has into the SSLObject; ``False`` at EOF."""
+        data = self.sock.recv(65536)
+        if not data:
+            return False
+        self.incoming.write(data)
+        return True
+
+    def take_output(self) -> bytes:
+        return self.outgoing.read()
+
+    # TLS steps
+    def first_flight(self) -> bytes:
+        """Start the handshake; return the first flight without sending it.
+
+        A client's is its ClientHello. A server reads our ClientHello first.
+        """
+        for _ in _bounded():
+            try:
+                self.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                out = self.take_output()
+                if out:
+                    return out
+                if not self.pull():
+                    raise AssertionError(
+                        "our endpoint closed before its hello"
+                    ) from None
+            else:
+                return self.take_output()
+        raise AssertionError("no first flight")
+
+    def handshake(self) -> None:
+        """Complete the handshake, sending everything it produces."""
+        for _ in _bounded():
+            try:
+                self.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                self.flush()
+                if not self.pull():
+                    raise AssertionError("our endpoint closed mid-handshake") from None
+            else:
+                self.flush()
+                return
+        raise AssertionError("peer handshake did not finish")
+
+    def absorb_handshake(self) -> None:
+        """Read our flight until the peer's handshake is done; send nothing."""
+        for _ in _bounded():
+            try:
+                self.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                if not self.pull():
+                    raise AssertionError("our endpoint closed mid-handshake") from None
+            else:
+                self.take_output()
+                return
+        raise AssertionError("peer handshake did not finish")
+
+    def flush(self) -> None:
+        out = self.take_output()
+        if out:
+            self.send_raw(out)
+
+    def records(self, data: bytes) -> bytes:
+        """Encrypt *data* as application records; return them unsent."""
+        view = memoryview(data)
+        while view:
+            written = self.obj.write(view)
+            view = view[written:]
+        return self.take_output()
+
+    def send_app(self, data: bytes) -> None:
+        self.send_raw(self.records(data))
+
+    def close_notify(self) -> bytes:
+        """Our close_notify record, unsent."""
+        try:
+            self.obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        return self.take_output()
+
+    def read_exact(self, size: int) -> bytes:
+        """Read *size* bytes of application data (tickets etc. consumed on the way)."""
+        received = bytearray()
+        while len(received) < size:
+            try:
+                chunk = self.obj.read(size - len(received))
+            except ssl.SSLWantReadError:
+                if not self.pull():
+                    raise AssertionError(
+                        f"EOF after {len(received)} of {size} bytes"
+                    ) from None
+                continue
+            if not chunk:
+                raise AssertionError("close_notify before the expected data")
+            received += chunk
+        return bytes(received)
+
+    def close(self) -> None:
+        """FIN without close_notify."""
+        self.sock.close()
+
+    def reset(self) -> None:
+        """RST."""
+        rst_close(self.sock)
+
+
+class PeerThread:
+    """Run a peer script in a thread; :meth:`join` re-raises what it raised."""
+
+    def __init__(self, script: Callable[[], Any]) -> None:
+        self.error: Optional[BaseException] = None
+        self.result: Any = None
+        self._script = script
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._script()
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout: float = GUARD) -> Any:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError("the peer script hung")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class Flooder:
+    """Send ``chunk()`` results on *sock* until stopped, refused or at *cap* bytes."""
+
+    def __init__(
+        self, sock: socket.socket, chunk: Callable[[], bytes], cap: int
+    ) -> None:
+        self.sock = sock
+        self.sent = 0
+        self.cap = cap
+        self._chunk = chunk
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set() and self.sent < self.cap:
+                data = self._chunk()
+                self.sock.sendall(data)
+                self.sent += len(data)
+        except OSError:
+            pass  # our endpoint gave up and closed: the expected end
+
+    def stop(self) -> int:
+        """Stop; return how many bytes were sent."""
+        self._stop.set()
+        self._thread.join(GUARD)
+        if self._thread.is_alive():
+            # Blocked in sendall on a peer that no longer reads.
+            rst_close(self.sock)
+            self._thread.join(GUARD)
+        assert not self._thread.is_alive(), "the flooder hung"
+        return self.sent
+
+
+# -- our endpoint ------------------------------------------------------------------
+
+
+class Side:
+    """Our TLS endpoint on a socket; subclasses bind it to one API."""
+
+    api = ""
+    #: Exceptions that mean "retry once the socket is ready".
+    want_read: tuple[type[BaseException], ...] = ()
+    want_write: tuple[type[BaseException], ...] = ()
+
+    def __init__(self, sock: socket.socket, *, server: bool, mode: str) -> None:
+        assert mode in MODES
+        self.raw = sock
+        self.server = server
+        self.mode = mode
+        self.watchdog_fired = False
+        self._watchdog: Optional[threading.Timer] = None
+
+    # operations, as zero-argument calls
+    def handshake(self) -> Any:
+        raise NotImplementedError
+
+    def recv(self, size: int) -> Any:
+        raise NotImplementedError
+
+    def send(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+    def sendall(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+    def shutdown(self) -> Any:
+        raise NotImplementedError
+
+    def fileno_source(self) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+
+    def arm_watchdog(self) -> None:
+        """Blocking compat mode: shut the socket down if the test hangs."""
+
+        def fire() -> None:
+            self.watchdog_fired = True
+            try:
+                self.raw.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        self._watchdog = threading.Timer(GUARD, fire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    # one call, or a call driven to completion
+    def attempt(self, call: Callable[[], Any]) -> Outcome:
+        return outcome_of(call)
+
+    def drive(self, call: Callable[[], Any], guard: float = GUARD) -> Outcome:
+        """Retry *call* while it must wait for the peer; return its final outcome."""
+        deadline = time.monotonic() + guard
+        while True:
+            outcome = outcome_of(call)
+            exc = outcome.exc
+            if exc is None or not isinstance(exc, self.want_read + self.want_write):
+                assert not self.watchdog_fired, "the call hung (watchdog fired)"
+                return outcome
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{call} made no progress in {guard} s")
+            if isinstance(exc, socket.timeout):
+                continue  # the call itself waited (compat "timeout" mode)
+            if isinstance(exc, self.want_write):
+                select.select([], [self.fileno_source()], [], left)
+            else:
+                select.select([self.fileno_source()], [], [], left)
+
+    def recv_until_error(self, limit: int, size: int = 4096) -> tuple[bytes, Outcome]:
+        """Read until a call does not return data; ``(data, final outcome)``.
+
+        A ``b""`` (compat: the peer's close) also ends the loop; so do
+        *limit* bytes (then the outcome is the last read).
+        """
+        received = bytearray()
+        for _ in range(limit + 2):
+            outcome = self.drive(lambda: self.recv(size))
+            if outcome.exc is not None or not outcome.value:
+                return bytes(received), outcome
+            received += outcome.value
+            if len(received) > limit:
+                return bytes(received), outcome
+        raise AssertionError("recv loop did not end")
+
+    def recv_exact(self, size: int) -> bytes:
+        received = bytearray()
+        while len(received) < size:
+            want = min(65536, size - len(received))
+            outcome = self.drive(lambda want=want: self.recv(want))
+            if outcome.exc is not None:
+                raise AssertionError(
+                    f"{outcome!r} after {len(received)} of {size} bytes"
+                ) from outcome.exc
+            if not outcome.value:
+                raise AssertionError(f"EOF after {len(received)} of {size} bytes")
+            received += outcome.value
+        return bytes(received)
+
+    def send_exact(self, data: bytes) -> None:
+        """Send all of *data* with ``send`` (retried with the same bytes)."""
+        view = memoryview(data)
+        while view:
+            chunk = bytes(view[:65536])
+            outcome = self.drive(lambda chunk=chunk: self.send(chunk))
+            if outcome.exc is not None:
+                raise AssertionError(f"send failed: {outcome!r}") from outcome.exc
+            view = view[outcome.value :]
+
+
+class SSLSide(Side):
+    """``OpenSSL.SSL.Connection`` in socket mode."""
+
+    api = "SSL"
+    want_read = (SSL.WantReadError,)
+    want_write = (SSL.WantWriteError,)
+
+    def __init__(self, sock: socket.socket, *, server: bool, mode: str) -> None:
+        super().__init__(sock, server=server, mode=mode)
+        if mode == "blocking":
+            sock.setblocking(True)
+            timeval = struct.pack("ll", int(SHORT), int((SHORT % 1) * 1e6))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        elif mode == "timeout":
+            sock.settimeout(SHORT)
+        else:
+            sock.setblocking(False)
+        ctx = ssl_helpers.server_context() if server else ssl_helpers.client_context()
+        self.conn = SSL.Connection(ctx, sock)
+        if server:
+            self.conn.set_accept_state()
+        else:
+            self.conn.set_connect_state()
+            self.conn.set_tlsext_host_name(b"localhost")
+
+    def handshake(self) -> Any:
+        return self.conn.do_handshake()
+
+    def recv(self, size: int) -> Any:
+        return self.conn.recv(size)
+
+    def send(self, data: bytes) -> Any:
+        return self.conn.send(data)
+
+    def sendall(self, data: bytes) -> Any:
+        return self.conn.sendall(data)
+
+    def shutdown(self) -> Any:
+        return self.conn.shutdown()
+
+    def fileno_source(self) -> Any:
+        return self.raw
+
+    def close(self) -> None:
+        super().close()
+        self.raw.close()
+
+
+class CompatSide(Side):
+    """An ``SSLSocket`` of ``ssl_compat`` or, as the reference, of ``ssl``."""
+
+    api = "compat"
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        server: bool,
+        mode: str,
+        module: ModuleType,
+        ragged: bool = True,
+    ) -> None:
+        super().__init__(sock, server=server, mode=mode)
+        self.module = module
+        self.want_read = (module.SSLWantReadError, socket.timeout)
+        self.want_write = (module.SSLWantWriteError,)
+        if server:
+            ctx = compat_helpers.server_context(module)
+            self.tls = ctx.wrap_socket(
+                sock,
+                server_side=True,
+                do_handshake_on_connect=False,
+                suppress_ragged_eofs=ragged,
+            )
+        else:
+            ctx = compat_helpers.client_context(module)
+            self.tls = ctx.wrap_socket(
+                sock,
+                server_hostname="localhost",
+                do_handshake_on_connect=False,
+                suppress_ragged_eofs=ragged,
+            )
+        # wrap_socket detached *sock*: the watchdog must shut the new socket.
+        self.raw = self.tls
+        if mode == "blocking":
+            self.tls.settimeout(None)
+            self.arm_watchdog()
+        elif mode == "timeout":
+            self.tls.settimeout(SHORT)
+        else:
+            self.tls.setblocking(False)
+
+    def handshake(self) -> Any:
+        return self.tls.do_handshake()
+
+    def recv(self, size: int) -> Any:
+        return self.tls.recv(size)
+
+    def send(self, data: bytes) -> Any:
+        return self.tls.send(data)
+
+    def sendall(self, data: bytes) -> Any:
+        return self.tls.sendall(data)
+
+    def shutdown(self) -> Any:
+        return self.tls.unwrap()
+
+    def fileno_source(self) -> Any:
+        return self.tls
+
+    def close(self) -> None:
+        super().close()
+        self.tls.close()
+
+
+def make_side(
+    api: str, sock: socket.socket, *, server: bool, mode: str, ragged: bool = True
+) -> Side:
+    """Our endpoint for *api*: ``"SSL"``, ``"compat"`` or ``"stdlib"`` (reference)."""
+    if api == "SSL":
+        return SSLSide(sock, server=server, mode=mode)
+    module: ModuleType
+    if api == "compat":
+        from OpenSSL import ssl_compat
+
+        module = ssl_compat
+    else:
+        module = ssl
+    return CompatSide(sock, server=server, mode=mode, module=module, ragged=ragged)
+
+
+# -- a byte-at-a-time proxy ------------------------------------------------------
+
+
+class Trickler:
+    """Forward bytes between two sockets one byte per ``send``, both ways."""
+
+    def __init__(self, a: socket.socket, b: socket.socket) -> None:
+        self.a, self.b = a, b
+        self.forwarded = 0
+        self.error: Optional[BaseException] = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        a, b = self.a, self.b
+        open_ends = {a: b, b: a}
+        pending: dict[socket.socket, bytearray] = {a: bytearray(), b: bytearray()}
+        try:
+            deadline = time.monotonic() + 4 * GUARD
+            while open_ends and not self._stop.is_set():
+                if time.monotonic() > deadline:
+                    raise AssertionError("the trickle proxy ran past its guard")
+                readers = [s for s in open_ends if len(pending[s]) < 65536]
+                busy = bool(pending[a] or pending[b])
+                readable, _, _ = select.select(readers, [], [], 0 if busy else 0.05)
+                for src in readable:
+                    data = src.recv(65536)
+                    if not data:
+                        dst = open_ends.pop(src)
+                        self._drain(pending[src], dst)
+                        try:
+                            dst.shutdown(socket.SHUT_WR)
+                        except OSError:
+                            pass
+                        continue
+                    pending[src] += data
+                for src, dst in ((a, b), (b, a)):
+                    # One byte per send, one send per direction per round:
+                    # the receiver sees the stream in the smallest pieces.
+                    if pending[src]:
+                        dst.send(pending[src][:1])
+                        del pending[src][:1]
+                        self.forwarded += 1
+        except OSError as exc:
+            if exc.errno not in (errno.ECONNRESET, errno.EPIPE, errno.EBADF):
+                self.error = exc
+        except BaseException as exc:
+            self.error = exc
+
+    def _drain(self, buffer: bytearray, dst: socket.socket) -> None:
+        while buffer:
+            dst.send(buffer[:1])
+            del buffer[:1]
+            self.forwarded += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(GUARD)
+        assert not self._thread.is_alive(), "the trickle proxy hung"
+        if self.error is not None:
+            raise self.error

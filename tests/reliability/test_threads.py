@@ -32,6 +32,7 @@ import sys
 import termios
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
@@ -627,7 +628,8 @@ def test_the_gil_check_fails_for_a_call_that_keeps_the_gil() -> None:
 # -- ssl_compat ---------------------------------------------------------------------
 
 
-def test_ssl_compat_objects_share_contexts_across_threads() -> None:
+def test_ssl_compat_objects_share_contexts_across_threads(tmp_path: Path) -> None:
+    """SNI per thread, session resumption, shared counters and key log."""
     seen_names: list[str] = []
     lock = threading.Lock()
 
@@ -644,13 +646,20 @@ def test_ssl_compat_objects_share_contexts_across_threads() -> None:
     client_ctx = compat_client_context()
     client_ctx.check_hostname = False
     client_ctx.set_alpn_protocols(["h2"])
+    keylog = tmp_path / "keys.log"
+    client_ctx.keylog_filename = str(keylog)
+    resumed = [0] * COMPAT_THREADS
 
     def body(worker: Worker) -> None:
+        session = None
         for i in range(COMPAT_PER_THREAD):
             bios = [ssl_compat.MemoryBIO() for _ in range(4)]
             c_in, c_out, s_in, s_out = bios
             client = client_ctx.wrap_bio(
-                c_in, c_out, server_hostname=f"thread-{worker.index}.test"
+                c_in,
+                c_out,
+                server_hostname=f"thread-{worker.index}.test",
+                session=session if i % 2 else None,
             )
             server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
             done = [False, False]
@@ -676,11 +685,29 @@ def test_ssl_compat_objects_share_contexts_across_threads() -> None:
             client.write(message)
             s_in.write(c_out.read())
             assert server.read(len(message)) == message
+            # The reply carries the TLS 1.3 tickets along.
+            server.write(message[::-1])
+            c_in.write(s_out.read())
+            assert client.read(len(message)) == message[::-1]
+            resumed[worker.index] += client.session_reused
+            session = client.session
             worker.handshakes += 1
 
     workers = [Worker(index, body) for index in range(COMPAT_THREADS)]
     _run_workers(workers)
-    assert len(seen_names) == COMPAT_THREADS * COMPAT_PER_THREAD
+    total = COMPAT_THREADS * COMPAT_PER_THREAD
+    assert len(seen_names) == total
+    assert all(resumed), f"sessions resumed per thread: {resumed}"
+    # Counters shared by the threads lost no update.
+    client_stats, server_stats = client_ctx.session_stats(), server_ctx.session_stats()
+    assert client_stats["connect"] == client_stats["connect_good"] == total
+    assert server_stats["accept"] == server_stats["accept_good"] == total
+    assert server_stats["hits"] == sum(resumed)
+    # Key log lines written by several threads at once stay whole.
+    client_ctx.keylog_filename = None
+    lines = keylog.read_bytes().splitlines()[1:]
+    assert lines and all(len(line.split()) == 3 for line in lines), lines[:3]
+    assert len({line.split()[1] for line in lines}) == total
     record("threads: handshakes", sum(w.handshakes for w in workers))
     record("threads: threads", COMPAT_THREADS)
 

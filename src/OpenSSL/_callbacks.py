@@ -88,6 +88,11 @@ def verify(callback: Callable[..., Any]) -> Any:
             depth = lib.X509_STORE_CTX_get_error_depth(store_ctx)
             if call(conn, callback, conn, cert, errnum, depth, ok):
                 lib.X509_STORE_CTX_set_error(store_ctx, lib.X509_V_OK)
+                # The application overrode the verdict: what OpenSSL queued
+                # while judging this certificate (a bad signature, ...) no
+                # longer applies, and left queued it would fail a later,
+                # unrelated call in this thread.
+                lib.ERR_clear_error()
                 return 1
             return 0
         except BaseException as exc:
@@ -224,6 +229,12 @@ def ocsp_server(callback: Callable[[Any, Any], bytes], data: Any) -> Any:
                 raise MemoryError("could not allocate the OCSP response buffer")
             ffi.memmove(buf, response, len(response))
             lib.SSL_set_tlsext_status_ocsp_resp(ssl, buf, len(response))
+            # OpenSSL 4 parses the response here; one that is not a DER
+            # OCSPResponse is dropped (nothing is stapled) but its ASN.1
+            # error stays queued and would surface from a later, unrelated
+            # call in this thread. OpenSSL itself carries on, so forget it.
+            if lib.ERR_peek_error():
+                lib.ERR_clear_error()
             return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
         except BaseException as exc:
             record(conn, exc)

@@ -34,6 +34,7 @@ __all__ = ["TLSCore", "check_wrap_arguments"]
 
 _T = TypeVar("_T")
 _FINISHED_STATE = b"SSL negotiation finished successfully"
+_ERROR_STATE = b"error"
 
 
 def check_wrap_arguments(
@@ -220,11 +221,18 @@ class TLSCore:
             context._count("misses")
 
     def handshake_finished(self) -> bool:
-        """Whether the handshake has completed (explicitly or inside a read/write)."""
+        """Whether the handshake has completed (explicitly or inside a read/write).
+
+        A connection that failed afterwards (a fatal alert, an EOF without
+        close_notify) no longer counts: OpenSSL puts it back "in init", and
+        CPython then raises ``ValueError`` from ``getpeercert()`` and returns
+        ``None`` from ``version()``.
+        """
         if not self.handshake_done:
             if self.connection.get_state_string() == _FINISHED_STATE:
                 self._handshake_completed()
-        return self.handshake_done
+            return self.handshake_done
+        return self.connection.get_state_string() != _ERROR_STATE
 
     # -- what the stdlib classes report ---------------------------------------
 

@@ -16,7 +16,7 @@ or one flight in which a record was mutated, and counts as one record):
   (the receiver gets a mutation of the real flight *k*), an established
   connection receiving application records, and connections after a
   close_notify was sent or received;
-* mutates the bytes (see ``MUTATORS``): truncation, oversized records, wrong
+* mutates the bytes (see ``MUTATORS`` in ``record_mutators``): truncation, oversized records, wrong
   length fields, content types and versions, bit flips and byte insertions
   and deletions in plaintext handshake messages (with the lengths fixed up so
   parsing goes deeper), extension-level edits of hellos, inserted, dropped
@@ -58,529 +58,84 @@ import subprocess
 import sys
 import time
 import traceback
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from OpenSSL import SSL, ssl_compat
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from OpenSSL import SSL, crypto, ssl_compat
 from OpenSSL._util import lib
 from tests import compat_helpers, ssl_helpers
 from tests.pki import make_pki
 from tests.reliability.outcomes import NETWORK_ERRORS_COMPAT, NETWORK_ERRORS_SSL
+from tests.reliability.record_mutators import (  # noqa: F401 (re-exported)
+    _MUT_FUNCS,
+    _MUT_NAMES,
+    _MUT_WEIGHTS,
+    ALERT,
+    APPDATA,
+    CCS,
+    CONTENT_TYPES,
+    DTLS_FIELDS,
+    EXT_TYPES,
+    HANDSHAKE,
+    HEARTBEAT,
+    HS_CLIENT_HELLO,
+    HS_SERVER_HELLO,
+    HS_TYPES,
+    INTERESTING,
+    MAX_PLAIN,
+    MUTATORS,
+    PAYLOAD,
+    ROUNDS,
+    TLS12,
+    VERSIONS,
+    Hello,
+    _edit_messages,
+    _pick,
+    _set_header,
+    _u16,
+    _u24,
+    alert_record,
+    build_hello,
+    chunks,
+    is_plain_handshake,
+    junk_record,
+    m_alert,
+    m_bytes_anywhere,
+    m_ctype,
+    m_garbage_tail,
+    m_hello_extensions,
+    m_hello_version,
+    m_insert,
+    m_length,
+    m_message_body,
+    m_message_header,
+    m_oversize,
+    m_random,
+    m_refragment_bad,
+    m_reorder,
+    m_truncate,
+    m_version,
+    message,
+    mutate,
+    mutate_bytes,
+    mutate_dtls,
+    parse_hello,
+    rbytes,
+    record,
+    refragment,
+    session_id_of,
+    split_dtls,
+    split_messages,
+    split_records,
+    with_session_id,
+)
 from tests.reliability.subproc import FIGURES_PREFIX, emit_figures
 
-# -- TLS wire format -----------------------------------------------------------
-
-CCS, ALERT, HANDSHAKE, APPDATA, HEARTBEAT = 20, 21, 22, 23, 24
-TLS12 = 0x0303
-MAX_PLAIN = 2**14
-HS_CLIENT_HELLO, HS_SERVER_HELLO = 1, 2
-#: Upper bound on rounds of any drive/pump loop (real handshakes need < 10).
-ROUNDS = 40
-PAYLOAD = b"record-fuzz payload " * 8
-
-
-def record(ctype: int, body: bytes, version: int = TLS12) -> bytes:
-    """One TLS record (the length is the body's, whatever it is)."""
-    return bytes([ctype]) + version.to_bytes(2, "big") + _u16(len(body)) + body
-
-
-def _u16(n: int) -> bytes:
-    return (n & 0xFFFF).to_bytes(2, "big")
-
-
-def _u24(n: int) -> bytes:
-    return (n & 0xFFFFFF).to_bytes(3, "big")
-
-
-def split_records(data: bytes) -> list[bytes]:
-    """Whole records in *data*; a trailing partial record is the last item."""
-    out = []
-    i = 0
-    while i + 5 <= len(data):
-        end = i + 5 + int.from_bytes(data[i + 3 : i + 5], "big")
-        out.append(data[i:end])
-        i = end
-    if i < len(data):
-        out.append(data[i:])
-    return out
-
-
-def is_plain_handshake(rec: bytes) -> bool:
-    """A complete handshake record whose body parses as handshake messages."""
-    if len(rec) < 9 or rec[0] != HANDSHAKE:
-        return False
-    body = rec[5:]
-    if len(body) != int.from_bytes(rec[3:5], "big"):
-        return False
-    i = 0
-    while i + 4 <= len(body):
-        i += 4 + int.from_bytes(body[i + 1 : i + 4], "big")
-    return i == len(body)
-
-
-def split_messages(body: bytes) -> list[bytes]:
-    """Handshake messages (header included) in a plaintext handshake body."""
-    out = []
-    i = 0
-    while i + 4 <= len(body):
-        end = i + 4 + int.from_bytes(body[i + 1 : i + 4], "big")
-        out.append(body[i:end])
-        i = end
-    return out
-
-
-def message(msg_type: int, body: bytes) -> bytes:
-    return bytes([msg_type]) + _u24(len(body)) + body
-
-
-@dataclass
-class Hello:
-    """A ClientHello or ServerHello split into its fields."""
-
-    msg_type: int
-    head: bytes  # legacy_version, random, session id, suites, compression
-    extensions: list[tuple[int, bytes]]
-
-
-def parse_hello(msg: bytes) -> Optional[Hello]:
-    """Split a hello message; ``None`` when it does not parse."""
-    if len(msg) < 4 or msg[0] not in (HS_CLIENT_HELLO, HS_SERVER_HELLO):
-        return None
-    body = msg[4:]
-    try:
-        i = 34
-        i += 1 + body[i]
-        if msg[0] == HS_CLIENT_HELLO:
-            i += 2 + int.from_bytes(body[i : i + 2], "big")
-            i += 1 + body[i]
-        else:
-            i += 3
-        head = body[:i]
-        end = i + 2 + int.from_bytes(body[i : i + 2], "big")
-        if end != len(body):
-            return None
-        i += 2
-        exts = []
-        while i < end:
-            ext_type = int.from_bytes(body[i : i + 2], "big")
-            size = int.from_bytes(body[i + 2 : i + 4], "big")
-            exts.append((ext_type, body[i + 4 : i + 4 + size]))
-            i += 4 + size
-        if i != end:
-            return None
-    except IndexError:
-        return None
-    return Hello(msg[0], head, exts)
-
-
-def build_hello(hello: Hello) -> bytes:
-    exts = b"".join(_u16(t) + _u16(len(d)) + d for t, d in hello.extensions)
-    return message(hello.msg_type, hello.head + _u16(len(exts)) + exts)
-
-
-def session_id_of(flight: bytes) -> Optional[bytes]:
-    """The legacy session id of the hello opening *flight*."""
-    if len(flight) < 44 or flight[0] != HANDSHAKE:
-        return None
-    size = flight[43]
-    return flight[44 : 44 + size]
-
-
-def with_session_id(flight: bytes, sid: bytes) -> bytes:
-    """*flight* with its hello's session id replaced by *sid* (same length)."""
-    old = session_id_of(flight)
-    if old is None or len(old) != len(sid):
-        return flight
-    return flight[:44] + sid + flight[44 + len(sid) :]
-
-
-# -- the mutation engine -------------------------------------------------------
-
-INTERESTING = (0x00, 0x01, 0x7F, 0x80, 0xFE, 0xFF)
-VERSIONS = (0x0000, 0x0002, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x0305,
-            0x7F1C, 0xFEFF, 0xFEFD, 0xFEFC, 0xFFFF, 0x0203, 0x0403)  # fmt: skip
-CONTENT_TYPES = (0, 1, 19, CCS, ALERT, HANDSHAKE, APPDATA, HEARTBEAT, 25, 127, 255)
-HS_TYPES = (0, 1, 2, 3, 4, 5, 6, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 24, 25,
-            67, 254, 255)  # fmt: skip
-EXT_TYPES = (0, 1, 5, 10, 11, 13, 16, 18, 21, 23, 35, 41, 42, 43, 44, 45, 47, 49,
-             50, 51, 0xFF01, 0x3374, 0xFFFF, 0xFE0D)  # fmt: skip
-
-
-def rbytes(rng: random.Random, n: int) -> bytes:
-    """*n* random bytes from *rng* (fast, and reproducible from the seed)."""
-    return rng.getrandbits(8 * n).to_bytes(n, "big") if n > 0 else b""
-
-
-def mutate_bytes(rng: random.Random, data: bytes) -> bytes:
-    """One byte-level edit: bit flips, insertion, deletion, an interesting byte."""
-    if not data:
-        return rbytes(rng, rng.randrange(1, 8))
-    buf = bytearray(data)
-    kind = rng.randrange(6)
-    if kind == 0:
-        for _ in range(rng.choice((1, 1, 2, 4, 8))):
-            i = rng.randrange(len(buf))
-            buf[i] ^= 1 << rng.randrange(8)
-    elif kind == 1:
-        i = rng.randrange(len(buf) + 1)
-        n = rng.choice((1, 1, 2, 4, 16, 255))
-        buf[i:i] = rbytes(rng, n)
-    elif kind == 2:
-        i = rng.randrange(len(buf))
-        del buf[i : i + rng.choice((1, 1, 2, 4, 16, 200))]
-    elif kind == 3:
-        buf[rng.randrange(len(buf))] = rng.choice(INTERESTING)
-    elif kind == 4:
-        # A length-like pair of bytes set to an extreme.
-        i = rng.randrange(len(buf))
-        buf[i : i + 2] = rng.choice(
-            (b"\x00\x00", b"\xff\xff", b"\x00\x01", b"\x7f\xff")
-        )
-    else:
-        del buf[rng.randrange(len(buf)) :]
-    return bytes(buf)
-
-
-def _pick(rng: random.Random, recs: list[bytes], want: Callable[[bytes], bool]) -> int:
-    choices = [i for i, r in enumerate(recs) if want(r)]
-    return rng.choice(choices) if choices else rng.randrange(len(recs))
-
-
-def _set_header(rec: bytes, *, ctype: Any = None, version: Any = None,
-                length: Any = None) -> bytes:  # fmt: skip
-    head = bytearray(rec[:5].ljust(5, b"\0"))
-    if ctype is not None:
-        head[0] = ctype
-    if version is not None:
-        head[1:3] = _u16(version)
-    if length is not None:
-        head[3:5] = _u16(length)
-    return bytes(head) + rec[5:]
-
-
-def m_truncate(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    data = b"".join(recs)
-    return [data[: rng.randrange(len(data))]]
-
-
-def m_oversize(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs))
-    size = rng.choice(
-        (
-            MAX_PLAIN + 1,
-            MAX_PLAIN + 256,
-            MAX_PLAIN + 257,
-            MAX_PLAIN + 2048 + 1,
-            rng.randrange(MAX_PLAIN + 257, 2**16),
-            2**16 - 1,
-        )
-    )
-    body = recs[i][5:]
-    if rng.random() < 0.8:
-        body = (body + rbytes(rng, 64) * (size // 64 + 1))[:size]
-    recs[i] = _set_header(recs[i][:5], length=size) + body
-    return recs
-
-
-def m_length(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs))
-    actual = max(len(recs[i]) - 5, 0)
-    size = rng.choice(
-        (0, 1, 2, 3, actual - 1, actual + 1, actual // 2, rng.randrange(2**16))
-    )
-    recs[i] = _set_header(recs[i], length=max(size, 0))
-    return recs
-
-
-def m_ctype(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs))
-    ctype = rng.choice(CONTENT_TYPES) if rng.random() < 0.8 else rng.randrange(256)
-    recs[i] = _set_header(recs[i], ctype=ctype)
-    return recs
-
-
-def m_version(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs))
-    version = rng.choice(VERSIONS) if rng.random() < 0.8 else rng.randrange(2**16)
-    recs[i] = _set_header(recs[i], version=version)
-    return recs
-
-
-def m_hello_version(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    """Change the legacy_version inside a hello (the record header is kept)."""
-    i = _pick(rng, recs, is_plain_handshake)
-    rec = recs[i]
-    if len(rec) >= 11:
-        recs[i] = rec[:9] + _u16(rng.choice(VERSIONS)) + rec[11:]
-    return recs
-
-
-def m_bytes_anywhere(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs))
-    recs[i] = mutate_bytes(rng, recs[i])
-    return recs
-
-
-def _edit_messages(
-    rng: random.Random, recs: list[bytes], edit: Callable[[list[bytes]], list[bytes]]
-) -> list[bytes]:
-    i = _pick(rng, recs, is_plain_handshake)
-    rec = recs[i]
-    if not is_plain_handshake(rec):
-        recs[i] = mutate_bytes(rng, rec)
-        return recs
-    msgs = edit(split_messages(rec[5:]))
-    body = b"".join(msgs)
-    fix = rng.random() < 0.85
-    recs[i] = _set_header(rec[:5], length=len(body) if fix else None) + body
-    return recs
-
-
-def m_message_body(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    """Byte edits inside one handshake message, lengths fixed up (mostly)."""
-
-    def edit(msgs: list[bytes]) -> list[bytes]:
-        j = rng.randrange(len(msgs))
-        body = mutate_bytes(rng, msgs[j][4:])
-        if rng.random() < 0.85:
-            msgs[j] = message(msgs[j][0], body)
-        else:
-            msgs[j] = msgs[j][:4] + body
-        return msgs
-
-    return _edit_messages(rng, recs, edit)
-
-
-def m_message_header(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    """A wrong handshake type or length, or a message duplicated or dropped."""
-
-    def edit(msgs: list[bytes]) -> list[bytes]:
-        j = rng.randrange(len(msgs))
-        kind = rng.randrange(4)
-        if kind == 0:
-            msgs[j] = bytes([rng.choice(HS_TYPES)]) + msgs[j][1:]
-        elif kind == 1:
-            size = len(msgs[j]) - 4
-            new = rng.choice(
-                (0, 1, size - 1, size + 1, 2**24 - 1, rng.randrange(2**17))
-            )
-            msgs[j] = msgs[j][:1] + _u24(max(new, 0)) + msgs[j][4:]
-        elif kind == 2:
-            msgs.insert(j, msgs[j])
-        elif len(msgs) > 1:
-            del msgs[j]
-        else:
-            msgs.append(message(rng.choice(HS_TYPES), bytes(rng.randrange(4))))
-        return msgs
-
-    return _edit_messages(rng, recs, edit)
-
-
-def m_hello_extensions(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    """Structured edits of a hello's extension list, re-encoded consistently."""
-
-    def edit(msgs: list[bytes]) -> list[bytes]:
-        for j, msg in enumerate(msgs):
-            hello = parse_hello(msg)
-            if hello is None:
-                continue
-            exts = hello.extensions
-            kind = rng.randrange(7)
-            k = rng.randrange(len(exts)) if exts else 0
-            if kind == 0 and exts:
-                del exts[k]
-            elif kind == 1 and exts:
-                exts.insert(k, exts[k])
-            elif kind == 2 and exts:
-                exts[k] = (exts[k][0], mutate_bytes(rng, exts[k][1]))
-            elif kind == 3:
-                data = rbytes(rng, rng.choice((0, 1, 2, 5, 40)))
-                exts.insert(k, (rng.choice(EXT_TYPES), data))
-            elif kind == 4 and exts:
-                exts[k] = (rng.choice(EXT_TYPES), exts[k][1])
-            elif kind == 5 and len(exts) > 1:
-                rng.shuffle(exts)
-            else:
-                hello.head = mutate_bytes(rng, hello.head)
-            msgs[j] = build_hello(hello)
-            return msgs
-        j = rng.randrange(len(msgs))
-        msgs[j] = message(msgs[j][0], mutate_bytes(rng, msgs[j][4:]))
-        return msgs
-
-    return _edit_messages(rng, recs, edit)
-
-
-def alert_record(rng: random.Random) -> bytes:
-    """An alert: every code, both levels, and malformed ones."""
-    level = rng.choice((1, 2, 1, 2, 0, 3, 255))
-    desc = rng.randrange(256)
-    shape = rng.randrange(8)
-    if shape == 0:
-        body = bytes([level])
-    elif shape == 1:
-        body = bytes([level, desc, rng.randrange(256)])
-    elif shape == 2:
-        body = b""
-    elif shape == 3:
-        body = bytes([level, desc, rng.choice((1, 2)), rng.randrange(256)])
-    else:
-        body = bytes([level, desc])
-    return record(ALERT, body, rng.choice((TLS12, TLS12, 0x0301, 0x0304)))
-
-
-def junk_record(rng: random.Random) -> bytes:
-    """A record that does not belong here: empty, CCS, heartbeat, stray message."""
-    kind = rng.randrange(8)
-    if kind == 0:
-        return record(rng.choice(CONTENT_TYPES), b"")
-    if kind == 1:
-        return record(CCS, rng.choice((b"\x01", b"\x01", b"\x02", b"\x01\x01", b"")))
-    if kind == 2:
-        # A heartbeat request claiming more payload than it carries.
-        return record(HEARTBEAT, b"\x01\xff\xff" + bytes(16))
-    if kind == 3:
-        body = rbytes(rng, rng.choice((1, 4, 16, 100)))
-        return record(HANDSHAKE, message(rng.choice(HS_TYPES), body))
-    if kind == 4:
-        return record(APPDATA, rbytes(rng, rng.choice((1, 17, 40))))
-    if kind == 5:
-        return alert_record(rng)
-    return record(rng.randrange(256), rbytes(rng, rng.randrange(30)))
-
-
-def m_alert(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    alerts = [alert_record(rng) for _ in range(rng.choice((1, 1, 1, 2, 40)))]
-    where = rng.randrange(3)
-    if where == 0:
-        return alerts
-    if where == 1:
-        return alerts + recs
-    i = rng.randrange(len(recs) + 1)
-    return recs[:i] + alerts + recs[i:]
-
-
-def m_insert(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    i = rng.randrange(len(recs) + 1)
-    recs.insert(i, junk_record(rng))
-    return recs
-
-
-def m_reorder(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    kind = rng.randrange(3)
-    i = rng.randrange(len(recs))
-    if kind == 0 and len(recs) > 1:
-        del recs[i]
-    elif kind == 1:
-        recs.insert(i, recs[i])
-    elif len(recs) > 1:
-        j = rng.randrange(len(recs))
-        recs[i], recs[j] = recs[j], recs[i]
-    else:
-        recs = recs + recs
-    return recs
-
-
-def refragment(rng: random.Random, recs: list[bytes], size: int) -> list[bytes]:
-    """Re-split the leading plaintext handshake records into *size*-byte ones."""
-    n = 0
-    while n < len(recs) and is_plain_handshake(recs[n]):
-        n += 1
-    if n == 0:
-        return recs
-    body = b"".join(r[5:] for r in recs[:n])
-    version = int.from_bytes(recs[0][1:3], "big")
-    pieces = [
-        record(HANDSHAKE, body[i : i + size], version)
-        for i in range(0, len(body), size)
-    ]
-    return pieces + recs[n:]
-
-
-def m_refragment_bad(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    """Fragmentation OpenSSL must refuse or survive: empty or interleaved records."""
-    recs = refragment(rng, recs, rng.choice((1, 3, 7, 100)))
-    i = rng.randrange(len(recs) + 1)
-    recs.insert(i, rng.choice((record(HANDSHAKE, b""), junk_record(rng))))
-    return recs
-
-
-def m_garbage_tail(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    tail = rng.choice(
-        (
-            lambda: rbytes(rng, rng.randrange(1, 300)),
-            lambda: recs[0],
-            lambda: junk_record(rng),
-            lambda: b"\x16\x03\x03\xff\xff",
-            lambda: b"GET / HTTP/1.1\r\n\r\n",
-        )
-    )()
-    return [*recs, tail]
-
-
-def m_random(rng: random.Random, recs: list[bytes]) -> list[bytes]:
-    kind = rng.randrange(3)
-    n = rng.choice((1, 5, 6, 64, 600, 5000))
-    data = rbytes(rng, n)
-    if kind == 0:
-        return [data]
-    ctype = rng.choice((CCS, ALERT, HANDSHAKE, APPDATA, HEARTBEAT))
-    if kind == 1:
-        return [record(ctype, data)]
-    return [record(HANDSHAKE, message(rng.choice(HS_TYPES), data))]
-
-
-#: (name, weight, mutator). The names appear in the per-mutator figures.
-MUTATORS: list[tuple[str, int, Callable[[random.Random, list[bytes]], list[bytes]]]] = [
-    ("truncate", 6, m_truncate),
-    ("oversize", 5, m_oversize),
-    ("length", 8, m_length),
-    ("content type", 8, m_ctype),
-    ("version", 6, m_version),
-    ("hello version", 3, m_hello_version),
-    ("bytes anywhere", 10, m_bytes_anywhere),
-    ("message body", 16, m_message_body),
-    ("message header", 8, m_message_header),
-    ("hello extensions", 14, m_hello_extensions),
-    ("alert", 8, m_alert),
-    ("insert record", 6, m_insert),
-    ("reorder records", 4, m_reorder),
-    ("bad fragmentation", 3, m_refragment_bad),
-    ("garbage after", 5, m_garbage_tail),
-    ("random", 6, m_random),
-]
-_MUT_NAMES = [m[0] for m in MUTATORS]
-_MUT_WEIGHTS = [m[1] for m in MUTATORS]
-_MUT_FUNCS = {m[0]: m[2] for m in MUTATORS}
-
-
-def mutate(rng: random.Random, data: bytes) -> tuple[str, bytes]:
-    """Apply one (sometimes two) mutators to *data*; return the name and bytes."""
-    recs = split_records(data) or [data]
-    names = []
-    for _ in range(1 if rng.random() < 0.85 else 2):
-        name = rng.choices(_MUT_NAMES, _MUT_WEIGHTS)[0]
-        recs = _MUT_FUNCS[name](rng, list(recs) or [b""])
-        names.append(name)
-    return "+".join(names), b"".join(recs)
-
-
-def chunks(rng: random.Random, data: bytes) -> tuple[str, list[bytes]]:
-    """How to deliver *data*: whole, one byte per write, or random pieces."""
-    roll = rng.random()
-    if roll < 0.8 or len(data) < 2:
-        return "whole", [data]
-    if roll < 0.82 and len(data) <= 2048:
-        return "1-byte", [data[i : i + 1] for i in range(len(data))]
-    out = []
-    i = 0
-    while i < len(data):
-        n = rng.choice((1, 2, 5, 13, 100, 1000))
-        out.append(data[i : i + n])
-        i += n
-    return "pieces", out
-
+DER = Encoding.DER
 
 # -- checking one connection -----------------------------------------------------
 
@@ -720,11 +275,101 @@ class Checker:
             self.stats[f"after failure: {what} {outcome}"] += 1
         self.drain(side)
 
+    def introspect(self, side: Side) -> None:
+        """Call every getter that reports what the peer sent (after any outcome)."""
+        conn = side.conn
+        failed = side.failed
+        for what, getter in CONNECTION_GETTERS:
+            _, result = self.call(side, what, getter, conn)
+            # A getter's refusal (no keys to export yet) fails nothing.
+            side.failed = failed
+            if what == "get_peer_certificate" and result is not None:
+                self.certificate(side, result)
+            elif what == "get_peer_cert_chain" and result:
+                for cert in result[:4]:
+                    self.certificate(side, cert)
+
+    def certificate(self, side: Side, cert: Any) -> None:
+        """A (possibly mutated) certificate from the peer: every getter."""
+        for what, getter in CERT_GETTERS:
+            try:
+                getter(cert)
+            except (SSL.Error, crypto.Error):
+                pass
+            except ValueError as exc:
+                # Documented: cryptography refuses what it cannot represent
+                # (to_cryptography), an unknown signature algorithm.
+                if what not in ("to_cryptography", "get_signature_algorithm"):
+                    raise Defect(f"X509.{what} raised ValueError: {exc!r}") from exc
+                self.stats[f"certificate: {what} ValueError"] += 1
+            except Exception as exc:
+                raise Defect(
+                    f"X509.{what} raised {type(exc).__name__}: {exc!r}"
+                ) from exc
+            self.after(side, f"X509.{what}", OK)
+
     def check_closed(self, side: Side) -> None:
         """After close_notify arrived, no application data comes out."""
         outcome, data = self.call(side, "recv", side.conn.recv, 16384)
         if outcome == OK:
             raise Defect(f"{side.name}.recv returned {data[:32]!r} after close_notify")
+
+
+def _components(name: Any) -> Any:
+    return (name.get_components(), name.der(), name.hash(), repr(name))
+
+
+#: Getters of a Connection that report what the peer sent or negotiated.
+CONNECTION_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("get_peer_certificate", lambda c: c.get_peer_certificate()),
+    ("get_peer_cert_chain", lambda c: c.get_peer_cert_chain()),
+    (
+        "get_peer_certificate(as_cryptography)",
+        lambda c: _crypto(c.get_peer_certificate),
+    ),
+    ("get_verified_chain", lambda c: c.get_verified_chain()),
+    ("get_client_ca_list", lambda c: [_components(n) for n in c.get_client_ca_list()]),
+    ("get_servername", lambda c: c.get_servername()),
+    ("get_alpn_proto_negotiated", lambda c: c.get_alpn_proto_negotiated()),
+    ("get_cipher_name", lambda c: (c.get_cipher_name(), c.get_cipher_bits())),
+    ("get_cipher_version", lambda c: c.get_cipher_version()),
+    ("get_protocol_version_name", lambda c: c.get_protocol_version_name()),
+    ("get_group_name", lambda c: c.get_group_name()),
+    ("get_state_string", lambda c: c.get_state_string()),
+    ("get_finished", lambda c: (c.get_finished(), c.get_peer_finished())),
+    ("client_random", lambda c: (c.client_random(), c.server_random())),
+    ("master_key", lambda c: c.master_key()),
+    ("get_session", lambda c: c.get_session()),
+    ("get_verify_result", lambda c: c.get_verify_result()),
+    ("pending", lambda c: (c.pending(), c.want_read(), c.want_write())),
+    ("get_shutdown", lambda c: c.get_shutdown()),
+    ("export_keying_material", lambda c: c.export_keying_material(b"EXPORTER-x", 8)),
+]
+
+
+def _crypto(getter: Callable[..., Any]) -> Any:
+    try:
+        return getter(as_cryptography=True)
+    except ValueError:
+        # pyOpenSSL 26.4 converts with cryptography, which may refuse a
+        # certificate OpenSSL parsed; counted, not a defect.
+        return None
+
+
+CERT_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("get_subject", lambda x: _components(x.get_subject())),
+    ("get_issuer", lambda x: _components(x.get_issuer())),
+    ("get_serial_number", lambda x: x.get_serial_number()),
+    ("get_version", lambda x: x.get_version()),
+    ("get_notBefore", lambda x: (x.get_notBefore(), x.get_notAfter())),
+    ("has_expired", lambda x: x.has_expired()),
+    ("get_extension_count", lambda x: x.get_extension_count()),
+    ("get_signature_algorithm", lambda x: x.get_signature_algorithm()),
+    ("digest", lambda x: x.digest("sha256")),
+    ("subject_name_hash", lambda x: x.subject_name_hash()),
+    ("get_pubkey", lambda x: x.get_pubkey().bits()),
+    ("to_cryptography", lambda x: x.to_cryptography().public_bytes(DER)),
+]
 
 
 # -- scenarios: contexts, recorded transcripts ------------------------------------
@@ -743,14 +388,34 @@ def _verify(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
     return bool(ok)
 
 
-def _with_callbacks(sctx: Any, cctx: Any) -> None:
+def _accept_any(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+    # As applications that pin or check certificates themselves do: every
+    # (possibly mutated) certificate is accepted, so it reaches the getters.
+    cert.get_subject().get_components()
+    return True
+
+
+#: A DER OCSPResponse ("unauthorized"), which OpenSSL 4 agrees to staple.
+OCSP_RESPONSE = b"\x30\x03\x0a\x01\x06"
+
+
+def _ocsp_client(conn: Any, response: bytes, data: Any) -> bool:
+    return response in (b"", OCSP_RESPONSE)
+
+
+def _with_callbacks(sctx: Any, cctx: Any, accept_any: bool) -> None:
     sctx.set_info_callback(lambda conn, where, ret: None)
     sctx.set_tlsext_servername_callback(lambda conn: conn.get_servername())
     sctx.set_alpn_select_callback(_alpn_select)
+    sctx.set_ocsp_server_callback(lambda conn, data: OCSP_RESPONSE)
     sctx.set_session_id(b"record-fuzz")
     cctx.set_alpn_protos(ALPN)
-    cctx.set_verify(SSL.VERIFY_PEER, _verify)
+    cctx.set_ocsp_client_callback(_ocsp_client)
+    verify = _accept_any if accept_any else _verify
+    cctx.set_verify(SSL.VERIFY_PEER, verify)
     cctx.set_keylog_callback(lambda conn, line: None)
+    if sctx.get_verify_mode() & SSL.VERIFY_PEER:
+        sctx.set_verify(sctx.get_verify_mode(), verify)
 
 
 @dataclass
@@ -767,6 +432,7 @@ class Scenario:
         client = SSL.Connection(self.cctx)
         client.set_connect_state()
         client.set_tlsext_host_name(b"localhost")
+        client.request_ocsp()
         if self.session is not None:
             client.set_session(self.session)
         server = SSL.Connection(self.sctx)
@@ -785,8 +451,10 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
     v12, v13 = SSL.TLS1_2_VERSION, SSL.TLS1_3_VERSION
     made = []
 
-    def add(name: str, sctx: Any, cctx: Any, resume: bool = False) -> None:
-        _with_callbacks(sctx, cctx)
+    def add(
+        name: str, sctx: Any, cctx: Any, resume: bool = False, accept_any: bool = False
+    ) -> None:
+        _with_callbacks(sctx, cctx, accept_any)
         scn = Scenario(name, sctx, cctx)
         if resume:
             client, server = scn.pair(checker)
@@ -816,6 +484,7 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
         "tls12",
         ssl_helpers.server_context(max_version=v12),
         ssl_helpers.client_context(max_version=v12),
+        accept_any=True,
     )
     sctx = ssl_helpers.server_context(
         pki.rsa_server, max_version=v12, verify_client=True
@@ -823,7 +492,7 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
     sctx.set_cipher_list(b"AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
     cctx = ssl_helpers.client_context(max_version=v12, identity=pki.client)
     cctx.set_cipher_list(b"AES128-GCM-SHA256")
-    add("tls12-rsa-kx-client-cert", sctx, cctx)
+    add("tls12-rsa-kx-client-cert", sctx, cctx, accept_any=True)
     add(
         "tls12-resumed",
         ssl_helpers.server_context(max_version=v12),
@@ -831,6 +500,16 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
         resume=True,
     )
     return made
+
+
+def make_dtls_scenario(checker: Checker) -> Scenario:
+    """DTLS 1.2 over memory BIOs, with the same callbacks."""
+    sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
+    cctx = ssl_helpers.client_context(method=SSL.DTLS_METHOD)
+    _with_callbacks(sctx, cctx, accept_any=False)
+    scn = Scenario("dtls", sctx, cctx)
+    scn.flights = record_flights(scn, checker)
+    return scn
 
 
 def record_flights(scn: Scenario, checker: Checker) -> list[bytes]:
@@ -874,6 +553,7 @@ class Fuzzer:
         self.stages: set[str] = set()
         self.check = Checker(self.stats)
         self.scenarios = make_scenarios(self.check)
+        self.dtls = make_dtls_scenario(self.check)
         self.defects: list[str] = []
         self.case = Case(-1)
         self._compat: Optional[CompatFuzzer] = None
@@ -889,6 +569,7 @@ class Fuzzer:
         conn = SSL.Connection(scn.cctx)
         conn.set_connect_state()
         conn.set_tlsext_host_name(b"localhost")
+        conn.request_ocsp()
         return Side(conn, f"{scn.name} client")
 
     def pair(self, scn: Scenario) -> tuple[Side, Side]:
@@ -951,6 +632,7 @@ class Fuzzer:
                     )
         outcome = "survived"
         for s in sides:
+            self.check.introspect(s)
             if s.failed:
                 outcome = "failed"
                 self.check_dead(s)
@@ -1095,6 +777,33 @@ class Fuzzer:
         self.converse(target, peer)
         self.finish(target, peer, control and variant == 0)
 
+    def case_dtls(self, rng: random.Random) -> None:
+        """A mutated datagram to a fresh DTLS server or at a live DTLS stage."""
+        scn = self.dtls
+        k = rng.randrange(len(scn.flights) + 1)
+        if k == len(scn.flights):
+            self.stage(scn, "server: ClientHello (fresh connection)")
+            receiver = self.fresh(scn, server=True)
+            sender: Optional[Side] = None
+            flight = scn.flights[0]
+        else:
+            sender, receiver, flight = self.advance(scn, k)
+            role = receiver.name.rsplit(" ", 1)[1]
+            self.stage(scn, f"{role}: live flight {k}")
+        name, data = mutate_dtls(rng, flight)
+        case = self.case
+        case.mutation, case.delivery, case.data = name, "datagram", data
+        self.stats["records"] += 1
+        self.stats["DTLS datagrams"] += 1
+        self.stats["bytes"] += len(data)
+        self.check.write(receiver, data)
+        out = self.check.step(receiver)
+        if sender is not None:
+            if out and not sender.failed:
+                self.check.write(sender, out)
+            self.converse(receiver, sender)
+        self.finish(receiver, sender)
+
     def run_case(self, index: int) -> None:
         rng = random.Random(self.seed * 1000003 + index)
         self.case = Case(index)
@@ -1102,16 +811,19 @@ class Fuzzer:
         roll = rng.random()
         scn = rng.choice(self.scenarios)
         try:
-            if roll < 0.05:
+            if roll < 0.06:
                 self.case.kind = "ssl_compat"
                 self.compat().run(rng, self)
-            elif roll < 0.45:
+            elif roll < 0.09:
+                self.case.kind = "DTLS"
+                self.case_dtls(rng)
+            elif roll < 0.47:
                 self.case.kind = "fresh server"
                 self.case_fresh_server(rng, scn)
-            elif roll < 0.58:
+            elif roll < 0.59:
                 self.case.kind = "fresh client"
                 self.case_fresh_client(rng, scn, pre=False)
-            elif roll < 0.62:
+            elif roll < 0.63:
                 self.case.kind = "client before ClientHello"
                 self.case_fresh_client(rng, scn, pre=True)
             elif roll < 0.88:
@@ -1145,6 +857,23 @@ class Fuzzer:
         )
 
 
+#: ``SSLObject`` getters that report what the peer sent or negotiated.
+COMPAT_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("getpeercert", lambda o: o.getpeercert()),
+    ("getpeercert(binary_form)", lambda o: o.getpeercert(True)),
+    ("cipher", lambda o: (o.cipher(), o.version(), o.shared_ciphers())),
+    ("selected_alpn_protocol", lambda o: o.selected_alpn_protocol()),
+    ("get_channel_binding", lambda o: o.get_channel_binding()),
+    ("session", lambda o: (o.session, o.session_reused, o.server_hostname)),
+    ("get_verified_chain", lambda o: o.get_verified_chain()),
+    (
+        "get_unverified_chain",
+        lambda o: [c.public_bytes() for c in o.get_unverified_chain()],
+    ),
+    ("pending", lambda o: o.pending()),
+]
+
+
 # -- the ssl_compat slice: SSLObject over MemoryBIO ---------------------------------
 
 
@@ -1160,33 +889,65 @@ class CompatFuzzer:
     """The cases through ``OpenSSL.ssl_compat``: only ``ssl.SSLError`` may escape."""
 
     def __init__(self) -> None:
-        self.sctx = compat_helpers.server_context()
-        self.cctx = compat_helpers.client_context()
-        for ctx in (self.sctx, self.cctx):
-            ctx.set_alpn_protocols(["h2", "http/1.1"])
         self.stats: Counter[str] = Counter()
-        client, server = self.new(False), self.new(True)
-        self.flights = []
+        self.variants: list[tuple[str, Any, Any, list[bytes]]] = []
+        sctx, cctx = compat_helpers.server_context(), compat_helpers.client_context()
+        self.add("tls13", sctx, cctx)
+        # A TLS 1.2 client that checks nothing: mutated certificates from the
+        # server are accepted, so they reach getpeercert and the chain getters.
+        sctx = compat_helpers.server_context(maximum_version=ssl.TLSVersion.TLSv1_2)
+        cctx = compat_helpers.client_context(check_hostname=False)
+        cctx.verify_mode = ssl_compat.CERT_NONE
+        self.add("tls12 CERT_NONE", sctx, cctx)
+
+    def add(self, name: str, sctx: Any, cctx: Any) -> None:
+        for ctx in (sctx, cctx):
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+        sctx.sni_callback = lambda obj, server_name, ctx: None
+        variant: tuple[str, Any, Any, list[bytes]] = (name, sctx, cctx, [])
+        client, server = self.new(False, variant), self.new(True, variant)
         sender, receiver = client, server
         for _ in range(ROUNDS):
             data = self.step(sender)
             if not data:
                 break
-            self.flights.append(data)
+            variant[3].append(data)
             receiver.incoming.write(data)
             sender, receiver = receiver, sender
         if not (client.done and server.done):
-            raise RuntimeError("the ssl_compat handshake did not complete")
+            raise RuntimeError(f"the ssl_compat {name} handshake did not complete")
+        self.variants.append(variant)
 
-    def new(self, server: bool) -> CompatSide:
+    def new(
+        self, server: bool, variant: tuple[str, Any, Any, list[bytes]]
+    ) -> CompatSide:
         incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
-        ctx = self.sctx if server else self.cctx
+        ctx = variant[1] if server else variant[2]
         obj = ctx.wrap_bio(
             incoming, outgoing, server_side=server,
             server_hostname=None if server else "localhost",
         )  # fmt: skip
-        name = "ssl_compat " + ("server" if server else "client")
+        name = f"ssl_compat {variant[0]} " + ("server" if server else "client")
         return CompatSide(obj, name, incoming=incoming, outgoing=outgoing)
+
+    def introspect(self, side: CompatSide) -> None:
+        """The SSLObject getters, fed by what the peer sent."""
+        obj = side.conn
+        failed = side.failed
+        for what, getter in COMPAT_GETTERS:
+            try:
+                getter(obj)
+            except ValueError as exc:
+                if str(exc) != "handshake not done yet":
+                    raise Defect(f"{side.name}.{what} raised {exc!r}") from exc
+            except NETWORK_ERRORS_COMPAT:
+                pass
+            except Exception as exc:
+                raise Defect(
+                    f"{side.name}.{what} raised {type(exc).__name__}: {exc!r}"
+                ) from exc
+            self.call(side, what, lambda: None)
+        side.failed = failed
 
     def call(
         self, side: CompatSide, what: str, fn: Callable[..., Any], *args: Any
@@ -1274,22 +1035,25 @@ class CompatFuzzer:
 
     def run(self, rng: random.Random, owner: Fuzzer) -> None:
         kind = rng.randrange(3)
+        variant = rng.choice(self.variants)
+        flights = variant[3]
+        label = f"ssl_compat {variant[0]}"
         peer: Optional[CompatSide] = None
         if kind == 0:
-            owner.case.stage = "ssl_compat server: ClientHello (fresh)"
-            target = self.new(True)
-            original = self.flights[0]
+            owner.case.stage = f"{label} server: ClientHello (fresh)"
+            target = self.new(True, variant)
+            original = flights[0]
         elif kind == 1:
-            owner.case.stage = "ssl_compat client: recorded server flight 1"
-            target = self.new(False)
+            owner.case.stage = f"{label} client: recorded server flight 1"
+            target = self.new(False, variant)
             sid = session_id_of(self.step(target))
-            original = self.flights[1]
+            original = flights[1]
             if sid is not None:
                 original = with_session_id(original, sid)
         else:
-            k = rng.randrange(len(self.flights))
-            owner.case.stage = f"ssl_compat: live flight {k}"
-            sender, receiver = self.new(False), self.new(True)
+            k = rng.randrange(len(flights))
+            owner.case.stage = f"{label}: live flight {k}"
+            sender, receiver = self.new(False, variant), self.new(True, variant)
             for _ in range(k):
                 receiver.incoming.write(self.step(sender))
                 sender, receiver = receiver, sender
@@ -1304,8 +1068,10 @@ class CompatFuzzer:
         owner.stats["connections"] += 1 if peer is None else 2
         self.deliver(rng, target, peer, data)
         for side in (target, peer):
-            if side is not None and side.failed:
-                self.check_dead(side)
+            if side is not None:
+                self.introspect(side)
+                if side.failed:
+                    self.check_dead(side)
 
 
 # -- the driver ---------------------------------------------------------------------
@@ -1380,6 +1146,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--shards", type=int, default=1)
     parser.add_argument("--case", type=int, default=None, help="run this one case")
     args = parser.parse_args(argv)
+    # The getters exercised on peer certificates include deprecated ones.
+    warnings.simplefilter("ignore", DeprecationWarning)
     print(f"record fuzz: seed {args.seed}, {args.records} records", flush=True)
     if args.jobs > 1 and args.case is None:
         return run_jobs(args)

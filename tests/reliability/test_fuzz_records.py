@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import os
 import random
+import ssl
 import time
 
 import pretend
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from OpenSSL import SSL
+from OpenSSL import SSL, crypto, ssl_compat
 from OpenSSL._util import ffi, lib
+from OpenSSL.ssl_compat._certs import ENCODING_DER
+from tests import compat_helpers, ssl_helpers
+from tests.pki import make_pki
 from tests.reliability import fuzz_records as fr
 from tests.reliability import profile, subproc
 
@@ -36,7 +42,7 @@ def _seed() -> int:
 
 def test_record_fuzz() -> None:
     """Only SSL.Error, no hang, clean failed states, over every stage."""
-    records = profile.scale(16_000, 1_040_000)
+    records = profile.scale(8_000, 1_040_000)
     seed = _seed()
     figures = subproc.run_driver(
         "fuzz_records",
@@ -51,6 +57,7 @@ def test_record_fuzz() -> None:
         "connections",
         "handshake stages",
         "ssl_compat records",
+        "DTLS datagrams",
         "controls",
         "bytes",
     ):
@@ -196,3 +203,129 @@ def test_refragment_keeps_the_bytes() -> None:
     assert b"".join(p[5:] for p in pieces) == b"".join(
         r[5:] for r in fr.split_records(flight)
     )
+
+
+# -- defects the fuzzer found, pinned with exact bytes -------------------------------
+
+
+def _client_hello(client: SSL.Connection) -> bytes:
+    with pytest.raises(SSL.WantReadError):
+        client.do_handshake()
+    return client.bio_read(65536)
+
+
+def test_ocsp_response_openssl_drops_leaves_no_error_queued() -> None:
+    """An OCSP server callback returning non-DER bytes leaked an ASN.1 error.
+
+    OpenSSL 4 parses the stapled response in SSL_set_tlsext_status_ocsp_resp,
+    drops one that does not parse (returning success) and leaves "asn1
+    encoding routines: too long" queued. The next call that looks at the
+    queue, in any connection of the thread, then failed:
+    ``set_tlsext_host_name`` raised SSL.Error for a valid name.
+    """
+    sctx = ssl_helpers.server_context()
+    sctx.set_ocsp_server_callback(lambda conn, data: b"not an OCSP response")
+    received = []
+    cctx = ssl_helpers.client_context()
+    cctx.set_ocsp_client_callback(
+        lambda conn, resp, data: received.append(resp) or True
+    )
+    client, server = ssl_helpers.memory_pair(cctx, sctx)
+    client.request_ocsp()
+    server.bio_write(_client_hello(client))
+    with pytest.raises(SSL.WantReadError):
+        server.do_handshake()
+    assert lib.ERR_peek_error() == 0
+    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
+    ssl_helpers.handshake(client, server)
+    assert received == [b""]  # nothing was stapled
+
+
+def test_ssl_compat_chain_with_certificate_cryptography_refuses() -> None:
+    """ssl_compat raised ValueError for a peer certificate OpenSSL accepted.
+
+    Found by the ssl_compat slice (a mutated TLS 1.2 Certificate message to a
+    CERT_NONE client). ``get_unverified_chain``/``get_verified_chain`` and
+    ``getpeercert(True)`` went through cryptography, whose strict parser
+    refuses what OpenSSL takes (here a notBefore UTCTime ending in "!"
+    instead of "Z"); CPython returns such certificates. Now they carry
+    OpenSSL's DER and are parsed only by ``get_info``.
+    """
+    pki = make_pki()
+    der = pki.intermediate.cert.public_bytes(Encoding.DER)
+    i = der.index(b"\x17\x0d")  # notBefore, a 13-byte UTCTime
+    odd = der[: i + 14] + b"!" + der[i + 15 :]
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(odd)
+    sctx = SSL.Context(SSL.TLS_METHOD)
+    sctx.use_certificate(pki.server.cert)
+    sctx.use_privatekey(pki.server.key)
+    with pytest.warns(DeprecationWarning):  # an X509: cryptography refuses it
+        sctx.add_extra_chain_cert(crypto.load_certificate(crypto.FILETYPE_ASN1, odd))
+    server = SSL.Connection(sctx)
+    server.set_accept_state()
+    cctx = compat_helpers.client_context(check_hostname=False)
+    cctx.verify_mode = ssl_compat.CERT_NONE
+    incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+    client = cctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    for _ in range(10):
+        try:
+            client.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+        server.bio_write(outgoing.read())
+        with pytest.raises(SSL.WantReadError):
+            server.do_handshake()
+        incoming.write(server.bio_read(65536))
+    leaf = pki.server.cert.public_bytes(Encoding.DER)
+    chain = client.get_unverified_chain()
+    assert [c.public_bytes(ENCODING_DER) for c in chain] == [leaf, odd]
+    assert client.getpeercert(True) == leaf
+    assert "not parseable" in repr(chain[1])
+    assert chain[0].get_info()["subject"] == (
+        (("organizationName", "pyopenssl-ng tests"),),
+        (("commonName", "localhost"),),
+    )
+
+
+def test_verify_callback_accepting_leaves_no_error_queued() -> None:
+    """A verify callback that accepted a bad certificate left OpenSSL's error.
+
+    Found by a mutated TLS 1.2 client Certificate (server with an accept-all
+    verify callback, as applications checking certificates themselves have).
+    OpenSSL queued "digital envelope routines: provider signature failure"
+    while checking the signature; the callback overrode the verdict, the
+    handshake went on, and the stale entry failed the next call that looks at
+    the queue in the thread (``set_tlsext_host_name`` raised SSL.Error).
+    Here: the client's certificate with the last byte of its signature
+    flipped.
+    """
+    pki = make_pki()
+    der = pki.client.cert.public_bytes(Encoding.DER)
+    forged = der[:-1] + bytes([der[-1] ^ 1])
+    sctx = ssl_helpers.server_context(verify_client=True)
+    seen = []
+
+    def accept(conn: object, cert: object, errnum: int, depth: int, ok: int) -> bool:
+        seen.append(errnum)
+        return True
+
+    sctx.set_verify(SSL.VERIFY_PEER, accept)
+    cctx = ssl_helpers.client_context()
+    with pytest.warns(DeprecationWarning):  # X509: the forged bytes unchanged
+        cctx.use_certificate(crypto.load_certificate(crypto.FILETYPE_ASN1, forged))
+    cctx.use_privatekey(pki.client.key)
+    for extra in pki.client.chain:
+        cctx.add_extra_chain_cert(extra)
+    client, server = ssl_helpers.memory_pair(cctx, sctx)
+    for conn in (client, server, client):
+        try:
+            conn.do_handshake()
+        except SSL.WantReadError:
+            pass
+        ssl_helpers.pump(client, server)
+    server.do_handshake()
+    assert lib.ERR_peek_error() == 0
+    assert 7 in seen  # X509_V_ERR_CERT_SIGNATURE_FAILURE, overridden
+    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")

@@ -109,7 +109,8 @@ class Outcome:
         """
         if self.exc is None:
             value = self.value
-            return ("value", value if isinstance(value, (bytes, int)) else "ok")
+            exact = value is None or isinstance(value, (bytes, int, str))
+            return ("value", value if exact else "ok")
         exc = self.exc
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
         return ("raise", type(exc).__name__, code)

@@ -856,3 +856,61 @@ def test_outcome_of_reports_exceptions() -> None:
     assert outcome_of(lambda: b"x").key() == ("value", b"x")
     raised = outcome_of(lambda: (_ for _ in ()).throw(ConnectionResetError(104, "x")))
     assert raised.key() == ("raise", "ConnectionResetError", 104)
+
+
+def _compat_probes(side: Side) -> dict[str, Callable[[], Any]]:
+    tls: Any = getattr(side, "tls")
+    buffer = bytearray(16)
+    return {
+        "recv": lambda: tls.recv(16),
+        "recv_into": lambda: tls.recv_into(buffer),
+        "read": lambda: tls.read(16),
+        "read_into": lambda: tls.read(16, buffer),
+        "pending": tls.pending,
+        "send": lambda: tls.send(b"s" * 1024),
+        "write": lambda: tls.write(b"s" * 1024),
+        "sendall": lambda: tls.sendall(b"s" * 1024),
+        "do_handshake": tls.do_handshake,
+        "version": tls.version,
+        "getpeercert": lambda: bool(tls.getpeercert()),
+        "getpeercert_der": lambda: bool(tls.getpeercert(True)),
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("ending", ["fin", "rst", "garbage", "close_notify"])
+def test_compat_state_after_the_peer_ends(
+    ending: str, mode: str, closing: list[Any]
+) -> None:
+    """Every call on a connection the peer ended answers as the stdlib's does.
+
+    Found by this suite: after a failure, ``getpeercert()`` still returned
+    the certificate and ``version()`` the protocol, where CPython raises
+    ``ValueError("handshake not done yet")`` and returns ``None``.
+    """
+
+    def transcript_of(which: str) -> list[Outcome]:
+        side, peer = _handshake_pair(which, "client", mode)
+        closing.append(side)
+        if ending == "fin":
+            peer.close()
+        elif ending == "rst":
+            peer.reset()
+        elif ending == "garbage":
+            peer.send_raw(b"\x17\x03\x03\x00\x10" + bytes(16))
+        else:
+            peer.send_raw(peer.close_notify())
+        first = side.drive(lambda: side.recv(16))
+        probes = [outcome_of(call) for call in _compat_probes(side).values()]
+        _scenario()
+        return [first, *probes]
+
+    transcript = _compare_with_stdlib(transcript_of)
+    # (shared_ciphers() is left out: it differs by design, doc/ssl_compat.rst.)
+    version, peercert = transcript[10], transcript[11]
+    if ending == "close_notify":
+        assert version.value == "TLSv1.3", transcript
+        assert peercert.value is True, transcript
+    else:
+        assert version.value is None, transcript
+        assert peercert.type is ValueError, transcript

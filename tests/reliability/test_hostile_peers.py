@@ -41,6 +41,7 @@ from OpenSSL import SSL
 from tests.reliability.hostile_helpers import (
     GUARD,
     BioPeer,
+    CompatSide,
     Flooder,
     Outcome,
     PeerThread,
@@ -859,7 +860,8 @@ def test_outcome_of_reports_exceptions() -> None:
 
 
 def _compat_probes(side: Side) -> dict[str, Callable[[], Any]]:
-    tls: Any = getattr(side, "tls")
+    assert isinstance(side, CompatSide)
+    tls = side.tls
     buffer = bytearray(16)
     return {
         "recv": lambda: tls.recv(16),

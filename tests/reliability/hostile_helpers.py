@@ -55,6 +55,7 @@ __all__ = [
     "SSLSide",
     "Side",
     "Trickler",
+    "connected_pair",
     "rst_close",
     "tcp_pair",
 ]
@@ -71,6 +72,15 @@ def tcp_pair() -> tuple[socket.socket, socket.socket]:
     ours, peer = ssl_helpers.loopback_tcp()
     for sock in (ours, peer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer.settimeout(GUARD)
+    return ours, peer
+
+
+def connected_pair(transport: str = "tcp") -> tuple[socket.socket, socket.socket]:
+    """``(ours, peer)`` over ``"tcp"`` (loopback) or ``"unix"`` (``socketpair``)."""
+    if transport == "tcp":
+        return tcp_pair()
+    ours, peer = socket.socketpair()
     peer.settimeout(GUARD)
     return ours, peer
 

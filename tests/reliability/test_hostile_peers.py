@@ -47,6 +47,7 @@ from tests.reliability.hostile_helpers import (
     PeerThread,
     Side,
     Trickler,
+    connected_pair,
     error_queue_empty,
     make_side,
     outcome_of,
@@ -60,6 +61,8 @@ APIS = ("SSL", "compat")
 ROLES = ("client", "server")
 MODES = ("blocking", "timeout", "nonblocking")
 REPEAT = scale(1, 4)
+#: Loopback TCP, and an AF_UNIX ``socketpair`` (no RST there).
+TRANSPORTS = ("tcp", "unix")
 
 #: What OpenSSL.SSL raises for a call on a connection that already failed:
 #: pyOpenSSL 26.4 raises ``Error([])``; this project never raises an empty
@@ -142,10 +145,10 @@ def _compare_with_stdlib(
 
 
 def _handshake_pair(
-    api: str, role: str, mode: str, ragged: bool = True
+    api: str, role: str, mode: str, ragged: bool = True, transport: str = "tcp"
 ) -> tuple[Side, BioPeer]:
     """Our endpoint and a BioPeer, handshaken, tickets consumed both ways."""
-    ours_sock, peer_sock = tcp_pair()
+    ours_sock, peer_sock = connected_pair(transport)
     server = role == "server"
     side = make_side(api, ours_sock, server=server, mode=mode, ragged=ragged)
     peer = BioPeer(peer_sock, server_side=not server)
@@ -317,10 +320,28 @@ def _eof_params() -> list[Any]:
     return params
 
 
+def _eof_transport_params() -> list[Any]:
+    """:func:`_eof_params` over TCP, and over ``socketpair`` (AF_UNIX) too."""
+    params = []
+    for transport in TRANSPORTS:
+        for api in APIS:
+            for role in ROLES:
+                for mode in MODES:
+                    for ragged in (True, False) if api == "compat" else (True,):
+                        params.append(pytest.param(api, role, mode, ragged, transport))
+    return params
+
+
 def _eof_recv_transcript(
-    api: str, role: str, mode: str, ragged: bool, size: int, closing: list[Any]
+    api: str,
+    role: str,
+    mode: str,
+    ragged: bool,
+    size: int,
+    closing: list[Any],
+    transport: str,
 ) -> tuple[list[Outcome], Side]:
-    side, peer = _handshake_pair(api, role, mode, ragged)
+    side, peer = _handshake_pair(api, role, mode, ragged, transport)
     closing.append(side)
     data = _pattern(size, size)
 
@@ -335,15 +356,17 @@ def _eof_recv_transcript(
     return [final, *_after_calls(side)], side
 
 
-@pytest.mark.parametrize(("api", "role", "mode", "ragged"), _eof_params())
+@pytest.mark.parametrize(
+    ("api", "role", "mode", "ragged", "transport"), _eof_transport_params()
+)
 def test_close_without_close_notify_while_receiving(
-    api: str, role: str, mode: str, ragged: bool, closing: list[Any]
+    api: str, role: str, mode: str, ragged: bool, transport: str, closing: list[Any]
 ) -> None:
     """Every byte before the FIN arrives, then the documented EOF."""
     for size in _sizes():
         if api == "SSL":
             transcript, side = _eof_recv_transcript(
-                api, role, mode, ragged, size, closing
+                api, role, mode, ragged, size, closing, transport
             )
             _scenario()
             final = transcript[0]
@@ -355,7 +378,9 @@ def test_close_without_close_notify_while_receiving(
 
         def run(which: str, size: int = size) -> list[Outcome]:
             _scenario()
-            return _eof_recv_transcript(which, role, mode, ragged, size, closing)[0]
+            return _eof_recv_transcript(
+                which, role, mode, ragged, size, closing, transport
+            )[0]
 
         transcript = _compare_with_stdlib(run)
         if ragged:
@@ -379,17 +404,18 @@ def _send_until_error(side: Side, limit: int = 4000) -> Outcome:
 def _eof_send_transcript(
     api: str, role: str, mode: str, ending: str, closing: list[Any]
 ) -> tuple[list[Outcome], Side]:
-    side, peer = _handshake_pair(api, role, mode)
+    transport = "unix" if ending == "unix_close" else "tcp"
+    side, peer = _handshake_pair(api, role, mode, transport=transport)
     closing.append(side)
-    if ending == "fin":
-        peer.close()
-    else:
+    if ending == "rst":
         peer.reset()
+    else:
+        peer.close()
     final = _send_until_error(side)
     return [final, *_after_calls(side)], side
 
 
-@pytest.mark.parametrize("ending", ["fin", "rst"])
+@pytest.mark.parametrize("ending", ["fin", "rst", "unix_close"])
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("api", APIS)
@@ -406,8 +432,9 @@ def test_peer_gone_while_sending(
             assert final.exc is not None
             # After our FIN-closed peer answers data with an RST, Linux
             # reports EPIPE (the socket was half-closed); a reset of an open
-            # socket is ECONNRESET. pyOpenSSL 26.4 reports the same.
-            code = errno.EPIPE if ending == "fin" else errno.ECONNRESET
+            # socket is ECONNRESET; a socketpair whose other end is closed is
+            # EPIPE. pyOpenSSL 26.4 reports the same.
+            code = errno.ECONNRESET if ending == "rst" else errno.EPIPE
             assert final.exc.args == (code, errno.errorcode[code]), transcript
             assert error_queue_empty()
             _assert_failed_state_ssl(side)
@@ -462,17 +489,18 @@ def test_reset_while_receiving(
 EXTRAS = ("replay", "garbage", "alert", "flood")
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("extra", EXTRAS)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("api", APIS)
 def test_close_notify_then_more_bytes(
-    api: str, role: str, mode: str, extra: str, closing: list[Any]
+    api: str, role: str, mode: str, extra: str, transport: str, closing: list[Any]
 ) -> None:
     """After close_notify nothing is delivered; the read says "closed" for good."""
 
     def transcript_of(which: str) -> tuple[list[Outcome], Side]:
-        side, peer = _handshake_pair(which, role, mode)
+        side, peer = _handshake_pair(which, role, mode, transport=transport)
         closing.append(side)
         data = _pattern(5000, 3)
         records = peer.records(data)
@@ -649,9 +677,17 @@ FLOOD_SOURCES: dict[str, Callable[[int], Callable[[], bytes]]] = {
     "garbage": _garbage,
     "warning_alerts": lambda seed: _repeat(b"\x15\x03\x03\x00\x02\x01\x29"),
     "empty_records": lambda seed: _repeat(b"\x16\x03\x03\x00\x00"),
+    # (Its first fragment says "ServerHello" to a client, "ClientHello" to
+    # a server: see _flood_source.)
     "huge_message": lambda seed: _repeat(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff"),
     "ccs": lambda seed: _repeat(b"\x14\x03\x03\x00\x01\x01"),
 }
+
+
+def _flood_source(kind: str, seed: int, server: bool) -> Callable[[], bytes]:
+    if kind == "huge_message" and server:
+        return _repeat(b"\x16\x03\x01\x00\x04\x01\xff\xff\xff")
+    return FLOOD_SOURCES[kind](seed)
 
 
 def _flood_params() -> list[Any]:
@@ -681,7 +717,7 @@ def test_endless_stream_during_handshake(
         def script() -> Flooder:
             if not server:
                 peer.first_flight()  # read our ClientHello, answer with the flood
-            return Flooder(peer_sock, FLOOD_SOURCES[kind](seed), cap)
+            return Flooder(peer_sock, _flood_source(kind, seed, server), cap)
 
         thread = PeerThread(script)
         final = side.drive(side.handshake)

@@ -25,8 +25,8 @@ from tests.reliability.subproc import run_driver
 
 #: The issue's counts (long profile) and the fast profile's.
 HANDSHAKES = scale(1500, 50000)
-OBJECTS = scale(400, 10000)
-SESSIONS = scale(500, 10000)
+OBJECTS = scale(300, 10000)
+SESSIONS = scale(400, 10000)
 ERRORS = scale(650, 13000)
 COMPAT = scale(400, 10000)
 DTLS = scale(400, 10000)

@@ -1,0 +1,595 @@
+"""Callback abuse: every callback raises, returns garbage or oversized values,
+re-enters its Connection, or loses its Context/Connection mid-call.
+
+The scenarios (one per callback slot) live in
+:mod:`tests.reliability.callback_abuse_driver`. Raising, wrong types and
+oversized values run here, in process: the triggering call must raise the
+documented exception (the callback's own exception unchanged, a
+``TypeError``/``ValueError`` for a bad return value, or ``SSL.Error``), the
+handshake must be aborted for both peers, the OpenSSL error queue left
+empty, and repeating the case must not grow Python memory or the number of
+objects. Re-entering the Connection and dropping references can crash an
+interpreter, so they run in child interpreters (a crash fails one test and
+names the case).
+
+Return values that OpenSSL reads as a verdict (verify, OCSP client, cookie
+verify) are truth-tested, as pyOpenSSL 26.4 does: a truthy ``"str"`` accepts,
+``None`` rejects. Info, keylog and servername callbacks return nothing that
+is used, so any value goes. ``ssl_compat``'s ``sni_callback`` takes ``None``
+or an alert number, as CPython does.
+"""
+
+from __future__ import annotations
+
+import gc
+import ssl
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any, Optional, Union
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
+
+from OpenSSL import SSL, ssl_compat
+from OpenSSL._util import lib
+from tests.pki import make_pki
+from tests.reliability import callback_abuse_driver as abuse
+from tests.reliability.callback_abuse_driver import (
+    NORMAL,
+    SLOTS,
+    Boom,
+    Slot,
+    after_failure,
+    assert_flat,
+    build,
+    drive,
+    error_queue_empty,
+    hooks,
+    raised_as_documented,
+)
+from tests.reliability.profile import LONG, record, scale
+from tests.reliability.subproc import run_driver
+from tests.ssl_helpers import client_context, handshake, memory_pair, server_context
+
+#: How often each case repeats after its warm-up (the leak check's N).
+ROUNDS = scale(20, 500)
+
+SLOT_PARAMS = [pytest.param(slot, id=name) for name, slot in SLOTS.items()]
+
+
+def _count(cases: int, handshakes: int) -> None:
+    record("callback abuse: cases", cases)
+    record("callback abuse: handshakes", handshakes)
+
+
+# --- (a) the callback raises -------------------------------------------------
+
+
+def _raising_case(slot: Slot) -> None:
+    exc = Boom(f"from the {slot.name} callback")
+
+    def failing_callback(target: Any) -> Any:
+        raise exc
+
+    with hooks() as seen:
+        built = build(slot, failing_callback)
+        outcome = drive(built)
+    assert not seen["unraisable"], seen["unraisable"]
+    problem = raised_as_documented(slot, [exc], outcome, seen)
+    assert problem is None, problem
+    assert outcome is not None
+    if slot.kind == "same":
+        frames = [frame.name for frame in traceback.extract_tb(outcome.__traceback__)]
+        assert "failing_callback" in frames, frames
+    elif slot.kind == "excepthook":
+        assert seen["excepthook"] == [exc]
+        assert exc.__traceback__ is not None
+    else:
+        assert not seen["excepthook"]
+    after_failure(slot, built, f"{slot.name} raising")
+
+
+@pytest.mark.parametrize("slot", SLOT_PARAMS)
+def test_raising_callback(slot: Slot) -> None:
+    """The exception comes out of the triggering call unchanged; both peers fail.
+
+    The servername callback is pyOpenSSL's documented exception: the
+    exception goes to ``sys.excepthook`` and the handshake fails with
+    ``SSL.Error``; ``ssl_compat``'s ``sni_callback`` chains it as the
+    ``__cause__`` of the server's ``SSLError`` (doc/ssl_compat.rst).
+    """
+    assert_flat(lambda: _raising_case(slot), ROUNDS, f"{slot.name} raising")
+    _count(1, ROUNDS + 2)
+
+
+# --- (b) wrong return types --------------------------------------------------
+
+
+class BadBool:
+    """A return value whose truth test raises."""
+
+    def __init__(self) -> None:
+        self.exc = Boom("from __bool__")
+
+    def __bool__(self) -> bool:
+        raise self.exc
+
+    def __repr__(self) -> str:
+        return "BadBool()"
+
+
+#: The brief's wrong types: bytes where an int is expected, an int where
+#: bytes are, and a value whose truth test raises.
+WRONG_VALUES: list[Callable[[], Any]] = [
+    lambda: None,
+    lambda: "str",
+    lambda: 1.5,
+    lambda: object(),
+    lambda: [b"h2"],
+    lambda: b"\x00\x01",
+    lambda: 7,
+    BadBool,
+]
+WRONG_IDS = ["None", "str", "float", "object", "list", "bytes", "int", "BadBool"]
+
+OK = "ok"
+#: The exception of BadBool.__bool__, unchanged.
+OWN = "own"
+
+#: OK, OWN, an exception class, or for ssl_compat ("cause", type of the
+#: ``__cause__`` or None), "cause-quiet" when the client is told nothing.
+_Expected = Union[str, type, tuple[str, Optional[type]]]
+
+
+def _truth(fail: type[BaseException]) -> Callable[[Any], _Expected]:
+    def expect(value: Any) -> _Expected:
+        if isinstance(value, BadBool):
+            return OWN
+        return OK if value else fail
+
+    return expect
+
+
+def _needs_bytes(
+    error: type[BaseException], otherwise: _Expected
+) -> Callable[[Any], _Expected]:
+    def expect(value: Any) -> _Expected:
+        return otherwise if isinstance(value, bytes) else error
+
+    return expect
+
+
+_ALERTS = {int(alert) for alert in ssl.AlertDescription}
+
+
+def _compat_alert(value: Any) -> _Expected:
+    if value is None:
+        return OK
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 255:
+            return ("cause", ValueError)
+        # A number that is no alert: OpenSSL sends nothing (CPython's
+        # server fails the same way), so the client learns nothing.
+        return ("cause", None) if value in _ALERTS else ("cause-quiet", None)
+    return ("cause", TypeError)
+
+
+#: What each slot's triggering call does with a returned value.
+EXPECT: dict[str, Callable[[Any], _Expected]] = {
+    "Context.set_verify": _truth(SSL.Error),
+    "Connection.set_verify": _truth(SSL.Error),
+    "Context.set_info_callback": lambda value: OK,
+    "Connection.set_info_callback": lambda value: OK,
+    "Context.set_keylog_callback": lambda value: OK,
+    "Context.set_tlsext_servername_callback": lambda value: OK,
+    # Bytes not offered by the client: the client refuses the answer.
+    "Context.set_alpn_select_callback": _needs_bytes(TypeError, SSL.Error),
+    # Bytes that are no OCSP response: OpenSSL 4 drops them, nothing stapled.
+    "Context.set_ocsp_server_callback": _needs_bytes(TypeError, OK),
+    "Context.set_ocsp_client_callback": _truth(SSL.Error),
+    "Context.set_cookie_generate_callback": _needs_bytes(TypeError, OK),
+    # A rejected cookie: DTLSv1_listen keeps answering, WantReadError.
+    "Context.set_cookie_verify_callback": _truth(SSL.WantReadError),
+    # pyOpenSSL: "Bytes expected" (ValueError); wrong bytes: a bad decrypt.
+    "Context.set_passwd_cb": _needs_bytes(ValueError, SSL.Error),
+    "ssl_compat SSLContext.sni_callback": _compat_alert,
+}
+
+
+def _returning_case(slot: Slot, value: Any, expected: _Expected) -> None:
+    with hooks() as seen:
+        built = build(slot, lambda target: value)
+        outcome = drive(built)
+    what = f"{slot.name} returning {value!r:.40}"
+    assert not seen["unraisable"], seen["unraisable"]
+    if expected == OK:
+        assert outcome is None, f"{what}: {outcome!r}"
+        error_queue_empty(what)
+        return
+    assert outcome is not None, f"{what}: the handshake went on"
+    if expected == OWN:
+        assert outcome is value.exc, f"{what}: {outcome!r}"
+    elif isinstance(expected, tuple):
+        assert isinstance(outcome, ssl.SSLError), f"{what}: {outcome!r}"
+        cause = expected[1]
+        if cause is None:
+            assert outcome.__cause__ is None, f"{what}: {outcome.__cause__!r}"
+        else:
+            assert type(outcome.__cause__) is cause, f"{what}: {outcome.__cause__!r}"
+        if expected[0] == "cause-quiet":
+            error_queue_empty(what)
+            return
+    else:
+        assert isinstance(expected, type)
+        assert isinstance(outcome, expected), f"{what}: {outcome!r}"
+        assert not isinstance(outcome, Boom)
+    after_failure(slot, built, what)
+
+
+@pytest.mark.parametrize("slot", SLOT_PARAMS)
+def test_wrong_return_types(slot: Slot) -> None:
+    """Each wrong type: the documented outcome, every time, without leaks."""
+    makers = WRONG_VALUES
+    if not LONG and all(EXPECT[slot.name](make()) == OK for make in makers):
+        # The value is not used at all: three kinds say as much as eight.
+        makers = [WRONG_VALUES[0], WRONG_VALUES[5], WRONG_VALUES[-1]]
+
+    def one_round() -> None:
+        # Fresh values: re-raising one exception object grows its traceback.
+        for make in makers:
+            value = make()
+            _returning_case(slot, value, EXPECT[slot.name](value))
+
+    assert_flat(one_round, ROUNDS, f"{slot.name} wrong types")
+    _count(len(makers), len(makers) * (ROUNDS + 2))
+
+
+def test_wrong_type_expectations_are_not_all_ok() -> None:
+    """The table above is not vacuous: most slots refuse some wrong type."""
+    refusing = [
+        name
+        for name, expect in EXPECT.items()
+        if any(expect(make()) != OK for make in WRONG_VALUES)
+    ]
+    assert len(refusing) == len(EXPECT) - 4
+
+
+# --- (c) oversized values ----------------------------------------------------
+
+
+def _big_ocsp_response(size: int) -> bytes:
+    """A well-formed, signed OCSP response of at least *size* bytes."""
+    pki = make_pki()
+    issuer = pki.intermediate
+    der = issuer.cert.public_bytes(Encoding.DER)
+    now = pki.server.cert.not_valid_before_utc
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=pki.server.cert,
+            issuer=issuer.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now,
+            next_update=None,
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
+        .certificates([issuer.cert] * (size // len(der) + 1))
+        .sign(issuer.key, hashes.SHA256())
+    )
+    data = response.public_bytes(Encoding.DER)
+    assert len(data) >= size
+    return data
+
+
+MB = 1 << 20
+
+#: (slot, what the callback returns, expected outcome, id)
+OVERSIZED: list[Any] = [
+    (
+        "Context.set_cookie_generate_callback",
+        lambda: b"c" * 256,
+        ValueError,
+        "cookie-256",
+    ),
+    (
+        "Context.set_cookie_generate_callback",
+        lambda: b"c" * 4096,
+        ValueError,
+        "cookie-4096",
+    ),
+    (
+        "Context.set_cookie_generate_callback",
+        lambda: b"c" * 10**6,
+        ValueError,
+        "cookie-1e6",
+    ),
+    ("Context.set_alpn_select_callback", lambda: b"p" * 256, ValueError, "alpn-256"),
+    ("Context.set_alpn_select_callback", lambda: b"p" * 65536, ValueError, "alpn-64k"),
+    # 255 bytes fit the protocol, but the client never offered them.
+    (
+        "Context.set_alpn_select_callback",
+        lambda: b"p" * 255,
+        SSL.Error,
+        "alpn-255-not-offered",
+    ),
+    (
+        "Context.set_alpn_select_callback",
+        lambda: b"spdy/3",
+        SSL.Error,
+        "alpn-not-offered",
+    ),
+    (
+        "Context.set_ocsp_server_callback",
+        lambda: _big_ocsp_response(MB),
+        SSL.Error,
+        "ocsp-1MB",
+    ),
+    # Not an OCSP response: OpenSSL 4 drops it, the handshake goes on.
+    (
+        "Context.set_ocsp_server_callback",
+        lambda: b"\x30" * (16 * MB),
+        OK,
+        "ocsp-16MB-junk",
+    ),
+    # The buffer holds PEM_BUFSIZE bytes: the rest is cut (pyOpenSSL does
+    # the same), so the passphrase is wrong, and nothing overflows.
+    (
+        "Context.set_passwd_cb",
+        lambda: abuse.PASSPHRASE + b"x" * 1024,
+        SSL.Error,
+        "passwd-1k",
+    ),
+    (
+        "Context.set_passwd_cb",
+        lambda: abuse.PASSPHRASE + b"x" * 10**6,
+        SSL.Error,
+        "passwd-1e6",
+    ),
+    (
+        "ssl_compat SSLContext.sni_callback",
+        lambda: 256,
+        ("cause", ValueError),
+        "alert-256",
+    ),
+    (
+        "ssl_compat SSLContext.sni_callback",
+        lambda: 2**40,
+        ("cause", ValueError),
+        "alert-2**40",
+    ),
+    (
+        "ssl_compat SSLContext.sni_callback",
+        lambda: -1,
+        ("cause", ValueError),
+        "alert--1",
+    ),
+    ("Context.set_verify", lambda: 10**100, OK, "verify-huge-int"),
+    (
+        "Context.set_ocsp_client_callback",
+        lambda: b"x" * MB,
+        OK,
+        "ocsp-client-1MB-truthy",
+    ),
+]
+if LONG:
+    OVERSIZED.append(
+        (
+            "Context.set_ocsp_server_callback",
+            lambda: _big_ocsp_response(16 * MB),
+            SSL.Error,
+            "ocsp-16MB",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [pytest.param(*case[:3], id=case[3]) for case in OVERSIZED],
+)
+def test_oversized_return_values(
+    name: str, make: Callable[[], Any], expected: Any
+) -> None:
+    """Too-long cookies, ALPN protocols, OCSP responses, passphrases, alerts.
+
+    The documented exception at the triggering call, nothing written past a
+    buffer, and no growth of Python memory or of the resident size (the
+    large buffers go to OpenSSL, which tracemalloc cannot see).
+    """
+    slot = SLOTS[name]
+    value = make()
+
+    def one_round() -> None:
+        _returning_case(slot, value, expected)
+
+    big = isinstance(value, bytes) and len(value) >= MB
+    rounds = min(ROUNDS, scale(5, 50)) if big else ROUNDS
+    assert_flat(
+        one_round,
+        rounds,
+        f"{name} returning {len(value) if big else value!r:.20}",
+        heap_slack=3 * MB if big else None,
+    )
+    _count(1, rounds + 2)
+
+
+# --- (d) re-entering the Connection, (e) dropping references: child processes
+
+
+def _child(kind: str) -> None:
+    args = [kind, "--rounds", str(ROUNDS)]
+    if LONG:
+        args.append("--long")
+    figures = run_driver("callback_abuse_driver", args, timeout=scale(300, 3000))
+    _count(int(figures["cases"]), int(figures["handshakes"]))
+
+
+def test_reentering_the_connection_from_its_callbacks() -> None:
+    """Every callback calls back into its Connection (or SSLObject, Context).
+
+    ``do_handshake``, ``shutdown``, ``renegotiate`` and the DTLS calls are
+    refused with ``ValueError`` (OpenSSL is not re-entrant: they crashed the
+    interpreter); other calls succeed or raise documented exceptions; an
+    exception the callback lets escape comes out of the triggering call.
+    Replacing a Connection's verify or info callback from inside a callback
+    no longer frees the C callback OpenSSL still uses. A passphrase callback
+    loading a key again is refused too (it recursed without end).
+    """
+    _child("reenter")
+
+
+def test_dropping_references_around_callbacks() -> None:
+    """Contexts and Connections collected around and during callbacks.
+
+    Inside the callback: the only outside references go, ``gc.collect()``
+    runs, then the callback returns (or raises: still the same exception
+    out). Outside: callbacks referenced only through their Context work
+    after a collection; Connections collected mid-handshake; an
+    ``ssl_compat`` SSLContext collected while its ``openssl_context``
+    still serves handshakes (a use-after-free before).
+    """
+    _child("drop")
+
+
+# --- pinned defects and details that need no child ---------------------------
+
+
+def test_freeing_a_connection_leaves_no_errors_queued() -> None:
+    """Defect pinned: SSL_free queued record-layer errors into the thread.
+
+    A keylog callback reading from its connection mid-handshake leaves
+    input half-processed; freeing that Connection made OpenSSL 4 queue
+    "invalid record" errors, which came out of the next unrelated call
+    (``set_tlsext_host_name`` on a new Connection raised them).
+    """
+
+    def keylog(conn: SSL.Connection, line: bytes) -> None:
+        try:
+            conn.recv(1024)
+        except SSL.Error:
+            pass
+
+    for _ in range(3):
+        client_ctx = client_context()
+        client_ctx.set_keylog_callback(keylog)
+        client, server = memory_pair(client_ctx)
+        with pytest.raises(SSL.Error):
+            handshake(client, server)
+        error_queue_empty("after the failed handshake")
+        del client, server
+        gc.collect()
+        error_queue_empty("after freeing the connections")
+        fresh = SSL.Connection(client_context(), None)
+        fresh.set_tlsext_host_name(b"localhost")
+
+
+def test_passphrase_callback_replacing_itself_then_raising() -> None:
+    """Defect pinned: the exception was lost with the replaced slot.
+
+    ``set_passwd_cb`` from inside the passphrase callback, then ``raise``:
+    ``use_privatekey_file`` raised OpenSSL's "bad decrypt" instead of the
+    callback's exception.
+    """
+    ctx = SSL.Context(SSL.TLS_METHOD)
+    exc = Boom("after replacing myself")
+
+    def failing_callback(size: int, twice: bool, data: Any) -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.set_passwd_cb(lambda *args: abuse.PASSPHRASE)
+        raise exc
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.set_passwd_cb(failing_callback)
+    with pytest.raises(Boom) as info:
+        ctx.use_privatekey_file(str(abuse.encrypted_key_file()))
+    assert info.value is exc
+    error_queue_empty("after the failed key load")
+    # The replacement works for the next load.
+    ctx.use_privatekey_file(str(abuse.encrypted_key_file()))
+
+
+def test_compat_sni_callback_huge_alert_fails_the_handshake() -> None:
+    """Defect pinned: an alert that does not fit a C int let the handshake go on.
+
+    The OverflowError was raised in the C trampoline, where cffi printed it
+    and returned 0 (``SSL_TLSEXT_ERR_OK``). CPython fails the handshake.
+    """
+    slot = SLOTS["ssl_compat SSLContext.sni_callback"]
+    with hooks() as seen:
+        built = build(slot, lambda obj: 2**40)
+        outcome = drive(built)
+    assert not seen["unraisable"]
+    assert isinstance(outcome, ssl_compat.SSLError)
+    assert isinstance(outcome.__cause__, ValueError)
+    after_failure(slot, built, "sni_callback returning 2**40")
+
+
+@pytest.mark.parametrize("value", ["40", b"40", 1.5])
+def test_compat_sni_callback_alert_must_be_an_integer(value: Any) -> None:
+    """Defect pinned: ``int()`` took "40" and b"40" as an alert, 1.5 as 1.
+
+    CPython converts with ``PyLong_AsLong`` (an integer or ``__index__``)
+    and fails the handshake with an internal error otherwise.
+    """
+    slot = SLOTS["ssl_compat SSLContext.sni_callback"]
+    built = build(slot, lambda obj: value)
+    outcome = drive(built)
+    assert isinstance(outcome, ssl_compat.SSLError)
+    assert isinstance(outcome.__cause__, TypeError)
+    after_failure(slot, built, f"sni_callback returning {value!r}")
+
+
+def test_compat_msg_callback_is_not_supported() -> None:
+    """The stdlib's private ``_msg_callback`` hook: NotImplementedError, no crash.
+
+    ``keylog_filename`` is a file name, not a callback (covered elsewhere).
+    """
+    ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
+    assert ctx._msg_callback is None
+    with pytest.raises(NotImplementedError):
+        ctx._msg_callback = lambda *args: None
+    ctx._msg_callback = None
+
+
+def test_servername_callback_exception_reaches_the_real_excepthook(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With the default ``sys.excepthook``, the traceback is printed, once."""
+    exc = Boom("printed by the default excepthook")
+    server_ctx = server_context()
+
+    def failing_callback(conn: SSL.Connection) -> None:
+        raise exc
+
+    server_ctx.set_tlsext_servername_callback(failing_callback)
+    assert sys.excepthook is sys.__excepthook__
+    client, server = memory_pair(None, server_ctx, server_name=b"localhost")
+    with pytest.raises(SSL.Error):
+        handshake(client, server)
+    assert capsys.readouterr().err.count("printed by the default excepthook") == 1
+    assert lib.ERR_peek_error() == 0
+    _count(1, 1)
+
+
+def test_normal_sentinel_is_the_slot_default() -> None:
+    """Sanity of the scenarios: well-behaved callbacks complete every handshake."""
+    for slot in SLOTS.values():
+        calls: list[Any] = []
+
+        def action(target: Any, calls: list[Any] = calls) -> Any:
+            calls.append(target)
+            return NORMAL
+
+        built = build(slot, action)
+        assert drive(built) is None, slot.name
+        assert calls, f"{slot.name}: the callback never ran"
+        error_queue_empty(slot.name)
+    _count(len(SLOTS), len(SLOTS))

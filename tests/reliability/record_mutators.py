@@ -589,3 +589,150 @@ def mutate_dtls(rng: random.Random, data: bytes) -> tuple[str, bytes]:
     else:
         recs = [rbytes(rng, rng.choice((1, 13, 25, 200, 1500)))]
     return name, b"".join(recs)
+
+
+# -- TLS 1.3: decrypt a live flight, mutate the plaintext, encrypt it again -------
+
+
+def _aead_suites() -> dict[str, tuple[Any, int, Any]]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+    return {
+        "TLS_AES_128_GCM_SHA256": (AESGCM, 16, hashes.SHA256()),
+        "TLS_AES_256_GCM_SHA384": (AESGCM, 32, hashes.SHA384()),
+        "TLS_CHACHA20_POLY1305_SHA256": (ChaCha20Poly1305, 32, hashes.SHA256()),
+    }
+
+
+SUITES = _aead_suites()
+
+#: Keylog labels of the secrets that protect records, per direction.
+SECRET_LABELS = {
+    "server": (b"SERVER_HANDSHAKE_TRAFFIC_SECRET", b"SERVER_TRAFFIC_SECRET_0"),
+    "client": (b"CLIENT_HANDSHAKE_TRAFFIC_SECRET", b"CLIENT_TRAFFIC_SECRET_0"),
+}
+
+
+def hkdf_expand_label(hash_: Any, secret: bytes, label: bytes, length: int) -> bytes:
+    """RFC 8446 HKDF-Expand-Label with an empty context."""
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+    full = b"tls13 " + label
+    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\0"
+    return HKDFExpand(hash_, length, info).derive(secret)
+
+
+@dataclass
+class Protection:
+    """The AEAD state of one direction: key, IV and the next sequence number."""
+
+    aead: Any
+    iv: bytes
+    seq: int
+
+    @classmethod
+    def from_secret(cls, suite: str, secret: bytes, seq: int = 0) -> Protection:
+        algorithm, key_size, hash_ = SUITES[suite]
+        key = hkdf_expand_label(hash_, secret, b"key", key_size)
+        iv = hkdf_expand_label(hash_, secret, b"iv", 12)
+        return cls(algorithm(key), iv, seq)
+
+    def _nonce(self) -> bytes:
+        seq = self.seq.to_bytes(12, "big")
+        return bytes(a ^ b for a, b in zip(self.iv, seq))
+
+    def open(self, rec: bytes) -> Optional[bytes]:
+        try:
+            plain: bytes = self.aead.decrypt(self._nonce(), rec[5:], rec[:5])
+        except Exception:  # cryptography's InvalidTag
+            return None
+        self.seq += 1
+        return plain
+
+    def seal(self, inner: bytes) -> bytes:
+        header = bytes([APPDATA]) + _u16(TLS12) + _u16(len(inner) + 16)
+        rec = header + self.aead.encrypt(self._nonce(), inner, header)
+        self.seq += 1
+        return rec
+
+
+def open_flight(
+    suite: str, secrets: list[bytes], data: bytes
+) -> Optional[tuple[list[bytes], list[bytes], Protection]]:
+    """Split *data* into plaintext records and decrypted inner plaintexts.
+
+    Returns ``(plain records before the first encrypted one, inner
+    plaintexts, the protection to encrypt with again)`` or ``None`` when no
+    secret opens the first encrypted record (sequence numbers 0..15 tried).
+    """
+    if suite not in SUITES:
+        return None
+    recs = split_records(data)
+    first = next((i for i, r in enumerate(recs) if r[:1] == bytes([APPDATA])), None)
+    if first is None:
+        return None
+    for secret in secrets:
+        for seq in range(16):
+            prot = Protection.from_secret(suite, secret, seq)
+            inner = prot.open(recs[first])
+            if inner is None:
+                continue
+            inners = [inner]
+            for rec in recs[first + 1 :]:
+                more = prot.open(rec) if rec[:1] == bytes([APPDATA]) else None
+                if more is None:
+                    break
+                inners.append(more)
+            return recs[:first], inners, Protection.from_secret(suite, secret, seq)
+    return None
+
+
+def _unpad(inner: bytes) -> tuple[int, bytes]:
+    body = inner.rstrip(b"\0")
+    return (body[-1], body[:-1]) if body else (0, b"")
+
+
+def mutate_inner(rng: random.Random, inners: list[bytes]) -> tuple[str, list[bytes]]:
+    """Mutate decrypted TLSInnerPlaintexts: messages, content types, alerts, padding."""
+    parts = [_unpad(i) for i in inners]
+    hs = b"".join(body for ctype, body in parts if ctype == HANDSHAKE)
+    kind = rng.randrange(8)
+    if kind <= 2 and hs:
+        # The handshake messages, mutated as a plaintext record would be.
+        name, data = mutate(rng, record(HANDSHAKE, hs))
+        body = data[5:] if data[:1] == bytes([HANDSHAKE]) else data
+        size = rng.choice((16384, 16384, 1, 5, 100))
+        out = [
+            body[i : i + size] + bytes([HANDSHAKE]) for i in range(0, len(body), size)
+        ]
+        return "tls13 inner " + name, out or [bytes([HANDSHAKE])]
+    out = [body + bytes([ctype]) for ctype, body in parts]
+    i = rng.randrange(len(out) + 1)
+    if kind == 3:
+        level = rng.choice((1, 2, 0, 255))
+        shape = rng.choice((bytes([level, rng.randrange(256)]), bytes([level]), b""))
+        out.insert(i, shape + bytes([ALERT]))
+        return "tls13 encrypted alert", out
+    if kind == 4:
+        msg_type = rng.choice((24, 4, 13, 5, 0, 1, 2, 8, 11, 15, 20, 254, 255))
+        body = rng.choice(
+            (b"\x00", b"\x01", b"\x02", b"", rbytes(rng, rng.randrange(64)))
+        )
+        out.insert(i, message(msg_type, body) + bytes([HANDSHAKE]))
+        return "tls13 stray message", out
+    if kind == 5 and out:
+        j = rng.randrange(len(out))
+        ctype = rng.choice((0, CCS, ALERT, HANDSHAKE, APPDATA, HEARTBEAT, 255))
+        out[j] = out[j][:-1] + bytes([ctype])
+        return "tls13 inner content type", out
+    if kind == 6 and out:
+        j = rng.randrange(len(out))
+        out[j] = rng.choice(
+            (b"", bytes(rng.randrange(1, 300)), out[j] + bytes(rng.randrange(1, 300)))
+        )
+        return "tls13 padding", out
+    if out:
+        j = rng.randrange(len(out))
+        out[j] = mutate_bytes(rng, out[j])
+    return "tls13 inner bytes", out

@@ -329,3 +329,36 @@ def test_verify_callback_accepting_leaves_no_error_queued() -> None:
     assert lib.ERR_peek_error() == 0
     assert 7 in seen  # X509_V_ERR_CERT_SIGNATURE_FAILURE, overridden
     SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
+
+
+def test_tls13_flight_reencrypted_unchanged_still_works() -> None:
+    """The TLS 1.3 re-encryption the fuzzer mutates through is exact.
+
+    The server's first flight is decrypted with the keylog secrets and sealed
+    again unchanged: the client completes the handshake on it. (If the
+    re-sealing were wrong, every "tls13 inner" mutation would only test MAC
+    failures.)
+    """
+    checker = fr.Checker(fr.Counter())
+    scn = fr.make_scenarios(checker)[0]
+    assert scn.name == "tls13"
+    client, server = scn.pair(checker)
+    checker.write(server, checker.step(client))
+    flight = checker.step(server)
+    secrets = server.conn.get_app_data()
+    opened = fr.open_flight(
+        server.conn.get_cipher_name(),
+        [secrets[b"SERVER_HANDSHAKE_TRAFFIC_SECRET"]],
+        flight,
+    )
+    assert opened is not None
+    plain, inners, protection = opened
+    assert [fr.split_messages(i[:-1])[0][0] for i in inners if i[-1] == 22][:2] == [
+        8,
+        11,
+    ]
+    resealed = b"".join(plain) + b"".join(protection.seal(i) for i in inners)
+    assert resealed == flight
+    checker.write(client, resealed)
+    checker.step(client)
+    assert client.done and not client.failed

@@ -52,8 +52,16 @@ def call(conn: Any, callback: Callable[..., _R], *args: Any) -> _R:
     OpenSSL's handshake is not re-entrant: a callback that drives the same
     connection again (``do_handshake`` from inside the SNI callback, ...)
     corrupts the ``SSL`` and crashes the interpreter. The counter lets those
-    methods refuse with ``ValueError`` instead.
+    methods refuse with ``ValueError`` instead. The data path (``recv``,
+    ``send``, ...) is not checked, to keep it free of work: a callback
+    invoked again from such a call made inside a callback is refused here
+    with ``ValueError`` (it would otherwise recurse without end).
     """
+    if conn._in_callback:
+        raise ValueError(
+            "a callback of this Connection ran again from a call made inside "
+            "one of its callbacks: callbacks must not drive their Connection"
+        )
     conn._in_callback += 1
     try:
         return callback(*args)
@@ -315,15 +323,36 @@ class PassphraseSlot:
 
     Passphrases are asked for while loading a key, where no connection
     exists yet, so the exception is kept here and re-raised by the loading
-    method of the Context.
+    method of the Context. The slots of one Context share that place
+    (*previous*): a callback that replaces itself with ``set_passwd_cb`` and
+    then raises must not take its exception away with the old slot.
     """
 
-    def __init__(self, callback: Callable[[int, bool, Any], bytes], userdata: Any):
-        self.exception: BaseException | None = None
+    def __init__(
+        self,
+        callback: Callable[[int, bool, Any], bytes],
+        userdata: Any,
+        previous: PassphraseSlot | None = None,
+    ):
+        self._box: list[BaseException | None] = (
+            previous._box if previous is not None else [None]
+        )
+        running = [False]
 
         def trampoline(buf: Any, size: int, rwflag: int, arg: Any) -> int:
             try:
-                passphrase = callback(size, bool(rwflag), userdata)
+                # A key load made from inside the callback would ask it
+                # again, and again: refused, as re-entry is for connections.
+                if running[0]:
+                    raise ValueError(
+                        "the passphrase callback ran again from a key load "
+                        "made inside it"
+                    )
+                running[0] = True
+                try:
+                    passphrase = callback(size, bool(rwflag), userdata)
+                finally:
+                    running[0] = False
                 if not isinstance(passphrase, bytes):
                     raise ValueError("passphrase callback must return bytes")
                 # pyOpenSSL truncates an over-long passphrase for a Context.
@@ -331,15 +360,20 @@ class PassphraseSlot:
                 ffi.memmove(buf, passphrase, len(passphrase))
                 return len(passphrase)
             except BaseException as exc:
-                if self.exception is None:
-                    self.exception = exc
+                if self._box[0] is None:
+                    self._box[0] = exc
                 return 0
 
         self.c_callback = ffi.callback("int (*)(char *, int, int, void *)", trampoline)
 
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception waiting to be re-raised, if any."""
+        return self._box[0]
+
     def raise_if_failed(self) -> None:
         """Re-raise (and forget) the exception the callback raised, if any."""
-        exc, self.exception = self.exception, None
+        exc, self._box[0] = self._box[0], None
         if exc is not None:
             lib.ERR_clear_error()
             raise exc

@@ -333,7 +333,9 @@ class Context:
             "Context.set_passwd_cb is deprecated; decrypt keys with cryptography"
         )
         check_callable(callback)
-        self._passphrase = _callbacks.PassphraseSlot(callback, userdata)
+        self._passphrase = _callbacks.PassphraseSlot(
+            callback, userdata, self._passphrase
+        )
         lib.SSL_CTX_set_default_passwd_cb(self._context, self._passphrase.c_callback)
 
     @_configures

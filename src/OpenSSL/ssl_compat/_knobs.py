@@ -187,8 +187,14 @@ def install_servername_callback(
         if owner is None:
             return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
         # Marked as inside a callback: the connection refuses to be driven
-        # again from there (OpenSSL is not re-entrant).
-        result = _callbacks.call(owner.connection, handler, owner)
+        # again from there (OpenSSL is not re-entrant), and refuses to run
+        # the handler again from a call made inside it.
+        try:
+            result = _callbacks.call(owner.connection, handler, owner)
+        except ValueError as exc:
+            owner.callback_exception = exc
+            alert[0] = 80  # internal_error
+            return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         if result is None:
             return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
         alert[0] = int(result)

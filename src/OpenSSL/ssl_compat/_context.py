@@ -97,6 +97,7 @@ _VERSION_NUMBERS = {
     TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
 }
 
+_ULONG_MASK = 2**64 - 1  # X509_VERIFY_PARAM_set_flags takes an unsigned long
 _SECLEVEL = re.compile(r"@SECLEVEL=(\d+)")
 _PASSWORD_LIMIT = 1024  # OpenSSL's PEM_BUFSIZE, CPython's limit too
 
@@ -436,7 +437,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def verify_flags(self, value: int) -> None:
         if not isinstance(value, int):
             raise TypeError("an integer is required")
-        self._verify_flags = int(value)
+        # As CPython's unsigned long conversion: -1 is every flag. Kept
+        # unmasked, a negative or huge value made every later wrap_socket /
+        # wrap_bio fail with OverflowError when the flags are applied.
+        self._verify_flags = int(value) & _ULONG_MASK
 
     @property
     def post_handshake_auth(self) -> bool:

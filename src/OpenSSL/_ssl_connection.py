@@ -894,6 +894,10 @@ class Connection:
             lib.BIO_ADDR_free(address)
         self._check_callbacks()
         if result == 0:
+            # OpenSSL dropped a datagram that was no acceptable ClientHello
+            # and queued why (a bad length, an unexpected message, ...); left
+            # there it would fail a later, unrelated call in this thread.
+            lib.ERR_clear_error()
             raise WantReadError()
         if result < 0:
             self._raise_io_error(result)

@@ -527,14 +527,29 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
     return made
 
 
-def make_dtls_scenario(checker: Checker) -> Scenario:
-    """DTLS 1.2 over memory BIOs, with the same callbacks."""
-    sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
-    cctx = ssl_helpers.client_context(method=SSL.DTLS_METHOD)
-    _with_callbacks(sctx, cctx, accept_any=False)
-    scn = Scenario("dtls", sctx, cctx)
-    scn.flights = record_flights(scn, checker)
-    return scn
+COOKIE = b"record-fuzz cookie"
+
+
+def make_dtls_scenarios(checker: Checker) -> list[Scenario]:
+    """DTLS 1.2 over memory BIOs, with the same callbacks; and with cookies.
+
+    With ``OP_COOKIE_EXCHANGE`` the server answers the first ClientHello with
+    a HelloVerifyRequest; the second ClientHello's cookie (mutated by the
+    fuzzer) reaches the cookie verify callback.
+    """
+    made = []
+    for name in ("dtls", "dtls-cookie"):
+        sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
+        cctx = ssl_helpers.client_context(method=SSL.DTLS_METHOD)
+        _with_callbacks(sctx, cctx, accept_any=False)
+        if name == "dtls-cookie":
+            sctx.set_options(SSL.OP_COOKIE_EXCHANGE)
+            sctx.set_cookie_generate_callback(lambda conn: COOKIE)
+            sctx.set_cookie_verify_callback(lambda conn, cookie: cookie == COOKIE)
+        scn = Scenario(name, sctx, cctx)
+        scn.flights = record_flights(scn, checker)
+        made.append(scn)
+    return made
 
 
 def record_flights(scn: Scenario, checker: Checker) -> list[bytes]:
@@ -578,7 +593,7 @@ class Fuzzer:
         self.stages: set[str] = set()
         self.check = Checker(self.stats)
         self.scenarios = make_scenarios(self.check)
-        self.dtls = make_dtls_scenario(self.check)
+        self.dtls = make_dtls_scenarios(self.check)
         self.defects: list[str] = []
         self.case = Case(-1)
         self._compat: Optional[CompatFuzzer] = None
@@ -829,13 +844,19 @@ class Fuzzer:
 
     def case_dtls(self, rng: random.Random) -> None:
         """A mutated datagram to a fresh DTLS server or at a live DTLS stage."""
-        scn = self.dtls
+        scn = rng.choice(self.dtls)
         k = rng.randrange(len(scn.flights) + 1)
+        listen = False
         if k == len(scn.flights):
-            self.stage(scn, "server: ClientHello (fresh connection)")
             receiver = self.fresh(scn, server=True)
             sender: Optional[Side] = None
-            flight = scn.flights[0]
+            # The second ClientHello carries the cookie (with cookie exchange).
+            flight = scn.flights[
+                2 if scn.name == "dtls-cookie" and rng.random() < 0.7 else 0
+            ]
+            listen = scn.name == "dtls-cookie" and rng.random() < 0.5
+            how = "DTLSv1_listen" if listen else "fresh connection"
+            self.stage(scn, f"server: ClientHello ({how})")
         else:
             sender, receiver, flight = self.advance(scn, k)
             role = receiver.name.rsplit(" ", 1)[1]
@@ -847,6 +868,8 @@ class Fuzzer:
         self.stats["DTLS datagrams"] += 1
         self.stats["bytes"] += len(data)
         self.check.write(receiver, data)
+        if listen:
+            self.check.call(receiver, "DTLSv1_listen", receiver.conn.DTLSv1_listen)
         out = self.check.step(receiver)
         if sender is not None:
             if out and not sender.failed:

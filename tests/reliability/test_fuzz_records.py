@@ -362,3 +362,25 @@ def test_tls13_flight_reencrypted_unchanged_still_works() -> None:
     checker.write(client, resealed)
     checker.step(client)
     assert client.done and not client.failed
+
+
+def test_dtls_listen_dropping_a_datagram_leaves_no_error_queued() -> None:
+    """DTLSv1_listen left the reason it dropped a bad datagram queued.
+
+    Found by the DTLS slice (random datagrams to a cookie-exchange server).
+    OpenSSL returns 0 (no ClientHello with a valid cookie yet) and queues
+    "SSL routines: unexpected message"; the stale entry then failed an
+    unrelated ``set_tlsext_host_name`` in the same thread. The datagram:
+    13 random bytes from the fuzzer.
+    """
+    sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
+    sctx.set_options(SSL.OP_COOKIE_EXCHANGE)
+    sctx.set_cookie_generate_callback(lambda conn: b"cookie")
+    sctx.set_cookie_verify_callback(lambda conn, cookie: cookie == b"cookie")
+    server = SSL.Connection(sctx)
+    server.set_accept_state()
+    server.bio_write(bytes.fromhex("8ddaa9826c7fac668675d70c1a"))
+    with pytest.raises(SSL.WantReadError):
+        server.DTLSv1_listen()
+    assert lib.ERR_peek_error() == 0
+    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")

@@ -847,6 +847,26 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
     server_ctx.load_cert_chain(files.server_pem, files.server_key)
     server_ctx.set_alpn_protocols(["h2"])
     sessions: deque[Any] = deque(maxlen=8)
+    cadata = Path(files.ca).read_text()
+
+    def fresh_contexts() -> None:
+        """ssl_compat contexts loaded from files and cadata, then dropped."""
+        ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(files.server_pem, files.server_key)
+        ctx.load_verify_locations(cadata=cadata)
+        ctx.load_verify_locations(cafile=files.ca)
+        ctx.set_ciphers("ECDHE+AESGCM")
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        expect(len(ctx.get_ca_certs()) == 1, "CA certificate not listed once")
+        ctx.cert_store_stats()
+        ctx.get_ciphers()
+        client = ssl_compat.create_default_context(cadata=cadata)
+        client.minimum_version = ssl.TLSVersion.TLSv1_2
+        client.wrap_bio(
+            ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO(), server_hostname="x.test"
+        )
+        figures["contexts"] = figures.get("contexts", 0) + 2
 
     def drive(client: Any, server: Any, ends: list[tuple[Any, Any, Any]]) -> None:
         done = [False, False]
@@ -947,6 +967,13 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
         c_in.write(s_out.read())
         expect(client.read(5) == b"world", "data garbled")
         expect(client.getpeercert()["subject"] is not None, "no peer certificate")
+        expect(bool(client.getpeercert(binary_form=True)), "no peer certificate")
+        expect(client.cipher() is not None, "no cipher")
+        client.shared_ciphers()
+        expect(client.version() == "TLSv1.3", "not TLS 1.3")
+        server.get_channel_binding("tls-unique")
+        if i % 8 == 0:
+            fresh_contexts()
         if client.session is not None:
             sessions.append(client.session)
         figures["handshakes"] = figures.get("handshakes", 0) + 1

@@ -223,6 +223,9 @@ class World:
         self.acceptor.setblocking(False)
         self.others_private = [self.acceptor]
         self.static = shared.static_values()
+        self._callables: list[tuple[str, Any]] = []
+        self.callback_runs = 0
+        self.handshakes = 0
 
     # -- drawing ---------------------------------------------------------------
 
@@ -335,46 +338,55 @@ class World:
         return pool
 
     def callables(self) -> list[tuple[str, Any]]:
+        """Callbacks: raising, wrong types, re-entering, switching, correct."""
+        if self._callables:
+            return self._callables
         world = self
+
+        def counted(func: Callable[..., Any]) -> Callable[..., Any]:
+            def callback(*args: Any) -> Any:
+                world.callback_runs += 1
+                try:
+                    return func(*args)
+                except Marker:
+                    raise
+                except Exception as exc:
+                    # What a re-entering call raised, or obj=None for a
+                    # password callback: the callback's own exception.
+                    raise Marker(f"callback failed: {exc!r}") from exc
+
+            return callback
 
         def raiser(*args: Any) -> Any:
             raise Marker("raised by a fuzzer callback")
 
-        def wrong_type(*args: Any) -> Any:
-            return "not what was asked for"
-
-        def huge(*args: Any) -> Any:
-            return 10**30
-
-        def alert(*args: Any) -> Any:
-            return ssl_compat.ALERT_DESCRIPTION_ACCESS_DENIED
-
-        def fine(*args: Any) -> Any:
-            return None
-
-        def password(*args: Any) -> Any:
-            return b"fuzz-password"
-
         def switch(obj: Any = None, *args: Any) -> Any:
             obj.context = world.server_contexts[-1]
 
-        def reenter(obj: Any = None, *args: Any) -> Any:
-            obj.do_handshake()
-
-        def reads(obj: Any = None, *args: Any) -> Any:
-            return obj.read(10)
-
-        return [
-            ("cb:raiser", raiser),
-            ("cb:wrong_type", wrong_type),
-            ("cb:huge", huge),
-            ("cb:alert", alert),
-            ("cb:fine", fine),
-            ("cb:password", password),
-            ("cb:switch_context", switch),
-            ("cb:reenter_handshake", reenter),
-            ("cb:read_inside", reads),
+        self._callables = [
+            ("cb:raiser", counted(raiser)),
+            ("cb:wrong_type", counted(lambda *a: "not what was asked for")),
+            ("cb:huge", counted(lambda *a: 10**30)),
+            (
+                "cb:alert",
+                counted(lambda *a: ssl_compat.ALERT_DESCRIPTION_ACCESS_DENIED),
+            ),
+            ("cb:fine", counted(lambda *a: None)),
+            ("cb:password", counted(lambda *a: b"fuzz-password")),
+            ("cb:switch_context", counted(switch)),
+            ("cb:reenter_handshake", counted(lambda obj=None, *a: obj.do_handshake())),
+            ("cb:read_inside", counted(lambda obj=None, *a: obj.read(10))),
+            ("cb:unwrap_inside", counted(lambda obj=None, *a: obj.unwrap())),
+            ("cb:drop_context", counted(lambda obj=None, *a: world.forget(obj))),
         ]
+        return self._callables
+
+    def forget(self, obj: Any) -> None:
+        """Drop the world's references to *obj* and its contexts (in a callback)."""
+        for items in (self.objects, self.contexts, self.server_contexts):
+            if len(items) > 1:
+                items.pop()
+        self.pairs = [p for p in self.pairs if obj not in (p.client, p.server)]
 
     # -- calling -----------------------------------------------------------------
 
@@ -394,6 +406,8 @@ class World:
         self.shared.watchdog.begin(self)
         try:
             result = func(*args, **kwargs)
+            if label.endswith("do_handshake()"):
+                self.handshakes += 1
         except COMPAT_DOCUMENTED:
             result = None
         except Marker:
@@ -483,6 +497,11 @@ class World:
         self, owner: str, func: Any, fixed: int = 0
     ) -> tuple[list[Any], dict[str, Any], str]:
         params = _signature(func)[fixed:]
+        if not params:
+            names = _BUILTIN_PARAMETERS.get(getattr(func, "__name__", ""), ())
+            params = [
+                inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names
+            ]
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         shown: list[str] = []
@@ -510,24 +529,29 @@ class World:
     # -- steps ---------------------------------------------------------------------
 
     def targets(self) -> list[tuple[str, Any]]:
-        out: list[tuple[str, Any]] = [("module", ssl_compat)]
-        out += [(f"ctx#{i}", c) for i, c in enumerate(self.contexts)]
-        for i, end in enumerate(self.sockets):
-            if isinstance(end.sock, ssl_compat.SSLSocket):
-                out.append((f"sock#{i}", end.sock))
-        for i, pair in enumerate(self.pairs):
-            out += [
-                (f"pair#{i}.client", pair.client),
-                (f"pair#{i}.server", pair.server),
+        """The objects of one kind (drawn first, so that kinds get even turns)."""
+        kind = self.pick(_TARGET_KINDS, "target kind")
+        out: list[tuple[str, Any]] = []
+        if kind == "context":
+            out = [(f"ctx#{i}", c) for i, c in enumerate(self.contexts)]
+        elif kind == "socket":
+            for i, end in enumerate(self.sockets):
+                if isinstance(end.sock, ssl_compat.SSLSocket):
+                    out.append((f"sock#{i}", end.sock))
+        elif kind == "object":
+            for i, pair in enumerate(self.pairs):
+                out.append((f"pair#{i}.client", pair.client))
+                out.append((f"pair#{i}.server", pair.server))
+            out += [(f"obj#{i}", o) for i, o in enumerate(self.objects)]
+        elif kind == "bio":
+            out = [
+                (f"bio#{i}", b)
+                for i, b in enumerate(self.bios)
+                if isinstance(b, ssl_compat.MemoryBIO)
             ]
-        out += [(f"obj#{i}", o) for i, o in enumerate(self.objects)]
-        out += [
-            (f"bio#{i}", b)
-            for i, b in enumerate(self.bios)
-            if isinstance(b, ssl_compat.MemoryBIO)
-        ]
-        out += [(f"session#{i}", s) for i, s in enumerate(self.sessions)]
-        return out
+        elif kind == "session":
+            out = [(f"session#{i}", s) for i, s in enumerate(self.sessions)]
+        return out or [("module", ssl_compat)]
 
     def step_call(self) -> None:
         name, target = self.pick(self.targets(), "target")
@@ -535,6 +559,12 @@ class World:
             self.call_module()
             return
         kind, member = self.pick(members_of(target), f"member of {name}")
+        if member in _TLS_MEMBERS and self.flip("stay on TLS"):
+            pass  # the TLS members come up twice as often
+        elif self.data.draw(st.integers(0, 2), label="prefer TLS") != 0:
+            tls = [m for m in members_of(target) if m[1] in _TLS_MEMBERS]
+            if tls:
+                kind, member = self.pick(tls, f"TLS member of {name}")
         owner = type(target).__name__
         key = (owner, member)
         if kind == "get":
@@ -615,6 +645,14 @@ class World:
 
     # -- peers ---------------------------------------------------------------------
 
+    def kill_all(self) -> None:
+        """Shut every socket down (the watchdog's second resort)."""
+        for end in list(self.sockets):
+            try:
+                socket.socket.shutdown(end.sock, socket.SHUT_RDWR)
+            except (OSError, ValueError, TypeError):
+                pass
+
     def kill_peers(self) -> None:
         """Make every far end vanish (the watchdog calls this from its thread)."""
         for end in list(self.sockets):
@@ -676,6 +714,23 @@ def _twin_raises(
     return False
 
 
+# Parameters of socket methods written in C (no signature to introspect).
+_BUILTIN_PARAMETERS = {
+    "settimeout": ("value",),
+    "setblocking": ("flag",),
+    "getsockopt": ("level", "optname", "buflen"),
+}
+_TARGET_KINDS = ["module"] * 2 + ["context"] * 3 + ["socket"] * 4 + ["object"] * 4
+_TARGET_KINDS += ["bio", "session"]
+# SSLSocket has the whole socket API too; these are where TLS happens.
+_TLS_MEMBERS = {
+    *("read", "write", "recv", "recv_into", "send", "sendall", "do_handshake"),
+    *("unwrap", "getpeercert", "pending", "version", "cipher", "session"),
+    *("context", "settimeout", "setblocking"),
+    *("get_channel_binding", "verify_client_post_handshake", "shared_ciphers"),
+    *("get_verified_chain", "get_unverified_chain", "selected_alpn_protocol"),
+    *("connect", "connect_ex", "accept", "session_reused", "makefile"),
+}
 _STEP_KINDS = ["call"] * 7 + ["transition"] * 3 + ["create"]
 
 
@@ -784,6 +839,20 @@ def t_exchange(world: World) -> None:
         world.invoke(f"pair#{i}.server.write(b'pong')", pair.server.write, b"pong")
         _pump_pair(world, pair)
         world.invoke(f"pair#{i}.client.read()", pair.client.read, 100)
+    for i, end in enumerate(world.sockets):
+        sock = end.sock
+        if not isinstance(sock, ssl_compat.SSLSocket) or _timeout(sock) != 0.0:
+            continue  # blocking reads would wait for the watchdog
+        how = world.pick(["send", "sendall", "write"], "how to send")
+        world.invoke(f"sock#{i}.{how}(b'ping')", getattr(sock, how), b"ping")
+        _pump_socket(world, end)
+        how = world.pick(["recv", "read", "recv_into"], "how to receive")
+        if how == "recv_into":
+            world.invoke(
+                f"sock#{i}.recv_into(bytearray(100))", sock.recv_into, bytearray(100)
+            )
+        else:
+            world.invoke(f"sock#{i}.{how}(100)", getattr(sock, how), 100)
 
 
 def t_unwrap(world: World) -> None:
@@ -822,8 +891,9 @@ def t_close_raw(world: World) -> None:
                 except OSError:
                     pass
             # Keep the descriptor number taken (no reuse by a later socket):
-            # dup2 a fresh, unconnected socket over it.
-            stand_in = socket.socket()
+            # dup2 over it a socket whose own peer is gone (EOF, EPIPE).
+            stand_in, gone = socket.socketpair()
+            gone.close()
             os.dup2(stand_in.fileno(), fd)
             stand_in.close()
 
@@ -857,9 +927,13 @@ def t_write_eof(world: World) -> None:
 
 def t_drop(world: World) -> None:
     """Drop the last reference to some object (finalizers run now)."""
-    for items in (world.objects, world.sessions, world.contexts[2:], world.bios):
+    for items in (world.objects, world.sessions, world.bios):
         if items and world.flip("drop one"):
             items.pop(0)
+    if len(world.contexts) > 2 and world.flip("drop a context"):
+        dropped = world.contexts.pop()
+        if dropped in world.server_contexts and len(world.server_contexts) > 1:
+            world.server_contexts.remove(dropped)
     gc.collect(0)
 
 
@@ -884,7 +958,28 @@ def t_garbage_in(world: World) -> None:
                 pass
 
 
+def t_arm_callbacks(world: World) -> None:
+    """A random sni_callback on a server context; a password callback too."""
+    ctx = world.pick(world.server_contexts, "server ctx")
+    label, callback = world.pick(world.callables(), "sni callback")
+    i = world.contexts.index(ctx) if ctx in world.contexts else -1
+    world.invoke(
+        f"ctx#{i}.sni_callback = {label}", setattr, ctx, "sni_callback", callback
+    )
+    if world.flip("password too"):
+        label, password = world.pick(world.callables(), "password callback")
+        world.invoke(
+            f"ctx#{i}.load_cert_chain(certfile, encrypted key, {label})",
+            ctx.load_cert_chain,
+            world.shared.certfile,
+            world.shared.encrypted,
+            password,
+            marker_ok=True,
+        )
+
+
 TRANSITIONS: dict[str, Callable[[World], None]] = {
+    "arm callbacks": t_arm_callbacks,
     "pump": t_pump,
     "handshake part-way": t_handshake_part,
     "handshake to the end": t_handshake_full,
@@ -909,7 +1004,7 @@ class Watchdog:
         self.hang_after = hang_after
         self.world: Optional[World] = None
         self.started = 0.0
-        self.killed = False
+        self.killed: Any = False  # False, True (peers), 2 (every socket)
         self.context = ""
         thread = threading.Thread(target=self._run, daemon=True)
         thread.start()
@@ -932,6 +1027,9 @@ class Watchdog:
             if elapsed > KILL_AFTER and not self.killed:
                 self.killed = True
                 world.kill_peers()
+            if elapsed > 10 * KILL_AFTER and self.killed is True:
+                self.killed = 2
+                world.kill_all()
             if elapsed > self.hang_after:
                 sys.stderr.write(
                     f"FINDING: a step hung for {elapsed:.0f} s\n"
@@ -1183,7 +1281,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     os.chdir(directory)  # whatever a call creates lands here
     shared = Shared(directory, options.hang_after)
     shared.watchdog.context = f"reproduce with: {command}"
-    totals = {"calls": 0, "sequences": 0}
+    totals = {"calls": 0, "sequences": 0, "handshakes": 0, "callback runs": 0}
     phases = [Phase.generate] + ([Phase.shrink] if options.shrink else [])
 
     @hypothesis_seed(seed)
@@ -1216,6 +1314,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise
         finally:
             totals["calls"] += world.calls
+            totals["handshakes"] += world.handshakes
+            totals["callback runs"] += world.callback_runs
             totals["sequences"] += 1
             world.close()
 

@@ -118,3 +118,18 @@ def test_unwrap_after_a_fatal_alert_leaves_the_error_queue_empty() -> None:
     _bios2, client2, _server2 = _memory_pair()
     with pytest.raises(ssl.SSLWantReadError):
         client2.do_handshake()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("flags", [-1, 2**64, 2**64 + 8])
+def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
+    """Stored as given, the flags failed every later wrap with OverflowError."""
+    ctx = client_context()
+    ctx.verify_flags = flags
+    assert int(ctx.verify_flags) == flags & (2**64 - 1)
+    reference = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    reference.verify_flags = flags
+    assert int(ctx.verify_flags) == int(reference.verify_flags)
+    bios = [ssl_compat.MemoryBIO() for _ in range(2)]
+    tls = ctx.wrap_bio(bios[0], bios[1], server_hostname="localhost")
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()

@@ -29,24 +29,34 @@ compared between ``ssl_compat`` and the standard library.
 
 from __future__ import annotations
 
+import atexit
 import errno
+import functools
+import json
+import random
 import select
+import shutil
 import socket
 import ssl
 import struct
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests import compat_helpers, ssl_helpers
+from tests import ssl_helpers
+from tests.pki import make_pki
 
 __all__ = [
     "GUARD",
+    "ORACLE_PREFIX",
     "SHORT",
     "BioPeer",
     "CompatSide",
@@ -56,6 +66,9 @@ __all__ = [
     "Side",
     "Trickler",
     "connected_pair",
+    "handshake_pair",
+    "oracle_transcripts",
+    "prime_pki",
     "rst_close",
     "tcp_pair",
 ]
@@ -155,6 +168,35 @@ def _bounded(guard: float = 4 * GUARD) -> Iterator[int]:
         rounds += 1
 
 
+@functools.cache
+def _pem_files() -> tuple[str, str, str]:
+    """``(ca, server cert chain, server key)`` PEM files of the test PKI."""
+    directory = Path(tempfile.mkdtemp(prefix="hostile-peers-"))
+    atexit.register(shutil.rmtree, str(directory), True)
+    pki = make_pki()
+    certfile, keyfile = pki.server.write(directory)
+    return str(pki.write_ca(directory)), str(certfile), str(keyfile)
+
+
+def prime_pki() -> None:
+    """Build the test PKI and its files now, in this thread.
+
+    Two threads building them at once would make two different roots.
+    """
+    _pem_files()
+    ssl_helpers.ca_file()
+
+
+def _stdlib_context(server_side: bool) -> ssl.SSLContext:
+    """A context of the standard library for the peer (no ssl_compat needed)."""
+    ca, certfile, keyfile = _pem_files()
+    if server_side:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        return ctx
+    return ssl.create_default_context(cafile=ca)
+
+
 # -- the scripted peer -----------------------------------------------------------
 
 
@@ -169,11 +211,10 @@ class BioPeer:
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
+        ctx = _stdlib_context(server_side)
         if server_side:
-            ctx = compat_helpers.server_context(ssl)
             self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)
         else:
-            ctx = compat_helpers.client_context(ssl)
             self.obj = ctx.wrap_bio(
                 self.incoming, self.outgoing, server_hostname="localhost"
             )
@@ -537,6 +578,8 @@ class CompatSide(Side):
         ragged: bool = True,
     ) -> None:
         super().__init__(sock, server=server, mode=mode)
+        from tests import compat_helpers  # imports ssl_compat: only here
+
         self.module = module
         self.want_read = (module.SSLWantReadError, socket.timeout)
         self.want_write = (module.SSLWantWriteError,)
@@ -605,6 +648,117 @@ def make_side(
     return CompatSide(sock, server=server, mode=mode, module=module, ragged=ragged)
 
 
+def handshake_pair(
+    api: str, role: str, mode: str, ragged: bool = True, transport: str = "tcp"
+) -> tuple[Side, BioPeer]:
+    """Our endpoint and a BioPeer, handshaken, tickets consumed both ways."""
+    ours_sock, peer_sock = connected_pair(transport)
+    server = role == "server"
+    side = make_side(api, ours_sock, server=server, mode=mode, ragged=ragged)
+    peer = BioPeer(peer_sock, server_side=not server)
+    thread = PeerThread(peer.handshake)
+    outcome = side.drive(side.handshake)
+    assert outcome.exc is None, outcome
+    thread.join()
+    # A round trip: the peer's reads consume our session tickets and ours
+    # consume the peer's, so no unread bytes turn a later close into an RST.
+    side.send_exact(b"ping")
+    assert peer.read_exact(4) == b"ping"
+    peer.send_app(b"pong")
+    assert side.recv_exact(4) == b"pong"
+    return side, peer
+
+
+# -- scenario pieces shared by the tests and the pyOpenSSL oracle ---
+
+#: What OpenSSL.SSL raises for a call on a connection that already failed:
+#: pyOpenSSL 26.4 raises ``Error([])``; this project never raises an empty
+#: list (README) and names the likely cause instead.
+NO_REASON = "unexpected eof, or use after a fatal error"
+
+
+def pattern(size: int, seed: int = 0) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def after_calls(side: Side) -> list[Outcome]:
+    """Further calls on a failed/closed compat connection, for the transcript."""
+    return [
+        side.attempt(lambda: side.recv(10)),
+        # The size _send_until_error uses: OpenSSL 3.0 (the stdlib's) refuses
+        # a retried write of another size with BAD_LENGTH, even after EOF.
+        side.attempt(lambda: side.send(b"s" * 1024)),
+    ]
+
+
+def cut_flight(flight: bytes, stage: str) -> bytes:
+    return {
+        "nothing": b"",
+        "header": flight[:3],
+        "half": flight[: len(flight) // 2],
+        "all_but_one": flight[:-1],
+        "complete": flight,
+    }[stage]
+
+
+def stall_transcript(
+    api: str, role: str, mode: str, stage: str, ending: str
+) -> tuple[list[Outcome], Side]:
+    ours_sock, peer_sock = tcp_pair()
+    server = role == "server"
+    side = make_side(api, ours_sock, server=server, mode=mode)
+    peer = BioPeer(peer_sock, server_side=not server)
+    partial_sent = threading.Event()
+    release = threading.Event()
+
+    def script() -> None:
+        flight = peer.first_flight()  # a server peer reads our ClientHello first
+        part = cut_flight(flight, stage)
+        if part:
+            peer.send_raw(part)
+        partial_sent.set()
+        if not release.wait(GUARD):
+            raise AssertionError("never released")
+        if stage == "complete":
+            # Our server answered the ClientHello: read its whole flight. A
+            # FIN then is not turned into an RST by unread bytes, and an RST
+            # always meets our server waiting to read, never still writing
+            # (where OpenSSL 3.0 and 4 differ on the call after).
+            peer.absorb_handshake()
+        if ending == "rst":
+            peer.reset()
+        else:
+            peer.close()
+
+    thread = PeerThread(script)
+    transcript: list[Outcome] = []
+    silent_checks = not (api != "SSL" and mode == "blocking")
+    if silent_checks:
+        if server and not partial_sent.wait(GUARD):
+            raise AssertionError("the peer never sent its part")
+        # A client's first call sends the ClientHello; whether or not the
+        # peer's part has arrived by the time the call gives up waiting, the
+        # handshake cannot go on: the answer is the same.
+        transcript.append(side.attempt(side.handshake))  # the peer is silent
+        if not partial_sent.wait(GUARD):
+            raise AssertionError("the peer never sent its part")
+    release.set()
+    transcript.append(side.drive(side.handshake))  # the peer closes
+    thread.join()
+    transcript.append(side.attempt(side.handshake))
+    transcript += after_calls(side)
+    return transcript, side
+
+
+def send_until_error(side: Side, limit: int = 4000) -> Outcome:
+    chunk = b"s" * 1024
+    for _ in range(limit):
+        outcome = side.drive(lambda: side.send(chunk))
+        if outcome.exc is not None:
+            return outcome
+    raise AssertionError(f"{limit} sends to a closed peer all succeeded")
+
+
 # -- a byte-at-a-time proxy ------------------------------------------------------
 
 
@@ -667,3 +821,132 @@ class Trickler:
         assert not self._thread.is_alive(), "the trickle proxy hung"
         if self.error is not None:
             raise self.error
+
+
+# -- the pyOpenSSL oracle ---------------------------------------------------------
+#
+# ``python -m tests.reliability.hostile_helpers oracle`` runs the
+# ``OpenSSL.SSL`` scenarios below with whichever ``OpenSSL`` the interpreter
+# imports and prints their outcomes as one ``ORACLE {json}`` line. Run by
+# this project's interpreter and by one that has pyOpenSSL 26.4 (the bench
+# venv), the two outputs must be equal: that is the check that our
+# exceptions are pyOpenSSL's. Nothing here imports ssl_compat or pytest.
+
+ORACLE_PREFIX = "ORACLE "
+
+
+def oracle_key(outcome: Outcome) -> list[Any]:
+    """A JSON description of an ``OpenSSL.SSL`` outcome, comparable across builds.
+
+    ``Error``'s list is reduced to its reason strings, and the entry this
+    project raises where pyOpenSSL raises ``Error([])`` counts as nothing
+    (README: no empty error lists).
+    """
+    if outcome.exc is None:
+        value = outcome.value
+        if isinstance(value, bytes):
+            return ["value", value.hex()]
+        if value is None or isinstance(value, (bool, int, str)):
+            return ["value", value]
+        return ["value", "ok"]
+    exc = outcome.exc
+    name = type(exc).__name__
+    if isinstance(exc, SSL.SysCallError):
+        return ["raise", name, list(exc.args)]
+    if isinstance(exc, SSL.Error):
+        entries = exc.args[0] if exc.args and isinstance(exc.args[0], list) else []
+        reasons = [str(entry[2]) for entry in entries]
+        return ["raise", name, [r for r in reasons if not r.startswith(NO_REASON)]]
+    return ["raise", name, [str(arg) for arg in exc.args]]
+
+
+def _oracle_after(side: Side) -> list[Outcome]:
+    return [side.attempt(side.handshake), *after_calls(side)]
+
+
+def _oracle_post_handshake(role: str, mode: str, action: str) -> list[Outcome]:
+    side, peer = handshake_pair("SSL", role, mode)
+    try:
+        data = pattern(5000, 1)
+        if action in ("fin_recv", "rst_recv"):
+            peer.send_app(data)
+            if action == "fin_recv":
+                peer.close()
+            else:
+                peer.reset()
+            received, final = side.recv_until_error(len(data) + 1)
+            if action == "fin_recv":
+                assert received == data
+            return [final, *_oracle_after(side)]
+        if action in ("fin_send", "rst_send"):
+            if action == "fin_send":
+                peer.close()
+            else:
+                peer.reset()
+            return [send_until_error(side), *_oracle_after(side)]
+        if action == "close_notify_garbage":
+            peer.send_raw(peer.records(data) + peer.close_notify() + bytes(300))
+            received, final = side.recv_until_error(len(data) + 1)
+            assert received == data
+            again = side.attempt(lambda: side.recv(10))
+            shut = side.drive(side.shutdown)
+            assert isinstance(side, SSLSide)
+            return [final, again, shut, Outcome(value=side.conn.get_shutdown())]
+        if action == "garbage":
+            peer.send_raw(peer.records(data) + b"\x17\x03\x03\x00\x40" + bytes(64))
+            received, final = side.recv_until_error(len(data) + 1)
+            assert received == data
+            return [final, *_oracle_after(side)]
+        if action == "never_reads":
+            return [side.attempt(lambda: side.sendall(b"n" * (16 << 20)))]
+        raise ValueError(action)
+    finally:
+        side.close()
+        peer.sock.close()
+
+
+def oracle_transcripts(modes: tuple[str, ...] = MODES) -> dict[str, list[list[Any]]]:
+    """Every oracle scenario's outcomes in *modes*, keyed by its name."""
+    prime_pki()
+    results: dict[str, list[list[Any]]] = {}
+    for role in ("client", "server"):
+        for mode in modes:
+            for stage in ("nothing", "header", "half", "all_but_one", "complete"):
+                if stage == "complete" and role == "client":
+                    continue
+                for ending in ("fin", "rst"):
+                    transcript, side = stall_transcript(
+                        "SSL", role, mode, stage, ending
+                    )
+                    side.close()
+                    name = f"stall-{role}-{mode}-{stage}-{ending}"
+                    results[name] = [oracle_key(o) for o in transcript]
+            for action in (
+                "fin_recv",
+                "rst_recv",
+                "fin_send",
+                "rst_send",
+                "close_notify_garbage",
+                "garbage",
+                "never_reads",
+            ):
+                transcript = _oracle_post_handshake(role, mode, action)
+                results[f"{action}-{role}-{mode}"] = [oracle_key(o) for o in transcript]
+    return results
+
+
+def _main(argv: list[str]) -> int:
+    if not argv or argv[0] != "oracle" or len(argv) > 2:
+        print("usage: python -m tests.reliability.hostile_helpers oracle [MODE,...]")
+        return 2
+    import OpenSSL
+
+    modes = tuple(argv[1].split(",")) if len(argv) == 2 else MODES
+    results = oracle_transcripts(modes)
+    info = {"module": OpenSSL.__file__, "version": OpenSSL.__version__}
+    print(ORACLE_PREFIX + json.dumps({"info": info, "results": results}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -861,7 +861,29 @@ def oracle_key(outcome: Outcome) -> list[Any]:
 
 
 def _oracle_after(side: Side) -> list[Outcome]:
-    return [side.attempt(side.handshake), *after_calls(side)]
+    """Further calls on a connection that failed: the whole data/state surface."""
+    assert isinstance(side, SSLSide)
+    conn = side.conn
+    buffer = bytearray(16)
+    probes: list[Callable[[], Any]] = [
+        side.handshake,
+        lambda: conn.recv_into(buffer),
+        lambda: conn.recv(16, socket.MSG_PEEK),
+        lambda: conn.read(16),
+        conn.pending,
+        lambda: conn.sendall(b"s" * 1024),
+        lambda: conn.write(b"s" * 1024),
+        conn.shutdown,
+        conn.get_shutdown,
+        conn.want_read,
+        conn.want_write,
+        conn.get_protocol_version_name,
+        conn.get_cipher_name,
+        lambda: conn.get_peer_certificate() is not None,
+        conn.get_state_string,
+        conn.renegotiate_pending,
+    ]
+    return [*after_calls(side), *(side.attempt(probe) for probe in probes)]
 
 
 def _oracle_post_handshake(role: str, mode: str, action: str) -> list[Outcome]:

@@ -583,6 +583,10 @@ def hooks() -> Iterator[dict[str, list[Any]]]:
         sys.excepthook, sys.unraisablehook = saved
 
 
+#: Rounds run before the leak checks start measuring.
+WARMUP = 1
+
+
 class _Mallinfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
@@ -630,7 +634,7 @@ def assert_flat(
     run_round: Callable[[], None],
     rounds: int,
     what: str,
-    warmup: int = 2,
+    warmup: int = WARMUP,
     heap_slack: Optional[int] = None,
 ) -> None:
     """Run *run_round* *warmup* times, then *rounds* times traced.
@@ -1062,7 +1066,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         assert_flat(run_round, args.rounds, f"{slot.name} {args.kind}")
         cases_run += len(cases)
-        handshakes += len(cases) * (args.rounds + 2)
+        handshakes += len(cases) * (args.rounds + WARMUP)
     from tests.reliability.subproc import emit_figures
 
     emit_figures({"cases": cases_run, "handshakes": handshakes})

@@ -103,7 +103,7 @@ def test_raising_callback(slot: Slot) -> None:
     ``__cause__`` of the server's ``SSLError`` (doc/ssl_compat.rst).
     """
     assert_flat(lambda: _raising_case(slot), ROUNDS, f"{slot.name} raising")
-    _count(1, ROUNDS + 2)
+    _count(1, ROUNDS + abuse.WARMUP)
 
 
 # --- (b) wrong return types --------------------------------------------------
@@ -245,7 +245,7 @@ def test_wrong_return_types(slot: Slot) -> None:
             _returning_case(slot, value, EXPECT[slot.name](value))
 
     assert_flat(one_round, ROUNDS, f"{slot.name} wrong types")
-    _count(len(makers), len(makers) * (ROUNDS + 2))
+    _count(len(makers), len(makers) * (ROUNDS + abuse.WARMUP))
 
 
 def test_wrong_type_expectations_are_not_all_ok() -> None:
@@ -416,7 +416,7 @@ def test_oversized_return_values(
         f"{name} returning {len(value) if big else value!r:.20}",
         heap_slack=3 * MB if big else None,
     )
-    _count(1, rounds + 2)
+    _count(1, rounds + abuse.WARMUP)
 
 
 # --- (d) re-entering the Connection, (e) dropping references: child processes

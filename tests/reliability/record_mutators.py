@@ -500,6 +500,8 @@ _MUT_FUNCS = {m[0]: m[2] for m in MUTATORS}
 
 def mutate(rng: random.Random, data: bytes) -> tuple[str, bytes]:
     """Apply one (sometimes two) mutators to *data*; return the name and bytes."""
+    if not data:
+        return "random", rbytes(rng, rng.randrange(1, 64))
     recs = split_records(data) or [data]
     names = []
     for _ in range(1 if rng.random() < 0.85 else 2):
@@ -702,7 +704,7 @@ def mutate_inner(rng: random.Random, inners: list[bytes]) -> tuple[str, list[byt
         # The handshake messages, mutated as a plaintext record would be.
         name, data = mutate(rng, record(HANDSHAKE, hs))
         body = data[5:] if data[:1] == bytes([HANDSHAKE]) else data
-        size = rng.choice((16384, 16384, 1, 5, 100))
+        size = rng.choice((16384, 16384, 16384, 1 if len(body) < 300 else 7, 100))
         out = [
             body[i : i + size] + bytes([HANDSHAKE]) for i in range(0, len(body), size)
         ]

@@ -42,7 +42,7 @@ def _seed() -> int:
 
 def test_record_fuzz() -> None:
     """Only SSL.Error, no hang, clean failed states, over every stage."""
-    records = profile.scale(8_000, 1_040_000)
+    records = profile.scale(6_000, 1_040_000)
     seed = _seed()
     figures = subproc.run_driver(
         "fuzz_records",

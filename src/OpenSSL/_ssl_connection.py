@@ -329,6 +329,9 @@ class Connection:
         except BufferError:
             raise TypeError("recv_into needs a writable buffer") from None
         with view as data:
+            # Never past the buffer's real end: len() of a subclass may lie.
+            if nbytes > len(data):
+                nbytes = len(data)
             if flags and flags & _MSG_PEEK:
                 result = _SSL_peek(self._ssl, data, nbytes)
             else:

@@ -455,6 +455,16 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
     def context(self, ctx: Any) -> None:
         if self._sslobj is not None:
             self._sslobj.set_context(ctx)
+        else:
+            from OpenSSL.ssl_compat._context import SSLContext
+
+            # Checked here too: kept unchecked, a later connect() failed
+            # with AttributeError deep inside (no TLS layer to check it now).
+            if not isinstance(ctx, SSLContext):
+                raise TypeError(
+                    "The value must be a SSLContext of OpenSSL.ssl_compat, "
+                    f"not {type(ctx).__name__}"
+                )
         self._context = ctx
 
     @property

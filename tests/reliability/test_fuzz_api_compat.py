@@ -12,6 +12,7 @@ found, so each fix stays fixed.
 
 from __future__ import annotations
 
+import socket
 import ssl
 
 import pytest
@@ -133,3 +134,26 @@ def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
     tls = ctx.wrap_bio(bios[0], bios[1], server_hostname="localhost")
     with pytest.raises(ssl.SSLWantReadError):
         tls.do_handshake()
+
+
+@pytest.mark.parametrize("value", [5, None, ssl.create_default_context()])
+def test_sslsocket_context_is_checked_before_connect(value: object) -> None:
+    """Unchecked without a TLS layer, it broke connect() with AttributeError."""
+    raw = socket.socket()
+    with client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+        with pytest.raises(TypeError):
+            tls.context = value
+        assert isinstance(tls.context, ssl_compat.SSLContext)
+        with pytest.raises(OSError):
+            tls.connect(_closed_address())
+
+
+def _closed_address() -> tuple[str, int]:
+    """A 127.0.0.1 port nothing listens on (bound, so nobody else takes it)."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    _CLOSED_PORT_HOLDERS.append(holder)
+    return holder.getsockname()  # type: ignore[no-any-return]
+
+
+_CLOSED_PORT_HOLDERS: list[socket.socket] = []

@@ -154,11 +154,32 @@ def servername(callback: Callable[[Any], None]) -> Any:
         try:
             call(conn, callback, conn)
         except BaseException:
-            sys.excepthook(*sys.exc_info())
+            _report(*sys.exc_info())
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
 
     return ffi.callback("int (*)(SSL *, int *, void *)", trampoline)
+
+
+def _report(kind: Any, value: Any, tb: Any) -> None:
+    """Hand a servername callback's exception to ``sys.excepthook``.
+
+    A hook that raises (or is missing) must not escape the trampoline: cffi
+    would print it and return 0, ``SSL_TLSEXT_ERR_OK``, and the handshake
+    would go on (the CVE-2026-27448 class). As Python does when its hook
+    fails, both exceptions go to the default hook instead.
+    """
+    try:
+        sys.excepthook(kind, value, tb)
+    except BaseException:
+        hook_failure = sys.exc_info()
+        try:
+            print("Error in sys.excepthook:", file=sys.stderr)
+            sys.__excepthook__(*hook_failure)
+            print("\nOriginal exception was:", file=sys.stderr)
+            sys.__excepthook__(kind, value, tb)
+        except BaseException:
+            pass  # nowhere left to report; the handshake fails regardless
 
 
 def _parse_protocol_list(data: bytes) -> list[bytes]:

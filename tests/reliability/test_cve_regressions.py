@@ -332,6 +332,40 @@ def test_cve_2026_27448_base_exceptions_are_not_swallowed_either(
     _count()
 
 
+def _broken_hook(*args: Any) -> None:
+    raise RuntimeError("the excepthook itself fails")
+
+
+@pytest.mark.parametrize(
+    "hook", [_broken_hook, None, "deleted"], ids=["raises", "None", "deleted"]
+)
+def test_cve_2026_27448_broken_excepthook_still_fails_the_handshake(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], hook: Any
+) -> None:
+    """CVE-2026-27448 (swallowed exception) through a broken ``sys.excepthook``.
+
+    Defect found and fixed: a hook that raised (or was ``None``, or deleted)
+    made the trampoline itself raise; cffi printed that and returned 0,
+    ``SSL_TLSEXT_ERR_OK``, and the handshake completed. Now the handshake
+    fails, and both exceptions are printed as Python prints a failing hook.
+    """
+    if hook == "deleted":
+        monkeypatch.delattr(sys, "excepthook")
+    else:
+        monkeypatch.setattr(sys, "excepthook", hook)
+    exc = Boom("reported past a broken hook")
+    server_ctx = server_context()
+    server_ctx.set_tlsext_servername_callback(_failing_sni(exc))
+    client, server = memory_pair(None, server_ctx, server_name=b"localhost")
+    _assert_both_fail(client, server)
+    err = capsys.readouterr().err
+    assert "Error in sys.excepthook" in err
+    assert "reported past a broken hook" in err
+    assert "Exception ignored" not in err
+    error_queue_empty("after the failed handshake")
+    _count()
+
+
 def _bio_pair(
     module: Any, client_ctx: Any, server_ctx: Any, server_hostname: str = "localhost"
 ) -> list[Any]:

@@ -432,6 +432,7 @@ def test_cve_2026_27448_ssl_compat_sni_callback(
 
 CN_WITH_NUL = "evil.example\x00.localhost"
 O_WITH_NUL = "Org\x00 Inc"
+SAN_WITH_NUL = "www.evil.example\x00.localhost"
 
 
 @functools.cache
@@ -457,7 +458,14 @@ def _nul_identity() -> tuple[x509.Certificate, Path, Path]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.DNSName(SAN_WITH_NUL),
+                    x509.RFC822Name("root@evil.example\x00.localhost"),
+                ]
+            ),
+            critical=False,
         )
         .add_extension(
             x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
@@ -611,5 +619,7 @@ def test_cve_2026_40475_ssl_compat_getpeercert_matches_cpython() -> None:
     assert (("commonName", CN_WITH_NUL),) in ours["subject"]
     assert (("organizationName", O_WITH_NUL),) in ours["subject"]
     assert ours["subject"] == theirs["subject"]
+    assert ("DNS", SAN_WITH_NUL) in ours["subjectAltName"]
+    assert ours["subjectAltName"] == theirs["subjectAltName"]
     assert ours == theirs
     _count(2)

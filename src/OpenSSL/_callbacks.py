@@ -29,7 +29,7 @@ import weakref
 from typing import Any, Callable, TypeVar
 
 from OpenSSL._ssl_constants import NO_OVERLAPPING_PROTOCOLS
-from OpenSSL._util import ffi, lib
+from OpenSSL._util import exact_bytes, ffi, lib
 
 __all__ = ["call", "connections", "record"]
 
@@ -203,7 +203,7 @@ def alpn_select(callback: Callable[[Any, list[bytes]], Any]) -> Any:
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         try:
             offered = _parse_protocol_list(ffi.buffer(in_, inlen)[:])
-            chosen = call(conn, callback, conn, offered)
+            chosen = exact_bytes(call(conn, callback, conn, offered))
             if chosen is NO_OVERLAPPING_PROTOCOLS:
                 return lib.SSL_TLSEXT_ERR_NOACK  # type: ignore[no-any-return]
             if chosen == b"":
@@ -244,7 +244,7 @@ def ocsp_server(callback: Callable[[Any, Any], bytes], data: Any) -> Any:
         if conn is None:
             return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
         try:
-            response = call(conn, callback, conn, data)
+            response = exact_bytes(call(conn, callback, conn, data))
             if not isinstance(response, bytes):
                 raise TypeError(
                     "OCSP server callback must return bytes, not "
@@ -300,7 +300,7 @@ def cookie_generate(callback: Callable[[Any], bytes]) -> Any:
         if conn is None:
             return 0
         try:
-            cookie = call(conn, callback, conn)
+            cookie = exact_bytes(call(conn, callback, conn))
             if not isinstance(cookie, bytes):
                 raise TypeError(
                     "cookie generate callback must return bytes, not "

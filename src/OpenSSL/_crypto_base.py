@@ -13,7 +13,13 @@ from typing import Any, Callable, NoReturn, Union
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-from OpenSSL._util import byte_string, exception_from_error_queue, ffi, lib
+from OpenSSL._util import (
+    byte_string,
+    exact_bytes,
+    exception_from_error_queue,
+    ffi,
+    lib,
+)
 from OpenSSL._util import clear_errors as _clear_errors
 
 if sys.version_info >= (3, 10):
@@ -93,7 +99,7 @@ def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
     if isinstance(buffer, str):
         return buffer.encode("ascii")
     if isinstance(buffer, bytes):
-        return buffer
+        return exact_bytes(buffer)  # type: ignore[no-any-return]
     if isinstance(buffer, (bytearray, memoryview)):
         return bytes(buffer)
     raise TypeError(f"{what} must be bytes or str, not {type(buffer).__name__}")

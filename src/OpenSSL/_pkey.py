@@ -26,7 +26,14 @@ from OpenSSL._crypto_base import (
     _Key,
     _raise_current_error,
 )
-from OpenSSL._util import bio_to_bytes, deprecated, ffi, lib, new_mem_bio
+from OpenSSL._util import (
+    bio_to_bytes,
+    deprecated,
+    exact_bytes,
+    ffi,
+    lib,
+    new_mem_bio,
+)
 from OpenSSL._util import clear_errors as _clear_errors
 
 _PEM_OR_ASN1 = (FILETYPE_PEM, FILETYPE_ASN1)
@@ -81,6 +88,7 @@ class _PassphraseHelper:
                 result = self._passphrase(rwflag)
             else:
                 result = self._passphrase
+            result = exact_bytes(result)
             if not isinstance(result, bytes):
                 raise ValueError(
                     "Bytes expected: the passphrase callback returned "

@@ -42,6 +42,7 @@ from OpenSSL._ssl_context import (
 )
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._util import (
+    exact_bytes,
     exception_from_error_queue,
     ffi,
     lib,
@@ -868,6 +869,7 @@ class Connection:
         self, label: bytes, olen: int, context: bytes | None = None
     ) -> bytes:
         """Derive *olen* bytes of keying material (RFC 5705 / RFC 8446 exporters)."""
+        label, context = exact_bytes(label), exact_bytes(context)
         out = no_zero_allocator("unsigned char[]", olen)
         if context is None:
             ok = lib.SSL_export_keying_material(

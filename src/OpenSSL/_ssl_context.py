@@ -30,6 +30,7 @@ from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
     StrOrBytesPath,
     deprecated,
+    exact_bytes,
     exception_from_error_queue,
     ffi,
     lib,
@@ -547,6 +548,7 @@ class Context:
         buf = text_to_bytes_and_warn("buf", buf)
         if not isinstance(buf, bytes):
             raise TypeError("buf must be bytes")
+        buf = exact_bytes(buf)
         _check(
             lib.SSL_CTX_set_session_id_context(self._context, buf, len(buf)) == 1,
             "SSL_CTX_set_session_id_context",

@@ -31,6 +31,7 @@ __all__ = [
     "byte_string",
     "check",
     "deprecated",
+    "exact_bytes",
     "exception_from_error_queue",
     "ffi",
     "lib",
@@ -133,6 +134,20 @@ def path_bytes(s: StrOrBytesPath) -> bytes:
     if isinstance(path, str):
         return os.fsencode(path)
     return path
+
+
+def exact_bytes(data: Any) -> Any:
+    """*data*, as plain ``bytes`` if it is a ``bytes`` subclass.
+
+    For C code that is passed ``len(data)``: a subclass can override
+    ``len()`` to overstate its size, and C code trusting it reads past the
+    end of the data. A subclass is copied to plain ``bytes``; anything else
+    (plain ``bytes``, or a wrong type for the caller to refuse) is returned
+    as is.
+    """
+    if isinstance(data, bytes) and type(data) is not bytes:
+        return bytes(data)
+    return data
 
 
 def byte_string(s: str) -> bytes:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from OpenSSL._crypto_base import _check
 from OpenSSL._util import clear_errors as _clear_errors
-from OpenSSL._util import deprecated, ffi, lib
+from OpenSSL._util import deprecated, exact_bytes, ffi, lib
 
 if TYPE_CHECKING:
     from OpenSSL.crypto import X509
@@ -117,6 +117,7 @@ class X509Name:
             raise TypeError(
                 f"{name} value must be str or bytes, not {type(value).__name__}"
             )
+        value = exact_bytes(value)
         name_ptr = self._name
         # Append first, so that a value OpenSSL rejects (too long, bad UTF-8)
         # leaves the name as it was; then drop the older entries of the type.

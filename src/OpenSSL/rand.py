@@ -7,7 +7,7 @@ module, and calling either function, emits a ``DeprecationWarning``.
 
 from __future__ import annotations
 
-from OpenSSL._util import deprecated, lib
+from OpenSSL._util import deprecated, exact_bytes, lib
 
 __all__ = ["add", "status"]
 
@@ -21,6 +21,7 @@ def add(buffer: bytes, entropy: int) -> None:
         raise TypeError("buffer must be a byte string")
     if not isinstance(entropy, int) or isinstance(entropy, bool):
         raise TypeError("entropy must be an integer")
+    buffer = exact_bytes(buffer)
     lib.RAND_add(buffer, len(buffer), entropy)
 
 

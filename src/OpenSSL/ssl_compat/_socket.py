@@ -155,7 +155,9 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         """Run *operation* until it completes, waiting as the socket's mode says.
 
         *operation* is a Connection call; *what* ("read", "write",
-        "handshake") names it in timeout messages.
+        "handshake", "shutdown") names it in timeout messages. A shutdown is
+        not a data transfer: as in CPython, its transport errors are the
+        ``OSError`` itself, and its timeout message names what it waited for.
         """
         core = self._sslobj
         assert core is not None
@@ -184,6 +186,8 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             if (remaining is not None and remaining <= 0) or not _wait(
                 fd, for_write, remaining
             ):
+                if what == "shutdown":
+                    what = "write" if for_write else "read"
                 raise socket.timeout(f"The {what} operation timed out")
 
     # -- state checks ---------------------------------------------------------
@@ -431,7 +435,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             raise ValueError(f"No SSL wrapper around {self}")
         connection = core.connection
         for _attempt in range(2):
-            if self._retry(connection.shutdown, "read"):
+            if self._retry(connection.shutdown, "shutdown"):
                 break
         self._sslobj = None
         return self

@@ -365,10 +365,18 @@ class Runner:
         else:
             return
         for sender, receiver in ((client, server), (server, client)):
-            s, r = sender, receiver
-            self._call("callback_pair: send", "send", s.send, b"data")
+            self._call("callback_pair: send", "send", sender.send, b"data")
             self._pump(pair)
-            self._call("callback_pair: recv", "recv", r.recv, 1024)
+            self._call("callback_pair: recv", "recv", receiver.recv, 1024)
+        if self._call("callback_pair: session", "get_session", client.get_session):
+            self.world.add(self.last_result)
+        if pair.tls12 and self._call(
+            "callback_pair: renegotiate", "renegotiate", client.renegotiate
+        ):
+            for _ in range(6):
+                for conn in (client, server):
+                    self._call("callback_pair: renegotiate", "recv", conn.recv, 1024)
+                self._pump(pair)
         self._call("callback_pair: shutdown", "shutdown", client.shutdown)
         self._pump(pair)
         self._call("callback_pair: shutdown", "shutdown", server.shutdown)
@@ -661,7 +669,7 @@ class Drawer:
         if name == "set_context":
             return ("t", name, self.index(), self.index())
         if name == "callback_pair":
-            mode = self.choice(["memory", "memory", "socket", "dtls"])
+            mode = self.choice(["memory", "tls12", "socket", "dtls"])
             chosen = tuple(
                 (self.choice(CALLBACK_KINDS), self.choice(CALLABLE_NAMES))
                 for _ in range(1 + self.rng.randrange(3))

@@ -141,6 +141,20 @@ def _raise_marker(*args: Any) -> Any:
     raise exc
 
 
+class LyingBytes(bytes):
+    """bytes whose ``len()`` claims 64 MiB: C code must not trust ``len()``."""
+
+    def __len__(self) -> int:
+        return 1 << 26
+
+
+class LyingBytearray(bytearray):
+    """A writable buffer whose ``len()`` claims 1 MiB."""
+
+    def __len__(self) -> int:
+        return 1 << 20
+
+
 class _Evil:
     """A return value whose truth, comparison and length all raise."""
 
@@ -195,6 +209,7 @@ _CALLABLES: dict[str, Callable[..., Any]] = {
     "cb_reenter": _reenter,
     "cb_no_args": _no_args,
     "cb_evil": lambda *a: _Evil(),
+    "cb_liar": lambda *a: LyingBytes(b"h2"),
 }
 
 # -- the value pool ------------------------------------------------------------
@@ -315,6 +330,12 @@ class World:
             server_ctx.use_privatekey(pki.server.key)
             for ctx in (client_ctx, server_ctx):
                 ctx.set_options(SSL.OP_NO_QUERY_MTU)
+        elif mode == "tls12":
+            # TLS 1.2 and RSA: renegotiation and session IDs are possible.
+            client_ctx = ssl_helpers.client_context()
+            server_ctx = ssl_helpers.server_context(
+                pki.rsa_server, max_version=SSL.TLS1_2_VERSION
+            )
         else:
             client_ctx = ssl_helpers.client_context()
             server_ctx = ssl_helpers.server_context()
@@ -330,12 +351,13 @@ class World:
         self.add(client_ctx)
         self.add(server_ctx)
         pair = self.new_pair(
-            "memory" if mode == "dtls" else mode,
+            "socket" if mode == "socket" else "memory",
             self.objects["Context"].index(client_ctx),
             self.objects["Context"].index(server_ctx),
         )
         assert pair.client is not None and pair.server is not None
         pair.dtls = mode == "dtls"
+        pair.tls12 = mode == "tls12"
         for method, extra, callback in later:
             getattr(pair.client, method)(*extra, callback)
         if pair.dtls:
@@ -370,6 +392,7 @@ class Pair:
     client_sock: Optional[socket.socket]
     server_sock: Optional[socket.socket]
     dtls: bool = False
+    tls12: bool = False
 
     def side(self, which: int) -> Optional[SSL.Connection]:
         return self.client if which == 0 else self.server
@@ -444,6 +467,8 @@ def _pool() -> dict[str, Callable[[World], Any]]:
         "bytearray": lambda w: bytearray(b"abcdef"),
         "bytearray_16k": lambda w: bytearray(16384),
         "bytearray_empty": lambda w: bytearray(),
+        "bytes_liar": lambda w: LyingBytes(b"liar"),
+        "bytearray_liar": lambda w: LyingBytearray(8),
         "memoryview_ro": lambda w: memoryview(b"read-only"),
         "memoryview_rw": lambda w: memoryview(bytearray(64)),
         "memoryview_strided": lambda w: memoryview(bytearray(64))[::2],
@@ -572,6 +597,9 @@ def _names(prefixes: Sequence[str]) -> list[str]:
 #: Entries are pool names or ``@Kind`` for a live object of that kind.
 HINTS: list[tuple[tuple[str, ...], list[str]]] = [
     (("callback", "callable", "passphrase"), [*CALLABLE_NAMES, "bytes_empty"]),
+    (("filetype",), _names(["FILETYPE_"])),
+    (("as_cryptography",), ["True", "False", "None", "int_1"]),
+    (("file", "path", "Path", "cafile", "capath"), _names(["path_"])),
     (("Context",), ["@Context"]),
     (("Session",), ["@Session"]),
     (("X509Name", "certificate_authorities"), ["@X509Name", "list_names"]),
@@ -584,7 +612,6 @@ HINTS: list[tuple[tuple[str, ...], list[str]]] = [
     ),
     (("crl",), ["crl", "cert"]),
     (("socket", "sock"), ["None", "socket_spare", "socket_closed"]),
-    (("file", "path", "Path", "cafile", "capath"), _names(["path_"])),
     (("protos",), _names(["list_", "tuple_"])),
     (("vfy_time", "datetime"), ["now", "aware_now", "year_1", "year_9999", "date"]),
     (("curve",), ["@curve", "curve_p384", "curve_class", "curve_brainpool"]),
@@ -605,9 +632,16 @@ HINTS: list[tuple[tuple[str, ...], list[str]]] = [
 
 
 def hint_values(hint: str) -> list[str]:
-    for keywords, values in HINTS:
-        if any(k in hint for k in keywords):
-            return values
+    """The preferred values for a ``"name:annotation"`` parameter hint.
+
+    The parameter name decides first (``keyfile`` is a path, not a key);
+    the annotation only when the name says nothing.
+    """
+    name, _, annotation = hint.partition(":")
+    for part in (name, annotation):
+        for keywords, values in HINTS:
+            if any(k in part for k in keywords):
+                return values
     return []
 
 

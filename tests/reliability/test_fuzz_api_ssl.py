@@ -135,3 +135,74 @@ def test_group_name_before_handshake_is_none() -> None:
     client, server = ssl_helpers.handshake_pair()
     assert client.get_group_name() == server.get_group_name()
     assert isinstance(client.get_group_name(), str)
+
+
+def test_recv_into_is_bounded_by_the_real_buffer_size() -> None:
+    # recv_into sized the read by len(buffer): a bytearray subclass whose
+    # len() overstated its size let OpenSSL write past its end.
+    result = _run_isolated(
+        """
+        from tests import ssl_helpers
+        from tests.reliability.fuzz_api_ssl_world import LyingBytearray
+        client, server = ssl_helpers.handshake_pair()
+        client.send(b"A" * 16000)
+        ssl_helpers.pump(client, server)
+        buf = LyingBytearray(8)
+        assert server.recv_into(buf) == 8
+        assert bytes(buf) == b"A" * 8
+        assert server.recv_into(bytearray(100), 50) == 50
+        print("ok")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+#: Each call passes bytes whose len() claims 64 MiB to C code that reads
+#: len() bytes; before the fix several of them crashed.
+LYING_BYTES_CASES = {
+    "load_certificate": "crypto.load_certificate(crypto.FILETYPE_PEM, L(cert_pem))",
+    "rand.add": "rand.add(L(b'x'), 1)",
+    "export_keying_material": (
+        "client, _ = ssl_helpers.handshake_pair()\n"
+        "assert len(client.export_keying_material(L(b'lbl'), 8, L(b'c'))) == 8"
+    ),
+    "ocsp_server_callback": (
+        "server_ctx = ssl_helpers.server_context()\n"
+        "server_ctx.set_ocsp_server_callback(lambda conn, data: L(b'x'))\n"
+        "client, server = ssl_helpers.memory_pair(None, server_ctx)\n"
+        "client.request_ocsp()\n"
+        "ssl_helpers.handshake(client, server)"
+    ),
+    "x509name": "name = crypto.X509().get_subject(); name.CN = L(b'x')\n"
+    "assert name.CN == 'x'",
+    "set_session_id": "SSL.Context(SSL.TLS_METHOD).set_session_id(L(b'x'))",
+    "passphrase": (
+        "key = crypto.load_privatekey(crypto.FILETYPE_PEM, enc_pem, L(b'secret'))\n"
+        "assert key.bits() == 256"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LYING_BYTES_CASES))
+def test_bytes_subclass_with_lying_len_is_copied(case: str) -> None:
+    body = LYING_BYTES_CASES[case]
+    code = (
+        "import warnings\n"
+        "warnings.simplefilter('ignore', DeprecationWarning)\n"
+        "from cryptography.hazmat.primitives import serialization\n"
+        "from OpenSSL import SSL, crypto, rand\n"
+        "from tests import ssl_helpers\n"
+        "from tests.pki import make_pki\n"
+        "from tests.reliability.fuzz_api_ssl_world import LyingBytes as L\n"
+        "pki = make_pki()\n"
+        "cert_pem = pki.server.cert_pem()\n"
+        "enc_pem = pki.server.key.private_bytes(serialization.Encoding.PEM,"
+        " serialization.PrivateFormat.PKCS8,"
+        " serialization.BestAvailableEncryption(b'secret'))\n"
+        f"{body}\n"
+        "print('ok')\n"
+    )
+    result = _run_isolated(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -302,6 +302,26 @@ class Seen:
             raise LeakDriverError(f"the {name} callback got a foreign Connection")
 
 
+def renegotiate(client: SSL.Connection, server: SSL.Connection) -> None:
+    """A server-initiated TLS 1.2 renegotiation, carried by a data exchange."""
+    expect(server.renegotiate(), "renegotiation refused")
+    try:
+        server.do_handshake()
+    except SSL.WantReadError:
+        pass
+    for _ in range(_MAX_ROUNDS):
+        pump(client, server)
+        for conn in (client, server):
+            try:
+                conn.recv(1)
+            except SSL.WantReadError:
+                pass
+        if not server.renegotiate_pending():
+            break
+    expect(not server.renegotiate_pending(), "renegotiation did not finish")
+    expect(client.total_renegotiations() == 1, "client did not renegotiate")
+
+
 def introspect(client: SSL.Connection, server: SSL.Connection, full: bool) -> None:
     """Call every getter that builds objects from what OpenSSL holds.
 
@@ -420,6 +440,10 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
         client.request_ocsp()
         if i % 4 == 3:
             peer.set_app_data("switch")
+        if i % 5 == 4:
+            # Per-connection callbacks, replacing the Context's.
+            client.set_verify(SSL.VERIFY_PEER, verify)
+            peer.set_info_callback(info)
         resume = i % 3 == 0 and sessions[which] is not None
         if resume:
             client.set_session(sessions[which])  # type: ignore[arg-type]
@@ -433,6 +457,9 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
         expect(recv_exactly(client, peer, len(payload)) == payload, "data garbled")
         reused = bool(lib.SSL_session_reused(client._ssl))
         introspect(client, peer, full=not reused)
+        if which == 1 and i % 10 == 1:
+            renegotiate(client, peer)
+            figures["renegotiations"] = figures.get("renegotiations", 0) + 1
         shutdown_both(client, peer)
         if reused:
             figures["resumed"] = figures.get("resumed", 0) + 1
@@ -452,6 +479,7 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
         ):
             expect(seen.calls.get(name, 0) > 0, f"the {name} callback never ran")
         expect(figures.get("resumed", 0) > 0, "no handshake resumed a session")
+        expect(figures.get("renegotiations", 0) > 0, "no renegotiation")
 
     step.check = check  # type: ignore[attr-defined]
     return step

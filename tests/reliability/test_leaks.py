@@ -18,6 +18,11 @@ checks to catch it, so these tests can fail.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
 import pytest
 
 from tests.reliability.profile import LONG, record, scale
@@ -34,14 +39,66 @@ DTLS = scale(400, 10000)
 #: Hang guard for one driver run (seconds).
 TIMEOUT = 3000 if LONG else 300
 
+#: The driver run of each test: scenario, count, extra arguments. The
+#: deliberate leak needs few handshakes: the limit is per iteration and the
+#: reading without a leak is within a few bytes of zero.
+RUNS: dict[str, tuple[str, ...]] = {
+    "test_handshakes_with_every_callback": ("handshakes", str(HANDSHAKES)),
+    "test_contexts_and_connections_created_and_dropped": ("objects", str(OBJECTS)),
+    "test_errors_provoked": ("errors", str(ERRORS)),
+    "test_sessions_stored_and_reused": ("sessions", str(SESSIONS)),
+    "test_ssl_compat_objects_and_errors": ("compat", str(COMPAT)),
+    "test_dtls_cookie_exchange": ("dtls", str(DTLS)),
+    "test_a_deliberate_leak_is_caught": (
+        "handshakes",
+        "300",
+        "--leak-on-purpose",
+        "200",
+        "--leak-c-on-purpose",
+        "100",
+        "--expect-leak",
+    ),
+    "test_set_client_ca_list_refusing_a_name_frees_the_copies": (
+        "client-ca-list-error",
+        str(scale(300, 3000)),
+    ),
+}
 
-def _run(scenario: str, count: int | str, *extra: str) -> dict[str, float]:
-    figures = run_driver(
+
+def _run(scenario: str, count: str, *extra: str) -> dict[str, float]:
+    return run_driver(
         "leak_driver",
-        ["--scenario", scenario, "--count", str(count), *extra],
+        ["--scenario", scenario, "--count", count, *extra],
         timeout=TIMEOUT,
     )
-    return figures
+
+
+@pytest.fixture(scope="module")
+def driver_runs(request: Any) -> Iterator[dict[str, Future[dict[str, float]]]]:
+    """Start the driver runs of the selected tests, two at a time.
+
+    Each run is its own child interpreter, so running them side by side
+    does not blur any measurement; it halves the wall time on two cores.
+    A run's failure (``pytest.fail`` in ``run_driver``) is re-raised by the
+    test that waits for it.
+    """
+    selected = [
+        item.name
+        for item in request.session.items
+        if item.module is request.module and item.name in RUNS
+    ]
+    workers = max(1, min(2, os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="leak-driver")
+    futures = {name: pool.submit(_run, *RUNS[name]) for name in selected}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _figures(runs: dict[str, Future[dict[str, float]]], name: str) -> dict[str, float]:
+    future = runs.get(name)
+    if future is None:  # not collected up front (a direct call)
+        return _run(*RUNS[name])
+    return future.result()
 
 
 def _report(scenario: str, figures: dict[str, float]) -> None:
@@ -68,50 +125,50 @@ def _require_heap(figures: dict[str, float]) -> None:
         )
 
 
-def test_handshakes_with_every_callback() -> None:
+def test_handshakes_with_every_callback(driver_runs: Any) -> None:
     """Full handshakes (both versions, resumption on some), data, shutdown."""
-    figures = _run("handshakes", HANDSHAKES)
+    figures = _figures(driver_runs, "test_handshakes_with_every_callback")
     _report("handshakes", figures)
     record("leaks: handshakes", figures["handshakes"])
     assert figures["resumed"] > 0
     _require_heap(figures)
 
 
-def test_contexts_and_connections_created_and_dropped() -> None:
+def test_contexts_and_connections_created_and_dropped(driver_runs: Any) -> None:
     """Loaded Contexts; Connections unused, half-handshaken, over socketpairs."""
-    figures = _run("objects", OBJECTS)
+    figures = _figures(driver_runs, "test_contexts_and_connections_created_and_dropped")
     _report("objects", figures)
     record("leaks: contexts+connections", figures["contexts"] + figures["connections"])
     _require_heap(figures)
 
 
-def test_sessions_stored_and_reused() -> None:
-    figures = _run("sessions", SESSIONS)
+def test_sessions_stored_and_reused(driver_runs: Any) -> None:
+    figures = _figures(driver_runs, "test_sessions_stored_and_reused")
     _report("sessions", figures)
     record("leaks: sessions", figures["sessions"])
     assert figures["resumed"] > 0
     _require_heap(figures)
 
 
-def test_errors_provoked() -> None:
+def test_errors_provoked(driver_runs: Any) -> None:
     """Failed verification, wrong host, bad records, raising callbacks, config."""
-    figures = _run("errors", ERRORS)
+    figures = _figures(driver_runs, "test_errors_provoked")
     _report("errors", figures)
     record("leaks: errors provoked", figures["errors"])
     _require_heap(figures)
 
 
-def test_ssl_compat_objects_and_errors() -> None:
-    figures = _run("compat", COMPAT)
+def test_ssl_compat_objects_and_errors(driver_runs: Any) -> None:
+    figures = _figures(driver_runs, "test_ssl_compat_objects_and_errors")
     _report("compat", figures)
     record("leaks: ssl_compat handshakes", figures["handshakes"])
     record("leaks: ssl_compat errors", figures["errors"])
     _require_heap(figures)
 
 
-def test_dtls_cookie_exchange() -> None:
+def test_dtls_cookie_exchange(driver_runs: Any) -> None:
     """DTLS through DTLSv1_listen; cookies accepted, rejected, or raising."""
-    figures = _run("dtls", DTLS)
+    figures = _figures(driver_runs, "test_dtls_cookie_exchange")
     _report("dtls", figures)
     record("leaks: DTLS handshakes", figures["handshakes"])
     _require_heap(figures)
@@ -120,9 +177,13 @@ def test_dtls_cookie_exchange() -> None:
 # -- defects this suite found -----------------------------------------------------
 
 
-def test_set_client_ca_list_refusing_a_name_frees_the_copies() -> None:
+def test_set_client_ca_list_refusing_a_name_frees_the_copies(
+    driver_runs: Any,
+) -> None:
     """A non-X509Name after good names: the copies made so far were leaked."""
-    figures = _run("client-ca-list-error", scale(300, 3000))
+    figures = _figures(
+        driver_runs, "test_set_client_ca_list_refusing_a_name_frees_the_copies"
+    )
     assert figures["errors"] == figures["iterations"]
     _require_heap(figures)
 
@@ -130,7 +191,7 @@ def test_set_client_ca_list_refusing_a_name_frees_the_copies() -> None:
 # -- the check can fail --------------------------------------------------------
 
 
-def test_a_deliberate_leak_is_caught() -> None:
+def test_a_deliberate_leak_is_caught(driver_runs: Any) -> None:
     """The handshake scenario's checks catch small leaks.
 
     Per handshake, a 200-byte Python ``bytes`` object (tracemalloc's check
@@ -139,15 +200,7 @@ def test_a_deliberate_leak_is_caught() -> None:
     limit is per iteration, and the reading without a leak is within a few
     bytes of zero, so a longer run only multiplies both sides.
     """
-    figures = _run(
-        "handshakes",
-        "300",
-        "--leak-on-purpose",
-        "200",
-        "--leak-c-on-purpose",
-        "100",
-        "--expect-leak",
-    )
+    figures = _figures(driver_runs, "test_a_deliberate_leak_is_caught")
     assert figures["tracemalloc check failed"] == 1
     _require_heap(figures)
     assert figures["heap check failed"] == 1

@@ -97,7 +97,7 @@ def _check(ok: bool, what: str) -> None:
 def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
     """*buffer* as bytes: ``str`` is encoded as ASCII (as pyOpenSSL does)."""
     if isinstance(buffer, str):
-        return buffer.encode("ascii")
+        return exact_bytes(buffer.encode("ascii"))  # type: ignore[no-any-return]
     if isinstance(buffer, bytes):
         return exact_bytes(buffer)  # type: ignore[no-any-return]
     if isinstance(buffer, (bytearray, memoryview)):

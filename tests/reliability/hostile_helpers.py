@@ -58,6 +58,7 @@ __all__ = [
     "GUARD",
     "ORACLE_PREFIX",
     "SHORT",
+    "SHUTDOWN_PEER_ACTIONS",
     "BioPeer",
     "CompatSide",
     "Flooder",
@@ -70,6 +71,7 @@ __all__ = [
     "oracle_transcripts",
     "prime_pki",
     "rst_close",
+    "shutdown_transcript",
     "tcp_pair",
 ]
 
@@ -886,7 +888,40 @@ def _oracle_after(side: Side) -> list[Outcome]:
     return [*after_calls(side), *(side.attempt(probe) for probe in probes)]
 
 
+#: What the peer does before our endpoint shuts the connection down.
+SHUTDOWN_PEER_ACTIONS = ("silent", "fin", "rst", "data_then_cn", "cn", "garbage")
+
+
+def shutdown_transcript(
+    api: str, role: str, mode: str, peer_does: str
+) -> tuple[list[Outcome], Side]:
+    """Our shutdown (``unwrap``) twice after the peer did *peer_does*, then a read."""
+    side, peer = handshake_pair(api, role, mode)
+    if peer_does == "fin":
+        peer.close()
+    elif peer_does == "rst":
+        peer.reset()
+    elif peer_does == "data_then_cn":
+        peer.send_raw(peer.records(b"late data") + peer.close_notify())
+    elif peer_does == "cn":
+        peer.send_raw(peer.close_notify())
+    elif peer_does == "garbage":
+        peer.send_raw(b"\x17\x03\x03\x00\x10" + bytes(16))
+    if peer_does != "silent":
+        wait_readable(side.fileno_source())
+    first = side.attempt(side.shutdown)
+    second = side.attempt(side.shutdown)
+    after = side.attempt(lambda: side.recv(10))
+    return [first, second, after], side
+
+
 def _oracle_post_handshake(role: str, mode: str, action: str) -> list[Outcome]:
+    if action.startswith("shutdown_"):
+        transcript, side = shutdown_transcript(
+            "SSL", role, mode, action[len("shutdown_") :]
+        )
+        side.close()
+        return transcript
     side, peer = handshake_pair("SSL", role, mode)
     try:
         data = pattern(5000, 1)
@@ -951,6 +986,7 @@ def oracle_transcripts(modes: tuple[str, ...] = MODES) -> dict[str, list[list[An
                 "close_notify_garbage",
                 "garbage",
                 "never_reads",
+                *(f"shutdown_{does}" for does in SHUTDOWN_PEER_ACTIONS),
             ):
                 transcript = _oracle_post_handshake(role, mode, action)
                 results[f"{action}-{role}-{mode}"] = [oracle_key(o) for o in transcript]

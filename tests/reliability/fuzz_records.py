@@ -390,6 +390,7 @@ CONNECTION_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
     ),
     ("get_verified_chain", lambda c: c.get_verified_chain()),
     ("get_client_ca_list", lambda c: [_components(n) for n in c.get_client_ca_list()]),
+    ("get_client_ca_list(as_cryptography)", lambda c: _crypto(c.get_client_ca_list)),
     ("get_servername", lambda c: c.get_servername()),
     ("get_alpn_proto_negotiated", lambda c: c.get_alpn_proto_negotiated()),
     ("get_cipher_name", lambda c: (c.get_cipher_name(), c.get_cipher_bits())),
@@ -408,12 +409,17 @@ CONNECTION_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
 ]
 
 
+#: Conversions cryptography refused (figures), see ``_crypto``.
+CRYPTO_REFUSALS: Counter[str] = Counter()
+
+
 def _crypto(getter: Callable[..., Any]) -> Any:
     try:
         return getter(as_cryptography=True)
     except ValueError:
-        # pyOpenSSL 26.4 converts with cryptography, which may refuse a
-        # certificate OpenSSL parsed; counted, not a defect.
+        # pyOpenSSL 26.4 converts with cryptography, which may refuse what
+        # OpenSSL parsed (it raises ValueError too); counted, not a defect.
+        CRYPTO_REFUSALS[f"as_cryptography ValueError: {getter.__name__}"] += 1
         return None
 
 
@@ -547,6 +553,10 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
         accept_any=True,
     )
     sctx = ssl_helpers.server_context(verify_client=True)
+    # CA names in the CertificateRequest: mutated, they reach the client's
+    # get_client_ca_list (X509Name parsing of peer bytes).
+    sctx.add_client_ca(pki.root.cert)
+    sctx.add_client_ca(pki.intermediate.cert)
     cctx = ssl_helpers.client_context(identity=pki.client)
     _x25519(sctx, cctx)
     add("tls13-client-cert", sctx, cctx, accept_any=True)
@@ -563,6 +573,7 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
         pki.rsa_server, max_version=v12, verify_client=True
     )
     sctx.set_cipher_list(b"AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
+    sctx.add_client_ca(pki.root.cert)
     cctx = ssl_helpers.client_context(max_version=v12, identity=pki.client)
     cctx.set_cipher_list(b"AES128-GCM-SHA256")
     add("tls12-rsa-kx-client-cert", sctx, cctx, accept_any=True)
@@ -1211,6 +1222,7 @@ def run_shard(
     stats = fuzzer.stats
     if fuzzer._compat is not None:
         stats.update(fuzzer._compat.stats)
+    stats.update(CRYPTO_REFUSALS)
     figures = {f"record fuzz: {k}": float(v) for k, v in stats.items()}
     figures["record fuzz: seconds"] = time.perf_counter() - started
     print("STAGES " + "\x1f".join(sorted(fuzzer.stages)), flush=True)

@@ -189,14 +189,20 @@ def prime_pki() -> None:
     ssl_helpers.ca_file()
 
 
-def _stdlib_context(server_side: bool) -> ssl.SSLContext:
-    """A context of the standard library for the peer (no ssl_compat needed)."""
+def _stdlib_context(server_side: bool, tls12: bool = False) -> ssl.SSLContext:
+    """A context of the standard library for the peer (no ssl_compat needed).
+
+    With *tls12* the peer speaks TLS 1.2 at most.
+    """
     ca, certfile, keyfile = _pem_files()
     if server_side:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(certfile, keyfile)
-        return ctx
-    return ssl.create_default_context(cafile=ca)
+    else:
+        ctx = ssl.create_default_context(cafile=ca)
+    if tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
 
 
 # -- the scripted peer -----------------------------------------------------------
@@ -209,11 +215,13 @@ class BioPeer:
     exactly what reaches our endpoint and when.
     """
 
-    def __init__(self, sock: socket.socket, *, server_side: bool) -> None:
+    def __init__(
+        self, sock: socket.socket, *, server_side: bool, tls12: bool = False
+    ) -> None:
         self.sock = sock
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
-        ctx = _stdlib_context(server_side)
+        ctx = _stdlib_context(server_side, tls12)
         if server_side:
             self.obj = ctx.wrap_bio(self.incoming, self.outgoing, server_side=True)
         else:
@@ -651,13 +659,21 @@ def make_side(
 
 
 def handshake_pair(
-    api: str, role: str, mode: str, ragged: bool = True, transport: str = "tcp"
+    api: str,
+    role: str,
+    mode: str,
+    ragged: bool = True,
+    transport: str = "tcp",
+    version: str = "TLSv1.3",
 ) -> tuple[Side, BioPeer]:
-    """Our endpoint and a BioPeer, handshaken, tickets consumed both ways."""
+    """Our endpoint and a BioPeer, handshaken, tickets consumed both ways.
+
+    *version* is what the peer negotiates: ``"TLSv1.3"`` or ``"TLSv1.2"``.
+    """
     ours_sock, peer_sock = connected_pair(transport)
     server = role == "server"
     side = make_side(api, ours_sock, server=server, mode=mode, ragged=ragged)
-    peer = BioPeer(peer_sock, server_side=not server)
+    peer = BioPeer(peer_sock, server_side=not server, tls12=version == "TLSv1.2")
     thread = PeerThread(peer.handshake)
     outcome = side.drive(side.handshake)
     assert outcome.exc is None, outcome
@@ -668,6 +684,7 @@ def handshake_pair(
     assert peer.read_exact(4) == b"ping"
     peer.send_app(b"pong")
     assert side.recv_exact(4) == b"pong"
+    assert peer.obj.version() == version
     return side, peer
 
 

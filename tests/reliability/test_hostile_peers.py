@@ -495,6 +495,75 @@ def test_garbage_after_data(api: str, role: str, mode: str, closing: list[Any]) 
         assert transcript[2].type is ssl.SSLEOFError, transcript
 
 
+# -- the same endings over TLS 1.2 ---------------------------------------------
+
+TLS12_ENDINGS = ("fin", "rst", "close_notify_garbage", "garbage", "fin_send")
+
+
+def _tls12_params() -> list[Any]:
+    params = []
+    for api in APIS:
+        for role in ROLES:
+            for mode in MODES:
+                if not LONG and mode != "nonblocking":
+                    continue
+                for ending in TLS12_ENDINGS:
+                    params.append(pytest.param(api, role, mode, ending))
+    return params
+
+
+@pytest.mark.parametrize(("api", "role", "mode", "ending"), _tls12_params())
+def test_tls12_peer_ends(
+    api: str, role: str, mode: str, ending: str, closing: list[Any]
+) -> None:
+    """The peer negotiates TLS 1.2, then ends the connection in one of its ways."""
+
+    def transcript_of(which: str) -> tuple[list[Outcome], Side]:
+        side, peer = handshake_pair(which, role, mode, version="TLSv1.2")
+        closing.append(side)
+        data = pattern(3000, 12)
+        if ending == "fin_send":
+            peer.close()
+            final = send_until_error(side)
+            _scenario()
+            return [final, *after_calls(side)], side
+        if ending == "fin":
+            peer.send_app(data)
+            peer.close()
+        elif ending == "rst":
+            peer.send_app(data)
+            peer.reset()
+        elif ending == "close_notify_garbage":
+            peer.send_raw(peer.records(data) + peer.close_notify() + bytes(100))
+        else:
+            peer.send_raw(peer.records(data) + b"\x17\x03\x03\x00\x40" + bytes(64))
+        received, final = side.recv_until_error(len(data) + 1)
+        if ending == "rst":
+            assert data.startswith(received)
+        else:
+            assert received == data
+        _scenario()
+        return [final, *after_calls(side)], side
+
+    if api == "SSL":
+        transcript, side = transcript_of(api)
+        final = transcript[0]
+        expected: Any = {
+            "fin": SSL.SysCallError(-1, "Unexpected EOF"),
+            "rst": SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"),
+            "close_notify_garbage": SSL.ZeroReturnError,
+            "garbage": SSL.Error,
+            "fin_send": SSL.SysCallError(errno.EPIPE, "EPIPE"),
+        }[ending]
+        assert _matches(final, expected), transcript
+        assert error_queue_empty()
+        if ending != "close_notify_garbage":
+            _assert_failed_state_ssl(side)
+        return
+    transcript = _compare_with_stdlib(lambda which: transcript_of(which)[0])
+    assert transcript[0].type is not None or transcript[0].value == b"", transcript
+
+
 # -- our shutdown against a hostile peer --------------------------------------
 
 #: OpenSSL.SSL: (first shutdown(), second shutdown()) for each peer action,

@@ -37,6 +37,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -665,7 +666,11 @@ def test_trickling_peer(api: str, role: str, mode: str, closing: list[Any]) -> N
 
         thread = PeerThread(echo)
         assert side.drive(side.handshake).exc is None
-        side.send_exact(data)
+        if mode == "blocking" or (api != "SSL" and mode == "timeout"):
+            # A blocking API: sendall itself waits for the trickle.
+            assert side.attempt(partial(side.sendall, data)).exc is None
+        else:
+            side.send_exact(data)
         assert side.recv_exact(size) == data
         closed = side.drive(lambda: side.recv(10))  # noqa: B023 (called here)
         thread.join(4 * GUARD)
@@ -793,6 +798,8 @@ FLOODS = {
     "huge_message": ("client", "server"),
     # ChangeCipherSpec records, over and over.
     "ccs": ("client",),
+    # A plain-text client at a TLS port: an HTTP request, over and over.
+    "http_request": ("server",),
 }
 
 FLOOD_SOURCES: dict[str, Callable[[int], Callable[[], bytes]]] = {
@@ -803,6 +810,7 @@ FLOOD_SOURCES: dict[str, Callable[[int], Callable[[], bytes]]] = {
     # a server: see _flood_source.)
     "huge_message": lambda seed: _repeat(b"\x16\x03\x03\x00\x04\x02\xff\xff\xff"),
     "ccs": lambda seed: _repeat(b"\x14\x03\x03\x00\x01\x01"),
+    "http_request": lambda seed: _repeat(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
 }
 
 

@@ -35,6 +35,9 @@ __all__ = ["call", "connections", "record"]
 
 _R = TypeVar("_R")
 
+#: How deep a connection's callbacks may run inside one another.
+MAX_NESTING = 4
+
 # SSL * -> Connection. cffi pointers hash and compare by address, so the
 # pointer OpenSSL passes to a callback finds the Connection that owns it.
 connections: weakref.WeakValueDictionary[Any, Any] = weakref.WeakValueDictionary()
@@ -52,15 +55,19 @@ def call(conn: Any, callback: Callable[..., _R], *args: Any) -> _R:
     OpenSSL's handshake is not re-entrant: a callback that drives the same
     connection again (``do_handshake`` from inside the SNI callback, ...)
     corrupts the ``SSL`` and crashes the interpreter. The counter lets those
-    methods refuse with ``ValueError`` instead. The data path (``recv``,
-    ``send``, ...) is not checked, to keep it free of work: a callback
-    invoked again from such a call made inside a callback is refused here
-    with ``ValueError`` (it would otherwise recurse without end).
+    methods refuse with ``ValueError`` instead. Callbacks may nest: a
+    ``shutdown`` from inside the info callback writes an alert, which the
+    info callback hears. But the data path (``recv``, ``send``, ...) is not
+    checked, to keep it free of work, and ``recv`` from inside the info
+    callback runs the info callback again, which calls ``recv`` ...: past
+    :data:`MAX_NESTING` levels the callback is refused with ``ValueError``
+    instead of recursing until ``RecursionError`` (or the C stack runs out).
     """
-    if conn._in_callback:
+    if conn._in_callback >= MAX_NESTING:
         raise ValueError(
-            "a callback of this Connection ran again from a call made inside "
-            "one of its callbacks: callbacks must not drive their Connection"
+            f"callbacks of this Connection nested {MAX_NESTING} deep: a "
+            "callback keeps driving its own Connection (recv/send from the "
+            "info callback?)"
         )
     conn._in_callback += 1
     try:

@@ -219,7 +219,10 @@ class Connection:
         """Refuse to drive OpenSSL from inside one of this connection's callbacks.
 
         OpenSSL is not re-entrant there: a nested handshake step frees what
-        the running one still uses and crashes the interpreter.
+        the running one still uses and crashes the interpreter (and
+        ``DTLSv1_listen`` starts with ``SSL_clear``). ``shutdown`` stays
+        allowed: it never runs the handshake (OpenSSL refuses it while in
+        init), and Twisted calls it from its verify and SNI callbacks.
         """
         if self._in_callback:
             raise ValueError(
@@ -410,7 +413,6 @@ class Connection:
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
-        self._refuse_reentry("renegotiate")
         if self.renegotiate_pending():
             return False
         if lib.SSL_renegotiate(self._ssl) != 1:
@@ -427,8 +429,6 @@ class Connection:
 
     def shutdown(self) -> bool:
         """Send close_notify; ``True`` once the peer's close_notify has arrived too."""
-        if self._in_callback:
-            self._refuse_reentry("shutdown")
         result = lib.SSL_shutdown(self._ssl)
         if result < 0 or self._callback_exception is not None:
             self._raise_io_error(result)

@@ -762,14 +762,7 @@ def _spare_compat_context() -> Any:
 _Op = Callable[[Any], Any]
 
 #: Calls that would re-enter OpenSSL's handshake: refused with ValueError.
-REFUSED = {
-    "do_handshake",
-    "shutdown",
-    "renegotiate",
-    "DTLSv1_listen",
-    "DTLSv1_handle_timeout",
-    "unwrap",
-}
+REFUSED = {"do_handshake", "DTLSv1_listen", "DTLSv1_handle_timeout"}
 
 CONNECTION_OPS: dict[str, _Op] = {
     "do_handshake": lambda c: c.do_handshake(),

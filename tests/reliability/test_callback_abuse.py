@@ -53,7 +53,13 @@ from tests.reliability.callback_abuse_driver import (
 )
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import run_driver
-from tests.ssl_helpers import client_context, handshake, memory_pair, server_context
+from tests.ssl_helpers import (
+    client_context,
+    handshake,
+    memory_pair,
+    pump,
+    server_context,
+)
 
 #: How often each case repeats after its warm-up (the leak check's N).
 ROUNDS = scale(20, 500)
@@ -433,10 +439,12 @@ def _child(kind: str) -> None:
 def test_reentering_the_connection_from_its_callbacks() -> None:
     """Every callback calls back into its Connection (or SSLObject, Context).
 
-    ``do_handshake``, ``shutdown``, ``renegotiate`` and the DTLS calls are
-    refused with ``ValueError`` (OpenSSL is not re-entrant: they crashed the
-    interpreter); other calls succeed or raise documented exceptions; an
-    exception the callback lets escape comes out of the triggering call.
+    ``do_handshake`` and the DTLS calls are refused with ``ValueError``
+    (OpenSSL is not re-entrant: ``do_handshake`` crashed the interpreter);
+    other calls succeed or raise documented exceptions (``recv`` from the
+    info callback recursed until ``RecursionError``: now nesting stops with
+    ``ValueError``); an exception the callback lets escape comes out of the
+    triggering call.
     Replacing a Connection's verify or info callback from inside a callback
     no longer frees the C callback OpenSSL still uses. A passphrase callback
     loading a key again is refused too (it recursed without end).
@@ -487,6 +495,41 @@ def test_freeing_a_connection_leaves_no_errors_queued() -> None:
         error_queue_empty("after freeing the connections")
         fresh = SSL.Connection(client_context(), None)
         fresh.set_tlsext_host_name(b"localhost")
+
+
+@pytest.mark.parametrize("version", [SSL.TLS1_2_VERSION, SSL.TLS1_3_VERSION])
+@pytest.mark.parametrize("side", ["client", "server"])
+def test_shutdown_from_the_info_callback_still_works(side: str, version: int) -> None:
+    """Giving up from inside a callback, as Twisted does, is not refused.
+
+    ``shutdown()`` at ``SSL_CB_HANDSHAKE_DONE`` writes a close_notify, which
+    runs the info callback again, nested: that must work (one nesting level
+    is not the runaway recursion the nesting limit is for), and the peer
+    reads the close_notify.
+    """
+    results: list[Any] = []
+
+    def info(conn: SSL.Connection, where: int, ret: int) -> None:
+        if where & SSL.SSL_CB_HANDSHAKE_DONE and not results:
+            results.append(conn.shutdown())
+
+    client_ctx = client_context(max_version=version)
+    server_ctx = server_context()
+    (client_ctx if side == "client" else server_ctx).set_info_callback(info)
+    client, server = memory_pair(client_ctx, server_ctx)
+    handshake(client, server)
+    assert results == [False]
+    me, peer = (client, server) if side == "client" else (server, client)
+    assert me.get_shutdown() & SSL.SENT_SHUTDOWN
+    pump(client, server)
+    with pytest.raises(SSL.ZeroReturnError):
+        for _ in range(3):
+            try:
+                peer.recv(100)
+            except SSL.WantReadError:
+                pump(client, server)
+    error_queue_empty("after the shutdown")
+    _count(1, 1)
 
 
 def test_passphrase_callback_replacing_itself_then_raising() -> None:

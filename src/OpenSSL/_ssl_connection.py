@@ -560,7 +560,7 @@ class Connection:
             if not check_common_name:
                 flags |= lib.X509_CHECK_FLAG_NEVER_CHECK_SUBJECT
             lib.X509_VERIFY_PARAM_set_hostflags(param, flags)
-            name = (
+            name = exact_bytes(
                 hostname.encode("idna") if not hostname.isascii() else hostname.encode()
             )
             ok = lib.X509_VERIFY_PARAM_set1_host(param, name, len(name))

@@ -148,6 +148,13 @@ class LyingBytes(bytes):
         return 1 << 26
 
 
+class LyingStr(str):
+    """str whose ``encode()`` gives :class:`LyingBytes`."""
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return LyingBytes(str(self).encode(encoding, errors))
+
+
 class LyingBytearray(bytearray):
     """A writable buffer whose ``len()`` claims 1 MiB."""
 
@@ -468,6 +475,7 @@ def _pool() -> dict[str, Callable[[World], Any]]:
         "bytearray_16k": lambda w: bytearray(16384),
         "bytearray_empty": lambda w: bytearray(),
         "bytes_liar": lambda w: LyingBytes(b"liar"),
+        "str_liar": lambda w: LyingStr("localhost"),
         "bytearray_liar": lambda w: LyingBytearray(8),
         "memoryview_ro": lambda w: memoryview(b"read-only"),
         "memoryview_rw": lambda w: memoryview(bytearray(64)),
@@ -598,6 +606,7 @@ def _names(prefixes: Sequence[str]) -> list[str]:
 HINTS: list[tuple[tuple[str, ...], list[str]]] = [
     (("callback", "callable", "passphrase"), [*CALLABLE_NAMES, "bytes_empty"]),
     (("filetype",), _names(["FILETYPE_"])),
+    (("hostname",), [*_names(["str_"]), "bytes_host", "bytes_nul", "bytes_liar"]),
     (("as_cryptography",), ["True", "False", "None", "int_1"]),
     (("file", "path", "Path", "cafile", "capath"), _names(["path_"])),
     (("Context",), ["@Context"]),

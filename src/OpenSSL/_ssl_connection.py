@@ -965,7 +965,9 @@ def _with_socket_attributes(cls: type[Connection]) -> type[Connection]:
                 "__doc__": cls.__doc__,
             },
         )
-        _socket_classes[cls] = subclass
+        # setdefault, not assignment: threads making their first socket-mode
+        # Connection of *cls* at once must all get the one subclass kept.
+        subclass = _socket_classes.setdefault(cls, subclass)
     return subclass
 
 

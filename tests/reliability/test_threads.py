@@ -14,22 +14,23 @@
   (a blocking ``do_handshake``/``recv`` waiting for its peer) must let the
   main thread run Python code meanwhile. Decided by the order of events, not
   by timing; a kernel receive timeout on the blocked socket bounds the test
-  if the GIL were held.
+  if the GIL were held, and a blocking read that keeps the GIL (through
+  ``ctypes.PyDLL``) must fail the same check.
+* Socket-mode Connections made by several threads at once share one class.
 * ``ssl_compat``: threads sharing one client and one server ``SSLContext``
-  with ``SSLObject`` pairs.
+  with ``SSLObject`` pairs (SNI per thread, resumption, shared counters and
+  key log file).
 """
 
 from __future__ import annotations
 
 import array
 import ctypes
-import fcntl
 import select
 import socket
 import ssl
 import struct
 import sys
-import termios
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -342,6 +343,54 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
     record("threads: threads", THREADS)
 
 
+def _types_made_at_once(cls: type[SSL.Connection], ctx: SSL.Context) -> list[type]:
+    """The types of socket-mode *cls* Connections made by THREADS threads at once."""
+    pairs = [socket.socketpair() for _ in range(THREADS)]
+    barrier = threading.Barrier(THREADS, timeout=IO_TIMEOUT)
+    kinds: list[type] = []
+
+    def make(index: int) -> None:
+        barrier.wait()
+        kinds.append(type(cls(ctx, pairs[index][0])))
+
+    threads = [threading.Thread(target=make, args=(i,)) for i in range(THREADS)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN_TIMEOUT)
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+    assert len(kinds) == THREADS
+    return kinds
+
+
+def test_socket_mode_connections_made_in_threads_share_one_class() -> None:
+    """Socket-mode Connections of one class have one type, whoever made them.
+
+    Socket mode gives a Connection a subclass that falls through to the
+    socket, made on first use and cached. Threads making their first
+    socket-mode Connection at once each made their own subclass (about one
+    trial in fifteen), so ``type(a) is type(b)`` depended on timing.
+    """
+    ctx = SSL.Context(SSL.TLS_METHOD)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for trial in range(scale(100, 400)):
+
+            class Fresh(SSL.Connection):
+                """A class no socket-mode Connection was made from yet."""
+
+            kinds = _types_made_at_once(Fresh, ctx)
+            assert len(set(kinds)) == 1, f"trial {trial}: {len(set(kinds))} types"
+            assert issubclass(kinds[0], Fresh)
+    finally:
+        sys.setswitchinterval(previous)
+
+
 # -- concurrent failures ----------------------------------------------------------
 
 
@@ -456,6 +505,9 @@ def _read_record(sock: socket.socket) -> bytes:
 
 def _unread(sock: socket.socket) -> int:
     """Bytes waiting in *sock*'s kernel receive queue."""
+    import fcntl
+    import termios
+
     count = array.array("i", [0])
     fcntl.ioctl(sock.fileno(), termios.FIONREAD, count)
     return count[0]

@@ -124,8 +124,12 @@ class TLSCore:
             if server_hostname is not None:
                 address = _ip_literal(server_hostname)
                 if address is None:
-                    # SNI carries DNS names only.
-                    conn.set_tlsext_host_name(server_hostname.encode("ascii"))
+                    # SNI carries DNS names only; OpenSSL refuses names past
+                    # 255 bytes (the stdlib raises SSLError there too).
+                    try:
+                        conn.set_tlsext_host_name(server_hostname.encode("ascii"))
+                    except SSL.Error as exc:
+                        raise translate_error(exc) from None
                 if context.check_hostname:
                     self._check_hostname_in_handshake(
                         server_hostname if address is None else address

@@ -215,6 +215,47 @@ def check_clean(world: World, where: str) -> None:
         raise Finding(f"warning during {where}: {message}", "warning")
 
 
+def _text(value: Any) -> Any:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+#: Setters whose value must read back unchanged once they succeeded:
+#: method -> (getter, how the value read back must relate to the one set).
+ROUND_TRIPS: dict[str, tuple[Callable[[Any, list[Any]], Any], Any]] = {
+    # The CVE-2026-40475 class: a value must not be truncated (at a NUL ...).
+    "X509Name.setattr": (lambda obj, a: getattr(a[0], a[1]), lambda a: _text(a[2])),
+    "X509.set_serial_number": (lambda obj, a: obj.get_serial_number(), lambda a: a[0]),
+    "X509.set_version": (lambda obj, a: obj.get_version(), lambda a: a[0]),
+    "X509.set_subject": (lambda obj, a: obj.get_subject(), lambda a: a[0]),
+    "X509.set_issuer": (lambda obj, a: obj.get_issuer(), lambda a: a[0]),
+    "Context.set_app_data": (lambda obj, a: obj.get_app_data(), lambda a: a[0]),
+    "Connection.set_app_data": (lambda obj, a: obj.get_app_data(), lambda a: a[0]),
+}
+
+
+def check_round_trip(label: str, obj: Any, method: str, args: list[Any]) -> None:
+    """After a successful setter, the getter gives back what was set."""
+    known = ROUND_TRIPS.get(label)
+    if known is None or len(args) != (3 if method == "setattr" else 1):
+        return
+    getter, expected_of = known
+    if method == "setattr" and str(args[1]).startswith("_"):
+        return  # a private attribute, not a name component
+    expected = expected_of(args)
+    try:
+        got = getter(obj, args)
+    except BaseException as exc:  # any failure to read back is the defect
+        raise Finding(
+            f"{label}{tuple(args[1:])!r} succeeded but reading it back raised {exc!r}",
+            f"round-trip:{label}",
+        ) from exc
+    if not (got is expected or got == expected):
+        raise Finding(
+            f"{label} set {expected!r} but reads back {got!r}",
+            f"round-trip:{label}",
+        )
+
+
 # -- running steps -------------------------------------------------------------
 
 
@@ -299,6 +340,8 @@ class Runner:
         ok, result = self.invoke(label, name, function, args, kwargs, involved)
         if ok:
             self.register(result)
+            if kind == "call" and not kwargs:
+                check_round_trip(label, involved[0], name, args)
         OUTCOMES[(label, self.last_outcome)] += 1
 
     def register(self, result: Any) -> None:

@@ -20,9 +20,9 @@ or one flight in which a record was mutated, and counts as one record):
   oversized records, wrong length fields, content types and versions, bit
   flips and byte insertions and deletions in plaintext handshake messages
   (with the lengths fixed up so parsing goes deeper), extension-level edits
-  of hellos, inserted, dropped
-  and duplicated records, refragmentation, garbage after the flight, every
-  alert code at both levels (and malformed alerts), random bytes;
+  of hellos, inserted, dropped and duplicated records, refragmentation,
+  garbage after the flight, every alert code at both levels (and malformed
+  alerts), random bytes;
 * for TLS 1.3, half of the flights with encrypted records are decrypted with
   the sender's traffic secrets (from the keylog callback), their plaintext
   mutated (handshake messages, inner content types, padding, encrypted
@@ -36,17 +36,26 @@ or one flight in which a record was mutated, and counts as one record):
   subclasses (plus the one exception the ALPN callback raises on purpose,
   once, from the call that ran it); OpenSSL's error queue is empty after
   every call; no callback exception is left stored on the connection; once
-  a call failed, ``do_handshake``/``recv``/``send`` keep failing with
-  ``SSL.Error``; application data received is exactly a prefix of what the
-  peer sent; unmutated but split or refragmented flights complete the
-  handshake.
+  a call failed, ``do_handshake``/``recv``/``send``/... keep failing with
+  ``SSL.Error`` (not ``WantReadError``: nothing can help any more);
+  application data received is exactly a prefix of what the peer sent (not
+  checked for input the fuzzer encrypted with the real keys); a peeked read
+  agrees with the read after it; unmutated but split, refragmented or
+  re-encrypted flights complete the handshake; and every getter that reports
+  what the peer sent (certificates, chains, CA names, SNI, ALPN, session,
+  finished messages, ...) raises nothing undocumented, on live and failed
+  connections alike.
 
 A slice of the cases runs through ``OpenSSL.ssl_compat`` (``SSLObject`` over
-``MemoryBIO``), where only ``ssl.SSLError`` may escape, and a slice through
-DTLS memory-BIO connections with mutated datagrams.
+``MemoryBIO``; TLS 1.3, and TLS 1.2 with a ``CERT_NONE`` client so mutated
+certificates reach the getters), where only ``ssl.SSLError`` may escape, and
+a slice through DTLS memory-BIO connections with mutated datagrams (with and
+without cookie exchange, ``DTLSv1_listen`` included).
 
 Reproducing: case *i* of seed *N* draws everything from
-``random.Random(N * 1000003 + i)``; ``--case i`` runs that one case. Live
+``random.Random(N * 1000003 + i)``; ``--seed N --records 1 --case i`` runs
+that one case. ``--jobs J`` runs J child interpreters on interleaved cases
+and sums their figures. Live
 handshakes use OpenSSL's randomness, so a replay repeats the decisions, not
 always the exact bytes: a defect report therefore prints the input in hex.
 

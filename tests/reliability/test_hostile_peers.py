@@ -377,6 +377,47 @@ def test_peer_gone_while_sending(
             assert transcript[0].type is expected, transcript
 
 
+# -- a peer that vanishes in the middle of a large sendall --------------------
+
+
+@pytest.mark.parametrize("mode", ["blocking", "timeout"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("api", APIS)
+def test_peer_vanishes_during_sendall(
+    api: str, role: str, mode: str, closing: list[Any]
+) -> None:
+    """The peer reads 1 MiB of our 64 MiB sendall, then closes with data unread.
+
+    (Unread data turns the close into an RST.) ``OpenSSL.SSL``'s sendall is
+    for blocking sockets (doc/quickstart.rst), so only that mode runs there.
+    """
+    if api == "SSL" and mode != "blocking":
+        pytest.skip("OpenSSL.SSL's sendall cannot resume on a non-blocking socket")
+    # Far more than the socket buffers hold: the sendall is still going when
+    # the peer closes (a fixed receive buffer keeps the kernel from growing
+    # it while the peer reads).
+    payload = b"z" * (64 << 20)
+
+    def transcript_of(which: str) -> list[Outcome]:
+        side, peer = handshake_pair(which, role, mode)
+        closing.append(side)
+        peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 17)
+        reader = PeerThread(lambda: (peer.read_exact(1 << 20), peer.close()))
+        final = side.attempt(partial(side.sendall, payload))
+        reader.join()
+        _scenario()
+        return [final]
+
+    if api == "SSL":
+        (final,) = transcript_of(api)
+        assert _matches(final, SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"))
+        assert error_queue_empty()
+        return
+    transcript = _compare_with_stdlib(transcript_of)
+    expected = ssl.SSLEOFError if DATA_ERRORS_ARE_EOF else ConnectionResetError
+    assert transcript[0].type is expected, transcript
+
+
 # -- a peer that resets the connection while we read --------------------------
 
 

@@ -33,12 +33,15 @@ import atexit
 import errno
 import functools
 import json
+import os
 import random
 import select
+import shlex
 import shutil
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -57,6 +60,7 @@ from tests.pki import make_pki
 __all__ = [
     "GUARD",
     "ORACLE_PREFIX",
+    "REPO_ROOT",
     "SHORT",
     "SHUTDOWN_PEER_ACTIONS",
     "BioPeer",
@@ -66,12 +70,16 @@ __all__ = [
     "SSLSide",
     "Side",
     "Trickler",
+    "bench_python",
     "connected_pair",
     "handshake_pair",
+    "oracle_result",
     "oracle_transcripts",
     "prime_pki",
+    "pyopenssl_queue_leak",
     "rst_close",
     "shutdown_transcript",
+    "start_oracle",
     "tcp_pair",
 ]
 
@@ -852,6 +860,8 @@ class Trickler:
 # exceptions are pyOpenSSL's. Nothing here imports ssl_compat or pytest.
 
 ORACLE_PREFIX = "ORACLE "
+#: The repository (not taken from ``subproc``, which needs pytest).
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def oracle_key(outcome: Outcome) -> list[Any]:
@@ -1008,6 +1018,58 @@ def oracle_transcripts(modes: tuple[str, ...] = MODES) -> dict[str, list[list[An
                 transcript = _oracle_post_handshake(role, mode, action)
                 results[f"{action}-{role}-{mode}"] = [oracle_key(o) for o in transcript]
     return results
+
+
+def bench_python() -> Path:
+    configured = os.environ.get("PYOPENSSL_NG_BENCH_PYTHON")
+    if configured:
+        return Path(configured)
+    return REPO_ROOT / ".bench-venv" / "bin" / "python"
+
+
+def start_oracle(python: Path, modes: str) -> tuple[list[str], Any]:
+    command = [str(python), "-m", "tests.reliability.hostile_helpers", "oracle", modes]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return command, process
+
+
+def oracle_result(command: list[str], process: Any) -> dict[str, Any]:
+    try:
+        stdout, stderr = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"hung: {shlex.join(command)}") from None
+    assert process.returncode == 0, (
+        f"{shlex.join(command)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
+    )
+    for line in stdout.splitlines():
+        if line.startswith(ORACLE_PREFIX):
+            parsed: dict[str, Any] = json.loads(line[len(ORACLE_PREFIX) :])
+            return parsed
+    raise AssertionError(f"no oracle output from {shlex.join(command)}")
+
+
+def pyopenssl_queue_leak(ours: list[Any], theirs: list[Any]) -> bool:
+    """pyOpenSSL's one known difference: an entry left behind by a failed write.
+
+    When a write fails with EPIPE or ECONNRESET, pyOpenSSL 26.4 raises the
+    ``SysCallError`` but leaves OpenSSL's "system library" entry in the
+    error queue; its next call reports that stale entry (reason ``''``).
+    This project empties the queue (the issue's "clean failed state"), so
+    that call reports nothing stale.
+    """
+    if len(ours) != len(theirs) or ours[0] != theirs[0]:
+        return False
+    if ours[0][:2] != ["raise", "SysCallError"]:
+        return False
+    return ours[1] == ["raise", "Error", []] and theirs[1] == ["raise", "Error", [""]]
 
 
 def _main(argv: list[str]) -> int:

@@ -32,13 +32,9 @@ wait.
 from __future__ import annotations
 
 import errno
-import json
-import os
 import random
-import shlex
 import socket
 import ssl
-import subprocess
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -51,7 +47,7 @@ from OpenSSL import SSL
 from tests.reliability.hostile_helpers import (
     GUARD,
     NO_REASON,
-    ORACLE_PREFIX,
+    REPO_ROOT,
     SHUTDOWN_PEER_ACTIONS,
     BioPeer,
     CompatSide,
@@ -61,19 +57,22 @@ from tests.reliability.hostile_helpers import (
     Side,
     Trickler,
     after_calls,
+    bench_python,
     error_queue_empty,
     handshake_pair,
     make_side,
+    oracle_result,
     outcome_of,
     pattern,
     prime_pki,
+    pyopenssl_queue_leak,
     send_until_error,
     shutdown_transcript,
     stall_transcript,
+    start_oracle,
     tcp_pair,
 )
 from tests.reliability.profile import LONG, record, scale
-from tests.reliability.subproc import REPO_ROOT
 
 # -- fixtures and shared checks -----------------------------------------------
 
@@ -1145,58 +1144,6 @@ def test_compat_state_after_the_peer_ends(
 # -- the same scenarios under pyOpenSSL 26.4 --------------------------------------
 
 
-def _bench_python() -> Path:
-    configured = os.environ.get("PYOPENSSL_NG_BENCH_PYTHON")
-    if configured:
-        return Path(configured)
-    return REPO_ROOT / ".bench-venv" / "bin" / "python"
-
-
-def _start_oracle(python: Path, modes: str) -> tuple[list[str], Any]:
-    command = [str(python), "-m", "tests.reliability.hostile_helpers", "oracle", modes]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    return command, process
-
-
-def _oracle_result(command: list[str], process: Any) -> dict[str, Any]:
-    try:
-        stdout, stderr = process.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise AssertionError(f"hung: {shlex.join(command)}") from None
-    assert process.returncode == 0, (
-        f"{shlex.join(command)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}"
-    )
-    for line in stdout.splitlines():
-        if line.startswith(ORACLE_PREFIX):
-            parsed: dict[str, Any] = json.loads(line[len(ORACLE_PREFIX) :])
-            return parsed
-    raise AssertionError(f"no oracle output from {shlex.join(command)}")
-
-
-def _pyopenssl_queue_leak(ours: list[Any], theirs: list[Any]) -> bool:
-    """pyOpenSSL's one known difference: an entry left behind by a failed write.
-
-    When a write fails with EPIPE or ECONNRESET, pyOpenSSL 26.4 raises the
-    ``SysCallError`` but leaves OpenSSL's "system library" entry in the
-    error queue; its next call reports that stale entry (reason ``''``).
-    This project empties the queue (the issue's "clean failed state"), so
-    that call reports nothing stale.
-    """
-    if len(ours) != len(theirs) or ours[0] != theirs[0]:
-        return False
-    if ours[0][:2] != ["raise", "SysCallError"]:
-        return False
-    return ours[1] == ["raise", "Error", []] and theirs[1] == ["raise", "Error", [""]]
-
-
 def test_ssl_outcomes_match_pyopenssl() -> None:
     """OpenSSL.SSL raises what pyOpenSSL 26.4 raises, scenario by scenario.
 
@@ -1204,21 +1151,21 @@ def test_ssl_outcomes_match_pyopenssl() -> None:
     under the real pyOpenSSL (``.bench-venv``, or the interpreter named by
     ``PYOPENSSL_NG_BENCH_PYTHON``); skipped where that is not installed.
     """
-    python = _bench_python()
+    python = bench_python()
     if not python.exists():
         pytest.skip(f"pyOpenSSL 26.4 reference interpreter not found: {python}")
     # The fast profile leaves out the blocking mode (its kernel timeouts make
     # it the slow one); both interpreters run at once.
     modes = ",".join(MODES if LONG else ("timeout", "nonblocking"))
-    reference = _start_oracle(python, modes)
-    ours = _oracle_result(*_start_oracle(Path(sys.executable), modes))
-    theirs = _oracle_result(*reference)
+    reference = start_oracle(python, modes)
+    ours = oracle_result(*start_oracle(Path(sys.executable), modes))
+    theirs = oracle_result(*reference)
     assert "site-packages" in theirs["info"]["module"], theirs["info"]
     assert ours["info"]["module"].startswith(str(REPO_ROOT / "src")), ours["info"]
     differences = []
     for name, transcript in ours["results"].items():
         reference = theirs["results"][name]
-        if transcript == reference or _pyopenssl_queue_leak(transcript, reference):
+        if transcript == reference or pyopenssl_queue_leak(transcript, reference):
             continue
         differences.append(
             f"{name}:\n  ours:      {transcript}\n  pyOpenSSL: {reference}"

@@ -1137,6 +1137,25 @@ class Shared:
 # -- the driver -------------------------------------------------------------------
 
 
+def _plant(behaviour: Callable[[], Any]) -> Callable[[], None]:
+    def install() -> None:
+        ssl_compat.SSLObject.cipher = lambda self: behaviour()  # type: ignore[method-assign]
+
+    return install
+
+
+def _leave_an_error() -> None:
+    lib.ERR_put_error(lib.ERR_LIB_EVP, 0, 1, b"planted", 1)
+
+
+#: Defects the self-test plants, to show that each kind of finding is caught.
+_PLANTS: dict[str, Callable[[], None]] = {
+    "exception": _plant(lambda: {}["planted"]),
+    "error-queue": _plant(_leave_an_error),
+    "hang": _plant(lambda: time.sleep(3600)),
+}
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None)
@@ -1146,7 +1165,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--shrink", action="store_true", help="let hypothesis shrink a finding"
     )
+    parser.add_argument(
+        "--plant",
+        choices=sorted(_PLANTS),
+        help="plant a defect in SSLObject.cipher (the suite's self-test)",
+    )
     options = parser.parse_args(argv)
+    if options.plant:
+        _PLANTS[options.plant]()
     seed = options.seed
     if seed is None:
         seed = int.from_bytes(os.urandom(4), "big")
@@ -1154,6 +1180,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"python -m tests.reliability.fuzz_api_compat --seed {seed} "
         f"--examples {options.examples} --max-steps {options.max_steps}"
     )
+    if options.plant:
+        command += f" --plant {options.plant}"
     print(f"fuzz_api_compat: seed {seed} ({command})", flush=True)
     warnings.simplefilter("ignore")
     directory = Path(tempfile.mkdtemp(prefix="fuzz-api-compat-"))

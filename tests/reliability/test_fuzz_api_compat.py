@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
+import sys
 
 import pytest
 
@@ -21,7 +23,7 @@ from OpenSSL import ssl_compat
 from OpenSSL._util import lib
 from tests.compat_helpers import client_context, server_context
 from tests.reliability.profile import LONG, record, scale
-from tests.reliability.subproc import run_driver
+from tests.reliability.subproc import REPO_ROOT, run_driver
 
 FAST_SEEDS = [1, 2, 3]
 LONG_RUNS = 3
@@ -48,8 +50,8 @@ def _fuzz(
 @pytest.mark.skipif(LONG, reason="the long profile runs fresh seeds instead")
 @pytest.mark.parametrize("seed", FAST_SEEDS)
 def test_fuzz_fixed_seed(seed: int) -> None:
-    """200 random call sequences from a fixed seed."""
-    figures = _fuzz(seed, examples=200, max_steps=60, timeout=120)
+    """150 random call sequences from a fixed seed."""
+    figures = _fuzz(seed, examples=150, max_steps=60, timeout=120)
     assert figures["calls"] > 5000
 
 
@@ -57,8 +59,27 @@ def test_fuzz_fixed_seed(seed: int) -> None:
 @pytest.mark.parametrize("run", range(LONG_RUNS))
 def test_fuzz_fresh_seed(run: int) -> None:
     """Fresh seeds (printed by the driver): 150,000 calls over all runs."""
-    figures = _fuzz(None, examples=scale(200, 600), max_steps=120, timeout=300)
+    figures = _fuzz(None, examples=scale(150, 600), max_steps=120, timeout=300)
     assert figures["calls"] > scale(1000, 150_000 // LONG_RUNS)
+
+
+@pytest.mark.parametrize(
+    ("plant", "status"), [("exception", 1), ("error-queue", 1), ("hang", 3)]
+)
+def test_the_fuzzer_reports_a_planted_defect(plant: str, status: int) -> None:
+    """Self-test: an undocumented exception, a leftover OpenSSL error and a
+    hang (planted in ``SSLObject.cipher``) each end the driver with a finding
+    that names the command reproducing it."""
+    command = [sys.executable, "-m", "tests.reliability.fuzz_api_compat"]
+    command += ["--seed", "1", "--examples", "50", "--max-steps", "60"]
+    command += ["--hang-after", "1", "--plant", plant]
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == status, result.stderr[-2000:]
+    assert "FINDING" in result.stderr
+    assert f"--seed 1 --examples 50 --max-steps 60 --plant {plant}" in result.stderr
+    assert "obj#0.cipher()" in result.stderr or "cipher()" in result.stderr
 
 
 # -- defects the fuzzer found ---------------------------------------------------

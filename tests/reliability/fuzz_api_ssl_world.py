@@ -18,7 +18,7 @@ import socket
 import tempfile
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -175,6 +175,20 @@ class _Evil:
 
     def __len__(self) -> int:
         return int(_raise_marker())
+
+
+class _EvilPath:
+    """A path-like object whose ``__fspath__`` raises."""
+
+    def __fspath__(self) -> str:
+        return str(_raise_marker())
+
+
+def _evil_items(world: World) -> Iterator[Any]:
+    """An iterable that yields a certificate and a name, then raises."""
+    yield from world.objects["X509"][:1]
+    yield from world.objects["X509Name"][:1]
+    _raise_marker()
 
 
 def _first_offered(*args: Any) -> Any:
@@ -476,6 +490,9 @@ def _pool() -> dict[str, Callable[[World], Any]]:
         "bytearray_empty": lambda w: bytearray(),
         "bytes_liar": lambda w: LyingBytes(b"liar"),
         "str_liar": lambda w: LyingStr("localhost"),
+        "evil": lambda w: _Evil(),
+        "path_evil": lambda w: _EvilPath(),
+        "iter_evil": _evil_items,
         "bytearray_liar": lambda w: LyingBytearray(8),
         "memoryview_ro": lambda w: memoryview(b"read-only"),
         "memoryview_rw": lambda w: memoryview(bytearray(64)),
@@ -532,6 +549,8 @@ def _pool() -> dict[str, Callable[[World], Any]]:
         "2": 2,
         "255": 255,
         "256": 256,
+        "512": 512,
+        "1024": 1024,
         "2**31-1": 2**31 - 1,
         "2**31": 2**31,
         "2**32": 2**32,
@@ -611,9 +630,12 @@ HINTS: list[tuple[tuple[str, ...], list[str]]] = [
     (("file", "path", "Path", "cafile", "capath"), _names(["path_"])),
     (("Context",), ["@Context"]),
     (("Session",), ["@Session"]),
-    (("X509Name", "certificate_authorities"), ["@X509Name", "list_names"]),
+    (
+        ("X509Name", "certificate_authorities"),
+        ["@X509Name", "list_names", "iter_evil"],
+    ),
     (("X509Store",), ["@X509Store"]),
-    (("chain",), ["list_x509", "list_certs", "list_mixed", "None"]),
+    (("chain",), ["list_x509", "list_certs", "list_mixed", "None", "iter_evil"]),
     (("cert", "X509", "certobj"), ["@X509", "cert", "root_cert", "public_key"]),
     (
         ("pkey", "PKey", "key", "Key"),
@@ -628,14 +650,17 @@ HINTS: list[tuple[tuple[str, ...], list[str]]] = [
     (("when",), ["asn1_time", "asn1_time_bad", "bytes_empty", "bytes_nul"]),
     (("type", "filetype"), _names(["FILETYPE_", "TYPE_"])),
     (("method",), [n for n in POOL_NAMES if n.endswith("_METHOD")]),
-    (("buffer",), [*_names(["blob_"]), "bytes_empty", "bytearray", "str_empty"]),
+    (
+        ("buffer",),
+        [*_names(["blob_", "bytearray", "memoryview"]), "bytes_empty", "str_empty"],
+    ),
     (("addr",), ["addr_tcp", "addr_unix", "None"]),
     (
         ("mode", "options", "flags", "state", "version", "method", "depth"),
         [n for n in POOL_NAMES if n.isupper() or n.startswith(("int_", "flag_"))],
     ),
     (("bufsiz", "nbytes", "olen", "mtu", "timeout", "bits", "int"), _names(["int_"])),
-    (("buf", "bytes", "label", "name", "profiles", "cipher", "Buffer"), _names(["b"])),
+    (("buf", "bytes", "label", "profiles", "cipher", "Buffer"), _names(["b"])),
     (("str",), _names(["str_"])),
 ]
 

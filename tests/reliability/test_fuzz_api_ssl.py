@@ -30,7 +30,7 @@ DRIVER = "fuzz_api_ssl"
 
 #: Fast profile: fixed seeds, so ``make test`` is deterministic.
 FAST_SEEDS = (1, 2)
-FAST_EXAMPLES = 400
+FAST_EXAMPLES = 250
 
 
 def _record(figures: dict[str, float]) -> None:

@@ -48,6 +48,7 @@ __all__ = ["SSLSocket"]
 
 _T = TypeVar("_T")
 _HAS_POLL = hasattr(select, "poll")
+_MAX_POLL_MS = 2**31 - 1
 
 
 def _wait(fd: int, for_write: bool, timeout: Optional[float]) -> bool:
@@ -55,7 +56,15 @@ def _wait(fd: int, for_write: bool, timeout: Optional[float]) -> bool:
     if _HAS_POLL:
         poller = select.poll()
         poller.register(fd, select.POLLOUT if for_write else select.POLLIN)
-        ms = None if timeout is None else max(0, int(timeout * 1000 + 0.999))
+        if timeout is None:
+            return bool(poller.poll(None))
+        ms = max(0, int(timeout * 1000 + 0.999))
+        # poll() takes a C int of milliseconds (about 24.8 days): wait longer
+        # timeouts in slices instead of raising OverflowError at once.
+        while ms > _MAX_POLL_MS:
+            if poller.poll(_MAX_POLL_MS):
+                return True
+            ms -= _MAX_POLL_MS
         return bool(poller.poll(ms))
     readers, writers = ([], [fd]) if for_write else ([fd], [])
     r, w, _ = select.select(readers, writers, [], timeout)

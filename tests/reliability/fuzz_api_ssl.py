@@ -815,6 +815,12 @@ class Driver:
         except Finding as finding:
             report(self.args, str(finding), self.last_steps, finding)
             return 1
+        except Exception as exc:
+            # hypothesis reports a failure it could not reproduce as Flaky;
+            # the steps of the last sequence run are still the best lead.
+            message = f"{type(exc).__name__} (last sequence shown): {exc}"
+            report(self.args, message, self.last_steps, exc)
+            return 1
         if self.findings:
             for signature, (message, steps, text) in self.findings.items():
                 report(self.args, f"[{signature}] {message}", steps, None, text)

@@ -37,6 +37,7 @@ def _record(figures: dict[str, float]) -> None:
     record("api fuzz (SSL/crypto): calls", figures["calls"])
     record("api fuzz (SSL/crypto): sequences", figures["sequences"])
     record("api fuzz (SSL/crypto): handshakes", figures["handshakes"])
+    record("api fuzz (SSL/crypto): calls in transitions", figures["transition calls"])
 
 
 @pytest.mark.skipif(LONG, reason="the long profile runs fresh seeds instead")

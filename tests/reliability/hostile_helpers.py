@@ -1027,11 +1027,19 @@ def bench_python() -> Path:
     return REPO_ROOT / ".bench-venv" / "bin" / "python"
 
 
-def start_oracle(python: Path, modes: str) -> tuple[list[str], Any]:
+def start_oracle(
+    python: Path, modes: str, reference: bool = False
+) -> tuple[list[str], Any]:
+    """Start the oracle driver under *python* (the *reference* one: pyOpenSSL)."""
     command = [str(python), "-m", "tests.reliability.hostile_helpers", "oracle", modes]
+    env = dict(os.environ)
+    if reference:
+        # A PYTHONPATH that points at this project's src would shadow pyOpenSSL.
+        env.pop("PYTHONPATH", None)
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -83,6 +83,11 @@ REPEAT = scale(1, 4)
 #: Whether this Python reports transport failures of reads and writes as
 #: SSLEOFError (CPython 3.10 to 3.12; doc/ssl_compat.rst).
 DATA_ERRORS_ARE_EOF = (3, 10) <= sys.version_info[:2] < (3, 13)
+#: CPython 3.9's ``_ssl`` predates OpenSSL 3's way of reporting an EOF
+#: without close_notify and takes it for a clean close (``b""`` even with
+#: ``suppress_ragged_eofs=False``); 3.10 to 3.13 agree with each other. On
+#: 3.9 ssl_compat is held to the explicit expectations only.
+STDLIB_IS_REFERENCE = sys.version_info >= (3, 10)
 #: Loopback TCP, and an AF_UNIX ``socketpair`` (no RST there).
 TRANSPORTS = ("tcp", "unix")
 
@@ -140,8 +145,11 @@ def _compare_with_stdlib(
     With *quirks*, the stdlib's outcomes in :data:`_STDLIB_QUIRKS` count as
     what they stand for (only where the scenario is known to provoke them).
     """
-    reference = run("stdlib")
     ours = run("compat")
+    if not STDLIB_IS_REFERENCE:
+        assert error_queue_empty()
+        return ours
+    reference = run("stdlib")
     reference_keys = _keys(reference)
     if quirks:
         reference_keys = [_STDLIB_QUIRKS.get(key, key) for key in reference_keys]
@@ -1183,7 +1191,7 @@ def test_ssl_outcomes_match_pyopenssl() -> None:
     # The fast profile leaves out the blocking mode (its kernel timeouts make
     # it the slow one); both interpreters run at once.
     modes = ",".join(MODES if LONG else ("timeout", "nonblocking"))
-    reference = start_oracle(python, modes)
+    reference = start_oracle(python, modes, reference=True)
     ours = oracle_result(*start_oracle(Path(sys.executable), modes))
     theirs = oracle_result(*reference)
     assert "site-packages" in theirs["info"]["module"], theirs["info"]

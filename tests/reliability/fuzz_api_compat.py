@@ -415,6 +415,13 @@ class World:
             result = func(*args, **kwargs)
             if label.endswith("do_handshake()"):
                 self.handshakes += 1
+        except OverflowError:
+            # Python's answer for a number too big for its C type: only
+            # where the call was given one (a stored timeout or flags that
+            # overflow later are a defect).
+            if not _has_big_number(args) and not _has_big_number(kwargs.values()):
+                self.finding(f"OverflowError without a big number from {label}")
+            result = None
         except COMPAT_DOCUMENTED:
             result = None
         except Marker:
@@ -687,6 +694,20 @@ class World:
 
 def _text(pointer: Any) -> str:
     return "" if pointer == ffi.NULL else ffi.string(pointer).decode("ascii", "replace")
+
+
+def _has_big_number(values: Any, depth: int = 0) -> bool:
+    for value in values:
+        if isinstance(value, float) and not 0 <= value < 2**31:
+            return True  # also inf and nan
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Negative into unsigned, and ports refuse 70000 with it too.
+            if value < 0 or value >= 2**16:
+                return True
+        if isinstance(value, (tuple, list)) and depth < 2:
+            if _has_big_number(value, depth + 1):
+                return True
+    return False
 
 
 def _safe_address(addr: Any, closed_port: int) -> bool:

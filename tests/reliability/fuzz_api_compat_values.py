@@ -109,8 +109,8 @@ def smart_table(self: Any) -> dict[str, list[tuple[str, Any]]]:
         "protocol": protocols,
         "ssl_version": protocols,
         "protocol_code": protocols,
-        "timeout": labelled(None, 0.0, 0.01, -1, 1e300),
-        "value": labelled(None, 0.0, 0.01, True),
+        "timeout": labelled(None, 0.0, 0.01, -1, 1e300, 1e7),
+        "value": labelled(None, 0.0, 0.01, True, 1e7),
         "how": labelled(socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR, 7),
         "cert_time": labelled(
             *("Jan  5 09:34:43 2018 GMT", "May 9 00:00:00 2007 GMT"),

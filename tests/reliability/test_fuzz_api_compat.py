@@ -16,6 +16,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -190,3 +191,23 @@ def test_server_hostname_too_long_for_sni_is_an_ssl_error(name: bytes) -> None:
         with pytest.raises(ssl.SSLError):
             ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=name)
     assert lib.ERR_peek_error() == 0
+
+
+def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
+    """1e7 s (116 days): poll() got more milliseconds than a C int holds and
+    the first wait raised OverflowError instead of waiting for the peer."""
+    raw, peer = socket.socketpair()
+    tls = client_context().wrap_socket(
+        raw, server_hostname="localhost", do_handshake_on_connect=False
+    )
+    tls.settimeout(1e7)
+    # The far end goes away while the handshake waits for its answer: the
+    # wait must end in the transport's error, not in OverflowError.
+    closer = threading.Timer(0.5, peer.close)
+    closer.start()
+    try:
+        with pytest.raises(OSError):
+            tls.do_handshake()
+    finally:
+        closer.join()
+        tls.close()

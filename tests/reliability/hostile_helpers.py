@@ -73,6 +73,8 @@ __all__ = [
     "bench_python",
     "connected_pair",
     "handshake_pair",
+    "is_no_reason",
+    "matches",
     "oracle_result",
     "oracle_transcripts",
     "prime_pki",
@@ -704,7 +706,30 @@ def handshake_pair(
 NO_REASON = "unexpected eof, or use after a fatal error"
 
 
+def is_no_reason(outcome: Outcome) -> bool:
+    """Whether *outcome* is the ``Error`` for a call on an already failed connection."""
+    exc = outcome.exc
+    if type(exc) is not SSL.Error or not exc.args:
+        return False
+    entries = exc.args[0]
+    return bool(entries) and str(entries[-1][2]).startswith(NO_REASON)
+
+
+def matches(outcome: Outcome, expected: Any) -> bool:
+    """*expected* is a class, an exception (class and args) or a returned value."""
+    if isinstance(expected, type):
+        return outcome.type is expected
+    if isinstance(expected, BaseException):
+        return (
+            outcome.type is type(expected)
+            and outcome.exc is not None
+            and outcome.exc.args == expected.args
+        )
+    return outcome.exc is None and outcome.value is expected
+
+
 def pattern(size: int, seed: int = 0) -> bytes:
+    """*size* reproducible random bytes."""
     return random.Random(seed).randbytes(size)
 
 

@@ -46,7 +46,6 @@ import pytest
 from OpenSSL import SSL
 from tests.reliability.hostile_helpers import (
     GUARD,
-    NO_REASON,
     REPO_ROOT,
     SHUTDOWN_PEER_ACTIONS,
     BioPeer,
@@ -60,7 +59,9 @@ from tests.reliability.hostile_helpers import (
     bench_python,
     error_queue_empty,
     handshake_pair,
+    is_no_reason,
     make_side,
+    matches,
     oracle_result,
     outcome_of,
     pattern,
@@ -107,19 +108,11 @@ def _scenario(connections: int = 1) -> None:
     record("hostile peers: connections", connections)
 
 
-def _is_no_reason(outcome: Outcome) -> bool:
-    exc = outcome.exc
-    if type(exc) is not SSL.Error or not exc.args:
-        return False
-    entries = exc.args[0]
-    return bool(entries) and str(entries[-1][2]).startswith(NO_REASON)
-
-
 def _assert_failed_state_ssl(side: Side) -> None:
     """A connection that failed: every further call raises, the queue is empty."""
     for call in (side.handshake, lambda: side.recv(10), lambda: side.send(b"x")):
         outcome = side.attempt(call)
-        assert _is_no_reason(outcome), outcome
+        assert is_no_reason(outcome), outcome
     assert error_queue_empty()
 
 
@@ -445,7 +438,7 @@ def test_peer_vanishes_during_sendall(
 
     if api == "SSL":
         (final,) = transcript_of(api)
-        assert _matches(final, SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"))
+        assert matches(final, SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"))
         assert error_queue_empty()
         return
     transcript = _compare_with_stdlib(transcript_of)
@@ -649,7 +642,7 @@ def test_tls12_peer_ends(
             "garbage": SSL.Error,
             "fin_send": SSL.SysCallError(errno.EPIPE, "EPIPE"),
         }[ending]
-        assert _matches(final, expected), transcript
+        assert matches(final, expected), transcript
         assert error_queue_empty()
         if ending != "close_notify_garbage":
             _assert_failed_state_ssl(side)
@@ -670,14 +663,6 @@ SSL_SHUTDOWN_EXPECTED: dict[str, tuple[Any, Any]] = {
     "cn": (False, True),
     "garbage": (False, SSL.Error),
 }
-
-
-def _matches(outcome: Outcome, expected: Any) -> bool:
-    if isinstance(expected, type):
-        return outcome.type is expected
-    if isinstance(expected, BaseException):
-        return outcome.type is type(expected) and outcome.exc.args == expected.args
-    return outcome.exc is None and outcome.value is expected
 
 
 def _shutdown_params() -> list[Any]:
@@ -708,8 +693,8 @@ def test_shutdown_against_a_hostile_peer(
         _scenario()
         first, second, _after = transcript
         expected_first, expected_second = SSL_SHUTDOWN_EXPECTED[peer_does]
-        assert _matches(first, expected_first), transcript
-        assert _matches(second, expected_second), transcript
+        assert matches(first, expected_first), transcript
+        assert matches(second, expected_second), transcript
         assert error_queue_empty()
         return
 
@@ -956,7 +941,7 @@ def test_endless_stream_during_handshake(
             final, again = transcript_of(api, rep)
             assert final.type is SSL.Error, final
             assert final.exc is not None and final.exc.args[0], final
-            assert _is_no_reason(again), again
+            assert is_no_reason(again), again
             assert error_queue_empty()
             continue
         transcript = _compare_with_stdlib(
@@ -988,7 +973,7 @@ def test_endless_garbage_after_handshake(
     if api == "SSL":
         transcript = transcript_of(api)
         assert transcript[0].type is SSL.Error, transcript
-        assert all(_is_no_reason(o) for o in transcript[1:]), transcript
+        assert all(is_no_reason(o) for o in transcript[1:]), transcript
         assert error_queue_empty()
         return
     transcript = _compare_with_stdlib(transcript_of)

@@ -653,7 +653,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
         protocols = []
         for protocol in alpn_protocols:
             raw = protocol.encode("ascii") if isinstance(protocol, str) else protocol
-            raw = bytes(raw)
+            # memoryview, not bytes(): bytes(2**40) allocates a terabyte.
+            raw = bytes(memoryview(raw))
             if len(raw) == 0 or len(raw) > 255:
                 raise _stdlib_ssl.SSLError("ALPN protocols must be 1 to 255 in length")
             protocols.append(raw)

@@ -165,7 +165,11 @@ def RAND_status() -> bool:
 
 def RAND_add(string: Any, entropy: float) -> None:
     """Mix *string* (str or bytes-like) into OpenSSL's random generator."""
-    data = string.encode("utf-8") if isinstance(string, str) else bytes(string)
+    # memoryview, not bytes(): an int would become that many zero bytes.
+    if isinstance(string, str):
+        data = string.encode("utf-8")
+    else:
+        data = bytes(memoryview(string))
     lib.RAND_add(data, len(data), float(entropy))
 
 

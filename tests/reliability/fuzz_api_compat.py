@@ -116,6 +116,12 @@ STDLIB_TWINS: dict[str, Callable[..., Any]] = {
     if hasattr(ssl, name)
 }
 
+# Twins whose TypeError ours must share: taking a wrong type there means
+# building bytes from it (bytes(2**40) is a terabyte). get_protocol_name and
+# match_hostname are only more lenient than the stdlib's, which is harmless.
+_STRICT_TWINS = {"DER_cert_to_PEM_cert", "PEM_cert_to_DER_cert", "RAND_add"}
+_STRICT_TWINS |= {"cert_time_to_seconds", "RAND_status"}
+
 # Members never called: they act on the process or the network, not on TLS;
 # or they are slow and add no state (the system bundle, the cipher table).
 SKIP_MEMBERS = {
@@ -411,8 +417,10 @@ class World:
         self.log.append(label)
         self.calls += 1
         self.shared.watchdog.begin(self)
+        returned = False
         try:
             result = func(*args, **kwargs)
+            returned = True
             if label.endswith("do_handshake()"):
                 self.handshakes += 1
         except OverflowError:
@@ -439,6 +447,9 @@ class World:
             result = None
         finally:
             self.shared.watchdog.end()
+        strict = getattr(twin, "__name__", "") in _STRICT_TWINS
+        if returned and strict and _twin_raises(twin, args, kwargs, TypeError):
+            self.finding(f"{label} took what the stdlib refuses with TypeError")
         self.check_clean(label)
         self.adopt(result, args, kwargs)
         return result

@@ -60,7 +60,7 @@ def test_fuzz_fixed_seed(seed: int) -> None:
 @pytest.mark.parametrize("run", range(LONG_RUNS))
 def test_fuzz_fresh_seed(run: int) -> None:
     """Fresh seeds (printed by the driver): 150,000 calls over all runs."""
-    figures = _fuzz(None, examples=scale(150, 600), max_steps=120, timeout=300)
+    figures = _fuzz(None, examples=scale(150, 800), max_steps=120, timeout=300)
     assert figures["calls"] > scale(1000, 150_000 // LONG_RUNS)
 
 
@@ -211,3 +211,21 @@ def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
     finally:
         closer.join()
         tls.close()
+
+
+@pytest.mark.parametrize("protocols", [[1], [2**40], [None]])
+def test_alpn_protocols_must_be_text_or_bytes(protocols: list[object]) -> None:
+    """``bytes(1)`` made a one-NUL protocol; ``bytes(2**40)`` a MemoryError."""
+    with pytest.raises(TypeError):
+        client_context().set_alpn_protocols(protocols)
+    with pytest.raises(TypeError):
+        client_context(ssl).set_alpn_protocols(protocols)
+
+
+@pytest.mark.parametrize("value", [5, 2**40, None])
+def test_rand_add_needs_text_or_a_buffer(value: object) -> None:
+    """``bytes(5)`` fed five zero bytes to OpenSSL (2**40: a terabyte)."""
+    with pytest.raises(TypeError):
+        ssl_compat.RAND_add(value, 1.0)
+    with pytest.raises(TypeError):
+        ssl.RAND_add(value, 1.0)  # type: ignore[arg-type]

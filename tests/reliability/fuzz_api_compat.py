@@ -19,19 +19,22 @@ the length and the seed of the ``random.Random`` that makes the choices
   handshake part-way or to the end, unwrap, close the TLS socket or the raw
   one, make the peer vanish, ``write_eof`` a ``MemoryBIO``, drop objects.
 
-Every call must return or raise one of ``outcomes.COMPAT_DOCUMENTED``; the
-:class:`Marker` of a callback only where the stdlib lets it through (the
-``load_cert_chain`` password callable) or as the ``__cause__`` of an
-``SSLError`` (``sni_callback``, as ``doc/ssl_compat.rst`` documents);
-``AttributeError`` only where the stdlib raises it for the same call
-(:data:`STDLIB_RAISES_TOO`; checked against ``ssl`` itself for the
-pure module functions). After every step OpenSSL's error queue must be empty
-and no exception may have gone to ``sys.unraisablehook``. Anything else is a
-*finding*: the seed, the step list and the traceback are printed and the
-driver exits with status 1. A blocked step is unblocked by a watchdog thread
-that makes the peers vanish (the outcome is then an EOF, which is
-documented); a step still running after ``--hang-after`` seconds is reported
-as a hang.
+Every call must return or raise one of ``outcomes.COMPAT_DOCUMENTED``, with
+``OverflowError`` only when the call was given a number that can overflow
+(negative, or past 2**16); the :class:`Marker` of a callback only where the
+stdlib lets it through (the ``load_cert_chain`` password callable) or as the
+``__cause__`` of an ``SSLError`` (``sni_callback``, as ``doc/ssl_compat.rst``
+documents); other exceptions (``AttributeError``, ``BufferError``, ...) only
+where the stdlib raises them for the same call (:data:`STDLIB_RAISES_TOO`,
+checked by hand; the pure module functions are compared with ``ssl``'s own
+at run time, which must also agree when it refuses a type with TypeError).
+After every step OpenSSL's error queue must be empty and no exception may
+have gone to ``sys.unraisablehook``. Anything else is a *finding*: the seed,
+the step list and the traceback are printed and the driver exits with status
+1. A blocked step is unblocked by a watchdog thread that makes the peers
+vanish (the outcome is then an EOF, which is documented); a step still
+running after ``--hang-after`` seconds is reported as a hang (status 3).
+``--plant`` puts a known defect in, for the suite's self-test.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ dropped, a session stored and resumed, a provoked error, ...). The driver
 1. runs a warm-up (caches, free lists and OpenSSL's one-off tables fill up),
 2. measures, runs ``--count`` iterations, measures again: the resident set
    size (RSS) and glibc's heap in use (``mallinfo2``: ``uordblks`` +
-   ``hblkhd``, every byte malloc handed out, OpenSSL's included),
+   ``hblkhd``, every byte malloc handed out, OpenSSL's included); each
+   measurement is the smallest of three readings one iteration apart,
 3. starts ``tracemalloc``, warms up again, and measures the Python-level
    growth over ``--tracemalloc-count`` more iterations.
 
@@ -1243,11 +1244,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     count = args.count
-    warmup = args.warmup if args.warmup is not None else max(100, count // 10)
+    # A tenth of the count for the warm-up and the tracemalloc phase, within
+    # bounds (tracemalloc slows Python down; the long counts need no more).
+    default_extra = max(100, min(count // 10, 1000))
+    warmup = args.warmup if args.warmup is not None else default_extra
     tm_count = (
         args.tracemalloc_count
         if args.tracemalloc_count is not None
-        else max(200, count // 10)
+        else max(200, min(count // 10, 2000))
     )
     heap_limit, tm_limit = HEAP_LIMIT, TRACEMALLOC_LIMIT
     files = Files()

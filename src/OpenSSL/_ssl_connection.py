@@ -342,6 +342,10 @@ class Connection:
                 result = _SSL_read(self._ssl, data, nbytes)
         if result <= 0 or self._callback_exception is not None:
             if nbytes == 0 and self._callback_exception is None:
+                # A zero-byte read reports no failure; what OpenSSL queued
+                # for it ("uninitialized" before a connect/accept state)
+                # must not surface from a later, unrelated call.
+                lib.ERR_clear_error()
                 return 0
             self._raise_io_error(result)
         return result  # type: ignore[no-any-return]

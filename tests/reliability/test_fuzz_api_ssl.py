@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from OpenSSL import SSL
+from OpenSSL._util import lib
 from tests import ssl_helpers
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import REPO_ROOT, run_driver
@@ -222,3 +223,14 @@ def test_bytes_subclass_with_lying_len_is_copied(case: str) -> None:
     result = _run_isolated(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_zero_size_recv_into_leaves_no_queued_error() -> None:
+    # recv_into(bytearray()) on a Connection with no connect/accept state
+    # returned 0 but left "uninitialized" in OpenSSL's error queue.
+    conn = SSL.Connection(ssl_helpers.client_context())
+    assert conn.recv_into(bytearray()) == 0
+    assert lib.ERR_peek_error() == 0
+    client, _ = ssl_helpers.memory_pair()
+    assert client.recv_into(bytearray(10), 0) == 0
+    assert lib.ERR_peek_error() == 0

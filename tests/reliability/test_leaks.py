@@ -35,6 +35,7 @@ SESSIONS = scale(400, 10000)
 ERRORS = scale(650, 13000)
 COMPAT = scale(400, 10000)
 DTLS = scale(400, 10000)
+DATA = scale(3000, 50000)
 
 #: Hang guard for one driver run (seconds).
 TIMEOUT = 3000 if LONG else 300
@@ -49,6 +50,7 @@ RUNS: dict[str, tuple[str, ...]] = {
     "test_sessions_stored_and_reused": ("sessions", str(SESSIONS)),
     "test_ssl_compat_objects_and_errors": ("compat", str(COMPAT)),
     "test_dtls_cookie_exchange": ("dtls", str(DTLS)),
+    "test_data_path_on_long_lived_connections": ("data", str(DATA)),
     "test_a_deliberate_leak_is_caught": (
         "handshakes",
         "300",
@@ -171,6 +173,14 @@ def test_dtls_cookie_exchange(driver_runs: Any) -> None:
     figures = _figures(driver_runs, "test_dtls_cookie_exchange")
     _report("dtls", figures)
     record("leaks: DTLS handshakes", figures["handshakes"])
+    _require_heap(figures)
+
+
+def test_data_path_on_long_lived_connections(driver_runs: Any) -> None:
+    """Records of 1 byte to 70 kB each way, every send/receive form."""
+    figures = _figures(driver_runs, "test_data_path_on_long_lived_connections")
+    _report("data", figures)
+    record("leaks: records", figures["records"])
     _require_heap(figures)
 
 

@@ -728,37 +728,60 @@ _CLASS_OF = dict(KIND_CLASSES)
 _PARAMS: dict[Any, list[tuple[str, str]]] = {}
 
 
+def signature_key(function: Any) -> Any:
+    """What to cache a callable's signature under.
+
+    Bound methods (and the method-wrappers of ``__repr__`` ...) are new
+    objects on every access, and would keep their objects alive in a cache:
+    they are keyed by the function behind them, or by class and name.
+    """
+    func = getattr(function, "__func__", None)
+    if func is not None:
+        return func
+    owner = getattr(function, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner):
+        return (type(owner), getattr(function, "__name__", ""))
+    return function
+
+
+def _parameters(function: Any) -> list[inspect.Parameter]:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p for p in parameters if p.name != "self"]
+
+
 def params_of(function: Any) -> list[tuple[str, str]]:
-    """``(name, name + annotation)`` of the parameters after ``self``."""
-    found = _PARAMS.get(function)
+    """``(name, name + annotation)`` of the parameters after ``self`` (cached)."""
+    key = signature_key(function)
+    found = _PARAMS.get(key)
     if found is None:
-        try:
-            signature = inspect.signature(function)
-        except (TypeError, ValueError):
-            found = []
-        else:
-            found = [
-                (p.name, f"{p.name}:{p.annotation}")
-                for p in signature.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-            ]
-        _PARAMS[function] = found
+        found = [
+            (p.name, f"{p.name}:{p.annotation}")
+            for p in _parameters(function)
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        _PARAMS[key] = found
     return found
 
 
+_REQUIRED: dict[Any, int] = {}
+
+
 def required_count(function: Any) -> int:
-    """How many positional parameters *function* requires."""
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return 0
-    return sum(
-        1
-        for p in signature.parameters.values()
-        if p.name != "self"
-        and p.default is p.empty
-        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    )
+    """How many positional parameters *function* requires (cached)."""
+    key = signature_key(function)
+    found = _REQUIRED.get(key)
+    if found is None:
+        found = sum(
+            1
+            for p in _parameters(function)
+            if p.default is p.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+        _REQUIRED[key] = found
+    return found
 
 
 #: Methods that pass socket errors through unchanged (as pyOpenSSL does).

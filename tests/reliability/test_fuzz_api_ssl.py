@@ -58,15 +58,14 @@ def test_fuzz_fresh_seeds() -> None:
     The seeds are printed (and a failure names the command with its seed).
     """
     target_calls = scale(0, 300_000)
-    examples = 2500  # about 40,000 calls per child
+    examples = 1600  # of up to 80 steps: about 50,000 calls per child
     chooser = random.SystemRandom()
     total = {"calls": 0.0, "sequences": 0.0, "handshakes": 0.0}
 
     def one_run(seed: int) -> dict[str, float]:
         print(f"fuzz_api_ssl: seed {seed}", flush=True)
-        return run_driver(
-            DRIVER, ["--seed", str(seed), "--examples", str(examples)], timeout=600
-        )
+        args = ["--seed", str(seed), "--examples", str(examples), "--steps", "80"]
+        return run_driver(DRIVER, args, timeout=600)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for _ in range(100):  # bounded: each round adds thousands of calls

@@ -53,7 +53,9 @@ the fuzzer also checks that
   by the call that drove OpenSSL, nor reported through ``sys.excepthook``
   by the servername callback) or left pending on a Connection or Context,
 * nothing went to ``sys.unraisablehook`` and no warning other than a
-  ``DeprecationWarning`` was issued.
+  ``DeprecationWarning`` was issued,
+* a setter that succeeded reads back what it set (:data:`ROUND_TRIPS`:
+  ``X509Name`` values -- the NUL-truncation class --, serials, names ...).
 
 On a finding the driver prints the seed, the steps of the (shrunk) failing
 sequence and the traceback, and exits 1. The steps, saved to a file one per

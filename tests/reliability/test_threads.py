@@ -298,6 +298,7 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
     callbacks = Callbacks()
     client_ctx, server_ctx = _shared_contexts(callbacks)
     resumed = [0] * THREADS
+    shared: list[SSL.Session] = []
 
     def body(worker: Worker) -> None:
         sockets = worker.index < SOCKET_THREADS
@@ -306,7 +307,10 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
         for i in range(HANDSHAKES_PER_THREAD):
             client, server, raw = _connections(worker, client_ctx, server_ctx, sockets)
             try:
-                if session is not None and i % 2:
+                if i % 4 == 3 and shared:
+                    # One Session object resumed by every thread at once.
+                    client.set_session(shared[0])
+                elif session is not None and i % 2:
                     client.set_session(session)
                 _handshake(client, server)
                 assert client.get_alpn_proto_negotiated() == _alpn(worker.index)
@@ -322,6 +326,8 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                 resumed[worker.index] += lib.SSL_session_reused(client._ssl)
                 _close(client, server)
                 session = client.get_session()
+                if not shared and session is not None:
+                    shared.append(session)
                 worker.handshakes += 1
             finally:
                 worker.owned = set()

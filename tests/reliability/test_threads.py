@@ -6,7 +6,9 @@
   got a connection of the thread it runs in, and the data it sees is that
   connection's own: the SNI name and the first ALPN protocol are unique per
   thread, a keylog line carries its connection's client random. Six threads
-  use memory BIOs, two socket mode over socketpairs.
+  use memory BIOs, two socket mode over socketpairs; the SNI callback
+  switches some connections to a third Context, one Session object is
+  resumed by all threads, and a collector thread runs ``gc`` meanwhile.
 * Concurrent failures: the shared callbacks raise an exception object that
   belongs to one handshake; it must come out of that handshake's call, in
   that thread, and no other.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import array
 import ctypes
+import gc
 import select
 import socket
 import ssl
@@ -194,6 +197,8 @@ class Callbacks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.crosstalk: list[str] = []
+        #: The Context the servername callback switches some connections to.
+        self.alternate: Optional[SSL.Context] = None
 
     def _saw(self, name: str, conn: Any, ok: bool = True) -> Worker:
         worker = _current()
@@ -219,6 +224,8 @@ class Callbacks:
     def servername(self, conn: Any) -> None:
         worker = _current()
         self._saw("servername", conn, conn.get_servername() == _sni(worker.index))
+        if conn.get_app_data() == "switch":
+            conn.set_context(self.alternate)
 
     def alpn(self, conn: Any, offered: list[bytes]) -> bytes:
         worker = _current()
@@ -242,7 +249,7 @@ def _alpn(index: int) -> bytes:
     return b"thread-%d" % index
 
 
-def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
+def _server_context(callbacks: Callbacks) -> SSL.Context:
     pki = make_pki()
     server = SSL.Context(SSL.TLS_METHOD)
     server.use_certificate(pki.server.cert)
@@ -259,7 +266,14 @@ def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
     server.set_alpn_select_callback(callbacks.alpn)
     server.set_ocsp_server_callback(callbacks.ocsp_server)
     server.set_session_id(b"threads")
+    return server
 
+
+def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
+    """``(client, server)``; the server's SNI callback may switch to a third."""
+    pki = make_pki()
+    server = _server_context(callbacks)
+    callbacks.alternate = _server_context(callbacks)
     client = SSL.Context(SSL.TLS_METHOD)
     client.load_verify_locations(str(ca_file()))
     client.set_verify(SSL.VERIFY_PEER, callbacks.verify)
@@ -294,6 +308,15 @@ def _connections(
     return client, server, raw
 
 
+def _collect_until(done: threading.Event) -> None:
+    """Run the cyclic collector from this thread until *done* (mostly young
+    generations: a full collection holds the GIL for tens of milliseconds)."""
+    rounds = 0
+    while not done.wait(0.002):
+        rounds += 1
+        gc.collect(2 if rounds % 50 == 0 else 0)
+
+
 def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
     callbacks = Callbacks()
     client_ctx, server_ctx = _shared_contexts(callbacks)
@@ -312,7 +335,12 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                     client.set_session(shared[0])
                 elif session is not None and i % 2:
                     client.set_session(session)
+                switch = i % 5 == 2
+                if switch:
+                    server.set_app_data("switch")
                 _handshake(client, server)
+                expected = callbacks.alternate if switch else server_ctx
+                assert server.get_context() is expected
                 assert client.get_alpn_proto_negotiated() == _alpn(worker.index)
                 assert server.get_servername() == _sni(worker.index)
                 client.sendall(payload)
@@ -334,8 +362,17 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                 for sock in raw:
                     sock.close()
 
+    # Meanwhile the collector runs in yet another thread, so Connections die
+    # (and leave the SSL * -> Connection map) while others are looked up.
+    done = threading.Event()
+    collector = threading.Thread(target=_collect_until, args=(done,), daemon=True)
+    collector.start()
     workers = [Worker(index, body) for index in range(THREADS)]
-    _run_workers(workers)
+    try:
+        _run_workers(workers)
+    finally:
+        done.set()
+        collector.join(JOIN_TIMEOUT)
     assert not callbacks.crosstalk, callbacks.crosstalk[:3]
     handshakes = sum(w.handshakes for w in workers)
     assert handshakes == THREADS * HANDSHAKES_PER_THREAD

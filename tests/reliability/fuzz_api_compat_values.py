@@ -28,6 +28,20 @@ BOOL_PARAMETERS = {
 }
 
 
+class LyingBytes(bytes):
+    """``len()`` overstates the size: C code trusting it reads past the end."""
+
+    def __len__(self) -> int:
+        return 1 << 20
+
+
+class LyingStr(str):
+    """The same for text."""
+
+    def __len__(self) -> int:
+        return 1 << 20
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:30]}...<{len(text)} chars>"
@@ -49,6 +63,7 @@ def static_values(self: Any) -> list[tuple[str, Any]]:
         *(2**64, -(2**63) - 1, 10**30, 0.0, 0.5, -1.5, 1e300, float("nan")),
         *(float("inf"), "", "\0", "a\0b", "é☃", "x" * 5000, "localhost"),
         *(b"", b"\0", b"abc", b"x" * 70000, bytearray(b"hello"), bytearray()),
+        *(LyingBytes(b"short"), LyingStr("localhost")),
         *(bytearray(70000), memoryview(b"readonly"), memoryview(bytearray(32))),
         memoryview(bytearray(16))[::2],
         memoryview(bytearray(8)).cast("B", shape=[2, 4]),
@@ -67,7 +82,8 @@ def smart_table(self: Any) -> dict[str, list[tuple[str, Any]]]:
         bytearray(64), memoryview(bytearray(100)), bytearray(), memoryview(b"ro")
     )
     data = labelled(
-        b"data", bytearray(b"data"), memoryview(b"view"), b"", b"x" * 20000, "text"
+        *(b"data", bytearray(b"data"), memoryview(b"view"), b"", b"x" * 20000),
+        *("text", LyingBytes(b"lying")),
     )
     paths = labelled(
         *(self.certfile, self.keyfile, self.encrypted, self.cafile, self.garbage),
@@ -77,6 +93,7 @@ def smart_table(self: Any) -> dict[str, list[tuple[str, Any]]]:
     hostnames = labelled(
         *("localhost", "127.0.0.1", None, "", ".lead", "a\0b", "[::1]"),
         *("例え.jp", b"localhost", "x" * 300, "trailing.", "a..b"),
+        *(LyingStr("localhost"), LyingBytes(b"localhost")),
     )
     protocols = labelled(
         *(ssl_compat.PROTOCOL_TLS_CLIENT, ssl_compat.PROTOCOL_TLS_SERVER),

@@ -139,6 +139,21 @@ def _mentions_name(values: Sequence[Any]) -> bool:
 BUFFER_TAKERS = {"send", "sendall", "write", "bio_write"}
 
 
+def _raised_in_callback(exc: BaseException) -> bool:
+    """Whether *exc* was raised inside a callback OpenSSL called.
+
+    Several callbacks may fail during one call; the first exception wins
+    (it may be a TypeError of a callback with the wrong arity, say).
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "trampoline" or code.co_filename.endswith("_callbacks.py"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def judge(
     where: str, involved: Sequence[Any], method: str, exc: Optional[BaseException]
 ) -> None:
@@ -160,7 +175,7 @@ def judge(
             "(a stale callback exception from an earlier call)",
             f"stale-callback:{method}",
         ) from exc
-    if raised:
+    if raised and not _raised_in_callback(exc):
         raise Finding(
             f"{where} raised {type(exc).__name__} instead of the exception a "
             f"callback raised during it ({raised[0]!r})",

@@ -637,44 +637,52 @@ def assert_flat(
     warmup: int = WARMUP,
     heap_slack: Optional[int] = None,
 ) -> None:
-    """Run *run_round* *warmup* times, then *rounds* times traced.
+    """Run *run_round* *warmup* times, then *rounds* times in two traced halves.
 
-    After the warm-up, the traced rounds must leave neither Python memory
-    (tracemalloc, net) nor gc-tracked objects behind in proportion to
-    *rounds*: a leak of one object (or of a kilobyte) per round (20+ rounds)
-    fails it, the noise of caches and free lists does not. With
-    *heap_slack*, the C heap in use may not grow by more either (for rounds
-    that hand OpenSSL megabytes, which tracemalloc cannot see).
+    A leak grows with every round, so it shows in both halves; the noise of
+    caches, free lists and dict resizes comes in one-off steps and shows in
+    one at most. A half may grow Python memory (tracemalloc) by 8 KiB plus
+    64 bytes a round and gc-tracked objects by a quarter of its rounds:
+    with 20 rounds, a leak of one gc-tracked object or of a kilobyte per
+    round fails.
+    With *heap_slack*, the C heap in use may not grow by more than that in
+    all (for rounds that hand OpenSSL megabytes, which tracemalloc cannot
+    see).
     """
     for _ in range(warmup):
         run_round()
+    half = max(1, rounds // 2)
     gc.collect()
-    objects_before = len(gc.get_objects())
+    objects = [len(gc.get_objects())]
     heap_before = heap_in_use()
+    memory: list[int] = []
     tracemalloc.start()
     try:
-        base, _ = tracemalloc.get_traced_memory()
-        for _ in range(rounds):
+        memory.append(tracemalloc.get_traced_memory()[0])
+        for done in range(1, rounds + 1):
             run_round()
-        gc.collect()
-        grown, _ = tracemalloc.get_traced_memory()
+            if done in (half, rounds):
+                gc.collect()
+                memory.append(tracemalloc.get_traced_memory()[0])
+                objects.append(len(gc.get_objects()))
     finally:
         tracemalloc.stop()
-    objects_grown = len(gc.get_objects()) - objects_before
-    memory_grown = grown - base
     heap_grown = heap_in_use() - heap_before
     if heap_slack is not None and heap_grown > heap_slack:
         raise AssertionError(
             f"{what}: {rounds} rounds after a warm-up of {warmup} grew the "
             f"C heap in use by {heap_grown} bytes (slack {heap_slack})"
         )
-    object_slack = max(16, rounds // 2)
-    memory_slack = 16384 + 64 * rounds
-    if objects_grown > object_slack or memory_grown > memory_slack:
+    object_steps = [b - a for a, b in zip(objects, objects[1:])]
+    memory_steps = [b - a for a, b in zip(memory, memory[1:])]
+    object_slack = max(8, half // 4)
+    memory_slack = 8192 + 64 * half
+    if min(object_steps) > object_slack or min(memory_steps) > memory_slack:
         raise AssertionError(
-            f"{what}: {rounds} rounds after a warm-up of {warmup} left "
-            f"{objects_grown} objects (slack {object_slack}) and "
-            f"{memory_grown} bytes of Python memory (slack {memory_slack}) behind"
+            f"{what}: both halves of {rounds} rounds (after a warm-up of "
+            f"{warmup}) left objects {object_steps} (slack {object_slack}) "
+            f"and bytes of Python memory {memory_steps} (slack {memory_slack}) "
+            "behind"
         )
 
 

@@ -103,8 +103,11 @@ def _raising_case(slot: Slot) -> None:
 def test_raising_callback(slot: Slot) -> None:
     """The exception comes out of the triggering call unchanged; both peers fail.
 
-    The servername callback is pyOpenSSL's documented exception: the
-    exception goes to ``sys.excepthook`` and the handshake fails with
+    Both peers fail where OpenSSL can be told to abort: not for the info
+    and keylog callbacks, which return nothing it could act on (the
+    exception still comes out of the call). The servername callback is
+    pyOpenSSL's documented exception: the exception goes to
+    ``sys.excepthook`` and the handshake fails with
     ``SSL.Error``; ``ssl_compat``'s ``sni_callback`` chains it as the
     ``__cause__`` of the server's ``SSLError`` (doc/ssl_compat.rst).
     """
@@ -428,8 +431,8 @@ def test_oversized_return_values(
 # --- (d) re-entering the Connection, (e) dropping references: child processes
 
 
-def _child(kind: str) -> None:
-    args = [kind, "--rounds", str(ROUNDS)]
+def _child(kind: str, rounds: int = ROUNDS) -> None:
+    args = [kind, "--rounds", str(rounds)]
     if LONG:
         args.append("--long")
     figures = run_driver("callback_abuse_driver", args, timeout=scale(300, 3000))
@@ -449,7 +452,9 @@ def test_reentering_the_connection_from_its_callbacks() -> None:
     no longer frees the C callback OpenSSL still uses. A passphrase callback
     loading a key again is refused too (it recursed without end).
     """
-    _child("reenter")
+    # The long profile tries ~40 calls from every slot, both ways: 100
+    # rounds each keep it within minutes.
+    _child("reenter", scale(20, 100))
 
 
 def test_dropping_references_around_callbacks() -> None:
@@ -636,3 +641,24 @@ def test_normal_sentinel_is_the_slot_default() -> None:
         assert calls, f"{slot.name}: the callback never ran"
         error_queue_empty(slot.name)
     _count(len(SLOTS), len(SLOTS))
+
+
+def test_the_leak_check_can_fail() -> None:
+    """``assert_flat`` catches one container or one kilobyte kept per round.
+
+    And it lets a one-off step pass (a cache filled once, a dict resized).
+    """
+    kept: list[Any] = []
+    with pytest.raises(AssertionError, match="both halves"):
+        assert_flat(lambda: kept.append([]), 20, "one object a round")
+    with pytest.raises(AssertionError, match="both halves"):
+        assert_flat(lambda: kept.append(bytes(1024)), 20, "a kilobyte a round")
+    calls = [0]
+    step: list[Any] = []
+
+    def one_off() -> None:
+        calls[0] += 1
+        if calls[0] == 5:
+            step.extend([] for _ in range(5000))
+
+    assert_flat(one_off, 20, "a single step")

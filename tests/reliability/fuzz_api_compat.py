@@ -81,6 +81,30 @@ class Marker(Exception):
     """Raised by the fuzzer's own callbacks; must never leak unexplained."""
 
 
+class Hostile:
+    """A value whose conversions raise :class:`Marker` (int, float, bool,
+    len, iter, str, fspath): like a callback's, its exception may come out."""
+
+    def _refuse(self, *args: Any) -> Any:
+        raise Marker("raised by a hostile value's conversion")
+
+    __index__ = __int__ = __float__ = __bool__ = __len__ = __iter__ = _refuse
+    __fspath__ = __str__ = __bytes__ = _refuse
+
+    def __repr__(self) -> str:
+        return "Hostile()"
+
+
+def _has_hostile(values: Any, depth: int = 0) -> bool:
+    for value in values:
+        if isinstance(value, Hostile):
+            return True
+        if isinstance(value, (tuple, list)) and depth < 2:
+            if _has_hostile(value, depth + 1):
+                return True
+    return False
+
+
 class Finding(Exception):
     """A defect: an undocumented outcome, a leftover error, a hang."""
 
@@ -343,7 +367,7 @@ class World:
 
     def values(self) -> list[tuple[str, Any]]:
         """The garbage pool: plain values plus the world's live objects."""
-        pool = list(self.static)
+        pool = [*self.static, ("Hostile()", Hostile()), ("[Hostile()]", [Hostile()])]
         pool += [(f"ctx#{i}", c) for i, c in enumerate(self.contexts)]
         pool += [(f"sock#{i}", e.sock) for i, e in enumerate(self.sockets)]
         pool += [(f"bio#{i}", b) for i, b in enumerate(self.bios)]
@@ -436,7 +460,8 @@ class World:
         except COMPAT_DOCUMENTED:
             result = None
         except Marker:
-            if not marker_ok:
+            hostile = _has_hostile(args) or _has_hostile(kwargs.values())
+            if not marker_ok and not hostile:
                 self.finding(f"the callback's Marker escaped from {label}")
             result = None
         except BaseException as exc:

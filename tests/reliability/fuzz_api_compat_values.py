@@ -98,6 +98,7 @@ def smart_table(self: Any) -> dict[str, list[tuple[str, Any]]]:
     protocols = labelled(
         *(ssl_compat.PROTOCOL_TLS_CLIENT, ssl_compat.PROTOCOL_TLS_SERVER),
         *(ssl_compat.PROTOCOL_TLS, ssl.PROTOCOL_TLSv1_2, 99, None),
+        *(ssl.PROTOCOL_TLSv1, ssl.PROTOCOL_TLSv1_1),
     )
     versions = labelled(*ssl_compat.TLSVersion, 0x0305, -1, "TLSv1_2")
     table = {

@@ -51,8 +51,8 @@ def _fuzz(
 @pytest.mark.skipif(LONG, reason="the long profile runs fresh seeds instead")
 @pytest.mark.parametrize("seed", FAST_SEEDS)
 def test_fuzz_fixed_seed(seed: int) -> None:
-    """150 random call sequences from a fixed seed."""
-    figures = _fuzz(seed, examples=150, max_steps=60, timeout=120)
+    """120 random call sequences from a fixed seed."""
+    figures = _fuzz(seed, examples=120, max_steps=60, timeout=120)
     assert figures["calls"] > 5000
 
 

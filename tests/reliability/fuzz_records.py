@@ -981,6 +981,9 @@ class Fuzzer:
                 self.case_established(rng, scn)
         except Defect as exc:
             self.report(exc)
+        except Exception as exc:
+            # The fuzzer's own bug: still name the case that hit it.
+            self.report(RuntimeError(f"the fuzzer itself failed: {exc!r}"), exc)
         lib.ERR_clear_error()
 
     def compat(self) -> CompatFuzzer:
@@ -988,9 +991,9 @@ class Fuzzer:
             self._compat = CompatFuzzer()
         return self._compat
 
-    def report(self, exc: BaseException) -> None:
+    def report(self, exc: BaseException, cause: Optional[BaseException] = None) -> None:
         case = self.case
-        cause = exc.__cause__
+        cause = cause or exc.__cause__
         where = ""
         if cause is not None:
             where = "".join(

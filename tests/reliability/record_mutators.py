@@ -204,7 +204,7 @@ def _set_header(rec: bytes, *, ctype: Any = None, version: Any = None,
 
 def m_truncate(rng: random.Random, recs: list[bytes]) -> list[bytes]:
     data = b"".join(recs)
-    return [data[: rng.randrange(len(data))]]
+    return [data[: rng.randrange(len(data))]] if data else [b""]
 
 
 def m_oversize(rng: random.Random, recs: list[bytes]) -> list[bytes]:

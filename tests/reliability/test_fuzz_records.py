@@ -413,3 +413,24 @@ def test_ssl_compat_get_info_of_certificate_cryptography_refuses() -> None:
     client, _, _ = _compat_client_with_odd_chain()
     info = client.get_unverified_chain()[1].get_info()
     assert info["subject"][1] == (("commonName", "pyopenssl-ng test intermediate CA"),)
+
+
+def test_mutators_survive_degenerate_input() -> None:
+    """No mutator raises on empty, tiny or headless records (the driver died
+    on a truncation of an empty flight in a long run)."""
+    degenerate = [
+        [b""],
+        [b"\x16"],
+        [b"", b""],
+        [fr.record(fr.HANDSHAKE, b"")],
+        [fr.record(fr.HANDSHAKE, b"\x01\x00\x00\x00")],
+    ]
+    for i in range(150):
+        rng = random.Random(i)
+        for _, _, mutator in fr.MUTATORS:
+            for recs in degenerate:
+                mutator(rng, list(recs))
+        for data in (b"", b"\x16", b"\x17\x03\x03\x00\x01x"):
+            fr.mutate(rng, data)
+            fr.mutate_dtls(rng, data)
+            fr.mutate_inner(rng, [data or b"\x16"])

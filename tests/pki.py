@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -198,9 +199,22 @@ def _leaf(
     return Identity(name, cert, key, [issuer.cert])
 
 
-@functools.cache  # lru_cache(maxsize=None)
+_make_lock = threading.Lock()
+
+
 def make_pki() -> PKI:
-    """Build (once per process) and return the test PKI."""
+    """Build (once per process) and return the test PKI.
+
+    Thread-safe: tests that start threads first would otherwise each build
+    a PKI of their own (new random keys), and handshakes between them would
+    fail verification.
+    """
+    with _make_lock:
+        return _make_pki()
+
+
+@functools.cache
+def _make_pki() -> PKI:
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     # The CAs start well before the expired leaf's window, so verification
     # "as of" a time inside that window (X509Store.set_time) can succeed.

@@ -840,3 +840,16 @@ class TestThreads:
         assert not any(thread.is_alive() for thread in threads)
         assert problems == []
         assert len(verified) == 4 * 6 * 3  # 6 good rounds, 3 certificates each
+
+
+def test_replacing_callbacks_outside_a_handshake_keeps_nothing() -> None:
+    """Old C callbacks are kept only when replaced from inside a callback.
+
+    Replaced between calls, OpenSSL holds no pointer to them any more;
+    keeping them would grow a long-lived connection without bound.
+    """
+    conn = Connection(client_context(), None)
+    for _ in range(50):
+        conn.set_verify(VERIFY_PEER, lambda *args: True)
+        conn.set_info_callback(lambda *args: None)
+    assert conn._retired_callbacks == []

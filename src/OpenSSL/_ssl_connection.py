@@ -165,9 +165,10 @@ class Connection:
         self._callback_exception: BaseException | None = None
         self._verify_cb: Any = None
         self._info_cb: Any = None
-        # C callbacks replaced by set_verify/set_info_callback: OpenSSL may
-        # still call the old one within the handshake step that replaced it
-        # (it reads the pointer once per step), so they live as long as we do.
+        # C callbacks replaced by set_verify/set_info_callback from inside a
+        # callback: OpenSSL may still call the old one within the handshake
+        # step that replaced it (it reads the pointer once per step), so they
+        # live as long as we do. Replaced outside a callback, they just go.
         self._retired_callbacks: list[Any] = []
         self._alpn_selected: Any = None
         self._in_callback = 0
@@ -212,7 +213,9 @@ class Connection:
         raise_ssl_error(self._ssl, result)
 
     def _retire(self, c_callback: Any) -> None:
-        if c_callback is not None:
+        # Only a replacement made while OpenSSL is running this connection
+        # needs the old callback kept; the rest would pile up for nothing.
+        if c_callback is not None and self._in_callback:
             self._retired_callbacks.append(c_callback)
 
     def _refuse_reentry(self, what: str) -> None:

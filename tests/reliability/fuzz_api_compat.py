@@ -67,6 +67,10 @@ from OpenSSL._util import ffi, lib
 from tests.compat_helpers import files
 from tests.reliability.fuzz_api_compat_values import (
     BOOL_PARAMETERS,
+    Hostile,
+    Marker,
+    has_big_number,
+    has_hostile,
     labelled,
     smart_table,
     static_values,
@@ -75,34 +79,6 @@ from tests.reliability.outcomes import COMPAT_DOCUMENTED
 from tests.reliability.subproc import emit_figures
 
 KILL_AFTER = 0.05  # seconds a step may block before the peers vanish
-
-
-class Marker(Exception):
-    """Raised by the fuzzer's own callbacks; must never leak unexplained."""
-
-
-class Hostile:
-    """A value whose conversions raise :class:`Marker` (int, float, bool,
-    len, iter, str, fspath): like a callback's, its exception may come out."""
-
-    def _refuse(self, *args: Any) -> Any:
-        raise Marker("raised by a hostile value's conversion")
-
-    __index__ = __int__ = __float__ = __bool__ = __len__ = __iter__ = _refuse
-    __fspath__ = __str__ = __bytes__ = _refuse
-
-    def __repr__(self) -> str:
-        return "Hostile()"
-
-
-def _has_hostile(values: Any, depth: int = 0) -> bool:
-    for value in values:
-        if isinstance(value, Hostile):
-            return True
-        if isinstance(value, (tuple, list)) and depth < 2:
-            if _has_hostile(value, depth + 1):
-                return True
-    return False
 
 
 class Finding(Exception):
@@ -454,13 +430,13 @@ class World:
             # Python's answer for a number too big for its C type: only
             # where the call was given one (a stored timeout or flags that
             # overflow later are a defect).
-            if not _has_big_number(args) and not _has_big_number(kwargs.values()):
+            if not has_big_number(args) and not has_big_number(kwargs.values()):
                 self.finding(f"OverflowError without a big number from {label}")
             result = None
         except COMPAT_DOCUMENTED:
             result = None
         except Marker:
-            hostile = _has_hostile(args) or _has_hostile(kwargs.values())
+            hostile = has_hostile(args) or has_hostile(kwargs.values())
             if not marker_ok and not hostile:
                 self.finding(f"the callback's Marker escaped from {label}")
             result = None
@@ -733,20 +709,6 @@ class World:
 
 def _text(pointer: Any) -> str:
     return "" if pointer == ffi.NULL else ffi.string(pointer).decode("ascii", "replace")
-
-
-def _has_big_number(values: Any, depth: int = 0) -> bool:
-    for value in values:
-        if isinstance(value, float) and not 0 <= value < 2**31:
-            return True  # also inf and nan
-        if isinstance(value, int) and not isinstance(value, bool):
-            # Negative into unsigned, and ports refuse 70000 with it too.
-            if value < 0 or value >= 2**16:
-                return True
-        if isinstance(value, (tuple, list)) and depth < 2:
-            if _has_big_number(value, depth + 1):
-                return True
-    return False
 
 
 def _safe_address(addr: Any, closed_port: int) -> bool:

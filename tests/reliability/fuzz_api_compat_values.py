@@ -6,7 +6,10 @@ bytes, read-only and non-contiguous buffers, closed sockets, ...);
 ``alpn_protocols``, ...) to values that get past the first checks, plus
 near misses. Both take the driver's ``Shared`` object (its files, the DER
 and PEM of the test certificate, the closed port). Labels are short reprs,
-for the step list a finding prints.
+for the step list a finding prints. :class:`Marker` is the exception the
+fuzzer's callbacks and :class:`Hostile` values raise; ``has_big_number`` and
+``has_hostile`` tell the driver when OverflowError or the marker may come out
+of a call.
 """
 
 from __future__ import annotations
@@ -19,13 +22,66 @@ from typing import Any
 
 from OpenSSL import ssl_compat
 
-__all__ = ["BOOL_PARAMETERS", "labelled", "smart_table", "static_values"]
+__all__ = [
+    "BOOL_PARAMETERS",
+    "Hostile",
+    "Marker",
+    "has_big_number",
+    "has_hostile",
+    "labelled",
+    "smart_table",
+    "static_values",
+]
 
 BOOL_PARAMETERS = {
     *("binary_form", "block", "flag", "server_side", "do_handshake_on_connect"),
     *("suppress_ragged_eofs", "check_hostname", "post_handshake_auth"),
     "hostname_checks_common_name",
 }
+
+
+class Marker(Exception):
+    """Raised by the fuzzer's own callbacks; must never leak unexplained."""
+
+
+class Hostile:
+    """A value whose conversions raise :class:`Marker` (int, float, bool,
+    len, iter, str, fspath): like a callback's, its exception may come out."""
+
+    def _refuse(self, *args: Any) -> Any:
+        raise Marker("raised by a hostile value's conversion")
+
+    __index__ = __int__ = __float__ = __bool__ = __len__ = __iter__ = _refuse
+    __fspath__ = __str__ = __bytes__ = _refuse
+
+    def __repr__(self) -> str:
+        return "Hostile()"
+
+
+def has_hostile(values: Any, depth: int = 0) -> bool:
+    """Whether *values* hold a :class:`Hostile` (its Marker may come out)."""
+    for value in values:
+        if isinstance(value, Hostile):
+            return True
+        if isinstance(value, (tuple, list)) and depth < 2:
+            if has_hostile(value, depth + 1):
+                return True
+    return False
+
+
+def has_big_number(values: Any, depth: int = 0) -> bool:
+    """Whether *values* hold a number that may overflow a C type (OverflowError)."""
+    for value in values:
+        if isinstance(value, float) and not 0 <= value < 2**31:
+            return True  # also inf and nan
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Negative into unsigned, and ports refuse 70000 with it too.
+            if value < 0 or value >= 2**16:
+                return True
+        if isinstance(value, (tuple, list)) and depth < 2:
+            if has_big_number(value, depth + 1):
+                return True
+    return False
 
 
 class LyingBytes(bytes):

@@ -10,10 +10,12 @@ passes as callbacks, and the introspection that finds the methods to call.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import inspect
 import os
 import pathlib
+import shutil
 import socket
 import tempfile
 import warnings
@@ -61,6 +63,7 @@ class _Fixtures:
         pki = make_pki()
         self.pki = pki
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="fuzz-api-ssl-"))
+        atexit.register(shutil.rmtree, str(self.dir), True)
         d = self.dir
         self.dsa_key = dsa.generate_private_key(1024)
         self.ed_key = ed25519.Ed25519PrivateKey.generate()

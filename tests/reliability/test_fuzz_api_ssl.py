@@ -233,3 +233,28 @@ def test_zero_size_recv_into_leaves_no_queued_error() -> None:
     client, _ = ssl_helpers.memory_pair()
     assert client.recv_into(bytearray(10), 0) == 0
     assert lib.ERR_peek_error() == 0
+
+
+# -- the harness can fail ---------------------------------------------------------
+
+
+def test_harness_flags_a_queued_error_and_undocumented_exceptions() -> None:
+    from tests.reliability import fuzz_api_ssl as fuzz
+
+    world = fuzz.World()
+    try:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        lib.SSL_CTX_use_certificate_file(ctx._context, b"/nonexistent", 1)
+        with pytest.raises(fuzz.Finding, match="error queue is not empty"):
+            fuzz.check_clean(world, "a call")
+        assert lib.ERR_peek_error() == 0  # drained for the report
+        fuzz.TRACE.reset()
+        fuzz.judge("f", [], "f", TypeError("documented"))
+        with pytest.raises(fuzz.Finding, match="KeyError"):
+            fuzz.judge("f", [], "f", KeyError("undocumented"))
+        with pytest.raises(fuzz.Finding, match="swallowed"):
+            fuzz.TRACE.raised.append(fuzz.FuzzCallbackError())
+            fuzz.judge("f", [], "f", None)
+    finally:
+        fuzz.TRACE.reset()
+        world.close()

@@ -212,6 +212,25 @@ def _reenter(*args: Any) -> Any:
     return True
 
 
+def _switch_context(method: int) -> Callable[..., Any]:
+    """A callback that moves its Connection to a new Context, then accepts.
+
+    What servername callbacks do; here at any callback and to any method
+    (a DTLS Context under a TLS handshake included).
+    """
+
+    def switch(*args: Any) -> Any:
+        conn = args[0] if args else None
+        if isinstance(conn, SSL.Connection):
+            if method == SSL.TLS_METHOD:
+                conn.set_context(ssl_helpers.server_context())
+            else:
+                conn.set_context(SSL.Context(method))
+        return True
+
+    return switch
+
+
 def _no_args() -> None:
     return None
 
@@ -233,6 +252,8 @@ _CALLABLES: dict[str, Callable[..., Any]] = {
     "cb_reenter": _reenter,
     "cb_no_args": _no_args,
     "cb_evil": lambda *a: _Evil(),
+    "cb_switch_tls": _switch_context(SSL.TLS_METHOD),
+    "cb_switch_dtls": _switch_context(SSL.DTLS_METHOD),
     "cb_liar": lambda *a: LyingBytes(b"h2"),
 }
 

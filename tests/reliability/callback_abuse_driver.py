@@ -677,6 +677,8 @@ def assert_flat(
     memory_steps = [b - a for a, b in zip(memory, memory[1:])]
     object_slack = max(8, half // 4)
     memory_slack = 8192 + 64 * half
+    if len(object_steps) < 2:
+        return  # one round (a quick reproduction): nothing to compare
     if min(object_steps) > object_slack or min(memory_steps) > memory_slack:
         raise AssertionError(
             f"{what}: both halves of {rounds} rounds (after a warm-up of "

@@ -738,6 +738,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             self._sni_c_callback = _knobs.install_servername_callback(
                 self._ctx, _dispatch_sni
             )
+        else:
+            # The slot is shared with set_tlsext_servername_callback, which
+            # may have taken it since: the last one set wins.
+            _knobs.reinstall_servername_callback(self._ctx, self._sni_c_callback)
 
     def set_servername_callback(self, server_name_callback: Any) -> None:
         """The older spelling of :attr:`sni_callback`."""

@@ -30,6 +30,7 @@ __all__ = [
     "mutable",
     "output_pending_probe",
     "register_owner",
+    "reinstall_servername_callback",
     "session_details",
     "session_reused",
     "set_connection_verify_flags",
@@ -207,6 +208,16 @@ def install_servername_callback(
     context._servername_cb = callback
     lib.SSL_CTX_set_tlsext_servername_callback(context._context, callback)
     return callback
+
+
+def reinstall_servername_callback(context: SSL.Context, callback: Any) -> None:
+    """Put *callback* (from :func:`install_servername_callback`) back in the slot.
+
+    ``Context.set_tlsext_servername_callback`` may have taken the slot since:
+    the last one set wins, so setting ``sni_callback`` again takes it back.
+    """
+    context._servername_cb = callback
+    lib.SSL_CTX_set_tlsext_servername_callback(context._context, callback)
 
 
 def uninstall_servername_callback(context: SSL.Context) -> None:

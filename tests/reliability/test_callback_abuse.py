@@ -662,3 +662,29 @@ def test_the_leak_check_can_fail() -> None:
             step.extend([] for _ in range(5000))
 
     assert_flat(one_off, 20, "a single step")
+
+
+def test_compat_sni_callback_set_last_wins_the_shared_slot() -> None:
+    """Defect pinned: setting ``sni_callback`` again did not take the slot back.
+
+    ``sni_callback`` and ``openssl_context.set_tlsext_servername_callback``
+    share one OpenSSL slot and the last one set wins (doc/ssl_compat.rst);
+    an ``sni_callback`` set after the other one was never called.
+    """
+    from tests import compat_helpers
+
+    calls: list[str] = []
+    server_ctx = compat_helpers.server_context()
+    server_ctx.sni_callback = lambda obj, name, ctx: calls.append("first")
+    server_ctx.openssl_context.set_tlsext_servername_callback(
+        lambda conn: calls.append("openssl")
+    )
+    server_ctx.sni_callback = lambda obj, name, ctx: calls.append("last")
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = compat_helpers.client_context().wrap_bio(
+        c_in, c_out, server_hostname="localhost"
+    )
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    abuse.compat_handshake([client, server, c_in, c_out, s_in, s_out])
+    assert calls == ["last"]
+    _count(1, 1)

@@ -35,11 +35,13 @@ CALLER_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
 )
 
-#: What ``OpenSSL.SSL`` and ``OpenSSL.crypto`` calls may raise.
+#: What ``OpenSSL.SSL`` and ``OpenSSL.crypto`` calls may raise
+#: (``X509StoreContextError`` is not a ``crypto.Error``, as in pyOpenSSL).
 SSL_DOCUMENTED: tuple[type[BaseException], ...] = (
     *CALLER_ERRORS,
     SSL.Error,
     crypto.Error,
+    crypto.X509StoreContextError,
 )
 
 #: What ``OpenSSL.ssl_compat`` calls may raise: the stdlib's own classes

@@ -51,11 +51,14 @@ from tests.pki import Identity, make_pki
 __all__ = [
     "ca_file",
     "client_context",
+    "drain",
+    "dtls_step",
     "handshake",
     "handshake_pair",
     "interact_in_memory",
     "loopback_tcp",
     "memory_pair",
+    "move_datagram",
     "pump",
     "read_all",
     "server_context",
@@ -160,7 +163,8 @@ def memory_pair(
     return client, server
 
 
-def _drain(source: Connection) -> bytes:
+def drain(source: Connection) -> bytes:
+    """Everything waiting in *source*'s outgoing memory BIO (maybe ``b""``)."""
     chunks = []
     while True:
         try:
@@ -180,11 +184,34 @@ def pump(a: Connection, b: Connection) -> bool:
     """
     moved = False
     for source, sink in ((a, b), (b, a)):
-        data = _drain(source)
+        data = drain(source)
         if data:
             sink.bio_write(data)
             moved = True
     return moved
+
+
+def move_datagram(source: Connection, sink: Connection) -> bool:
+    """Move one datagram from *source*'s memory BIO to *sink* (DTLS).
+
+    DTLS keeps datagram boundaries, so datagrams move one at a time; returns
+    whether one was waiting.
+    """
+    try:
+        data = source.bio_read(65536)
+    except WantReadError:
+        return False
+    sink.bio_write(data)
+    return True
+
+
+def dtls_step(call: Callable[[], Any]) -> bool:
+    """Run one DTLS call; ``False`` if it is waiting for the peer."""
+    try:
+        call()
+    except WantReadError:
+        return False
+    return True
 
 
 def _is_memory(conn: Connection) -> bool:

@@ -28,21 +28,14 @@ from OpenSSL.SSL import (
     ZeroReturnError,
 )
 from tests.pki import make_pki
+from tests.ssl_helpers import dtls_step as _step
+from tests.ssl_helpers import move_datagram as _move
 
 COOKIE = b"an opaque cookie"
 
 
 class Boom(Exception):
     """What the misbehaving cookie callbacks raise."""
-
-
-def _move(source: Connection, sink: Connection) -> bool:
-    try:
-        data = source.bio_read(65536)
-    except WantReadError:
-        return False
-    sink.bio_write(data)
-    return True
 
 
 def _server_ctx(
@@ -78,15 +71,6 @@ def _pair(
     client.set_ciphertext_mtu(1500)
     server.set_ciphertext_mtu(1500)
     return client, server
-
-
-def _step(call: Callable[[], Any]) -> bool:
-    """Run one handshake step; ``True`` once it completed."""
-    try:
-        call()
-    except WantReadError:
-        return False
-    return True
 
 
 def _listen_exchange(client: Connection, server: Connection) -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import functools
 import gc
 import shutil
@@ -49,8 +48,16 @@ from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
 from tests import compat_helpers
 from tests.pki import make_pki
+from tests.reliability.memory import heap_in_use
 from tests.reliability.outcomes import COMPAT_DOCUMENTED, SSL_DOCUMENTED
-from tests.ssl_helpers import MAX_ROUNDS, client_context, pump, server_context
+from tests.ssl_helpers import (
+    MAX_ROUNDS,
+    client_context,
+    dtls_step,
+    move_datagram,
+    pump,
+    server_context,
+)
 
 __all__ = [
     "NORMAL",
@@ -323,23 +330,6 @@ def _ocsp_client(action: Callable[[Any], Any]) -> Built:
 # --- DTLS cookies over memory BIOs ---------------------------
 
 
-def _dtls_move(source: SSL.Connection, sink: SSL.Connection) -> bool:
-    try:
-        data = source.bio_read(65536)
-    except SSL.WantReadError:
-        return False
-    sink.bio_write(data)
-    return True
-
-
-def _dtls_step(call: Callable[[], Any]) -> bool:
-    try:
-        call()
-    except SSL.WantReadError:
-        return False
-    return True
-
-
 def dtls_handshake(holder: list[Any]) -> None:
     """The cookie exchange, then the handshake; ``WantReadError`` if refused.
 
@@ -349,22 +339,22 @@ def dtls_handshake(holder: list[Any]) -> None:
     ``WantReadError``, what ``DTLSv1_listen`` itself raises meanwhile).
     """
     client, server = holder[0], holder[1]
-    _dtls_step(client.do_handshake)
-    _dtls_move(client, server)
+    dtls_step(client.do_handshake)
+    move_datagram(client, server)
     for _ in range(4):
-        if _dtls_step(server.DTLSv1_listen):
+        if dtls_step(server.DTLSv1_listen):
             break
-        _dtls_move(server, client)
-        _dtls_step(client.do_handshake)
-        _dtls_move(client, server)
+        move_datagram(server, client)
+        dtls_step(client.do_handshake)
+        move_datagram(client, server)
     else:
         raise SSL.WantReadError()
     done = [False, False]
     for _ in range(MAX_ROUNDS):
         for index, conn in enumerate((server, client)):
             if not done[index]:
-                done[index] = _dtls_step(conn.do_handshake)
-        moved = _dtls_move(server, client) | _dtls_move(client, server)
+                done[index] = dtls_step(conn.do_handshake)
+        moved = move_datagram(server, client) | move_datagram(client, server)
         if all(done) and not moved:
             return
     raise Stalled("DTLS handshake did not complete")
@@ -372,10 +362,10 @@ def dtls_handshake(holder: list[Any]) -> None:
 
 def _dtls_first_step(holder: list[Any]) -> None:
     client, server = holder[0], holder[1]
-    _dtls_step(client.do_handshake)
-    _dtls_move(client, server)
-    _dtls_step(server.DTLSv1_listen)
-    _dtls_move(server, client)
+    dtls_step(client.do_handshake)
+    move_datagram(client, server)
+    dtls_step(server.DTLSv1_listen)
+    move_datagram(server, client)
 
 
 def dtls_pair(
@@ -585,49 +575,6 @@ def hooks() -> Iterator[dict[str, list[Any]]]:
 
 #: Rounds run before the leak checks start measuring.
 WARMUP = 1
-
-
-class _Mallinfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
-@functools.cache
-def _mallinfo2() -> Optional[Callable[[], Any]]:
-    try:
-        function = ctypes.CDLL(None).mallinfo2
-    except (OSError, AttributeError):
-        return None
-    function.restype = _Mallinfo2
-    function.argtypes = []
-    return function  # type: ignore[no-any-return]
-
-
-def heap_in_use() -> int:
-    """Bytes the C heap has handed out and not had back (glibc ``mallinfo2``).
-
-    Unlike the resident size, freed blocks count as freed even when glibc
-    keeps their pages; where there is no ``mallinfo2``, the resident size.
-    """
-    mallinfo2 = _mallinfo2()
-    if mallinfo2 is not None:
-        info = mallinfo2()
-        return int(info.uordblks) + int(info.hblkhd)
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
 
 
 def assert_flat(

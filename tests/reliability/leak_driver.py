@@ -40,18 +40,16 @@ show that the check fails when there is a leak.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
-import gc
 import os
 import platform
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from OpenSSL._util import lib
 from tests.reliability.leak_scenarios import SCENARIOS, Files, Step
+from tests.reliability.memory import Memory
 from tests.reliability.subproc import emit_figures
 
 RSS_LIMIT = 5 * 1024 * 1024
@@ -61,81 +59,6 @@ RSS_LIMIT = 5 * 1024 * 1024
 #: handshake; a third of that leaves no room for one leaked small object.
 HEAP_LIMIT = 32
 TRACEMALLOC_LIMIT = 32
-
-
-# -- measuring ----------------------------------------------------------------
-
-
-class _Mallinfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
-class _Mallinfo(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_int) for name, _ in _Mallinfo2._fields_]
-
-
-class Memory:
-    """RSS and glibc heap readings, with the reason when one is unavailable."""
-
-    def __init__(self) -> None:
-        self.heap_reason = ""
-        self._mallinfo: Optional[Callable[[], Any]] = None
-        self._trim: Optional[Callable[[int], int]] = None
-        libc_name = ctypes.util.find_library("c")
-        try:
-            libc = ctypes.CDLL(libc_name)
-        except OSError as exc:
-            self.heap_reason = f"no C library to ask ({exc})"
-            return
-        for name, struct in (("mallinfo2", _Mallinfo2), ("mallinfo", _Mallinfo)):
-            function = getattr(libc, name, None)
-            if function is not None:
-                function.restype = struct
-                function.argtypes = []
-                self._mallinfo = function
-                break
-        else:
-            self.heap_reason = f"{libc_name} has neither mallinfo2 nor mallinfo"
-        trim = getattr(libc, "malloc_trim", None)
-        if trim is not None:
-            trim.restype = ctypes.c_int
-            trim.argtypes = [ctypes.c_size_t]
-            self._trim = trim
-
-    def settle(self) -> None:
-        """Collect garbage and give free heap pages back, before a reading."""
-        gc.collect()
-        if self._trim is not None:
-            self._trim(0)
-
-    def heap(self) -> Optional[int]:
-        """Bytes malloc has handed out and not had back, or None."""
-        if self._mallinfo is None:
-            return None
-        info = self._mallinfo()
-        return int(info.uordblks) + int(info.hblkhd)
-
-    def rss(self) -> Optional[int]:
-        try:
-            with open("/proc/self/statm") as statm:
-                pages = int(statm.read().split()[1])
-        except (OSError, ValueError, IndexError):
-            return None
-        return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 # -- the run ------------------------------------------------------------------

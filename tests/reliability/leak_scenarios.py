@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
 from tests.pki import make_pki
+from tests.ssl_helpers import drain, dtls_step, handshake, move_datagram, pump
 
 __all__ = ["SCENARIOS", "Files", "LeakDriverError", "Step"]
 
@@ -42,45 +43,6 @@ def expect(condition: bool, message: str) -> None:
 
 
 # -- memory-BIO plumbing ------------------------------------------------------
-
-
-def _drain(conn: SSL.Connection) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunks.append(conn.bio_read(65536))
-        except SSL.WantReadError:
-            return b"".join(chunks)
-
-
-def pump(a: SSL.Connection, b: SSL.Connection) -> bool:
-    moved = False
-    for source, sink in ((a, b), (b, a)):
-        data = _drain(source)
-        if data:
-            sink.bio_write(data)
-            moved = True
-    return moved
-
-
-def handshake(client: SSL.Connection, server: SSL.Connection) -> None:
-    """Drive a memory-BIO (or non-blocking socket) handshake to its end."""
-    done = [False, False]
-    for _ in range(_MAX_ROUNDS):
-        for index, conn in enumerate((client, server)):
-            if not done[index]:
-                try:
-                    conn.do_handshake()
-                    done[index] = True
-                except SSL.WantReadError:
-                    pass
-        if client._into_ssl is not None:
-            moved = pump(client, server)
-            if all(done) and not moved:
-                return
-        elif all(done):
-            return
-    raise LeakDriverError("handshake did not complete")
 
 
 def recv_exactly(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
@@ -642,7 +604,7 @@ def scenario_errors(files: Files, figures: dict[str, float]) -> Step:
             peer.do_handshake()
         except SSL.WantReadError:
             pass
-        flight = bytearray(_drain(peer))
+        flight = bytearray(drain(peer))
         flight[len(flight) // 2] ^= 0xFF
         client.bio_write(bytes(flight))
         expect_error(SSL.Error, client.do_handshake)
@@ -980,23 +942,6 @@ def scenario_data(files: Files, figures: dict[str, float]) -> Step:
 # -- scenario: DTLS with the cookie exchange -----------------------------------
 
 
-def _move_datagram(source: SSL.Connection, sink: SSL.Connection) -> bool:
-    try:
-        data = source.bio_read(65536)
-    except SSL.WantReadError:
-        return False
-    sink.bio_write(data)
-    return True
-
-
-def _dtls_step(call: Callable[[], Any]) -> bool:
-    try:
-        call()
-    except SSL.WantReadError:
-        return False
-    return True
-
-
 def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
     """DTLS handshakes through DTLSv1_listen; some cookies rejected or raising."""
     pki = files.pki
@@ -1033,8 +978,8 @@ def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
         server.set_ciphertext_mtu(1500)
         mode = ("ok", "ok", "reject", "raise")[i % 4]
         server.set_app_data(mode)
-        expect(not _dtls_step(client.do_handshake), "DTLS client finished early")
-        _move_datagram(client, server)
+        expect(not dtls_step(client.do_handshake), "DTLS client finished early")
+        move_datagram(client, server)
         if mode == "raise":
             try:
                 server.DTLSv1_listen()
@@ -1042,12 +987,12 @@ def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("the cookie callback's exception was lost")
-        expect(not _dtls_step(server.DTLSv1_listen), "no HelloVerifyRequest")
-        _move_datagram(server, client)
-        expect(not _dtls_step(client.do_handshake), "DTLS client finished early")
-        _move_datagram(client, server)
+        expect(not dtls_step(server.DTLSv1_listen), "no HelloVerifyRequest")
+        move_datagram(server, client)
+        expect(not dtls_step(client.do_handshake), "DTLS client finished early")
+        move_datagram(client, server)
         if mode == "reject":
-            expect(not _dtls_step(server.DTLSv1_listen), "a bad cookie passed")
+            expect(not dtls_step(server.DTLSv1_listen), "a bad cookie passed")
             figures["errors"] = figures.get("errors", 0) + 1
             return
         server.DTLSv1_listen()
@@ -1055,14 +1000,14 @@ def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
         for _ in range(_MAX_ROUNDS):
             for index, conn in enumerate((server, client)):
                 if not done[index]:
-                    done[index] = _dtls_step(conn.do_handshake)
-            moved = _move_datagram(server, client) | _move_datagram(client, server)
+                    done[index] = dtls_step(conn.do_handshake)
+            moved = move_datagram(server, client) | move_datagram(client, server)
             if all(done) and not moved:
                 break
         else:
             raise LeakDriverError("DTLS handshake did not complete")
         client.send(b"datagram")
-        _move_datagram(client, server)
+        move_datagram(client, server)
         expect(server.recv(100) == b"datagram", "DTLS data garbled")
         client.shutdown()
         figures["handshakes"] = figures.get("handshakes", 0) + 1

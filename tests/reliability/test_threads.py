@@ -47,7 +47,7 @@ from tests.compat_helpers import client_context as compat_client_context
 from tests.compat_helpers import server_context as compat_server_context
 from tests.pki import make_pki
 from tests.reliability.profile import record, scale
-from tests.ssl_helpers import ca_file
+from tests.ssl_helpers import ca_file, handshake, pump
 
 THREADS = 8
 SOCKET_THREADS = 2
@@ -66,49 +66,8 @@ MAX_ROUNDS = 100
 # -- plumbing shared by the tests ---------------------------------------------
 
 
-def _drain(conn: SSL.Connection) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunks.append(conn.bio_read(65536))
-        except SSL.WantReadError:
-            return b"".join(chunks)
-
-
-def _pump(a: SSL.Connection, b: SSL.Connection) -> bool:
-    moved = False
-    for source, sink in ((a, b), (b, a)):
-        data = _drain(source)
-        if data:
-            sink.bio_write(data)
-            moved = True
-    return moved
-
-
 def _memory(client: SSL.Connection) -> bool:
     return client._into_ssl is not None
-
-
-def _handshake(client: SSL.Connection, server: SSL.Connection) -> None:
-    """Drive both ends (memory BIOs or non-blocking sockets) to completion."""
-    memory = _memory(client)
-    done = [False, False]
-    for _ in range(MAX_ROUNDS):
-        for index, conn in enumerate((client, server)):
-            if not done[index]:
-                try:
-                    conn.do_handshake()
-                    done[index] = True
-                except SSL.WantReadError:
-                    pass
-        if memory:
-            if not _pump(client, server) and all(done):
-                return
-        elif all(done):
-            return
-        elif not select.select([client, server], [], [], IO_TIMEOUT)[0]:
-            raise AssertionError("socket handshake stalled")
-    raise AssertionError("handshake did not complete")
 
 
 def _receive(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
@@ -118,7 +77,7 @@ def _receive(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> byt
             data += receiver.recv(size - len(data))
         except SSL.WantReadError:
             if _memory(receiver):
-                _pump(sender, receiver)
+                pump(sender, receiver)
             elif not select.select([receiver], [], [], IO_TIMEOUT)[0]:
                 break
         if len(data) == size:
@@ -130,7 +89,7 @@ def _close(client: SSL.Connection, server: SSL.Connection) -> None:
     """A close_notify exchange, so the client's session stays resumable."""
     client.shutdown()
     if _memory(client):
-        _pump(client, server)
+        pump(client, server)
     for _ in range(MAX_ROUNDS):
         try:
             server.recv(1)
@@ -141,7 +100,7 @@ def _close(client: SSL.Connection, server: SSL.Connection) -> None:
                 select.select([server], [], [], IO_TIMEOUT)
     server.shutdown()
     if _memory(client):
-        _pump(client, server)
+        pump(client, server)
 
 
 class Worker(threading.Thread):
@@ -338,18 +297,18 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                 switch = i % 5 == 2
                 if switch:
                     server.set_app_data("switch")
-                _handshake(client, server)
+                handshake(client, server)
                 expected = callbacks.alternate if switch else server_ctx
                 assert server.get_context() is expected
                 assert client.get_alpn_proto_negotiated() == _alpn(worker.index)
                 assert server.get_servername() == _sni(worker.index)
                 client.sendall(payload)
                 if not sockets:
-                    _pump(client, server)
+                    pump(client, server)
                 assert _receive(server, client, len(payload)) == payload
                 server.sendall(payload[::-1])
                 if not sockets:
-                    _pump(server, client)
+                    pump(server, client)
                 assert _receive(client, server, len(payload)) == payload[::-1]
                 resumed[worker.index] += lib.SSL_session_reused(client._ssl)
                 _close(client, server)
@@ -490,7 +449,7 @@ def test_callback_exceptions_surface_in_their_own_thread() -> None:
             elif plan is not None:
                 server.set_app_data(planted)
             try:
-                _handshake(client, server)
+                handshake(client, server)
             except Planted as exc:
                 assert exc is planted, f"{worker.name} got {exc} instead of {planted}"
                 side = "client" if plan == "client" else "server"
@@ -668,7 +627,7 @@ def test_gil_is_released_during_a_blocking_recv() -> None:
         server = SSL.Connection(server_ctx, b)
         client.set_connect_state()
         server.set_accept_state()
-        _handshake(client, server)
+        handshake(client, server)
         # The client processes the server's tickets, then reads nothing more.
         server.sendall(b"x")
         assert _receive(client, server, 1) == b"x"

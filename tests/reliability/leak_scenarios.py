@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
+from tests.compat_helpers import object_handshake
 from tests.pki import make_pki
 from tests.ssl_helpers import drain, dtls_step, handshake, move_datagram, pump
 
@@ -743,26 +744,6 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
         )
         figures["contexts"] = figures.get("contexts", 0) + 2
 
-    def drive(client: Any, server: Any, ends: list[tuple[Any, Any, Any]]) -> None:
-        done = [False, False]
-        for _ in range(_MAX_ROUNDS):
-            for index, obj in enumerate((client, server)):
-                if not done[index]:
-                    try:
-                        obj.do_handshake()
-                        done[index] = True
-                    except ssl.SSLWantReadError:
-                        pass
-            moved = False
-            for _obj, outgoing, peer_incoming in ends:
-                data = outgoing.read()
-                if data:
-                    peer_incoming.write(data)
-                    moved = True
-            if all(done) and not moved:
-                return
-        raise LeakDriverError("ssl_compat handshake did not complete")
-
     def sockets(i: int) -> None:
         a, b = _socket_pair()
         hostname = "wrong.example" if i % 8 == 7 else "localhost"
@@ -817,10 +798,10 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
             c_in, c_out, server_hostname=hostname, session=session
         )
         server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-        ends = [(client, c_out, s_in), (server, s_out, c_in)]
+        links = [(c_out, s_in), (s_out, c_in)]
         if i % 4 == 1:
             try:
-                drive(client, server, ends)
+                object_handshake(client, server, links)
             except ssl.SSLCertVerificationError:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
@@ -833,7 +814,7 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("garbage was accepted as a ClientHello")
-        drive(client, server, ends)
+        object_handshake(client, server, links)
         expect(client.selected_alpn_protocol() == "h2", "ALPN not negotiated")
         client.write(b"hello")
         s_in.write(c_out.read())

@@ -31,7 +31,6 @@ import ctypes
 import gc
 import select
 import socket
-import ssl
 import struct
 import sys
 import threading
@@ -44,6 +43,7 @@ import pytest
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
 from tests.compat_helpers import client_context as compat_client_context
+from tests.compat_helpers import object_handshake
 from tests.compat_helpers import server_context as compat_server_context
 from tests.pki import make_pki
 from tests.reliability.profile import record, scale
@@ -716,24 +716,7 @@ def test_ssl_compat_objects_share_contexts_across_threads(tmp_path: Path) -> Non
                 session=session if i % 2 else None,
             )
             server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-            done = [False, False]
-            for _ in range(MAX_ROUNDS):
-                for index, obj in enumerate((client, server)):
-                    if not done[index]:
-                        try:
-                            obj.do_handshake()
-                            done[index] = True
-                        except ssl.SSLWantReadError:
-                            pass
-                moved = False
-                for outgoing, incoming in ((c_out, s_in), (s_out, c_in)):
-                    data = outgoing.read()
-                    if data:
-                        incoming.write(data)
-                        moved = True
-                if all(done) and not moved:
-                    break
-            assert all(done), f"{worker.name}: handshake {i} did not complete"
+            object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
             assert client.selected_alpn_protocol() == "h2"
             message = f"{worker.name} #{i}".encode()
             client.write(message)

@@ -739,6 +739,12 @@ class TestClient:
 # -- server against the standard library's ssl client --------------------------------
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN; the server must see Ctrl-C however pytest was run.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServerProcess:
     """``python -m OpenSSL server ...`` running as a subprocess."""
 
@@ -748,6 +754,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_default_sigint,
         )
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()

@@ -127,6 +127,9 @@ def _keys(transcript: list[Outcome]) -> list[tuple[Any, ...]]:
 #: ``BlockingIOError(EAGAIN)``. ``ssl_compat`` raises ``SSLEOFError`` there.
 _STDLIB_QUIRKS = {
     ("raise", "BlockingIOError", errno.EAGAIN): ("raise", "SSLEOFError", 8),
+    # The same artefact after the flooding peer has gone: the errno left
+    # over is the kernel's "not connected" (seen once in a long run).
+    ("raise", "OSError", errno.ENOTCONN): ("raise", "SSLEOFError", 8),
 }
 
 
@@ -945,7 +948,7 @@ def test_endless_stream_during_handshake(
             assert error_queue_empty()
             continue
         transcript = _compare_with_stdlib(
-            lambda which, rep=rep: transcript_of(which, rep)
+            lambda which, rep=rep: transcript_of(which, rep), quirks=True
         )
         assert transcript[0].type is ssl.SSLError, transcript
 

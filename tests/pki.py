@@ -31,6 +31,7 @@ from typing import Union
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["PKI", "Identity", "PrivateKey", "make_pki"]
@@ -98,6 +99,33 @@ class PKI:
         path = Path(directory) / "ca.pem"
         path.write_bytes(self.root_pem())
         return path
+
+    def ocsp_response(self, *, revoked: bool = False) -> bytes:
+        """A signed OCSP response (DER) about the server certificate.
+
+        Signed by the intermediate that issued it, valid from five minutes
+        ago for a day: OpenSSL 4 parses what a server staples, so tests need
+        a real one.
+        """
+        now = datetime.datetime.now(datetime.timezone.utc)
+        since = now - datetime.timedelta(minutes=5)
+        status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
+        response = (
+            ocsp.OCSPResponseBuilder()
+            .add_response(
+                cert=self.server.cert,
+                issuer=self.intermediate.cert,
+                algorithm=hashes.SHA256(),
+                cert_status=status,
+                this_update=since,
+                next_update=now + datetime.timedelta(days=1),
+                revocation_time=since if revoked else None,
+                revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, self.intermediate.cert)
+            .sign(self.intermediate.key, hashes.SHA256())
+        )
+        return response.public_bytes(serialization.Encoding.DER)
 
 
 def _name(common_name: str) -> x509.Name:

@@ -9,7 +9,6 @@ subprocess so that Ctrl-C (SIGINT) can be tested for real.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import signal
 import socket
@@ -22,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from OpenSSL._cli import main
@@ -136,26 +135,8 @@ def free_port() -> int:
 
 def ocsp_response_file(pki: PKI, directory: Path, *, revoked: bool = False) -> Path:
     """A DER OCSP response about the test server's certificate."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=pki.intermediate.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=(
-                ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
-            ),
-            this_update=now,
-            next_update=now + datetime.timedelta(hours=1),
-            revocation_time=now if revoked else None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
-    )
-    response = builder.sign(pki.intermediate.key, hashes.SHA256())
     path = directory / ("revoked.ocsp" if revoked else "good.ocsp")
-    path.write_bytes(response.public_bytes(serialization.Encoding.DER))
+    path.write_bytes(pki.ocsp_response(revoked=revoked))
     return path
 
 

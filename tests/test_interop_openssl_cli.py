@@ -11,7 +11,6 @@ Without the tool the whole module is skipped with a visible reason.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import re
 import shutil
 import socket
@@ -21,8 +20,6 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509 import ocsp
 
 from OpenSSL import SSL
 from tests.interop_helpers import (
@@ -394,23 +391,7 @@ def test_s_client_resumes_session_with_our_server(
 
 def ocsp_response(pki: PKI) -> bytes:
     """A signed 'good' OCSP response for the server certificate (DER)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=pki.intermediate.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now - datetime.timedelta(minutes=5),
-            next_update=now + datetime.timedelta(days=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
-    )
-    response = builder.sign(pki.intermediate.key, hashes.SHA256())
-    return response.public_bytes(serialization.Encoding.DER)
+    return pki.ocsp_response()
 
 
 @versions

@@ -12,7 +12,6 @@ connections live does not crash.
 
 from __future__ import annotations
 
-import datetime
 import gc
 import sys
 import threading
@@ -20,7 +19,7 @@ from types import TracebackType
 from typing import Any, Callable
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from OpenSSL import crypto
@@ -431,27 +430,8 @@ class TestAlpnSelectCallback:
 
 
 def _ocsp_good(pki: PKI) -> bytes:
-    """A real DER OCSP response ("good") for the server certificate.
-
-    OpenSSL 4 parses what the server staples, so it must be a real response.
-    """
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=pki.intermediate.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now,
-            next_update=now + datetime.timedelta(days=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
-    )
-    response = builder.sign(pki.intermediate.key, hashes.SHA256())
-    return response.public_bytes(serialization.Encoding.DER)
+    """A real DER OCSP response ("good") for the server certificate."""
+    return pki.ocsp_response()
 
 
 #: The smallest valid OCSP response: status "unauthorized", no body.

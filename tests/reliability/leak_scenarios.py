@@ -11,7 +11,6 @@ claims (every callback ran, sessions were resumed, errors were raised).
 
 from __future__ import annotations
 
-import datetime
 import os
 import socket
 import sys
@@ -105,26 +104,7 @@ class Files:
 
 def ocsp_good(pki: Any) -> bytes:
     """A real DER OCSP response for the server (OpenSSL 4 parses staples)."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509 import ocsp
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    response = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=pki.intermediate.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now,
-            next_update=now + datetime.timedelta(days=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
-        .sign(pki.intermediate.key, hashes.SHA256())
-    )
-    return response.public_bytes(serialization.Encoding.DER)
+    return pki.ocsp_response()  # type: ignore[no-any-return]
 
 
 def _identity(ctx: SSL.Context, identity: Any) -> None:

@@ -21,15 +21,23 @@ def _linked_openssl() -> str:
 def test_report_contents() -> None:
     report = debug.environment_report()
     lines = dict(line.split(": ", 1) for line in report.splitlines())
-    assert lines["pyopenssl-ng"].startswith(OpenSSL.__version__ + " ")
+    assert lines["pyOpenSSL"] == f"{OpenSSL.__version__} (pyopenssl-ng)"
     assert lines["cryptography"] == cryptography.__version__
     assert lines["cffi"] == cffi.__version__
     assert lines["cryptography's linked OpenSSL"] == _linked_openssl()
     assert lines["cryptography's compiled against OpenSSL"].startswith("OpenSSL ")
     assert lines["Python's OpenSSL"] == ssl.OPENSSL_VERSION
     assert lines["Python executable"] == sys.executable
-    assert lines["Python version"] == sys.version.replace("\n", " ")
-    assert lines["Platform"].startswith(sys.platform)
+    assert lines["Python version"] == sys.version
+    assert lines["Platform"] == sys.platform
+
+
+def test_pyopenssl_names() -> None:
+    # pyOpenSSL's module offers the report as ``_env_info`` and its imports.
+    assert debug._env_info == debug.environment_report()
+    assert OpenSSL.__version__ in debug._env_info
+    for name in ("OpenSSL", "cffi", "cryptography", "ssl", "sys", "version"):
+        assert hasattr(debug, name), name
 
 
 def test_run_as_module() -> None:

@@ -27,9 +27,13 @@ Where things live: ``_ssl_context`` (Context), ``_ssl_connection``
 
 from __future__ import annotations
 
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
 from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
+from OpenSSL._ssl_constants import _NoOverlappingProtocols  # noqa: F401
 from OpenSSL._ssl_context import Context
 from OpenSSL._ssl_errors import (
     Error,
@@ -39,6 +43,14 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+
+# Names that pyOpenSSL 26.4's ``OpenSSL.SSL`` module namespace offers beyond
+# its ``__all__`` and that code written for it uses: the crypto classes its
+# signatures name (``SSL.X509``), the binding (``SSL._lib``), the type of
+# NO_OVERLAPPING_PROTOCOLS for annotations, and its feature-guard factory.
+from OpenSSL._util import ffi as _ffi  # noqa: F401
+from OpenSSL._util import lib as _lib  # noqa: F401
+from OpenSSL.crypto import X509, PKey, X509Name, X509Store  # noqa: F401
 
 __all__ = [
     "Connection",
@@ -52,3 +64,26 @@ __all__ = [
     "ZeroReturnError",
     *_constant_names,
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _make_requires(flag: int, error: str) -> Callable[[_F], _F]:
+    """A decorator for functions that need an optional OpenSSL feature.
+
+    When *flag* is false, the decorated function raises
+    ``NotImplementedError(error)`` instead of running; otherwise it is
+    returned unchanged.
+    """
+
+    def decorate(func: _F) -> _F:
+        if flag:
+            return func
+
+        @wraps(func)
+        def unavailable(*args: Any, **kwargs: Any) -> Any:
+            raise NotImplementedError(error)
+
+        return unavailable  # type: ignore[return-value]
+
+    return decorate

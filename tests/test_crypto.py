@@ -574,3 +574,17 @@ class TestSubjectViews:
         parsed = cert.to_cryptography()
         common_name = parsed.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         assert common_name[0].value == "after"
+
+
+def test_validity_with_offset_is_returned_as_set() -> None:
+    # pyOpenSSL 26.4 returns a GeneralizedTime as set, offset included.
+    cert = crypto.X509()
+    with pytest.warns(DeprecationWarning):
+        cert.set_notBefore(b"20040203040506+0530")
+        cert.set_notAfter(b"20990203040506-0800")
+    assert cert.get_notBefore() == b"20040203040506+0530"
+    assert cert.get_notAfter() == b"20990203040506-0800"
+    assert cert.has_expired() is False
+    with pytest.warns(DeprecationWarning):
+        cert.set_notAfter(b"20040203040506+0530")
+    assert cert.has_expired() is True

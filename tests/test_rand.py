@@ -47,15 +47,17 @@ def test_import_fails_under_error_filter() -> None:
 
 
 def test_status(rand: ModuleType) -> None:
-    with pytest.warns(DeprecationWarning, match="status"):
+    # As in pyOpenSSL, only the import warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         assert rand.status() == 1
 
 
 @pytest.mark.parametrize(("buffer", "entropy"), [(b"", 0), (b"seed" * 16, 8)])
 def test_add(rand: ModuleType, buffer: bytes, entropy: int) -> None:
-    with pytest.warns(DeprecationWarning, match="add") as record:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         assert rand.add(buffer, entropy) is None
-    assert record[0].filename == __file__
 
 
 @pytest.mark.parametrize("buffer", ["text", None, 1, bytearray(b"x")])

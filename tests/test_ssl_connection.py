@@ -108,6 +108,40 @@ class TestConstruction:
         mode = lib.SSL_set_mode(conn._ssl, 0)
         assert mode & lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
 
+    @pytest.mark.parametrize("clear", [False, True], ids=["default", "cleared"])
+    def test_context_mode_decides_moving_write_buffer(self, clear: bool) -> None:
+        # The Context's mode is the connection's, as in pyOpenSSL: with
+        # MODE_ACCEPT_MOVING_WRITE_BUFFER cleared, retrying a blocked write
+        # from another buffer is OpenSSL's "bad write retry".
+        ctx = client_context()
+        if clear:
+            ctx.clear_mode(lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+        client, server = socket_connection_pair(ctx)
+        try:
+            handshake(client, server)
+            size = 64 * 1024
+            first = b"A" * size  # alive, so the retry's buffer is elsewhere
+            for _ in range(10_000):
+                try:
+                    client.send(first)
+                except WantWriteError:
+                    break
+            else:
+                pytest.fail("the socket never filled up")
+            while True:  # make room: the retry below can then go ahead
+                try:
+                    server.recv(1 << 20)
+                except WantReadError:
+                    break
+            if clear:
+                with pytest.raises(Error, match="bad write retry"):
+                    client.send(b"Z" * size)
+            else:
+                assert client.send(b"Z" * size) > 0
+        finally:
+            client.close()
+            server.close()
+
     def test_socket_without_fileno_is_type_error(self) -> None:
         with pytest.raises(TypeError):
             Connection(Context(TLS_METHOD), object())  # type: ignore[arg-type]

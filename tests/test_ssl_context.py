@@ -278,6 +278,24 @@ class TestEphemeralKeys:
         c, _ = handshake_pair(client_context(max_version=TLS1_2_VERSION), server)
         assert c.get_group_name() == "secp384r1"
 
+    def test_set_tmp_ecdh_accepts_every_legacy_curve(self) -> None:
+        # pyOpenSSL 26.4 accepts every get_elliptic_curves() object, also the
+        # ones TLS cannot use; those leave the context as it was.
+        with pytest.warns(DeprecationWarning):
+            curves = crypto.get_elliptic_curves()
+        ctx = Context(TLS_METHOD)
+        for curve in curves:
+            with pytest.warns(DeprecationWarning, match="Passing pyOpenSSL elliptic"):
+                ctx.set_tmp_ecdh(curve)
+        assert lib.ERR_peek_error() == 0
+        # An unusable one leaves the earlier choice in place.
+        server = server_context()
+        server.set_tmp_ecdh(ec.SECP384R1())
+        with pytest.warns(DeprecationWarning):
+            server.set_tmp_ecdh(crypto.get_elliptic_curve("secp112r1"))
+        c, _ = handshake_pair(client_context(max_version=TLS1_2_VERSION), server)
+        assert c.get_group_name() == "secp384r1"
+
     def test_load_tmp_dh_enables_dhe(self, pki: PKI, tmp_path: Path) -> None:
         dhfile = tmp_path / f"{NON_ASCII}.pem"
         dhfile.write_bytes(_ffdhe2048_pem())

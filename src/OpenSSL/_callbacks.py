@@ -314,9 +314,8 @@ def cookie_generate(callback: Callable[[Any], bytes]) -> Any:
                     f"{type(cookie).__name__}"
                 )
             if len(cookie) > limit:
-                raise ValueError(
-                    f"cookie generate callback returned {len(cookie)} bytes; "
-                    f"a DTLS cookie holds at most {limit}"
+                raise ValueError(  # pyOpenSSL's text
+                    f"Cookie too long (got {len(cookie)} bytes, max {limit})"
                 )
             ffi.memmove(out, cookie, len(cookie))
             outlen[0] = len(cookie)

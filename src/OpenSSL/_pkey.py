@@ -188,8 +188,8 @@ class PKey:
         :meth:`from_cryptography_key` instead.
         """
         deprecated(
-            "PKey.generate_key is deprecated; generate keys with cryptography "
-            "and use PKey.from_cryptography_key"
+            "PKey.generate_key is deprecated. You should use the key "
+            "generation APIs in cryptography instead."
         )
         if not isinstance(type, int) or isinstance(type, bool):
             raise TypeError("type must be an integer")
@@ -235,7 +235,7 @@ class PKey:
         keys and for keys other than RSA.
         """
         deprecated(
-            "PKey.check is deprecated; cryptography checks keys when it loads them"
+            "PKey.check is deprecated. You should use the APIs in cryptography instead."
         )
         if self._only_public:
             raise TypeError("public key only")

@@ -91,8 +91,8 @@ def cert_pointer(cert: Any, what: str) -> Any:
         return X509.from_cryptography(cert)._x509
     if isinstance(cert, X509):
         deprecated(
-            f"passing OpenSSL.crypto.X509 to {what} is deprecated; "
-            "pass a cryptography.x509.Certificate",
+            "Passing pyOpenSSL X509 objects is deprecated. You should use a "
+            "cryptography.x509.Certificate instead.",
             stacklevel=4,
         )
         return cert._x509
@@ -107,8 +107,8 @@ def key_pointer(pkey: Any, what: str) -> Any:
         return PKey.from_cryptography_key(pkey)._pkey
     if isinstance(pkey, PKey):
         deprecated(
-            f"passing OpenSSL.crypto.PKey to {what} is deprecated; "
-            "pass a cryptography private key",
+            "Passing pyOpenSSL PKey objects is deprecated. You should use a "
+            "cryptography private key instead.",
             stacklevel=4,
         )
         if pkey._only_public:
@@ -121,7 +121,7 @@ def key_pointer(pkey: Any, what: str) -> Any:
 
 def check_int(value: Any, name: str) -> None:
     if not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+        raise TypeError(f"{name} must be an integer")  # pyOpenSSL's text
 
 
 def check_callable(callback: Any, name: str = "callback") -> None:
@@ -134,7 +134,7 @@ def alpn_wire_format(protos: Any) -> bytes:
     if isinstance(protos, (bytes, str)) or not isinstance(protos, Sequence):
         raise TypeError("protos must be a list of bytes")
     if not protos:
-        raise ValueError("at least one protocol must be given")
+        raise ValueError("at least one protocol must be specified")
     parts = []
     for proto in protos:
         if not isinstance(proto, bytes):
@@ -151,9 +151,9 @@ def _configures(method: _F) -> _F:
     @functools.wraps(method)
     def wrapper(self: Context, *args: Any, **kwargs: Any) -> Any:
         if self._used:
-            raise ValueError(
-                "this Context has already been used to create a Connection "
-                "and can no longer be changed; configure it first"
+            raise ValueError(  # pyOpenSSL's text
+                "Context has already been used to create a Connection, it "
+                "cannot be mutated again"
             )
         return method(self, *args, **kwargs)
 
@@ -251,7 +251,7 @@ class Context:
         """
         cipher_list = text_to_bytes_and_warn("cipher_list", cipher_list)
         if not isinstance(cipher_list, bytes):
-            raise TypeError("cipher_list must be bytes")
+            raise TypeError("cipher_list must be a byte string.")
         _check(
             lib.SSL_CTX_set_cipher_list(self._context, cipher_list) == 1,
             "SSL_CTX_set_cipher_list",
@@ -261,7 +261,7 @@ class Context:
     def set_tls13_ciphersuites(self, ciphersuites: bytes) -> None:
         """Choose the TLS 1.3 cipher suites (colon-separated names)."""
         if not isinstance(ciphersuites, bytes):
-            raise TypeError("ciphersuites must be bytes")
+            raise TypeError("ciphersuites must be a byte string.")
         _check(
             lib.SSL_CTX_set_ciphersuites(self._context, ciphersuites) == 1,
             "SSL_CTX_set_ciphersuites",
@@ -273,19 +273,28 @@ class Context:
 
         Pass a ``cryptography`` curve instance (``ec.SECP384R1()``); the
         objects of the deprecated ``crypto.get_elliptic_curve`` still work,
-        with a ``DeprecationWarning``.
+        with a ``DeprecationWarning``. As in pyOpenSSL, such a legacy curve
+        that TLS cannot use (most of OpenSSL's 82) is accepted and has no
+        effect; an unusable ``cryptography`` curve raises :class:`Error`.
         """
         from OpenSSL.crypto import _EllipticCurve
 
         if isinstance(curve, _EllipticCurve):
             deprecated(
-                "passing crypto.get_elliptic_curve() results to set_tmp_ecdh is "
-                "deprecated; pass a cryptography curve such as ec.SECP256R1()"
+                "Passing pyOpenSSL elliptic curves to set_tmp_ecdh is deprecated. "
+                "You should use cryptography's elliptic curve types instead."
             )
-            nid = curve._nid
+            key = lib.EC_KEY_new_by_curve_name(curve._nid)
+            _check(key != ffi.NULL, "EC_KEY_new_by_curve_name")
+            key = ffi.gc(key, lib.EC_KEY_free)
+            if lib.SSL_CTX_set_tmp_ecdh(self._context, key) != 1:
+                # pyOpenSSL ignores the result for these: code that loops
+                # over get_elliptic_curves() must keep working.
+                lib.ERR_clear_error()
+            return
         elif isinstance(curve, ec.EllipticCurve):
             name = _OPENSSL_CURVE_NAMES.get(curve.name, curve.name)
-            nid = lib.OBJ_txt2nid(name.encode("ascii"))
+            nid: int = lib.OBJ_txt2nid(name.encode("ascii"))
             if nid == lib.NID_undef:
                 raise ValueError(f"OpenSSL does not know the curve {curve.name}")
         else:
@@ -331,7 +340,9 @@ class Context:
         exceptions come out of the loading method.
         """
         deprecated(
-            "Context.set_passwd_cb is deprecated; decrypt keys with cryptography"
+            "Context.set_passwd_cb is deprecated. You should decrypt and load "
+            "your private key yourself, with cryptography's key loading APIs, "
+            "and then use Context.use_privatekey instead."
         )
         check_callable(callback)
         self._passphrase = _callbacks.PassphraseSlot(
@@ -497,7 +508,10 @@ class Context:
     @_configures
     def load_client_ca(self, cafile: bytes) -> None:
         """Name the subjects of the certificates in PEM *cafile* as acceptable CAs."""
-        names = lib.SSL_load_client_CA_file(path_bytes(cafile))
+        # str works but warns, as in pyOpenSSL (which wants bytes here).
+        names = lib.SSL_load_client_CA_file(
+            path_bytes(text_to_bytes_and_warn("cafile", cafile))
+        )
         _check(names != ffi.NULL, "SSL_load_client_CA_file")
         lib.SSL_CTX_set_client_CA_list(self._context, names)
 
@@ -505,8 +519,8 @@ class Context:
     def set_client_ca_list(self, certificate_authorities: Sequence[X509Name]) -> None:
         """Deprecated: send exactly these names as acceptable client-certificate CAs."""
         deprecated(
-            "Context.set_client_ca_list is deprecated; use add_client_ca or "
-            "load_client_ca"
+            "Context.set_client_ca_list is deprecated. X509Name support in "
+            "pyOpenSSL is deprecated."
         )
         names = lib.sk_X509_NAME_new_null()
         _check(names != ffi.NULL, "sk_X509_NAME_new_null")

@@ -170,11 +170,8 @@ def text_to_bytes_and_warn(label: str, obj: Any) -> Any:
     ``DeprecationWarning`` naming *label*); anything else is returned as is.
     """
     if isinstance(obj, str):
-        deprecated(
-            f"{label} should be bytes; passing str is deprecated and it is "
-            "encoded as UTF-8",
-            stacklevel=4,
-        )
+        # pyOpenSSL's text, word for word: warning filters match on it.
+        deprecated(f"str for {label} is no longer accepted, use bytes", stacklevel=4)
         return obj.encode("utf-8")
     return obj
 

@@ -48,7 +48,10 @@ class X509Name:
 
     def __init__(self, name: X509Name) -> None:
         """Deprecated: a copy of *name*."""
-        deprecated("X509Name is deprecated; use cryptography.x509.Name instead")
+        deprecated(
+            "X509Name support in pyOpenSSL is deprecated. You should use the "
+            "APIs in cryptography."
+        )
         if not isinstance(name, X509Name):
             raise TypeError(f"name must be an X509Name, not {type(name).__name__}")
         self._init_copy(name._name)

@@ -176,8 +176,8 @@ def get_elliptic_curves() -> set[_EllipticCurve]:
     Pass ``cryptography`` curve objects to ``Context.set_tmp_ecdh`` instead.
     """
     deprecated(
-        "get_elliptic_curves is deprecated; use cryptography's "
-        "elliptic curve classes instead"
+        "get_elliptic_curves is deprecated. You should use the APIs in "
+        "cryptography instead."
     )
     return set(_elliptic_curves())
 
@@ -185,8 +185,8 @@ def get_elliptic_curves() -> set[_EllipticCurve]:
 def get_elliptic_curve(name: str) -> _EllipticCurve:
     """Deprecated: the curve called *name* (``ValueError`` if unknown)."""
     deprecated(
-        "get_elliptic_curve is deprecated; use cryptography's "
-        "elliptic curve classes instead"
+        "get_elliptic_curve is deprecated. You should use the APIs in "
+        "cryptography instead."
     )
     for curve in _elliptic_curves():
         if curve.name == name:
@@ -204,6 +204,11 @@ def _asn1_time_bytes(when: Any) -> bytes | None:
     as_string = ffi.cast("ASN1_STRING *", when)
     if lib.ASN1_STRING_length(as_string) == 0:
         return None
+    if lib.ASN1_STRING_type(as_string) == lib.V_ASN1_GENERALIZEDTIME:
+        # As set (an offset such as "+0530" stays), as pyOpenSSL returns it.
+        return ffi.buffer(  # type: ignore[no-any-return]
+            lib.ASN1_STRING_get0_data(as_string), lib.ASN1_STRING_length(as_string)
+        )[:]
     generalized = lib.ASN1_TIME_to_generalizedtime(when, ffi.NULL)
     _check(generalized != ffi.NULL, "ASN1_TIME_to_generalizedtime")
     try:
@@ -325,14 +330,13 @@ class X509:
         not_after = self.get_notAfter()
         if not_after is None:
             raise ValueError("Unable to determine notAfter")
+        # GeneralizedTime in UTC ("...Z") or, as set, with an offset ("+0530").
+        text = not_after.decode("ascii", "replace").replace("Z", "+0000")
         try:
-            when = datetime.datetime.strptime(
-                not_after.decode("ascii"), "%Y%m%d%H%M%SZ"
-            )
+            when = datetime.datetime.strptime(text, "%Y%m%d%H%M%S%z")
         except ValueError:
             raise ValueError(f"Unable to parse notAfter {not_after!r}") from None
-        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-        return when < now
+        return when < datetime.datetime.now(datetime.timezone.utc)
 
     def get_extension_count(self) -> int:
         """The number of extensions."""
@@ -355,7 +359,10 @@ class X509:
 
         Changing it changes the certificate. Use :meth:`to_cryptography`.
         """
-        deprecated("X509.get_issuer is deprecated; use to_cryptography().issuer")
+        deprecated(
+            "X509.get_issuer is deprecated. You should use "
+            "cryptography's X.509 APIs instead."
+        )
         return self._name_view("issuer")
 
     def get_subject(self) -> X509Name:
@@ -363,7 +370,10 @@ class X509:
 
         Changing it changes the certificate. Use :meth:`to_cryptography`.
         """
-        deprecated("X509.get_subject is deprecated; use to_cryptography().subject")
+        deprecated(
+            "X509.get_subject is deprecated. You should use "
+            "cryptography's X.509 APIs instead."
+        )
         return self._name_view("subject")
 
     # -- mutating (all deprecated) -------------------------------------------
@@ -371,8 +381,8 @@ class X509:
     @staticmethod
     def _deprecated_setter(method: str) -> None:
         deprecated(
-            f"X509.{method} is deprecated; build certificates with "
-            "cryptography.x509.CertificateBuilder",
+            f"X509.{method} is deprecated. You should use "
+            "cryptography's CertificateBuilder instead.",
             stacklevel=4,
         )
 
@@ -743,7 +753,6 @@ def dump_privatekey(
     ``PKey.to_cryptography_key().private_bytes(...)`` instead.
     """
     deprecated(
-        "dump_privatekey is deprecated; use "
-        "PKey.to_cryptography_key().private_bytes() instead"
+        "dump_privatekey is deprecated. You should use the APIs in cryptography."
     )
     return _dump_privatekey(type, pkey, cipher, passphrase)

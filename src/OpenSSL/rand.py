@@ -2,7 +2,8 @@
 
 OpenSSL seeds itself from the operating system; there is nothing to feed it.
 Use :func:`os.urandom` or :mod:`secrets` for random bytes. Importing this
-module, and calling either function, emits a ``DeprecationWarning``.
+module emits a ``DeprecationWarning`` (pyOpenSSL's text); the functions, as
+in pyOpenSSL, warn no further.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from OpenSSL._util import deprecated, exact_bytes, lib
 
 __all__ = ["add", "status"]
 
-deprecated("OpenSSL.rand is deprecated; use os.urandom() instead", stacklevel=3)
+deprecated(
+    "OpenSSL.rand is deprecated - you should use os.urandom instead", stacklevel=3
+)
 
 
 def add(buffer: bytes, entropy: int) -> None:
     """Deprecated: mix *buffer* into the PRNG state, crediting *entropy* bytes."""
-    deprecated("OpenSSL.rand.add is deprecated; there is no need to seed OpenSSL")
     if not isinstance(buffer, bytes):
         raise TypeError("buffer must be a byte string")
     if not isinstance(entropy, int) or isinstance(entropy, bool):
@@ -27,5 +29,4 @@ def add(buffer: bytes, entropy: int) -> None:
 
 def status() -> int:
     """Deprecated: 1 when the PRNG has been seeded enough, else 0."""
-    deprecated("OpenSSL.rand.status is deprecated; OpenSSL seeds itself")
     return int(lib.RAND_status())

@@ -65,6 +65,15 @@ __all__ = [
     *_constant_names,
 ]
 
+# The public classes live in private modules; they present themselves as
+# ``OpenSSL.SSL.X`` (as in pyOpenSSL) in reprs, tracebacks, pickles, mypy
+# messages and the documentation.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__.startswith("OpenSSL._"):
+        _obj.__module__ = __name__
+del _name, _obj
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 

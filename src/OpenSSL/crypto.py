@@ -98,6 +98,10 @@ from OpenSSL._util import (
     path_bytes,
 )
 from OpenSSL._util import clear_errors as _clear_errors
+
+# pyOpenSSL's names for the binding in this module; downstream code uses them.
+from OpenSSL._util import ffi as _ffi  # noqa: F401
+from OpenSSL._util import lib as _lib  # noqa: F401
 from OpenSSL._x509name import X509Name
 
 __all__ = [

@@ -5,6 +5,7 @@ of two I/O modes, fixed at construction:
 
 * socket mode, ``Connection(ctx, sock)``: OpenSSL reads and writes the
   socket's file descriptor itself, blocking or not as the socket is set;
+  the socket's own methods are there too (``_ssl_socket``) and other
   unknown attributes fall through to the socket.
 * memory mode, ``Connection(ctx, None)``: OpenSSL reads TLS bytes from an
   in-memory BIO filled by :meth:`Connection.bio_write` and writes to one
@@ -41,6 +42,7 @@ from OpenSSL._ssl_context import (
     key_pointer,
 )
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     exact_bytes,
     exception_from_error_queue,
@@ -130,7 +132,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection:
+class Connection(SocketMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -493,7 +495,7 @@ class Connection:
 
     def _require_socket(self) -> Any:
         if self._socket is None:
-            raise TypeError("this Connection has no socket (memory-BIO mode)")
+            raise NoSocketError("this Connection has no socket (memory-BIO mode)")
         return self._socket
 
     # -- per-connection settings ------------------------------------------

@@ -44,6 +44,7 @@ from OpenSSL._ssl_context import (
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
+    deprecated,
     exact_bytes,
     exception_from_error_queue,
     ffi,
@@ -838,6 +839,11 @@ class Connection(SocketMethods):
     def get_state_string(self) -> bytes:
         """OpenSSL's description of the handshake state."""
         return ffi.string(lib.SSL_state_string_long(self._ssl))  # type: ignore[no-any-return]
+
+    def state_string(self) -> bytes:
+        """Deprecated: the first releases' name of :meth:`get_state_string`."""
+        deprecated("Connection.state_string() is deprecated; use get_state_string()")
+        return self.get_state_string()
 
     def get_selected_srtp_profile(self) -> bytes:
         """The negotiated DTLS-SRTP profile name, ``b""`` if none."""

@@ -43,7 +43,6 @@ ABSENT: dict[str, dict[str, str]] = {
         "WeakValueDictionary": _IMPORT.format("weakref.WeakValueDictionary"),
         "chain": _IMPORT.format("itertools.chain"),
         "count": _IMPORT.format("itertools.count"),
-        "deprecated": _IMPORT.format("typing_extensions.deprecated"),
         "ec": _IMPORT.format("cryptography's ec module"),
         "errorcode": _IMPORT.format("errno.errorcode"),
         "os": _IMPORT.format("os"),

@@ -28,7 +28,7 @@ Where things live: ``_ssl_context`` (Context), ``_ssl_connection``
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
@@ -43,6 +43,7 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+from OpenSSL._util import deprecated
 
 # Names that pyOpenSSL 26.4's ``OpenSSL.SSL`` module namespace offers beyond
 # its ``__all__`` and that code written for it uses: the crypto classes its
@@ -96,3 +97,24 @@ def _make_requires(flag: int, error: str) -> Callable[[_F], _F]:
         return unavailable  # type: ignore[return-value]
 
     return decorate
+
+
+# The class names of pyOpenSSL's first releases (when Context and Connection
+# were C types), kept as deprecated aliases: reading one warns, and the value
+# is the class itself, so isinstance() keeps working.
+_DEPRECATED_ALIASES: dict[str, tuple[str, type]] = {
+    "ContextType": ("Context", Context),
+    "ConnectionType": ("Connection", Connection),
+}
+
+if TYPE_CHECKING:
+    ContextType = Context
+    ConnectionType = Connection
+else:
+
+    def __getattr__(name: str) -> Any:
+        alias = _DEPRECATED_ALIASES.get(name)
+        if alias is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        deprecated(f"OpenSSL.SSL.{name} is deprecated; use OpenSSL.SSL.{alias[0]}")
+        return alias[1]

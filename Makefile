@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv demo test lint pytest conformance conformance-pyopenssl stress bench bench-smoke docs clean
+.PHONY: all venv demo shim test lint pytest conformance conformance-pyopenssl stress bench bench-smoke docs clean
 
 all: test
 
@@ -21,6 +21,11 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m OpenSSL demo
+
+# The placeholder pyOpenSSL distribution and its constraints file, in dist/
+# (README: "Relation to pyOpenSSL").
+shim: $(STAMP)
+	$(BIN)/python -m OpenSSL shim --out dist
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache src tests bench scripts

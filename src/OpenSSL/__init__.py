@@ -6,6 +6,9 @@ cffi bindings that ``cryptography`` ships. ``OpenSSL.ssl_compat`` offers the
 standard library's ``ssl`` surface on top of ``OpenSSL.SSL``.
 """
 
+# First of all: refuse, with the repair command, an OpenSSL package that
+# pyOpenSSL's files share (the module checks when imported).
+import OpenSSL._install_check  # noqa: F401
 from OpenSSL import SSL, crypto
 from OpenSSL.version import (
     __author__,

@@ -2,7 +2,8 @@
 
 ``demo`` (the default) runs a complete, verified TLS session over loopback
 with throwaway certificates and explains it; ``client`` is a readable
-``openssl s_client``; ``server`` is an echo server for trying clients out.
+``openssl s_client``; ``server`` is an echo server for trying clients out;
+``shim`` builds the placeholder ``pyOpenSSL`` distribution.
 Each sub-command lives in its own module (``demo``, ``client``, ``server``);
 ``report`` formats sessions and certificates, ``_io`` drives non-blocking
 socket-mode Connections with deadlines.
@@ -39,7 +40,7 @@ def _description(doc: str | None, fallback: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its three sub-commands."""
-    from . import client, demo, server
+    from . import client, demo, server, shim
 
     parser = argparse.ArgumentParser(
         prog=_PROG,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", demo, "a verified TLS session over loopback, explained (offline)"),
         ("client", client, "connect to a TLS server and show what was negotiated"),
         ("server", server, "a TLS echo server for testing clients"),
+        ("shim", shim, "build the placeholder pyOpenSSL distribution (see docs)"),
     ):
         sub = commands.add_parser(
             name, help=summary, description=_description(module.__doc__, summary)

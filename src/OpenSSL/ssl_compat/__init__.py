@@ -94,6 +94,8 @@ import sys
 import warnings
 from typing import Any, Optional
 
+# First: with pyOpenSSL's files over ours, say so instead of failing below.
+import OpenSSL._install_check  # noqa: F401
 from OpenSSL._util import lib
 from OpenSSL.ssl_compat._certs import (
     PEM_FOOTER,

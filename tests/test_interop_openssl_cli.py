@@ -135,7 +135,11 @@ def our_client(
     conn.set_tlsext_host_name(hostname.encode())
     conn.set_verify_hostname(hostname)
     conn.set_connect_state()
-    conn.do_handshake()
+    try:
+        conn.do_handshake()
+    except BaseException:
+        sock.close()  # a refused handshake leaves no socket behind
+        raise
     return conn
 
 
@@ -197,9 +201,12 @@ def test_our_client_without_cert_rejected_by_s_server(
     with s_server(files, VERSION_FLAG[version], *flags) as port:
         with pytest.raises(SSL.Error) as info:
             conn = our_client(port, version=version)
-            # TLS 1.3: the verdict on our (missing) certificate comes after
-            # our handshake finished, with the first read.
-            rev_roundtrip(conn, b"no cert")
+            try:
+                # TLS 1.3: the verdict on our (missing) certificate comes
+                # after our handshake finished, with the first read.
+                rev_roundtrip(conn, b"no cert")
+            finally:
+                conn.close()
         assert type(info.value) is SSL.Error
         assert any("alert" in reason for reason in reasons(info.value))
 

@@ -654,7 +654,11 @@ def _our_socket_client(port: int, version: Optional[str] = None) -> SSL.Connecti
     conn.set_tlsext_host_name(b"localhost")
     conn.set_verify_hostname("localhost")
     conn.set_connect_state()
-    conn.do_handshake()
+    try:
+        conn.do_handshake()
+    except BaseException:
+        sock.close()  # a refused handshake leaves no socket behind
+        raise
     return conn
 
 

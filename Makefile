@@ -1,35 +1,43 @@
 # Set-up and checks for pyopenssl-ng. `make test` works on a fresh machine
 # with Python 3 and make: it builds .venv, installs the package editable with
-# its test extras, then runs lint, the type check and the whole test suite.
+# its test and dev extras, then runs lint, the type check, the whole test
+# suite and pyOpenSSL's own test suite. `make demo` needs the package alone.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BASE   := $(VENV)/.installed-base
 
-.PHONY: all venv demo shim test lint pytest conformance conformance-pyopenssl stress bench bench-smoke docs clean
+.PHONY: all venv demo shim test pythons lint pytest conformance conformance-pyopenssl stress bench bench-smoke docs clean
 
 all: test
 
-$(STAMP): pyproject.toml
+# The package alone (all the demo needs) ...
+$(BASE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(BASE)
+
+# ... and with the test dependencies and the development tools.
+$(STAMP): $(BASE)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/python -m OpenSSL demo
 
 # The placeholder pyOpenSSL distribution and its constraints file, in dist/
 # (README: "Relation to pyOpenSSL").
-shim: $(STAMP)
+shim: $(BASE)
 	$(BIN)/python -m OpenSSL shim --out dist
 
 lint: $(STAMP)
-	$(BIN)/ruff check --no-cache src tests bench scripts
-	$(BIN)/ruff format --no-cache --check src tests bench scripts
+	$(BIN)/ruff check --no-cache src tests bench scripts noxfile.py
+	$(BIN)/ruff format --no-cache --check src tests bench scripts noxfile.py
 	$(BIN)/mypy
 
 pytest: $(STAMP)
@@ -46,6 +54,11 @@ conformance-pyopenssl: $(STAMP)
 
 test: lint pytest conformance
 
+# The core suite on the oldest and the newest supported Python installed
+# (noxfile.py; pyenv's interpreters), each in its own virtualenv under .nox/.
+pythons: $(STAMP)
+	$(BIN)/nox -s core_edges
+
 # The reliability suite's long profile: fuzzing, leaks, threads and hostile
 # peers at full counts (make test runs the same tests on smaller ones).
 stress: $(STAMP)
@@ -61,4 +74,4 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html doc doc/_build/html
 
 clean:
-	rm -rf $(VENV) .conformance-cache build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .conformance-cache .nox build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -364,8 +364,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def maximum_version(self, value: TLSVersion) -> None:
         self._version_setter(value, "max")
 
+    # The stdlib's SSLContext has security_level from 3.10 on: on 3.9 there
+    # is nothing to override, and the ignore is unused there.
     @property
-    def security_level(self) -> int:  # type: ignore[override]
+    def security_level(self) -> int:  # type: ignore[override, unused-ignore]
         """OpenSSL's security level (read-only).
 
         The binding cannot read it back; this is the level the last cipher

@@ -28,7 +28,7 @@ def test_report_contents() -> None:
     assert lines["cryptography's compiled against OpenSSL"].startswith("OpenSSL ")
     assert lines["Python's OpenSSL"] == ssl.OPENSSL_VERSION
     assert lines["Python executable"] == sys.executable
-    assert lines["Python version"] == sys.version
+    assert lines["Python version"] == sys.version.replace("\n", " ")
     assert lines["Platform"] == sys.platform
 
 

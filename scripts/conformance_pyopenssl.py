@@ -78,7 +78,12 @@ def fetch_sdist() -> Path | str:
             "--no-deps",
             "--no-binary",
             ":all:",
-            "--no-build-isolation",
+            # Fail fast when the index cannot be reached (pip's default is
+            # minutes of retries), so that an offline run is skipped quickly.
+            "--timeout",
+            "20",
+            "--retries",
+            "1",
             f"pyOpenSSL=={PYOPENSSL_VERSION}",
             "--dest",
             str(CACHE),
@@ -94,8 +99,13 @@ def fetch_sdist() -> Path | str:
         except subprocess.TimeoutExpired:
             return f"pip download timed out after {DOWNLOAD_TIMEOUT} s"
         if result.returncode != 0 or not archive.exists():
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            return f"pip download failed: {last}"
+            lines = [
+                line.strip()
+                for line in result.stderr.splitlines()
+                if line.strip() and not line.startswith("WARNING: Location")
+            ]
+            errors = [line for line in lines if line.lower().startswith("error")]
+            return f"pip download failed: {(errors or lines or ['no output'])[0]}"
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     if digest != SDIST_SHA256:
         archive.unlink()

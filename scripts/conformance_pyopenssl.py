@@ -178,7 +178,7 @@ def run_suite(suite_root: Path, extra: list[str]) -> tuple[dict[str, str], float
             if child.tag in ("failure", "error"):
                 outcome = "failed"
             elif child.tag == "skipped":
-                outcome = "skipped"
+                outcome = f"skipped: {child.get('message', '')}"
         outcomes[test_id] = outcome
     return outcomes, elapsed
 
@@ -199,7 +199,7 @@ def main(argv: list[str]) -> int:
     )
     outcomes, elapsed = run_suite(suite_root, argv)
     counts = {
-        k: sum(1 for v in outcomes.values() if v == k)
+        k: sum(1 for v in outcomes.values() if v.startswith(k))
         for k in ("passed", "failed", "skipped")
     }
     failed = {t for t, v in outcomes.items() if v == "failed"}
@@ -213,6 +213,9 @@ def main(argv: list[str]) -> int:
     )
     for test_id in sorted(failed & set(known)):
         print(f"  known: {test_id} -- {known[test_id]}")
+    for test_id, outcome in sorted(outcomes.items()):
+        if outcome.startswith("skipped: "):
+            print(f"  skipped: {test_id} -- {outcome[len('skipped: ') :]}")
     status = 0
     for test_id in unexpected:
         print(f"UNEXPECTED FAILURE: {test_id}")

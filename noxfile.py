@@ -80,21 +80,21 @@ EDGES = sorted(
 )
 
 
-def _install(session: nox.Session, extras: str = "test") -> None:
-    session.install("-e", f".[{extras}]")
+def _install(session: nox.Session, extras: str = "test", *more: str) -> None:
+    session.install("-e", f".[{extras}]", *more)
 
 
 @nox.session(python=SUPPORTED)
 def tests(session: nox.Session) -> None:
-    """The whole test suite."""
-    _install(session)
+    """The whole test suite (the documentation build and typing test included)."""
+    _install(session, "test,dev")
     session.run("python", "-m", "pytest", "-q", *session.posargs)
 
 
 @nox.session(python=SUPPORTED)
 def core(session: nox.Session) -> None:
     """The core suite: the package's own behaviour, without the long runs."""
-    _install(session)
+    _install(session, "test", "mypy>=1.10")  # for the typing tests
     session.run("python", "-m", "pytest", "-q", *CORE_SKIPS, *session.posargs)
 
 

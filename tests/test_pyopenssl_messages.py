@@ -224,3 +224,15 @@ def test_setter_type_errors(call: Callable[[Context], Any], text: str) -> None:
 def test_alpn_empty_list() -> None:
     text = _error_text(ValueError, lambda: Context(TLS_METHOD).set_alpn_protos([]))
     assert re.fullmatch("at least one protocol must be specified", text)
+
+
+def test_context_deprecations_point_at_the_caller() -> None:
+    ctx = Context(TLS_METHOD)
+    for call in (
+        lambda: ctx.set_passwd_cb(lambda *a: b""),
+        lambda: ctx.set_client_ca_list([]),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert [w.filename for w in caught] == [__file__]

@@ -343,7 +343,8 @@ class Context:
         deprecated(
             "Context.set_passwd_cb is deprecated. You should decrypt and load "
             "your private key yourself, with cryptography's key loading APIs, "
-            "and then use Context.use_privatekey instead."
+            "and then use Context.use_privatekey instead.",
+            stacklevel=4,  # past the @_configures wrapper: the caller
         )
         check_callable(callback)
         self._passphrase = _callbacks.PassphraseSlot(
@@ -521,7 +522,8 @@ class Context:
         """Deprecated: send exactly these names as acceptable client-certificate CAs."""
         deprecated(
             "Context.set_client_ca_list is deprecated. X509Name support in "
-            "pyOpenSSL is deprecated."
+            "pyOpenSSL is deprecated.",
+            stacklevel=4,  # past the @_configures wrapper: the caller
         )
         names = lib.sk_X509_NAME_new_null()
         _check(names != ffi.NULL, "sk_X509_NAME_new_null")

@@ -982,6 +982,12 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         ),
         # pyOpenSSL 26.4 refuses this one too.
         "set_app_data": lambda c: c.set_app_data(object()),
+        # pyopenssl-ng's sessions and early data (issue 14).
+        "set_max_early_data": lambda c: c.set_max_early_data(1024),
+        "set_msg_callback": lambda c: c.set_msg_callback(lambda *a: None),
+        "set_new_session_callback": lambda c: c.set_new_session_callback(
+            lambda conn, session: None
+        ),
     }
 
 

@@ -147,6 +147,38 @@ def keylog(callback: Callable[[Any, bytes], None]) -> Any:
     return ffi.callback("void (*)(const SSL *, const char *)", trampoline)
 
 
+def message(dispatch: Callable[..., None]) -> Any:
+    """Wrap ``dispatch(conn, sent, version, content_type, data)`` (message callback).
+
+    OpenSSL calls it for every protocol message and record header a
+    connection reads or writes (``SSL_CTX_set_msg_callback``); it returns
+    nothing, so an exception cannot stop OpenSSL at once: it is kept and
+    comes out of the call that drove OpenSSL when that call returns.
+    """
+
+    def trampoline(
+        write_p: int,
+        version: int,
+        content_type: int,
+        buf: Any,
+        length: int,
+        ssl: Any,
+        arg: Any,
+    ) -> None:
+        conn = connections.get(ssl)
+        if conn is None:
+            return
+        try:
+            data = ffi.buffer(buf, length)[:]
+            call(conn, dispatch, conn, bool(write_p), version, content_type, data)
+        except BaseException as exc:
+            record(conn, exc)
+
+    return ffi.callback(
+        "void (*)(int, int, int, void *, size_t, SSL *, void *)", trampoline
+    )
+
+
 def servername(callback: Callable[[Any], None]) -> Any:
     """Wrap ``callback(conn)`` for the SNI callback.
 

@@ -40,7 +40,10 @@ from OpenSSL._ssl_context import (
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_messages import MessageConnection
+from OpenSSL._ssl_session import SessionConnection, SessionExport
 from OpenSSL._util import (
     exact_bytes,
     exception_from_error_queue,
@@ -115,12 +118,12 @@ def _empty_read(bufsiz: int) -> bytes:
     return b""
 
 
-class Session:
+class Session(SessionExport):
     """A TLS session that a later connection can resume.
 
-    Get one from :meth:`Connection.get_session` after a handshake and give it
-    to :meth:`Connection.set_session` of a new connection made from the same
-    :class:`Context`.
+    Get one from :meth:`Connection.get_session` after a handshake (or from
+    the new-session callback, or :meth:`from_bytes`) and give it to
+    :meth:`Connection.set_session` of a new connection.
     """
 
     __module__ = "OpenSSL.SSL"
@@ -130,7 +133,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection:
+class Connection(SessionConnection, EarlyDataConnection, MessageConnection):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -210,6 +213,9 @@ class Connection:
 
     def _raise_io_error(self, result: int) -> NoReturn:
         self._check_callbacks()
+        if self._sessions_pending:
+            # A session ticket arrived during this call (see _ssl_messages).
+            self._deliver_sessions(result)
         raise_ssl_error(self._ssl, result)
 
     def _retire(self, c_callback: Any) -> None:
@@ -675,7 +681,9 @@ class Connection:
             raise TypeError("session must be an OpenSSL.SSL.Session")
         if session._session is None:
             raise ValueError("this Session holds no TLS session")
-        if session._context is not self._context:
+        # Sessions imported with Session.from_bytes belong to no Context:
+        # whether they resume is the server's decision.
+        if session._context is not None and session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )

@@ -330,3 +330,36 @@ class _NoOverlappingProtocols:
 
 NO_OVERLAPPING_PROTOCOLS: Any = _NoOverlappingProtocols()
 """Return this from an ALPN select callback to negotiate no protocol at all."""
+
+
+# -- OpenSSL's documented ABI values missing from the binding ----------------
+#
+# cryptography's binding does not export these names. The values are part of
+# OpenSSL's documented, stable ABI (ssl.h, ssl3.h) and have not changed from
+# OpenSSL 1.1.1 to 4.0; add here any other such constant this package needs.
+
+#: ``SSL_read_early_data`` results (``man SSL_read_early_data``).
+SSL_READ_EARLY_DATA_ERROR = 0
+SSL_READ_EARLY_DATA_SUCCESS = 1
+SSL_READ_EARLY_DATA_FINISH = 2
+
+#: What became of early data (``SSL_EARLY_DATA_*``, the values
+#: ``SSL_get_early_data_status`` would return): see
+#: ``Connection.get_early_data_status``.
+EARLY_DATA_NOT_SENT = 0
+EARLY_DATA_REJECTED = 1
+EARLY_DATA_ACCEPTED = 2
+
+#: Pseudo content types of the message callback (``SSL3_RT_HEADER``: a
+#: record's 5-byte header; ``SSL3_RT_INNER_CONTENT_TYPE``: the one-byte real
+#: content type inside a TLS 1.3 record).
+SSL3_RT_HEADER = 256
+SSL3_RT_INNER_CONTENT_TYPE = 257
+
+__all__ += [
+    "EARLY_DATA_ACCEPTED",
+    "EARLY_DATA_NOT_SENT",
+    "EARLY_DATA_REJECTED",
+    "SSL3_RT_HEADER",
+    "SSL3_RT_INNER_CONTENT_TYPE",
+]

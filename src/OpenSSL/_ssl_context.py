@@ -26,7 +26,9 @@ from cryptography.hazmat.primitives.asymmetric import (
 
 from OpenSSL import _callbacks
 from OpenSSL._ssl_constants import METHODS
+from OpenSSL._ssl_early_data import EarlyDataContext
 from OpenSSL._ssl_errors import Error
+from OpenSSL._ssl_messages import MessageContext
 from OpenSSL._util import (
     StrOrBytesPath,
     deprecated,
@@ -160,7 +162,7 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context:
+class Context(EarlyDataContext, MessageContext):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,

@@ -1,0 +1,292 @@
+"""Sessions that outlive their process: export, import and read-only facts.
+
+A :class:`~OpenSSL.SSL.Session` wraps one ``SSL_SESSION *``. This module adds
+what lets a client keep it anywhere (a file, Redis, a shared cache) and
+resume from another process: :meth:`SessionExport.to_bytes` gives OpenSSL's
+DER encoding (``i2d_SSL_SESSION``) and :meth:`SessionExport.from_bytes` loads
+one back (``d2i_SSL_SESSION``), refusing malformed, truncated or hostile bytes
+with :class:`ValueError` -- never a crash.
+
+The facts (``id``, ``time``, ``timeout``, ...) are read-only properties.
+cryptography's binding has a getter for only one of them
+(``SSL_SESSION_get_max_early_data``); the others are read from the DER
+encoding, whose layout is OpenSSL's ``SSL_SESSION_ASN1`` sequence:
+
+====================  =====================================================
+field                 where in the SEQUENCE
+====================  =====================================================
+``protocol_version``  2nd element, INTEGER (``TLS1_3_VERSION``, ...)
+``cipher``            3rd element, OCTET STRING holding the 2-byte suite
+                      code (named with ``SSL_CIPHER_find``)
+``id``                4th element, OCTET STRING
+``time``              ``[1]`` EXPLICIT INTEGER, seconds since the epoch
+``timeout``           ``[2]`` EXPLICIT INTEGER, seconds
+``ticket_lifetime_``  ``[9]`` EXPLICIT INTEGER, seconds
+``hint``
+``has_ticket``        ``[10]`` EXPLICIT OCTET STRING present and non-empty
+====================  =====================================================
+
+Optional fields are omitted from the encoding when zero or empty, and then
+read as ``0``/``b""``/``False``. The encoding is produced by OpenSSL itself,
+but the reader still checks every length, so a surprise gives ``ValueError``.
+
+:class:`SessionConnection` adds ``Connection.session_reused()``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, TypeVar
+
+from OpenSSL._ssl_errors import Error
+from OpenSSL._util import exception_from_error_queue, ffi, lib
+
+__all__ = ["SessionConnection", "SessionExport", "der_elements"]
+
+_S = TypeVar("_S", bound="SessionExport")
+
+#: d2i_SSL_SESSION takes a C long; DER sessions are a few KiB at most (a
+#: peer certificate chain is not stored, only the leaf).
+_MAX_IMPORT = 1 << 20
+
+
+def der_elements(data: bytes) -> list[tuple[int, bytes]]:
+    """``(tag, contents)`` of each DER element in *data*; ``ValueError`` if malformed.
+
+    Only what ``SSL_SESSION_ASN1`` uses: single-byte tags, definite lengths
+    of at most four length bytes.
+    """
+    items = []
+    offset = 0
+    end = len(data)
+    while offset < end:
+        if offset + 2 > end:
+            raise ValueError("truncated DER element header")
+        tag = data[offset]
+        length = data[offset + 1]
+        offset += 2
+        if length & 0x80:
+            size = length & 0x7F
+            if not 0 < size <= 4 or offset + size > end:
+                raise ValueError("unsupported or truncated DER length")
+            length = int.from_bytes(data[offset : offset + size], "big")
+            offset += size
+        if offset + length > end:
+            raise ValueError("DER element runs past the end of its container")
+        items.append((tag, data[offset : offset + length]))
+        offset += length
+    return items
+
+
+def _integer(contents: bytes) -> int:
+    return int.from_bytes(contents, "big", signed=True) if contents else 0
+
+
+class _Facts:
+    """The fields of one DER-encoded session (see the module docstring)."""
+
+    __slots__ = (
+        "cipher_code",
+        "has_ticket",
+        "id",
+        "protocol_version",
+        "ticket_lifetime_hint",
+        "time",
+        "timeout",
+    )
+
+    def __init__(self, der: bytes) -> None:
+        outer = der_elements(der)
+        if len(outer) != 1 or outer[0][0] != 0x30:
+            raise ValueError("a session is one DER SEQUENCE")
+        fields = der_elements(outer[0][1])
+        if len(fields) < 5 or [tag for tag, _ in fields[:5]] != [2, 2, 4, 4, 4]:
+            raise ValueError("not an OpenSSL SSL_SESSION_ASN1 sequence")
+        self.protocol_version = _integer(fields[1][1])
+        self.cipher_code = fields[2][1]
+        self.id = fields[3][1]
+        tagged = {tag: contents for tag, contents in fields[5:]}
+        self.time = self._explicit(tagged, 1, 0x02)
+        self.timeout = self._explicit(tagged, 2, 0x02)
+        self.ticket_lifetime_hint = self._explicit(tagged, 9, 0x02)
+        ticket = tagged.get(0xA0 | 10)
+        self.has_ticket = False
+        if ticket is not None:
+            ((tag, value),) = der_elements(ticket)
+            self.has_ticket = tag == 0x04 and len(value) > 0
+
+    @staticmethod
+    def _explicit(tagged: dict[int, bytes], number: int, inner: int) -> int:
+        contents = tagged.get(0xA0 | number)
+        if contents is None:
+            return 0
+        elements = der_elements(contents)
+        if len(elements) != 1 or elements[0][0] != inner:
+            raise ValueError(f"unexpected contents of session field [{number}]")
+        return _integer(elements[0][1])
+
+
+@functools.cache
+def _cipher_lookup() -> Any:
+    """An ``SSL *`` to ask ``SSL_CIPHER_find`` (it looks ciphers up per SSL)."""
+    ctx = lib.SSL_CTX_new(lib.TLS_method())
+    if ctx == ffi.NULL:
+        exception_from_error_queue(Error, "SSL_CTX_new")
+    ctx = ffi.gc(ctx, lib.SSL_CTX_free)
+    ssl = lib.SSL_new(ctx)
+    if ssl == ffi.NULL:
+        exception_from_error_queue(Error, "SSL_new")
+    return ffi.gc(ssl, lib.SSL_free), ctx
+
+
+def _cipher_name(code: bytes) -> str | None:
+    if len(code) != 2:
+        return None
+    ssl, _ctx = _cipher_lookup()
+    cipher = lib.SSL_CIPHER_find(ssl, code)
+    if cipher == ffi.NULL:
+        lib.ERR_clear_error()
+        return None
+    return ffi.string(lib.SSL_CIPHER_get_name(cipher)).decode("ascii")  # type: ignore[no-any-return]
+
+
+class SessionExport:
+    """Export/import and read-only facts of ``Session`` (a base class of it)."""
+
+    _session: Any
+    _context: Any
+
+    def _pointer(self) -> Any:
+        if self._session is None:
+            raise ValueError("this Session holds no TLS session")
+        return self._session
+
+    def to_bytes(self) -> bytes:
+        """The session in OpenSSL's DER form, to keep and resume elsewhere.
+
+        The bytes hold the session's secret (its resumption master secret):
+        store them as carefully as a private key. :meth:`from_bytes` loads
+        them back, in this process or another one.
+        """
+        pointer = self._pointer()
+        size = lib.i2d_SSL_SESSION(pointer, ffi.NULL)
+        if size <= 0:
+            exception_from_error_queue(Error, "i2d_SSL_SESSION")
+        buffer = ffi.new("unsigned char[]", size)
+        cursor = ffi.new("unsigned char **", buffer)
+        if lib.i2d_SSL_SESSION(pointer, cursor) != size:
+            exception_from_error_queue(Error, "i2d_SSL_SESSION")
+        return ffi.buffer(buffer, size)[:]  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_bytes(cls: type[_S], data: bytes) -> _S:
+        """Load a session written by :meth:`to_bytes` (or ``openssl -sess_out``).
+
+        The result can be given to :meth:`Connection.set_session` of a
+        connection made from any Context; whether the server resumes it is
+        up to the server (a session it does not know, or one for another
+        server, is simply not resumed).
+
+        :raises TypeError: *data* is not bytes.
+        :raises ValueError: *data* is not exactly one session that OpenSSL
+            can load (malformed, truncated, trailing bytes, hostile).
+        """
+        if isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        if not data or len(data) > _MAX_IMPORT:
+            raise ValueError(f"a DER session is 1 to {_MAX_IMPORT} bytes long")
+        buffer = ffi.new("unsigned char[]", data)
+        cursor = ffi.new("unsigned char **", buffer)
+        pointer = lib.d2i_SSL_SESSION(ffi.NULL, cursor, len(data))
+        if pointer == ffi.NULL:
+            reasons = _reasons()
+            raise ValueError(f"not a TLS session OpenSSL can load ({reasons})")
+        pointer = ffi.gc(pointer, lib.SSL_SESSION_free)
+        consumed = cursor[0] - buffer
+        if consumed != len(data):
+            raise ValueError(
+                f"{len(data) - consumed} bytes follow the DER session; "
+                "pass exactly what to_bytes() returned"
+            )
+        session = cls()
+        session._session = pointer
+        # Imported: not tied to a Context (see Connection.set_session).
+        session._context = None
+        try:
+            session._facts()
+        except ValueError as exc:
+            raise ValueError(f"not a usable TLS session ({exc})") from None
+        return session
+
+    def _facts(self) -> _Facts:
+        return _Facts(self.to_bytes())
+
+    @property
+    def id(self) -> bytes:
+        """The session ID (``b""`` when the server gave none; from the DER form)."""
+        return self._facts().id
+
+    @property
+    def time(self) -> int:
+        """When the session was made, in seconds since the epoch (DER form)."""
+        return self._facts().time
+
+    @property
+    def timeout(self) -> int:
+        """How many seconds after :attr:`time` it may be resumed (DER form)."""
+        return self._facts().timeout
+
+    @property
+    def ticket_lifetime_hint(self) -> int:
+        """The server's ticket lifetime hint in seconds, 0 if none (DER form)."""
+        return self._facts().ticket_lifetime_hint
+
+    @property
+    def has_ticket(self) -> bool:
+        """Whether the session carries a session ticket (DER form)."""
+        return self._facts().has_ticket
+
+    @property
+    def protocol_version(self) -> int:
+        """The protocol version, ``TLS1_3_VERSION`` etc. (DER form)."""
+        return self._facts().protocol_version
+
+    @property
+    def cipher(self) -> str | None:
+        """The cipher suite's OpenSSL name; ``None`` if this OpenSSL lacks it.
+
+        Read from the DER form and named with ``SSL_CIPHER_find``.
+        """
+        return _cipher_name(self._facts().cipher_code)
+
+    @property
+    def max_early_data(self) -> int:
+        """How many bytes of early data the server accepts with this session.
+
+        0 means no early data (``SSL_SESSION_get_max_early_data``).
+        """
+        return int(lib.SSL_SESSION_get_max_early_data(self._pointer()))
+
+    def __repr__(self) -> str:
+        if self._session is None:
+            return "<OpenSSL.SSL.Session (empty)>"
+        return f"<OpenSSL.SSL.Session id={self.id.hex() or '-'} cipher={self.cipher}>"
+
+
+def _reasons() -> str:
+    try:
+        exception_from_error_queue(Error, "d2i_SSL_SESSION")
+    except Error as exc:
+        return "; ".join(entry[2] for entry in exc.args[0] if entry[2]) or "no reason"
+
+
+class SessionConnection:
+    """Session methods of ``Connection`` (a base class of it)."""
+
+    _ssl: Any
+
+    def session_reused(self) -> bool:
+        """Whether the last handshake resumed a session (``SSL_session_reused``)."""
+        return bool(lib.SSL_session_reused(self._ssl))

@@ -36,17 +36,23 @@ becomes a maker: ``maker(callback, *extra)`` returns the cffi callback to
 hand to ``SSL_CTX_set_..._cb`` and to keep alive (``Context._hold`` on a
 Context; a Connection attribute plus ``Connection._retire`` on a
 Connection). *extra* values are appended to every call of *callback* (the
-``data`` argument of the OCSP callbacks). For example, a TLS 1.3
-new-session callback, whose ``1`` tells OpenSSL "I took the session"::
+``data`` argument of the OCSP callbacks). For example, the certificate
+callback (``SSL_CTX_set_cert_cb``: ``1`` goes on, ``0`` fails the handshake
+with an alert)::
 
-    @callback_kind("int (*)(SSL *, SSL_SESSION *)", failed=0)
-    def new_session(conn, callback, ssl, session):
-        callback(conn, Session._wrap(session))  # the user's function
+    @callback_kind("int (*)(SSL *, void *)", failed=0)
+    def cert(conn, callback, ssl, arg):
+        # conn: the owner found; callback: the user's function
+        callback(conn)  # it may pick a certificate with conn.use_...
         return 1
 
-    # in Context.set_new_session_callback(callback):
-    #     self._new_session_cb = self._hold(_callbacks.new_session(callback))
-    #     lib.SSL_CTX_sess_set_new_cb(self._context, self._new_session_cb)
+    # in Context.set_cert_callback(callback), after check_callable(callback):
+    #     self._cert_cb = self._hold(_callbacks.cert(callback))
+    #     lib.SSL_CTX_set_cert_cb(self._context, self._cert_cb, ffi.NULL)
+
+A conversion that returns a result the user computed checks its type
+(``TypeError``/``ValueError``, which the frame records) before any of it
+reaches C; see :func:`alpn_select` or :func:`cookie_generate`.
 
 What the options cover:
 

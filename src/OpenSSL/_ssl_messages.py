@@ -188,7 +188,7 @@ def _take_session(conn: Any) -> None:
     session = Session()
     session._session = pointer
     session._context = conn._context
-    _callbacks.call(conn, callback, conn, session)
+    callback(conn, session)
 
 
 def _dispatch(

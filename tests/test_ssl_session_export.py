@@ -211,7 +211,7 @@ class TestNewSessionCallback:
         got: list[Session] = []
         client_ctx = client_context()
         client_ctx.set_new_session_callback(lambda c, s: got.append(s))
-        client, server = handshake_pair(client_ctx, server_context())
+        client, _server = handshake_pair(client_ctx, server_context())
         # Only the tickets arrive: recv ends with WantReadError.
         with pytest.raises(SSL.WantReadError):
             client.recv(10)
@@ -222,7 +222,7 @@ class TestNewSessionCallback:
         client_ctx = client_context(max_version=TLS1_2_VERSION)
         client_ctx.set_new_session_callback(lambda c, s: got.append(s))
         server_ctx = server_context()
-        session, client, server = _session(client_ctx, server_ctx)
+        session, _client, server = _session(client_ctx, server_ctx)
         assert len(got) == 1
         assert got[0].to_bytes() == session.to_bytes()
         # Resumed without a new ticket: no new session.
@@ -269,7 +269,7 @@ class TestMessageCallback:
                 (sent, version, kind, data)
             )
         )
-        client, server = handshake_pair(client_ctx, server_context())
+        _client, _server = handshake_pair(client_ctx, server_context())
         handshake_types = [(s, d[0]) for s, _, k, d in seen if k == 22]
         assert handshake_types[0] == (True, 1)  # ClientHello sent
         assert (False, 2) in handshake_types  # ServerHello read

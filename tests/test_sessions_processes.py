@@ -46,7 +46,7 @@ CLIENT_SCRIPT = textwrap.dedent(
     import socket, struct, sys
     from OpenSSL import SSL
 
-    port, ca, session_file, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    port, ca, session_file, mode = int(sys.argv[1]), *sys.argv[2:5]
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     ctx.load_verify_locations(ca)
     ctx.set_verify(SSL.VERIFY_PEER)

@@ -122,6 +122,11 @@ from OpenSSL.ssl_compat._constants import (
     module_constants,
 )
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
+from OpenSSL.ssl_compat._early_data import (
+    EARLY_DATA_ACCEPTED,
+    EARLY_DATA_NOT_SENT,
+    EARLY_DATA_REJECTED,
+)
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
 from OpenSSL.ssl_compat._session import SSLSession
 from OpenSSL.ssl_compat._socket import SSLSocket
@@ -309,6 +314,9 @@ def wrap_socket(
 
 __all__ = [
     "CHANNEL_BINDING_TYPES",
+    "EARLY_DATA_ACCEPTED",
+    "EARLY_DATA_NOT_SENT",
+    "EARLY_DATA_REJECTED",
     "OPENSSL_VERSION",
     "OPENSSL_VERSION_INFO",
     "OPENSSL_VERSION_NUMBER",

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
 from OpenSSL._util import StrOrBytesPath
-from OpenSSL.ssl_compat import _knobs
+from OpenSSL.ssl_compat import _knobs, _tracing
 from OpenSSL.ssl_compat._certs import decode_certificate, get_default_verify_paths
 from OpenSSL.ssl_compat._ciphers import cipher_dict
 from OpenSSL.ssl_compat._constants import (
@@ -44,6 +44,7 @@ from OpenSSL.ssl_compat._constants import (
     VerifyMode,
     _SSLMethod,
 )
+from OpenSSL.ssl_compat._early_data import EarlyDataContext
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
@@ -118,7 +119,7 @@ def _check_path(path: Any, what: str) -> Any:
     return path
 
 
-class SSLContext(_stdlib_ssl.SSLContext):
+class SSLContext(EarlyDataContext, _stdlib_ssl.SSLContext):
     """The stdlib's ``SSLContext``, on pyopenssl-ng.
 
     Create it as the stdlib's (``SSLContext(PROTOCOL_TLS_CLIENT)``) or with
@@ -827,19 +828,18 @@ class SSLContext(_stdlib_ssl.SSLContext):
                 handle.write(line + b"\n")
                 handle.flush()
 
-    # -- debugging hook of the stdlib (not supported) -------------------------
+    # -- debugging hook of the stdlib -----------------------------------------
+
+    _msg_callback_function: Any = None
 
     @property
     def _msg_callback(self) -> Any:
-        return None
+        """CPython's private TLS message tracing hook (see ``_tracing``)."""
+        return self._msg_callback_function
 
     @_msg_callback.setter
     def _msg_callback(self, callback: Any) -> None:
-        if callback is not None:
-            raise NotImplementedError(
-                "ssl_compat has no TLS message tracing; use "
-                "openssl_context.set_info_callback instead"
-            )
+        _tracing.set_msg_callback(self, callback)
 
     def __repr__(self) -> str:
         return (

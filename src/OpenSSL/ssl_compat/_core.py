@@ -23,7 +23,7 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
-from OpenSSL.ssl_compat import _knobs
+from OpenSSL.ssl_compat import _knobs, _tracing
 from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
@@ -142,6 +142,7 @@ class TLSCore:
         # The stdlib lets a context gain callbacks (ALPN, keylog) after it
         # has made connections, so ours must always be findable by them.
         _knobs.register_owner(conn, self)
+        _tracing.register(conn, self)
 
     def release(self) -> None:
         """Mark the connection as shut down before it is dropped.
@@ -217,7 +218,7 @@ class TLSCore:
         self.handshake_done = True
         context = self.context_at_creation
         context._count("accept_good" if self.server_side else "connect_good")
-        reused = _knobs.session_reused(self.connection)
+        reused = self.connection.session_reused()
         if self.server_side and reused:
             context._count("hits")
         elif not self.server_side and self._offered_session and not reused:
@@ -294,7 +295,7 @@ class TLSCore:
         conn = self.connection
         # tls-unique is the first Finished message of the handshake: the
         # client's own for a full handshake, the server's for a resumption.
-        if _knobs.session_reused(conn) ^ (not self.server_side):
+        if conn.session_reused() ^ (not self.server_side):
             data = conn.get_finished()
         else:
             data = conn.get_peer_finished()
@@ -335,14 +336,18 @@ class TLSCore:
             raise ValueError("Cannot set session for server-side SSLSocket.")
         if self.handshake_done:
             raise ValueError("Cannot set session after handshake.")
-        if session._context.openssl_context is not self.context.openssl_context:
+        # An imported session (SSLSession.from_bytes) belongs to no context.
+        if (
+            session._context is not None
+            and session._context.openssl_context is not self.context.openssl_context
+        ):
             raise ValueError("Session refers to a different SSLContext.")
         self.call(self.connection.set_session, session._session)
         self._offered_session = True
 
     @property
     def session_reused(self) -> bool:
-        return _knobs.session_reused(self.connection)
+        return self.connection.session_reused()
 
     def set_context(self, context: Any) -> None:
         from OpenSSL.ssl_compat._context import SSLContext

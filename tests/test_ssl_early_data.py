@@ -7,6 +7,7 @@ data again after the handshake and the server gets it exactly once.
 
 from __future__ import annotations
 
+import gc
 from typing import Optional
 
 import pytest
@@ -218,6 +219,46 @@ class TestRejected:
         client, server, early = zero_rtt(early_client_context(), server_ctx, session)
         self.check_fallback(client, server, early)
         assert not server.session_reused()
+
+
+class TestUnresumableSessions:
+    def test_imported_session_survives_a_dropped_connection(self) -> None:
+        server_ctx = early_server_context()
+        session = ticket(server_ctx)
+        client_ctx = early_client_context()
+        dropped = Connection(client_ctx)
+        dropped.set_connect_state()
+        dropped.set_session(session)
+        assert dropped.write_early_data(REQUEST) == len(REQUEST)
+        del dropped  # freed without a shutdown: OpenSSL spoils its session
+        gc.collect()
+        client, _server, early = zero_rtt(client_ctx, server_ctx, session)
+        assert early == REQUEST
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED
+
+    def test_spoiled_live_session_sends_nothing_early(self) -> None:
+        server_ctx = early_server_context()
+        client_ctx = early_client_context()
+        first, first_server = handshake_pair(client_ctx, server_ctx)
+        assert transfer(first_server, first, b"tickets") == b"tickets"
+        session = first.get_session()
+        assert session is not None and session.max_early_data
+        dropped = Connection(client_ctx)
+        dropped.set_connect_state()
+        dropped.set_session(session)
+        assert dropped.write_early_data(REQUEST) == len(REQUEST)
+        del dropped  # the live session object itself is now not resumable
+        gc.collect()
+        client = Connection(client_ctx)
+        client.set_connect_state()
+        client.set_session(session)
+        with pytest.raises(SSL.Error, match="will not resume this session"):
+            client.write_early_data(REQUEST)
+        # Its exported copy is intact: a new connection resumes with it.
+        fresh = Session.from_bytes(session.to_bytes())
+        client, _server, early = zero_rtt(client_ctx, server_ctx, fresh)
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED
+        assert early == REQUEST
 
 
 class TestMisuse:

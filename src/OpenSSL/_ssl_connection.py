@@ -686,11 +686,17 @@ class Connection(SessionConnection, EarlyDataConnection, MessageConnection):
             raise ValueError("this Session holds no TLS session")
         # Sessions imported with Session.from_bytes belong to no Context:
         # whether they resume is the server's decision.
-        if session._context is not None and session._context is not self._context:
+        pointer = session._session
+        if session._context is None:
+            # Imported: this connection gets its own copy, because OpenSSL
+            # marks the session of a connection freed without a shutdown as
+            # not resumable, and the Session (a cache entry) must stay usable.
+            pointer = session._copy()
+        elif session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )
-        if lib.SSL_set_session(self._ssl, session._session) != 1:
+        if lib.SSL_set_session(self._ssl, pointer) != 1:
             exception_from_error_queue(Error, "SSL_set_session")
 
     # -- introspection -------------------------------------------------------

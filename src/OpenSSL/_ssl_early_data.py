@@ -113,11 +113,13 @@ class EarlyDataConnection(MessageConnection):
         session set (:meth:`set_session`) whose ``max_early_data`` allows
         it, and may call it again while the handshake runs; then it
         finishes the handshake (``do_handshake``) and checks
-        :meth:`get_early_data_status`: if the server rejected the data it
-        must be sent again. Raises ``WantReadError``/``WantWriteError`` like
-        ``send``. A server may also use it, after :meth:`read_early_data`,
-        to answer before the handshake ends (to a client not yet
-        authenticated).
+        :meth:`get_early_data_status`: unless ``EARLY_DATA_ACCEPTED``, the
+        data must be sent again. A session OpenSSL will not resume (a live
+        one whose connection was dropped without a shutdown) gives
+        :class:`Error`, and the connection is then unusable.
+        Raises ``WantReadError``/``WantWriteError`` like ``send``. A server
+        may also use it, after :meth:`read_early_data`, to answer before the
+        handshake ends (to a client not yet authenticated).
 
         :raises ValueError: the Context did not allow early data, or *buf*
             would exceed the allowed amount.
@@ -136,11 +138,39 @@ class EarlyDataConnection(MessageConnection):
             )
         written = ffi.new("size_t *")
         result = lib.SSL_write_early_data(self._ssl, data, len(data), written)
+        if result <= 0 and self._session_refused(result):
+            raise Error(
+                [
+                    (
+                        "SSL routines",
+                        "SSL_write_early_data",
+                        "OpenSSL will not resume this session, so no early data "
+                        "can be sent; this connection cannot go on (make a new "
+                        "one, with another session or none)",
+                    )
+                ]
+            )
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
         self._early_written += written[0]
         self._early_offered = True
         return int(written[0])
+
+    def _session_refused(self, result: int) -> bool:
+        """Whether OpenSSL sent a ClientHello without early data and gave up.
+
+        That is what it does with a session it will not resume (one whose
+        connection was dropped without a shutdown, say): it reports only
+        ``SSL_ERROR_SYSCALL`` with an empty error queue, and the connection
+        cannot go on.
+        """
+        return (
+            self._callback_exception is None
+            and self._is_client is True
+            and not self._early_offered
+            and lib.SSL_get_error(self._ssl, result) == lib.SSL_ERROR_SYSCALL
+            and not lib.ERR_peek_error()
+        )
 
     def read_early_data(self, bufsiz: int) -> bytes:
         """Read up to *bufsiz* bytes of the client's early data (servers).

@@ -178,6 +178,10 @@ class SessionExport:
             exception_from_error_queue(Error, "i2d_SSL_SESSION")
         return ffi.buffer(buffer, size)[:]  # type: ignore[no-any-return]
 
+    def _copy(self) -> Any:
+        """A new ``SSL_SESSION *`` equal to this one (through its DER form)."""
+        return _load(self.to_bytes())
+
     @classmethod
     def from_bytes(cls: type[_S], data: bytes) -> _S:
         """Load a session written by :meth:`to_bytes` (or ``openssl -sess_out``).
@@ -197,19 +201,7 @@ class SessionExport:
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
         if not data or len(data) > _MAX_IMPORT:
             raise ValueError(f"a DER session is 1 to {_MAX_IMPORT} bytes long")
-        buffer = ffi.new("unsigned char[]", data)
-        cursor = ffi.new("unsigned char **", buffer)
-        pointer = lib.d2i_SSL_SESSION(ffi.NULL, cursor, len(data))
-        if pointer == ffi.NULL:
-            reasons = _reasons()
-            raise ValueError(f"not a TLS session OpenSSL can load ({reasons})")
-        pointer = ffi.gc(pointer, lib.SSL_SESSION_free)
-        consumed = cursor[0] - buffer
-        if consumed != len(data):
-            raise ValueError(
-                f"{len(data) - consumed} bytes follow the DER session; "
-                "pass exactly what to_bytes() returned"
-            )
+        pointer = _load(data)
         session = cls()
         session._session = pointer
         # Imported: not tied to a Context (see Connection.set_session).
@@ -273,6 +265,23 @@ class SessionExport:
         if self._session is None:
             return "<OpenSSL.SSL.Session (empty)>"
         return f"<OpenSSL.SSL.Session id={self.id.hex() or '-'} cipher={self.cipher}>"
+
+
+def _load(data: bytes) -> Any:
+    """``d2i_SSL_SESSION`` of exactly *data*; ``ValueError`` if it is not one."""
+    buffer = ffi.new("unsigned char[]", data)
+    cursor = ffi.new("unsigned char **", buffer)
+    pointer = lib.d2i_SSL_SESSION(ffi.NULL, cursor, len(data))
+    if pointer == ffi.NULL:
+        raise ValueError(f"not a TLS session OpenSSL can load ({_reasons()})")
+    pointer = ffi.gc(pointer, lib.SSL_SESSION_free)
+    consumed = cursor[0] - buffer
+    if consumed != len(data):
+        raise ValueError(
+            f"{len(data) - consumed} bytes follow the DER session; "
+            "pass exactly what to_bytes() returned"
+        )
+    return pointer
 
 
 def _reasons() -> str:

@@ -160,6 +160,35 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+# This project only: pyOpenSSL and the stdlib cannot export a session or
+# send early data (issue 14).
+SCENARIOS += (
+    Scenario(
+        "resume_imported",
+        "TLS 1.3: resumption from a session loaded from bytes vs full handshake",
+        (
+            Metric("full_per_s", "full handshakes/s", "hs/s"),
+            Metric("resumed_per_s", "resumptions from bytes/s", "hs/s"),
+            Metric("resumed_ratio", "resumed / full", "x"),
+        ),
+        impls=("ours",),
+    ),
+    Scenario(
+        "first_byte",
+        "TCP loopback: first answer byte, full vs 1-RTT resumed vs 0-RTT",
+        (
+            Metric("rt_full", "round trips, full handshake", "RT", False),
+            Metric("rt_resumed", "round trips, resumed (1-RTT)", "RT", False),
+            Metric("rt_0rtt", "round trips, early data (0-RTT)", "RT", False),
+            Metric("ms_full", "first byte, full handshake", "ms", False),
+            Metric("ms_resumed", "first byte, resumed (1-RTT)", "ms", False),
+            Metric("ms_0rtt", "first byte, early data (0-RTT)", "ms", False),
+        ),
+        impls=("ours",),
+        rounds=5,
+    ),
+)
+
 BY_NAME = {s.name: s for s in SCENARIOS}
 
 

@@ -126,6 +126,19 @@ class _Facts:
         return _integer(elements[0][1])
 
 
+class _NoFacts(_Facts):
+    """What an incomplete session (no DER form yet) reports: nothing."""
+
+    def __init__(self) -> None:
+        self.protocol_version = self.time = self.timeout = 0
+        self.ticket_lifetime_hint = 0
+        self.cipher_code = self.id = b""
+        self.has_ticket = False
+
+
+_EMPTY_FACTS = _NoFacts()
+
+
 @functools.cache
 def _cipher_lookup() -> Any:
     """An ``SSL *`` to ask ``SSL_CIPHER_find`` (it looks ciphers up per SSL)."""
@@ -167,15 +180,20 @@ class SessionExport:
         The bytes hold the session's secret (its resumption master secret):
         store them as carefully as a private key. :meth:`from_bytes` loads
         them back, in this process or another one.
+
+        :raises ValueError: the session is empty or not complete yet (taken
+            from a connection in the middle of its handshake).
         """
         pointer = self._pointer()
         size = lib.i2d_SSL_SESSION(pointer, ffi.NULL)
-        if size <= 0:
-            exception_from_error_queue(Error, "i2d_SSL_SESSION")
-        buffer = ffi.new("unsigned char[]", size)
+        buffer = ffi.new("unsigned char[]", max(size, 1))
         cursor = ffi.new("unsigned char **", buffer)
-        if lib.i2d_SSL_SESSION(pointer, cursor) != size:
-            exception_from_error_queue(Error, "i2d_SSL_SESSION")
+        if size <= 0 or lib.i2d_SSL_SESSION(pointer, cursor) != size:
+            lib.ERR_clear_error()
+            raise ValueError(
+                "OpenSSL cannot encode this session (taken before its "
+                "handshake got far enough)"
+            )
         return ffi.buffer(buffer, size)[:]  # type: ignore[no-any-return]
 
     def _copy(self) -> Any:
@@ -213,7 +231,13 @@ class SessionExport:
         return session
 
     def _facts(self) -> _Facts:
-        return _Facts(self.to_bytes())
+        try:
+            der = self.to_bytes()
+        except ValueError:
+            if self._session is None:
+                raise
+            return _EMPTY_FACTS  # a session still being negotiated
+        return _Facts(der)
 
     @property
     def id(self) -> bytes:

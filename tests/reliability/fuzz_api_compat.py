@@ -26,9 +26,10 @@ stdlib lets it through (the ``load_cert_chain`` password callable; any TLS
 call once a context has a ``_msg_callback``, whose exceptions CPython raises
 from the call that drove OpenSSL) or as the ``__cause__`` of an ``SSLError``
 (``sni_callback``, as ``doc/ssl_compat.rst`` documents); other exceptions
-(``AttributeError``, ``BufferError``, ...) only where the stdlib raises
-them for the same call (:data:`STDLIB_RAISES_TOO`, checked by hand; the pure module functions are compared with ``ssl``'s own
-at run time, which must also agree when it refuses a type with TypeError).
+(``AttributeError``, ``BufferError``, ...) only where the stdlib raises them
+for the same call (:data:`STDLIB_RAISES_TOO`, checked by hand; the pure
+module functions are compared with ``ssl``'s own at run time, which must
+also agree when it refuses a type with TypeError).
 After every step OpenSSL's error queue must be empty and no exception may
 have gone to ``sys.unraisablehook``. Anything else is a *finding*: the seed,
 the step list and the traceback are printed and the driver exits with status

@@ -25,7 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import (
 )
 
 from OpenSSL import _callbacks
-from OpenSSL._ssl_constants import METHODS
+from OpenSSL._ssl_constants import (
+    FILETYPE_PEM,
+    METHODS,
+    unsupported_method_message,
+)
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
     StrOrBytesPath,
@@ -64,9 +68,6 @@ _PRIVATE_KEY_TYPES = (
     ed448.Ed448PrivateKey,
     rsa.RSAPrivateKey,
 )
-
-FILETYPE_PEM: int = lib.SSL_FILETYPE_PEM
-FILETYPE_ASN1: int = lib.SSL_FILETYPE_ASN1
 
 # Where Linux distributions keep their CA bundle, for when the compiled-in
 # default of cryptography's bundled OpenSSL points at nothing.
@@ -174,7 +175,7 @@ class Context:
         try:
             constructor, version = METHODS[method]
         except KeyError:
-            raise ValueError(f"no such protocol method: {method!r}") from None
+            raise ValueError(unsupported_method_message(method)) from None
         ctx = checked(Error, lib.SSL_CTX_new, getattr(lib, constructor)(), ok=not_null)
         self._context = ffi.gc(ctx, lib.SSL_CTX_free)
         self._used = False

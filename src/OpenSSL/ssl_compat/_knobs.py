@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
 from OpenSSL import SSL, _callbacks
-from OpenSSL._util import exception_from_error_queue, ffi, lib
+from OpenSSL._util import checked, ffi, lib
 
 __all__ = [
     "CipherInfo",
@@ -106,8 +106,7 @@ def verify_client_post_handshake(connection: SSL.Connection) -> None:
     a client that did not offer post-handshake auth). Wanted:
     ``Connection.verify_client_post_handshake()``.
     """
-    if lib.SSL_verify_client_post_handshake(connection._ssl) != 1:
-        exception_from_error_queue(SSL.Error, "SSL_verify_client_post_handshake")
+    checked(SSL.Error, lib.SSL_verify_client_post_handshake, connection._ssl)
 
 
 def session_reused(connection: SSL.Connection) -> bool:

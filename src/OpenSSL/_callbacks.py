@@ -281,7 +281,7 @@ def report_to_excepthook(
 def servername(conn: Any, callback: Any, ssl: Any, alert: Any, arg: Any) -> int:
     """``callback(conn)`` for the SNI callback (errors: ``sys.excepthook``)."""
     callback(conn)
-    return _OK  # type: ignore[no-any-return]
+    return _OK
 
 
 def _parse_protocol_list(data: bytes) -> list[bytes]:
@@ -313,11 +313,11 @@ def alpn_select(
     offered = _parse_protocol_list(ffi.buffer(in_, inlen)[:])
     chosen = exact_bytes(callback(conn, offered))
     if chosen is NO_OVERLAPPING_PROTOCOLS:
-        return _NOACK  # type: ignore[no-any-return]
+        return _NOACK
     if chosen == b"":
         # Twisted answers b"" when nothing overlaps and expects the
         # handshake to fail with SSL.Error, as under pyOpenSSL.
-        return _ALERT_FATAL  # type: ignore[no-any-return]
+        return _ALERT_FATAL
     if not isinstance(chosen, bytes):
         raise TypeError(
             "ALPN select callback must return bytes or "
@@ -332,7 +332,7 @@ def alpn_select(
     conn._alpn_selected = buf = ffi.new("unsigned char[]", chosen)
     out[0] = buf
     outlen[0] = len(chosen)
-    return _OK  # type: ignore[no-any-return]
+    return _OK
 
 
 @callback_kind("int (*)(SSL *, void *)", failed=_ALERT_FATAL)
@@ -344,7 +344,7 @@ def ocsp_server(conn: Any, callback: Any, ssl: Any, arg: Any) -> int:
             f"OCSP server callback must return bytes, not {type(response).__name__}"
         )
     if not response:
-        return _NOACK  # type: ignore[no-any-return]
+        return _NOACK
     # OpenSSL takes ownership of the buffer and frees it itself.
     buf = lib.OPENSSL_malloc(len(response))
     if buf == ffi.NULL:
@@ -357,7 +357,7 @@ def ocsp_server(conn: Any, callback: Any, ssl: Any, arg: Any) -> int:
     # OpenSSL itself carries on, so forget it.
     if lib.ERR_peek_error():
         lib.ERR_clear_error()
-    return _OK  # type: ignore[no-any-return]
+    return _OK
 
 
 @callback_kind("int (*)(SSL *, void *)", failed=-1)

@@ -223,19 +223,19 @@ class Context:
     def set_options(self, options: int) -> int:
         """Add the ``OP_*`` bits in *options*; return the resulting option mask."""
         check_int(options, "options")
-        return lib.SSL_CTX_set_options(self._context, options)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_options(self._context, options)
 
     @_configures
     def set_mode(self, mode: int) -> int:
         """Add the ``MODE_*`` bits in *mode*; return the resulting mode mask."""
         check_int(mode, "mode")
-        return lib.SSL_CTX_set_mode(self._context, mode)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_mode(self._context, mode)
 
     @_configures
     def clear_mode(self, mode_to_clear: int) -> int:
         """Remove the ``MODE_*`` bits in *mode_to_clear*; return the resulting mask."""
         check_int(mode_to_clear, "mode_to_clear")
-        return lib.SSL_CTX_clear_mode(self._context, mode_to_clear)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_clear_mode(self._context, mode_to_clear)
 
     @_configures
     def set_cipher_list(self, cipher_list: bytes) -> None:
@@ -485,11 +485,11 @@ class Context:
 
     def get_verify_mode(self) -> int:
         """The ``VERIFY_*`` mode set by :meth:`set_verify`."""
-        return lib.SSL_CTX_get_verify_mode(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_verify_mode(self._context)
 
     def get_verify_depth(self) -> int:
         """The depth set by :meth:`set_verify_depth`."""
-        return lib.SSL_CTX_get_verify_depth(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_verify_depth(self._context)
 
     # -- client CA names sent in CertificateRequest ---------------------------
 
@@ -555,11 +555,11 @@ class Context:
     def set_session_cache_mode(self, mode: int) -> int:
         """Set the ``SESS_CACHE_*`` mode; return the previous one."""
         check_int(mode, "mode")
-        return lib.SSL_CTX_set_session_cache_mode(self._context, mode)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_session_cache_mode(self._context, mode)
 
     def get_session_cache_mode(self) -> int:
         """The current ``SESS_CACHE_*`` mode."""
-        return lib.SSL_CTX_get_session_cache_mode(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_session_cache_mode(self._context)
 
     @_configures
     def set_timeout(self, timeout: int) -> None:
@@ -569,7 +569,7 @@ class Context:
 
     def get_timeout(self) -> int:
         """The session timeout in seconds."""
-        return lib.SSL_CTX_get_timeout(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_timeout(self._context)
 
     # -- application data ----------------------------------------------------
 

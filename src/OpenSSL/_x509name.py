@@ -103,7 +103,7 @@ class X509Name:
         out = ffi.new("unsigned char **")
         length = checked(Error, lib.ASN1_STRING_to_UTF8, out, data, ok=not_negative)
         try:
-            return ffi.buffer(out[0], length)[:].decode("utf-8")  # type: ignore[no-any-return]
+            return ffi.buffer(out[0], length)[:].decode("utf-8")
         finally:
             lib.OPENSSL_free(out[0])
 
@@ -199,7 +199,7 @@ class X509Name:
         out = ffi.new("unsigned char **")
         length = checked(Error, lib.i2d_X509_NAME, self._name, out, ok=not_negative)
         try:
-            return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
+            return ffi.buffer(out[0], length)[:]
         finally:
             lib.OPENSSL_free(out[0])
 

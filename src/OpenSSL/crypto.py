@@ -210,7 +210,7 @@ def _asn1_time_bytes(when: Any) -> bytes | None:
     )
     try:
         gen_string = ffi.cast("ASN1_STRING *", generalized)
-        return ffi.buffer(  # type: ignore[no-any-return]
+        return ffi.buffer(
             lib.ASN1_STRING_get0_data(gen_string), lib.ASN1_STRING_length(gen_string)
         )[:]
     finally:
@@ -301,7 +301,7 @@ class X509:
         if nid == lib.NID_undef:
             _clear_errors()
             raise ValueError("Undefined signature algorithm")
-        return ffi.string(lib.OBJ_nid2ln(nid))  # type: ignore[no-any-return]
+        return ffi.string(lib.OBJ_nid2ln(nid))
 
     def digest(self, digest_name: str) -> bytes:
         """The fingerprint, as colon-separated upper-case hex bytes."""

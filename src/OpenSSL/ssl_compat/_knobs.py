@@ -199,12 +199,12 @@ def _servername(connection: Any, handler: Any, ssl: Any, alert: Any, _arg: Any) 
     if owner is None:
         # A Connection ssl_compat did not make (``openssl_context`` handed
         # to SSL.Connection): no sni_callback to run for it.
-        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+        return lib.SSL_TLSEXT_ERR_OK
     result = handler(owner)
     if result is None:
-        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+        return lib.SSL_TLSEXT_ERR_OK
     alert[0] = int(result)
-    return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
+    return lib.SSL_TLSEXT_ERR_ALERT_FATAL
 
 
 def install_servername_callback(

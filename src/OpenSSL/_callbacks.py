@@ -88,6 +88,7 @@ import sys
 import weakref
 from typing import Any, Callable
 
+from OpenSSL._alpn import parse_wire
 from OpenSSL._ssl_constants import NO_OVERLAPPING_PROTOCOLS
 from OpenSSL._util import exact_bytes, ffi, lib
 
@@ -284,16 +285,6 @@ def servername(conn: Any, callback: Any, ssl: Any, alert: Any, arg: Any) -> int:
     return _OK
 
 
-def _parse_protocol_list(data: bytes) -> list[bytes]:
-    protos = []
-    i = 0
-    while i < len(data):
-        length = data[i]
-        protos.append(data[i + 1 : i + 1 + length])
-        i += 1 + length
-    return protos
-
-
 @callback_kind(
     "int (*)(SSL *, unsigned char **, unsigned char *, "
     "const unsigned char *, unsigned int, void *)",
@@ -310,7 +301,7 @@ def alpn_select(
     arg: Any,
 ) -> int:
     """``callback(conn, offered) -> bytes | NO_OVERLAPPING_PROTOCOLS``."""
-    offered = _parse_protocol_list(ffi.buffer(in_, inlen)[:])
+    offered = parse_wire(ffi.buffer(in_, inlen)[:])
     chosen = exact_bytes(callback(conn, offered))
     if chosen is NO_OVERLAPPING_PROTOCOLS:
         return _NOACK

@@ -32,9 +32,10 @@ from typing import Any, Callable, Literal, NoReturn, overload
 from cryptography import x509
 
 from OpenSSL import _callbacks
+from OpenSSL._alpn import wire_format
+from OpenSSL._der import name_from_der
 from OpenSSL._ssl_context import (
     Context,
-    alpn_wire_format,
     cert_pointer,
     check_callable,
     check_int,
@@ -49,12 +50,11 @@ from OpenSSL._util import (
     is_zero,
     lib,
     no_zero_allocator,
-    not_negative,
     not_null,
     text,
     text_to_bytes_and_warn,
 )
-from OpenSSL._x509_names import name_from_der
+from OpenSSL._x509name import name_der
 from OpenSSL.crypto import X509, X509Name
 
 __all__ = ["Connection", "Session"]
@@ -621,7 +621,7 @@ class Connection:
 
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
-        wire = alpn_wire_format(protos)
+        wire = wire_format(protos)
         # This one returns 0 on success.
         checked(Error, lib.SSL_set_alpn_protos, self._ssl, wire, len(wire), ok=is_zero)
 
@@ -784,7 +784,7 @@ class Connection:
         for i in range(lib.sk_X509_NAME_num(names)):
             name = lib.sk_X509_NAME_value(names, i)
             if as_cryptography:
-                result.append(name_from_der(_name_der(name)))
+                result.append(name_from_der(name_der(name)))
             else:
                 result.append(X509Name._from_raw_name_copy(name))
         return result
@@ -1040,12 +1040,3 @@ def _certificates(stack: Any, as_cryptography: bool) -> Any:
         lib.X509_up_ref(pointer)
         result.append(_certificate(pointer, as_cryptography))
     return result
-
-
-def _name_der(name: Any) -> bytes:
-    out = ffi.new("unsigned char **")
-    length = checked(Error, lib.i2d_X509_NAME, name, out, ok=not_negative)
-    try:
-        return ffi.buffer(out[0], length)[:]
-    finally:
-        lib.OPENSSL_free(out[0])

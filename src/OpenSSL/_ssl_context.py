@@ -13,18 +13,18 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    rsa,
-)
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from OpenSSL import _callbacks
+from OpenSSL._alpn import wire_format
+from OpenSSL._crypto_base import (
+    _PRIVATE_KEY_TYPES,
+    FILETYPE_PEM,
+    _PrivateKey,
+)
 from OpenSSL._ssl_constants import METHODS
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
@@ -49,24 +49,6 @@ __all__ = ["Context"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-_PrivateKey = Union[
-    dsa.DSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    rsa.RSAPrivateKey,
-]
-_PRIVATE_KEY_TYPES = (
-    dsa.DSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    rsa.RSAPrivateKey,
-)
-
-FILETYPE_PEM: int = lib.SSL_FILETYPE_PEM
-FILETYPE_ASN1: int = lib.SSL_FILETYPE_ASN1
 
 # Where Linux distributions keep their CA bundle, for when the compiled-in
 # default of cryptography's bundled OpenSSL points at nothing.
@@ -126,22 +108,6 @@ def check_int(value: Any, name: str) -> None:
 def check_callable(callback: Any, name: str = "callback") -> None:
     if not callable(callback):
         raise TypeError(f"{name} must be callable")
-
-
-def alpn_wire_format(protos: Any) -> bytes:
-    """Encode a list of ALPN protocol names as length-prefixed bytes."""
-    if isinstance(protos, (bytes, str)) or not isinstance(protos, Sequence):
-        raise TypeError("protos must be a list of bytes")
-    if not protos:
-        raise ValueError("at least one protocol must be given")
-    parts = []
-    for proto in protos:
-        if not isinstance(proto, bytes):
-            raise TypeError("each protocol must be bytes")
-        if not 0 < len(proto) < 256:
-            raise ValueError("each protocol must be 1 to 255 bytes long")
-        parts.append(bytes((len(proto),)) + proto)
-    return b"".join(parts)
 
 
 def _configures(method: _F) -> _F:
@@ -613,7 +579,7 @@ class Context:
     @_configures
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
-        wire = alpn_wire_format(protos)
+        wire = wire_format(protos)
         # This one returns 0 on success.
         checked(
             Error,

@@ -48,6 +48,7 @@ __all__ = [
     "positive",
     "text",
     "text_to_bytes_and_warn",
+    "verify_error_string",
 ]
 
 _R = TypeVar("_R")
@@ -103,6 +104,11 @@ def exception_from_error_queue(
     if not errors:
         errors = [("", what, "failed without an OpenSSL error")]
     raise exception_type(errors)
+
+
+def verify_error_string(code: int) -> str:
+    """OpenSSL's description of an ``X509_V_*`` verification result *code*."""
+    return text(lib.X509_verify_cert_error_string(code))
 
 
 def clear_errors() -> None:

@@ -98,6 +98,7 @@ from OpenSSL._util import (
     not_null,
     path_bytes,
     positive,
+    verify_error_string,
 )
 from OpenSSL._util import clear_errors as _clear_errors
 from OpenSSL._x509name import X509Name
@@ -647,9 +648,7 @@ class X509StoreContext:
         if lib.X509_verify_cert(ctx) <= 0:
             _clear_errors()
             code = lib.X509_STORE_CTX_get_error(ctx)
-            message = ffi.string(lib.X509_verify_cert_error_string(code)).decode(
-                "utf-8", "replace"
-            )
+            message = verify_error_string(code)
             current = lib.X509_STORE_CTX_get_current_cert(ctx)
             if current == ffi.NULL:
                 certificate = self._cert

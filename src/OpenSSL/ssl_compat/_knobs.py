@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
 from OpenSSL import SSL, _callbacks
+from OpenSSL._der import elements
 from OpenSSL._util import checked, ffi, lib
 
 __all__ = [
@@ -306,19 +307,8 @@ class SessionDetails(NamedTuple):
     has_ticket: bool
 
 
-def _der_items(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(tag, contents)`` for each DER element in *data*."""
-    offset = 0
-    while offset < len(data):
-        tag = data[offset]
-        length = data[offset + 1]
-        offset += 2
-        if length & 0x80:
-            size = length & 0x7F
-            length = int.from_bytes(data[offset : offset + size], "big")
-            offset += size
-        yield tag, data[offset : offset + length]
-        offset += length
+def _der_items(data: bytes) -> list[tuple[int, bytes]]:
+    return [(tag, contents) for tag, contents, _ in elements(data)]
 
 
 def _der_int(contents: bytes) -> int:

@@ -87,7 +87,8 @@ Error.__module__ = "OpenSSL.crypto"
 def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
     """*buffer* as bytes: ``str`` is encoded as ASCII (as pyOpenSSL does)."""
     if isinstance(buffer, str):
-        return buffer.encode("ascii")
+        # A str subclass may return a lying bytes subclass from encode().
+        return exact_bytes(buffer.encode("ascii"))
     if isinstance(buffer, bytes):
         return exact_bytes(buffer)
     if isinstance(buffer, (bytearray, memoryview)):

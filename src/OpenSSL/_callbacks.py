@@ -185,6 +185,16 @@ def callback_kind(
                 if owner is None:
                     return unowned
                 try:
+                    # OpenSSL's handshake is not re-entrant: a callback that
+                    # drives the same connection again (do_handshake from the
+                    # SNI callback) would corrupt the SSL, so the methods that
+                    # drive it refuse while _in_callback is set. Callbacks may
+                    # nest (a shutdown from the info callback writes an alert
+                    # the info callback hears), but the data path is left
+                    # unchecked to keep it free of work, and recv from the
+                    # info callback runs the info callback again: past
+                    # MAX_NESTING levels that is refused instead of recursing
+                    # until RecursionError (or the C stack runs out).
                     if owner._in_callback >= MAX_NESTING:
                         raise ValueError(
                             f"callbacks of this Connection nested {MAX_NESTING} "

@@ -23,7 +23,9 @@ The API is pyOpenSSL 26.4's. In short:
 Where things live (each a one-step answer; private modules of ``OpenSSL``):
 
 * Context and its settings: ``_ssl_context.Context``. Connection, Session
-  and the data path (``send``/``recv``/``bio_*``): ``_ssl_connection``.
+  and the data path (``send``/``recv``/``bio_*``): ``_ssl_connection``; the
+  socket calls a socket-mode Connection hands on (``bind``, ``fileno``...):
+  ``_ssl_socket``.
 * ALPN: ``_alpn`` (the wire format, encoder and parser); the methods are
   ``set_alpn_protos`` on Context and Connection, the server's choice goes
   through ``Context.set_alpn_select_callback`` and ``_callbacks.alpn_select``.
@@ -54,6 +56,8 @@ Where things live (each a one-step answer; private modules of ``OpenSSL``):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
@@ -66,6 +70,7 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+from OpenSSL._util import deprecated
 
 __all__ = [
     "Connection",
@@ -79,3 +84,23 @@ __all__ = [
     "ZeroReturnError",
     *_constant_names,
 ]
+
+# The class names of pyOpenSSL's first releases (when Context and Connection
+# were C types), kept as deprecated aliases: reading one warns, and the value
+# is the class itself, so isinstance() keeps working.
+_DEPRECATED_ALIASES: dict[str, tuple[str, type]] = {
+    "ContextType": ("Context", Context),
+    "ConnectionType": ("Connection", Connection),
+}
+
+if TYPE_CHECKING:
+    ContextType = Context
+    ConnectionType = Connection
+else:
+
+    def __getattr__(name: str) -> Any:
+        alias = _DEPRECATED_ALIASES.get(name)
+        if alias is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        deprecated(f"OpenSSL.SSL.{name} is deprecated; use OpenSSL.SSL.{alias[0]}")
+        return alias[1]

@@ -5,6 +5,7 @@ of two I/O modes, fixed at construction:
 
 * socket mode, ``Connection(ctx, sock)``: OpenSSL reads and writes the
   socket's file descriptor itself, blocking or not as the socket is set;
+  the socket's own methods are there too (``_ssl_socket``) and other
   unknown attributes fall through to the socket.
 * memory mode, ``Connection(ctx, None)``: OpenSSL reads TLS bytes from an
   in-memory BIO filled by :meth:`Connection.bio_write` and writes to one
@@ -42,8 +43,10 @@ from OpenSSL._ssl_context import (
     key_pointer,
 )
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     checked,
+    deprecated,
     exact_bytes,
     exception_from_error_queue,
     ffi,
@@ -134,7 +137,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection:
+class Connection(SocketMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -496,7 +499,7 @@ class Connection:
 
     def _require_socket(self) -> Any:
         if self._socket is None:
-            raise TypeError("this Connection has no socket (memory-BIO mode)")
+            raise NoSocketError("this Connection has no socket (memory-BIO mode)")
         return self._socket
 
     # -- per-connection settings ------------------------------------------
@@ -839,6 +842,11 @@ class Connection:
     def get_state_string(self) -> bytes:
         """OpenSSL's description of the handshake state."""
         return ffi.string(lib.SSL_state_string_long(self._ssl))
+
+    def state_string(self) -> bytes:
+        """Deprecated: the first releases' name of :meth:`get_state_string`."""
+        deprecated("Connection.state_string() is deprecated; use get_state_string()")
+        return self.get_state_string()
 
     def get_selected_srtp_profile(self) -> bytes:
         """The negotiated DTLS-SRTP profile name, ``b""`` if none."""

@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from OpenSSL import _callbacks
 from OpenSSL._alpn import wire_format
-from OpenSSL._crypto_base import (
-    _PRIVATE_KEY_TYPES,
+from OpenSSL._crypto_base import _PRIVATE_KEY_TYPES, _PrivateKey
+from OpenSSL._ssl_constants import (
     FILETYPE_PEM,
-    _PrivateKey,
+    METHODS,
+    unsupported_method_message,
 )
-from OpenSSL._ssl_constants import METHODS
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
     StrOrBytesPath,
@@ -140,7 +140,7 @@ class Context:
         try:
             constructor, version = METHODS[method]
         except KeyError:
-            raise ValueError(f"no such protocol method: {method!r}") from None
+            raise ValueError(unsupported_method_message(method)) from None
         ctx = checked(Error, lib.SSL_CTX_new, getattr(lib, constructor)(), ok=not_null)
         self._context = ffi.gc(ctx, lib.SSL_CTX_free)
         self._used = False

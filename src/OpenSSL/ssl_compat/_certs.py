@@ -41,6 +41,7 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
+from OpenSSL._der import read_tlv
 from OpenSSL._util import ffi, lib, text
 
 __all__ = [
@@ -172,20 +173,14 @@ _DER_STRING_TAGS = (0x0C, 0x16)
 
 
 def _der_string(der: bytes) -> Optional[str]:
-    """The text of a short DER UTF8String/IA5String, else ``None``."""
-    if len(der) < 2 or der[0] not in _DER_STRING_TAGS:
+    """The text of a DER UTF8String/IA5String, else ``None``."""
+    try:
+        tag, contents, end = read_tlv(der)
+    except ValueError:
         return None
-    length = der[1]
-    offset = 2
-    if length & 0x80:
-        size = length & 0x7F
-        if size == 0 or size > 2 or len(der) < 2 + size:
-            return None
-        length = int.from_bytes(der[2 : 2 + size], "big")
-        offset = 2 + size
-    if len(der) != offset + length:
+    if tag not in _DER_STRING_TAGS or end != len(der):
         return None
-    return der[offset:].decode("utf-8", "replace")
+    return contents.decode("utf-8", "replace")
 
 
 def _extension(cert: x509.Certificate, oid: ObjectIdentifier) -> Any:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from OpenSSL import SSL
-from OpenSSL._util import lib, text
+from OpenSSL._util import verify_error_string
 
 __all__ = [
     "certificate_lines",
@@ -34,7 +34,7 @@ Field = tuple[str, str]
 
 def verify_message(code: int) -> str:
     """OpenSSL's description of an ``X509_V_*`` verification result code."""
-    return text(lib.X509_verify_cert_error_string(code)) or f"error {code}"
+    return verify_error_string(code) or f"error {code}"
 
 
 def _alpn(conn: SSL.Connection) -> str:

@@ -36,7 +36,7 @@ import sys
 from typing import Any, Optional
 
 from OpenSSL import SSL
-from OpenSSL._util import lib, text
+from OpenSSL._util import lib, text, verify_error_string
 
 __all__ = ["eof_error", "translate_error", "want_read_error", "want_write_error"]
 
@@ -175,7 +175,7 @@ def _verify_message(code: int, hostname: Optional[str]) -> str:
         return f"Hostname mismatch, certificate is not valid for '{hostname}'."
     if code == lib.X509_V_ERR_IP_ADDRESS_MISMATCH and hostname is not None:
         return f"IP address mismatch, certificate is not valid for '{hostname}'."
-    return text(lib.X509_verify_cert_error_string(code))
+    return verify_error_string(code)
 
 
 #: The start of the entry ``OpenSSL.SSL`` raises when OpenSSL recorded no reason.

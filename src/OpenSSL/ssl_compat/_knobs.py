@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
 from OpenSSL import SSL, _callbacks
+from OpenSSL._der import elements
 from OpenSSL._util import checked, ffi, lib
 
 __all__ = [
@@ -199,12 +200,12 @@ def _servername(connection: Any, handler: Any, ssl: Any, alert: Any, _arg: Any) 
     if owner is None:
         # A Connection ssl_compat did not make (``openssl_context`` handed
         # to SSL.Connection): no sni_callback to run for it.
-        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+        return lib.SSL_TLSEXT_ERR_OK
     result = handler(owner)
     if result is None:
-        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+        return lib.SSL_TLSEXT_ERR_OK
     alert[0] = int(result)
-    return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
+    return lib.SSL_TLSEXT_ERR_ALERT_FATAL
 
 
 def install_servername_callback(
@@ -306,19 +307,8 @@ class SessionDetails(NamedTuple):
     has_ticket: bool
 
 
-def _der_items(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(tag, contents)`` for each DER element in *data*."""
-    offset = 0
-    while offset < len(data):
-        tag = data[offset]
-        length = data[offset + 1]
-        offset += 2
-        if length & 0x80:
-            size = length & 0x7F
-            length = int.from_bytes(data[offset : offset + size], "big")
-            offset += size
-        yield tag, data[offset : offset + length]
-        offset += length
+def _der_items(data: bytes) -> list[tuple[int, bytes]]:
+    return [(tag, contents) for tag, contents, _ in elements(data)]
 
 
 def _der_int(contents: bytes) -> int:

@@ -51,7 +51,7 @@ from OpenSSL._ssl_constants import (
 )
 from OpenSSL._ssl_errors import Error
 from OpenSSL._ssl_messages import MessageConnection, MessageContext, configures
-from OpenSSL._util import exception_from_error_queue, ffi, lib, no_zero_allocator
+from OpenSSL._util import checked, ffi, lib, no_zero_allocator
 
 __all__ = ["EARLY_DATA_EXTENSION", "EarlyDataConnection", "EarlyDataContext"]
 
@@ -85,8 +85,7 @@ class EarlyDataContext(MessageContext):
                 f"max_early_data must be 0 to {MAX_EARLY_DATA} (OpenSSL aborts "
                 "connections that send more early data than that)"
             )
-        if lib.SSL_CTX_set_max_early_data(self._context, max_early_data) != 1:
-            exception_from_error_queue(Error, "SSL_CTX_set_max_early_data")
+        checked(Error, lib.SSL_CTX_set_max_early_data, self._context, max_early_data)
         self._max_early_data = max_early_data
         self._watch_messages()
 
@@ -193,10 +192,10 @@ class EarlyDataConnection(MessageConnection):
         if self._callback_exception is not None:
             self._check_callbacks()
         if result == SSL_READ_EARLY_DATA_SUCCESS:
-            return ffi.buffer(buffer, readbytes[0])[:]  # type: ignore[no-any-return]
+            return ffi.buffer(buffer, readbytes[0])[:]
         if result == SSL_READ_EARLY_DATA_FINISH:
             self._early_finished = True
-            return ffi.buffer(buffer, readbytes[0])[:]  # type: ignore[no-any-return]
+            return ffi.buffer(buffer, readbytes[0])[:]
         self._raise_io_error(0)
 
     def get_early_data_status(self) -> int:

@@ -28,7 +28,8 @@ field                 where in the SEQUENCE
 
 Optional fields are omitted from the encoding when zero or empty, and then
 read as ``0``/``b""``/``False``. The encoding is produced by OpenSSL itself,
-but the reader still checks every length, so a surprise gives ``ValueError``.
+and it is read with the package's one DER reader (``_der``), which checks
+every length: a surprise gives ``ValueError``.
 
 :class:`SessionConnection` adds ``Connection.session_reused()``.
 """
@@ -38,8 +39,9 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
+from OpenSSL._der import elements
 from OpenSSL._ssl_errors import Error
-from OpenSSL._util import exception_from_error_queue, ffi, lib
+from OpenSSL._util import _drain_error_queue, checked, ffi, lib, not_null
 
 __all__ = ["SessionConnection", "SessionExport", "der_elements"]
 
@@ -51,31 +53,8 @@ _MAX_IMPORT = 1 << 20
 
 
 def der_elements(data: bytes) -> list[tuple[int, bytes]]:
-    """``(tag, contents)`` of each DER element in *data*; ``ValueError`` if malformed.
-
-    Only what ``SSL_SESSION_ASN1`` uses: single-byte tags, definite lengths
-    of at most four length bytes.
-    """
-    items = []
-    offset = 0
-    end = len(data)
-    while offset < end:
-        if offset + 2 > end:
-            raise ValueError("truncated DER element header")
-        tag = data[offset]
-        length = data[offset + 1]
-        offset += 2
-        if length & 0x80:
-            size = length & 0x7F
-            if not 0 < size <= 4 or offset + size > end:
-                raise ValueError("unsupported or truncated DER length")
-            length = int.from_bytes(data[offset : offset + size], "big")
-            offset += size
-        if offset + length > end:
-            raise ValueError("DER element runs past the end of its container")
-        items.append((tag, data[offset : offset + length]))
-        offset += length
-    return items
+    """``(tag, contents)`` of each DER element in *data* (``ValueError``: malformed)."""
+    return [(tag, contents) for tag, contents, _ in elements(data)]
 
 
 def _integer(contents: bytes) -> int:
@@ -142,13 +121,9 @@ _EMPTY_FACTS = _NoFacts()
 @functools.cache
 def _cipher_lookup() -> Any:
     """An ``SSL *`` to ask ``SSL_CIPHER_find`` (it looks ciphers up per SSL)."""
-    ctx = lib.SSL_CTX_new(lib.TLS_method())
-    if ctx == ffi.NULL:
-        exception_from_error_queue(Error, "SSL_CTX_new")
+    ctx = checked(Error, lib.SSL_CTX_new, lib.TLS_method(), ok=not_null)
     ctx = ffi.gc(ctx, lib.SSL_CTX_free)
-    ssl = lib.SSL_new(ctx)
-    if ssl == ffi.NULL:
-        exception_from_error_queue(Error, "SSL_new")
+    ssl = checked(Error, lib.SSL_new, ctx, ok=not_null)
     return ffi.gc(ssl, lib.SSL_free), ctx
 
 
@@ -160,7 +135,7 @@ def _cipher_name(code: bytes) -> str | None:
     if cipher == ffi.NULL:
         lib.ERR_clear_error()
         return None
-    return ffi.string(lib.SSL_CIPHER_get_name(cipher)).decode("ascii")  # type: ignore[no-any-return]
+    return ffi.string(lib.SSL_CIPHER_get_name(cipher)).decode("ascii")
 
 
 class SessionExport:
@@ -194,7 +169,7 @@ class SessionExport:
                 "OpenSSL cannot encode this session (taken before its "
                 "handshake got far enough)"
             )
-        return ffi.buffer(buffer, size)[:]  # type: ignore[no-any-return]
+        return ffi.buffer(buffer, size)[:]
 
     def _copy(self) -> Any:
         """A new ``SSL_SESSION *`` equal to this one (through its DER form)."""
@@ -309,10 +284,8 @@ def _load(data: bytes) -> Any:
 
 
 def _reasons() -> str:
-    try:
-        exception_from_error_queue(Error, "d2i_SSL_SESSION")
-    except Error as exc:
-        return "; ".join(entry[2] for entry in exc.args[0] if entry[2]) or "no reason"
+    reasons = [entry[2] for entry in _drain_error_queue() if entry[2]]
+    return "; ".join(reasons) or "no reason given"
 
 
 class SessionConnection:

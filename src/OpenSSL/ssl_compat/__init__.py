@@ -45,6 +45,17 @@ How the surface maps onto ``OpenSSL.SSL``
   ``VerifyMode``, ``Purpose``, ...) so values compare equal; ``OP_*`` values
   and ``OPENSSL_VERSION*`` describe the OpenSSL we run on (cryptography's).
 
+Beyond CPython
+-------------
+
+* ``SSLSession.to_bytes()``/``from_bytes()``: sessions kept in a file or a
+  shared cache, resumed from another process (``session=`` accepts them);
+* TLS 1.3 early data: ``SSLContext.max_early_data``,
+  ``SSLObject``/``SSLSocket.write_early_data()``, ``read_early_data()``,
+  ``get_early_data_status()`` (``_early_data``; asyncio clients offer it
+  from a ``wrap_bio`` override);
+* CPython's private ``SSLContext._msg_callback`` hook works (``_tracing``).
+
 What differs from CPython, and why
 ----------------------------------
 

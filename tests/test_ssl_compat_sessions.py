@@ -10,6 +10,7 @@ context subclass that offers the session and the early data in
 from __future__ import annotations
 
 import asyncio
+import http.client
 import socket
 import ssl
 from typing import Any, Optional
@@ -17,7 +18,12 @@ from typing import Any, Optional
 import pytest
 
 from OpenSSL import SSL, ssl_compat
-from tests.compat_helpers import client_context, object_handshake, server_context
+from tests.compat_helpers import (
+    client_context,
+    https_server,
+    object_handshake,
+    server_context,
+)
 from tests.interop_helpers import (
     PEER_TIMEOUT,
     Background,
@@ -357,3 +363,37 @@ class TestMsgCallback:
         assert ours[0] == theirs[0]
         assert ssl._TLSMessageType.CLIENT_HELLO in ours[1]  # type: ignore[attr-defined]
         assert ssl._TLSMessageType.CLIENT_HELLO in theirs[1]  # type: ignore[attr-defined]
+
+
+class ResumingHTTPSConnection(http.client.HTTPSConnection):
+    """``http.client`` offering a stored session: its ``connect`` passes it."""
+
+    session: Any = None
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            self.sock, server_hostname=self.host, session=self.session
+        )
+
+
+class TestHttpClient:
+    def test_resumes_from_bytes_in_a_new_context(self) -> None:
+        with https_server(server_context()) as (_, port):
+            first = ResumingHTTPSConnection(
+                "localhost", port, context=client_context(), timeout=PEER_TIMEOUT
+            )
+            first.request("GET", "/one")
+            assert first.getresponse().read() == b"hello /one"
+            stored = first.sock.session.to_bytes()
+            assert not first.sock.session_reused
+            first.close()
+            # What another process does with the stored bytes.
+            second = ResumingHTTPSConnection(
+                "localhost", port, context=client_context(), timeout=PEER_TIMEOUT
+            )
+            second.session = ssl_compat.SSLSession.from_bytes(stored)
+            second.request("GET", "/two")
+            assert second.getresponse().read() == b"hello /two"
+            assert second.sock.session_reused
+            second.close()

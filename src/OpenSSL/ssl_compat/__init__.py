@@ -46,7 +46,7 @@ How the surface maps onto ``OpenSSL.SSL``
   and ``OPENSSL_VERSION*`` describe the OpenSSL we run on (cryptography's).
 
 Beyond CPython
--------------
+--------------
 
 * ``SSLSession.to_bytes()``/``from_bytes()``: sessions kept in a file or a
   shared cache, resumed from another process (``session=`` accepts them);

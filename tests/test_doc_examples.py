@@ -567,3 +567,45 @@ class TestSessions:
         ]
         assert all(answer.endswith(b"news\n") for _, _, answer in results)
         assert served == [example.REQUEST] * 3
+
+
+class TestAsyncioEarlyData:
+    def test_asyncio_on_both_ends_with_early_data(
+        self, pki_files: SimpleNamespace
+    ) -> None:
+        server_example = load("compat_asyncio_early_server")
+        client_example = load("compat_asyncio_sessions")
+        sessions = pki_files.directory / "both-asyncio.der"
+        seen: list[tuple[bytes, int]] = []
+
+        async def scenario() -> list[tuple[bool, int, bytes]]:
+            server = await server_example.serve(
+                str(pki_files.server_pem), str(pki_files.server_key), seen
+            )
+            port = server.sockets[0].getsockname()[1]
+            try:
+                return [
+                    await asyncio.wait_for(
+                        client_example.fetch(
+                            "localhost", port, str(pki_files.ca_pem), sessions, early
+                        ),
+                        TIMEOUT,
+                    )
+                    for early in (False, True, True)
+                ]
+            finally:
+                server.close()
+                await server.wait_closed()
+
+        results = asyncio.run(scenario())
+        assert [(resumed, status) for resumed, status, _ in results] == [
+            (False, SSL.EARLY_DATA_NOT_SENT),
+            (True, SSL.EARLY_DATA_ACCEPTED),
+            (True, SSL.EARLY_DATA_ACCEPTED),
+        ]
+        assert all(answer.endswith(b"news\n") for _, _, answer in results)
+        assert seen == [
+            (client_example.REQUEST, SSL.EARLY_DATA_NOT_SENT),
+            (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
+            (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
+        ]

@@ -35,7 +35,9 @@ def fetch(host: str, port: int, cafile: str, sessions: Path) -> tuple[bool, byte
     context = SSL.Context(SSL.TLS_CLIENT_METHOD)
     context.load_verify_locations(cafile)
     context.set_verify(SSL.VERIFY_PEER)
-    context.set_new_session_callback(lambda conn, session: save_session(sessions, session))
+    context.set_new_session_callback(
+        lambda conn, session: save_session(sessions, session)
+    )
 
     sock = socket.create_connection((host, port))
     conn = SSL.Connection(context, sock)

@@ -221,6 +221,43 @@ class TestRejected:
         assert not server.session_reused()
 
 
+class TestServerAnswersEarly:
+    def test_answer_before_the_handshake_ends_is_not_limited(self) -> None:
+        server_ctx = early_server_context(1024)
+        session = ticket(server_ctx)
+        client, server = memory_pair(early_client_context(1024), server_ctx)
+        client.set_session(session)
+        client.write_early_data(REQUEST)
+        pump(client, server)
+        assert server.read_early_data(16384) == REQUEST
+        answer = b"x" * 20000  # more than max_early_data: not early data
+        written = 0
+        while written < len(answer):
+            written += server.write_early_data(answer[written:])
+        assert read_early(client, server) == b""
+        handshake(client, server)
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED
+        assert server.get_early_data_status() == EARLY_DATA_ACCEPTED
+        received = b""
+        while len(received) < len(answer):
+            received += client.recv(16384)
+        assert received == answer
+
+    def test_server_answer_without_client_early_data_keeps_not_sent(self) -> None:
+        server_ctx = early_server_context()
+        client, server = memory_pair(early_client_context(), server_ctx)
+        try:
+            client.do_handshake()
+        except SSL.WantReadError:
+            pass
+        pump(client, server)
+        assert server.read_early_data(100) == b""
+        assert server.write_early_data(b"hello early") == 11
+        handshake(client, server)
+        assert server.get_early_data_status() == EARLY_DATA_NOT_SENT
+        assert client.recv(100) == b"hello early"
+
+
 class TestUnresumableSessions:
     def test_imported_session_survives_a_dropped_connection(self) -> None:
         server_ctx = early_server_context()
@@ -280,6 +317,22 @@ class TestMisuse:
     def test_max_early_data_bounds(self, value: int) -> None:
         with pytest.raises(ValueError):
             server_context().set_max_early_data(value)
+
+    @pytest.mark.parametrize("buf", [5, "text", None, 1.5])
+    def test_write_early_data_needs_bytes(self, buf: object) -> None:
+        client = Connection(early_client_context())
+        with pytest.raises(TypeError):
+            client.write_early_data(buf)
+
+    def test_write_early_data_takes_buffers(self) -> None:
+        server_ctx = early_server_context()
+        session = ticket(server_ctx)
+        client, server = memory_pair(early_client_context(), server_ctx)
+        client.set_session(session)
+        assert client.write_early_data(bytearray(b"abc")) == 3
+        assert client.write_early_data(memoryview(b"def")) == 3
+        pump(client, server)
+        assert read_early(client, server) == b"abcdef"
 
     def test_max_early_data_type(self) -> None:
         with pytest.raises(TypeError):

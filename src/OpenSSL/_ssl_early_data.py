@@ -123,18 +123,28 @@ class EarlyDataConnection(MessageConnection):
         :raises ValueError: the Context did not allow early data, or *buf*
             would exceed the allowed amount.
         """
+        if type(buf) is not bytes:
+            try:
+                buf = bytes(memoryview(buf))  # not bytes(5): five NUL bytes
+            except TypeError:
+                raise TypeError(
+                    f"buf must be a bytes-like object, not {type(buf).__name__}"
+                ) from None
         limit = self._context.get_max_early_data()
         if limit <= 0:
             raise ValueError(
                 "early data is off for this Context: call "
                 "Context.set_max_early_data(n) first"
             )
-        data = bytes(buf) if not isinstance(buf, bytes) else buf
-        if self._early_written + len(data) > limit:
+        # The limit is a client's: what a server sends before the handshake
+        # ends (an answer to early data) is not early data.
+        client = self._is_client is not False
+        if client and self._early_written + len(buf) > limit:
             raise ValueError(
-                f"{self._early_written + len(data)} bytes of early data exceed "
+                f"{self._early_written + len(buf)} bytes of early data exceed "
                 f"the {limit} this Context allows"
             )
+        data: bytes = buf
         written = ffi.new("size_t *")
         result = lib.SSL_write_early_data(self._ssl, data, len(data), written)
         if result <= 0 and self._session_refused(result):
@@ -151,8 +161,9 @@ class EarlyDataConnection(MessageConnection):
             )
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
-        self._early_written += written[0]
-        self._early_offered = True
+        if client:
+            self._early_written += written[0]
+            self._early_offered = True
         return int(written[0])
 
     def _session_refused(self, result: int) -> bool:

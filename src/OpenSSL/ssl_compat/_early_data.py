@@ -20,8 +20,10 @@ The standard library has no early data. ``ssl_compat`` adds it on top of
 asyncio: its ``SSLProtocol`` calls ``SSLContext.wrap_bio`` and then
 ``do_handshake`` itself, so a client subclasses ``SSLContext`` and, in
 ``wrap_bio``, passes ``session=`` and calls ``write_early_data`` on the new
-``SSLObject`` before asyncio starts the handshake (see the documentation's
-example). Early data may be replayed: send only what is safe to receive
+``SSLObject`` before asyncio starts the handshake; a server that accepts
+early data sets ``sslobject_class`` to an ``SSLObject`` subclass whose
+``do_handshake`` reads the early data first (the documentation's examples,
+``doc/sessions.rst``). Early data may be replayed: send only what is safe to receive
 twice (RFC 8446, section 8).
 """
 

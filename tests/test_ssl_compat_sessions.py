@@ -397,3 +397,86 @@ class TestHttpClient:
             assert second.getresponse().read() == b"hello /two"
             assert second.sock.session_reused
             second.close()
+
+
+class TestEarlyDataSockets:
+    def test_sslsocket_client_sends_early_data(self) -> None:
+        server_ctx = our_server_context()
+        server_ctx.set_max_early_data(16384)
+        with listener() as listening:
+            first = Background(lambda: serve_with_early_data(server_ctx, listening))
+            ctx = resuming_context()
+            sock = ctx.wrap_socket(
+                socket.create_connection(("127.0.0.1", listening.port)),
+                server_hostname="localhost",
+            )
+            sock.sendall(REQUEST)
+            assert sock.recv(100).startswith(b"HTTP/1.0 200 OK")
+            stored = sock.session.to_bytes()
+            sock.close()
+            first.result()
+            second = Background(lambda: serve_with_early_data(server_ctx, listening))
+            sock = resuming_context().wrap_socket(
+                socket.create_connection(("127.0.0.1", listening.port)),
+                server_hostname="localhost",
+                session=ssl_compat.SSLSession.from_bytes(stored),
+                do_handshake_on_connect=False,
+            )
+            assert sock.write_early_data(REQUEST) == len(REQUEST)
+            sock.do_handshake()
+            assert sock.get_early_data_status() == ssl_compat.EARLY_DATA_ACCEPTED
+            assert sock.recv(100).startswith(b"HTTP/1.0 200 OK")
+            sock.close()
+            seen = second.result()
+        assert seen == {"early": REQUEST, "request": REQUEST, "reused": True}
+
+    def test_sslsocket_server_reads_early_data(self) -> None:
+        server_ctx = server_context()
+        server_ctx.max_early_data = 16384
+
+        def serve(listening: listener) -> tuple[bytes, Any]:
+            raw = listening.accept()
+            sock = server_ctx.wrap_socket(
+                raw, server_side=True, do_handshake_on_connect=False
+            )
+            early = b""
+            while True:
+                chunk = sock.read_early_data(1024)
+                if not chunk:
+                    break
+                early += chunk
+            sock.do_handshake()
+            status = sock.get_early_data_status()
+            request = early
+            while not request.endswith(b"\r\n\r\n"):
+                request += sock.recv(1024)
+            sock.sendall(b"ok\n")
+            sock.close()
+            return request, status
+
+        client_ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        client_ctx.load_verify_locations(str(_ca()))
+        client_ctx.set_max_early_data(16384)
+        with listener() as listening:
+            results = []
+            session: Any = None
+            for _ in range(2):
+                background = Background(lambda: serve(listening))
+                sock = socket.create_connection(("127.0.0.1", listening.port))
+                conn = SSL.Connection(client_ctx, blocking_with_deadline(sock))
+                conn.set_connect_state()
+                if session is not None:
+                    conn.set_session(session)
+                    conn.write_early_data(REQUEST)
+                conn.do_handshake()
+                if conn.get_early_data_status() != SSL.EARLY_DATA_ACCEPTED:
+                    conn.sendall(REQUEST)
+                assert conn.recv(10) == b"ok\n"
+                session = SSL.Session.from_bytes(conn.get_session().to_bytes())
+                conn.shutdown()
+                sock.close()
+                results.append(background.result())
+        assert results == [
+            (REQUEST, ssl_compat.EARLY_DATA_NOT_SENT),
+            (REQUEST, ssl_compat.EARLY_DATA_ACCEPTED),
+        ]

@@ -232,6 +232,29 @@ class TestNewSessionCallback:
         assert transfer(server, resumed, b"more") == b"more"
         assert got == []
 
+    def test_tls12_session_id_without_tickets(self) -> None:
+        got: list[Session] = []
+        server_ctx = server_context()
+        server_ctx.set_options(OP_NO_TICKET)
+        server_ctx.set_session_id(b"ids")
+        client_ctx = client_context(max_version=TLS1_2_VERSION)
+        client_ctx.set_new_session_callback(lambda c, s: got.append(s))
+        session, *_keep = _session(client_ctx, server_ctx)
+        assert len(got) == 1 and not got[0].has_ticket
+        assert got[0].id == session.id and len(session.id) == 32
+        imported = Session.from_bytes(got[0].to_bytes())
+        client, server = _resume(
+            client_context(max_version=TLS1_2_VERSION), server_ctx, imported
+        )
+        assert client.session_reused() and server.session_reused()
+
+    def test_server_connections_do_not_call_it(self) -> None:
+        got: list[Session] = []
+        server_ctx = server_context()
+        server_ctx.set_new_session_callback(lambda c, s: got.append(s))
+        _session(client_context(), server_ctx)
+        assert got == []
+
     def test_exception_comes_out_of_the_reading_call(self) -> None:
         class Boom(Exception):
             pass

@@ -209,9 +209,20 @@ def ticket_from_s_server(
     return Session.from_bytes(tickets[-1].to_bytes())
 
 
+versions = pytest.mark.parametrize(
+    ("version", "flag", "number"),
+    [
+        ("TLSv1.2", "-tls1_2", SSL.TLS1_2_VERSION),
+        ("TLSv1.3", "-tls1_3", SSL.TLS1_3_VERSION),
+    ],
+    ids=["TLSv1.2", "TLSv1.3"],
+)
+
+
 class TestSessionsCrossTheTool:
+    @versions
     def test_s_client_session_resumed_by_our_client(
-        self, files: dict[str, Path]
+        self, files: dict[str, Path], version: str, flag: str, number: int
     ) -> None:
         sess = files["dir"] / "sess.pem"
         with s_server(files, "-rev") as server:
@@ -219,7 +230,7 @@ class TestSessionsCrossTheTool:
                 [
                     str(OPENSSL), "s_client", "-connect", f"127.0.0.1:{server.port}",
                     "-servername", "localhost", "-CAfile", str(files["ca"]),
-                    "-sess_out", str(sess), "-quiet",
+                    "-sess_out", str(sess), "-quiet", flag,
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -238,21 +249,29 @@ class TestSessionsCrossTheTool:
                 proc.kill()
                 proc.wait(PEER_TIMEOUT)
             session = Session.from_bytes(from_pem(sess.read_bytes()))
-            assert session.protocol_version == SSL.TLS1_3_VERSION
+            assert session.protocol_version == number
             assert session.has_ticket
-            conn = our_client(server.port, our_client_context(), session)
+            conn = our_client(server.port, our_client_context(version=version), session)
             assert conn.session_reused()
+            assert conn.get_protocol_version() == number
             conn.sendall(b"hello\n")
             assert recv_line(conn.recv) == b"olleh\n"
 
-    def test_our_session_resumed_by_s_client(self, files: dict[str, Path]) -> None:
+    @versions
+    def test_our_session_resumed_by_s_client(
+        self, files: dict[str, Path], version: str, flag: str, number: int
+    ) -> None:
         sess = files["dir"] / "ours.pem"
         with s_server(files, "-rev") as server:
-            session = ticket_from_s_server(server, our_client_context(), rev=True)
+            ctx = our_client_context(version=version)
+            session = ticket_from_s_server(server, ctx, rev=True)
+            assert session.protocol_version == number
             sess.write_bytes(to_pem(session.to_bytes()))
-            result = s_client(files, server.port, "-sess_in", str(sess), line=b"x\n")
+            result = s_client(
+                files, server.port, "-sess_in", str(sess), flag, line=b"x\n"
+            )
         out = result.stdout.decode(errors="replace")
-        assert "Reused, TLSv1.3" in out, out
+        assert f"Reused, {version}" in out, out
 
     def test_unknown_ticket_is_a_full_handshake(self, files: dict[str, Path]) -> None:
         with s_server(files) as first:

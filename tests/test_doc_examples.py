@@ -609,3 +609,35 @@ class TestAsyncioEarlyData:
             (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
             (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
         ]
+
+
+class TestPreforkServer:
+    @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+    def test_workers_resume_each_others_sessions(
+        self, pki: PKI, pki_files: SimpleNamespace
+    ) -> None:
+        import os
+        import signal
+
+        example = load("prefork_server")
+        client = load("session_file")
+        context = server_context(pki)  # before the fork: shared ticket keys
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        pids = example.start_workers(context, listener, 2)
+        sessions = pki_files.directory / "prefork.der"
+        try:
+            answers = [
+                client.fetch("localhost", port, str(pki_files.ca_pem), sessions)
+                for _ in range(6)
+            ]
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            listener.close()
+        assert [resumed for resumed, _ in answers] == [False] + [True] * 5
+        workers = {answer.split(b"worker ")[1].strip() for _, answer in answers}
+        assert workers <= {str(pid).encode() for pid in pids}

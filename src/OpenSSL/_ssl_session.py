@@ -43,7 +43,7 @@ from OpenSSL._der import elements
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import _drain_error_queue, checked, ffi, lib, not_null
 
-__all__ = ["SessionConnection", "SessionExport", "der_elements"]
+__all__ = ["SessionConnection", "SessionExport"]
 
 _S = TypeVar("_S", bound="SessionExport")
 
@@ -99,10 +99,10 @@ class _Facts:
         contents = tagged.get(0xA0 | number)
         if contents is None:
             return 0
-        elements = der_elements(contents)
-        if len(elements) != 1 or elements[0][0] != inner:
+        items = der_elements(contents)
+        if len(items) != 1 or items[0][0] != inner:
             raise ValueError(f"unexpected contents of session field [{number}]")
-        return _integer(elements[0][1])
+        return _integer(items[0][1])
 
 
 class _NoFacts(_Facts):

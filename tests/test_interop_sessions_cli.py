@@ -316,6 +316,10 @@ class TestEarlyDataWithTheTool:
             conn.sendall(EARLY)  # the application's resend
             plain.say(b"got it\n")
             assert recv_line(conn.recv) == b"got it\n"
+            # s_server prints what it read on its own schedule: the resent
+            # request, then the line that follows it, must both be there.
+            conn.sendall(b"after the handshake\n")
+            plain.wait_for(b"after the handshake\n")
             output = plain.output()
         assert output.count(EARLY) == 1, output
 

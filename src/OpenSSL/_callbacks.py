@@ -227,15 +227,16 @@ def callback_kind(
 @callback_kind("int (*)(int, X509_STORE_CTX *)", failed=0, find=store_ctx_connection)
 def verify(conn: Any, callback: Any, ok: int, store_ctx: Any) -> int:
     """``callback(conn, cert, errnum, depth, ok) -> bool`` for SSL_*_set_verify."""
-    from OpenSSL.crypto import X509
-
     x509 = lib.X509_STORE_CTX_get_current_cert(store_ctx)
     # Some failures (an unmet explicit policy) concern no one certificate:
     # the callback then gets None.
     cert = None
     if x509 != ffi.NULL:
         lib.X509_up_ref(x509)
-        cert = X509._from_raw_x509_ptr(x509)
+        # Wrapped by the Connection, which knows OpenSSL.crypto's X509: this
+        # module imports nothing above the binding (crypto imports it, for
+        # the PEM passphrase callback).
+        cert = conn._x509_from_pointer(x509)
     errnum = lib.X509_STORE_CTX_get_error(store_ctx)
     depth = lib.X509_STORE_CTX_get_error_depth(store_ctx)
     if callback(conn, cert, errnum, depth, ok):

@@ -160,6 +160,8 @@ class Connection(
     # A weak reference to the object a layer above made this connection for
     # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
     _owner: Any = None
+    # How the verify callback (in _callbacks) wraps an owned ``X509 *``.
+    _x509_from_pointer = staticmethod(X509._from_raw_x509_ptr)
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):

@@ -111,7 +111,9 @@ class MessageContext:
         process or another. The callback runs during the call that read the
         session (``recv``, ``do_handshake``...), at the latest when that
         call returns (a TLS 1.2 session: at the connection's next record),
-        and its exceptions come out of that call. ``None`` removes it.
+        and its exceptions come out of that call -- which then returns no
+        data, even if it had read some, as with every callback; so handle
+        ordinary failures (a full disk) inside it. ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")

@@ -696,10 +696,11 @@ class Connection(
         # whether they resume is the server's decision.
         pointer = session._session
         if session._context is None:
-            # Imported: this connection gets its own copy, because OpenSSL
-            # marks the session of a connection freed without a shutdown as
-            # not resumable, and the Session (a cache entry) must stay usable.
-            pointer = session._copy()
+            # Imported: OpenSSL marks the session of a connection freed
+            # without a shutdown as not resumable, and the Session (a cache
+            # entry) must stay usable, so every use after the first gets a
+            # copy made from the DER form (which has no such mark).
+            pointer = session._lend()
         elif session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"

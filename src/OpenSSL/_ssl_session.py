@@ -171,8 +171,18 @@ class SessionExport:
             )
         return ffi.buffer(buffer, size)[:]
 
-    def _copy(self) -> Any:
-        """A new ``SSL_SESSION *`` equal to this one (through its DER form)."""
+    #: Whether an imported session's own pointer went to a connection.
+    _lent = False
+
+    def _lend(self) -> Any:
+        """The ``SSL_SESSION *`` for a connection: ours once, then copies.
+
+        A copy costs a DER round trip (tens of microseconds); most imported
+        sessions are used once, so the first use takes the original.
+        """
+        if not self._lent:
+            self._lent = True
+            return self._pointer()
         return _load(self.to_bytes())
 
     @classmethod

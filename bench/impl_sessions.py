@@ -13,16 +13,22 @@ early data, so these scenarios run on ``ours`` alone:
   resumption with the request sent as early data (0-RTT). It reports the
   wall time from the first TLS byte to the first byte of the answer, and the
   round trips that took, counted by the server (its message callback):
-  how many client flights it had read when it answered.
+  how many client flights it had read when it answered; the same again
+  through :class:`_DelayedLink`, an emulated link with a 10 ms round trip.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
+import selectors
 import signal
 import socket
 import statistics
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,15 +158,89 @@ class _Server:
         os.waitpid(self.pid, 0)
 
 
+#: Round-trip time of the emulated link (seconds).
+LINK_RTT = 0.010
+
+
+class _DelayedLink:
+    """A TCP relay to *target* that delays every chunk by *one_way* seconds.
+
+    It emulates a link's propagation delay (not its bandwidth), in one
+    thread: what arrives on either side is sent on to the other side once
+    its time has come, and an end of stream travels the same way.
+    """
+
+    def __init__(self, target: Any, one_way: float) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.address = self.listener.getsockname()
+        self._target = target
+        self._delay = one_way
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self.listener, selectors.EVENT_READ, None)
+        # (when, order, destination, bytes; b"": end of stream; None: close)
+        due: list[tuple[float, int, socket.socket, Any]] = []
+        order = itertools.count()
+        ended: set[socket.socket] = set()
+        while not self._stop:
+            timeout = 0.05 if not due else max(0.0, due[0][0] - time.monotonic())
+            for key, _ in selector.select(timeout):
+                if key.data is None:
+                    near, _ = self.listener.accept()
+                    far = socket.create_connection(self._target)
+                    for a, b in ((near, far), (far, near)):
+                        a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        selector.register(a, selectors.EVENT_READ, b)
+                    continue
+                sock: socket.socket = key.fileobj  # type: ignore[assignment]
+                peer: socket.socket = key.data
+                try:
+                    data = sock.recv(65536)
+                except OSError:
+                    data = b""
+                when = time.monotonic() + self._delay
+                heapq.heappush(due, (when, next(order), peer, data))
+                if not data:
+                    selector.unregister(sock)
+                    ended.add(sock)
+                    if peer in ended:  # both directions over: close the pair
+                        ended -= {sock, peer}
+                        for end in (sock, peer):
+                            heapq.heappush(due, (when, next(order), end, None))
+            now = time.monotonic()
+            while due and due[0][0] <= now:
+                _, _, target, data = heapq.heappop(due)
+                try:
+                    if data is None:
+                        target.close()
+                    elif data:
+                        target.sendall(data)
+                    else:
+                        target.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(5)
+        self.listener.close()
+
+
 #: Sessions the client received on its current connection.
 _tickets: list[Session] = []
 
 
 def _request(
-    server: _Server, cctx: SSL.Context, session: Any, early: bool
+    address: Any, cctx: SSL.Context, session: Any, early: bool
 ) -> tuple[float, int, Any]:
     del _tickets[:]
-    sock = socket.create_connection(server.address)
+    sock = socket.create_connection(address)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     start = wall_clock()
     conn = Connection(cctx, sock)
@@ -197,20 +277,30 @@ def first_byte(env: Env) -> Iterator[Any]:
         cctx.set_max_early_data(16384)
         cctx.set_new_session_callback(lambda conn, session: _tickets.append(session))
         per_round = max(2, int(env.sizes.budget * 40))
-        _, _, ticket = _request(server, cctx, None, False)
+        _, _, ticket = _request(server.address, cctx, None, False)
+        link = _DelayedLink(server.address, LINK_RTT / 2)
+        over_link = max(2, per_round // 4)
 
         def one_round() -> dict[str, float]:
             nonlocal ticket
             times: dict[str, list[float]] = {"full": [], "resumed": [], "zero": []}
+            linked: dict[str, list[float]] = {"full": [], "resumed": [], "zero": []}
             trips: dict[str, int] = {}
-            for _ in range(per_round):
+            for i in range(per_round):
                 for mode in ("full", "resumed", "zero"):
                     session = None if mode == "full" else ticket
                     elapsed, flights, ticket = _request(
-                        server, cctx, session, mode == "zero"
+                        server.address, cctx, session, mode == "zero"
                     )
                     times[mode].append(elapsed * 1000)
                     trips[mode] = flights
+                    if i < over_link:
+                        elapsed, flights, ticket = _request(
+                            link.address, cctx, session and ticket, mode == "zero"
+                        )
+                        linked[mode].append(elapsed * 1000)
+                        if flights != trips[mode]:
+                            raise RuntimeError("round trips differ over the link")
             return {
                 "rt_full": trips["full"],
                 "rt_resumed": trips["resumed"],
@@ -218,6 +308,9 @@ def first_byte(env: Env) -> Iterator[Any]:
                 "ms_full": statistics.median(times["full"]),
                 "ms_resumed": statistics.median(times["resumed"]),
                 "ms_0rtt": statistics.median(times["zero"]),
+                "link_full": statistics.median(linked["full"]),
+                "link_resumed": statistics.median(linked["resumed"]),
+                "link_0rtt": statistics.median(linked["zero"]),
             }
 
         one_round()
@@ -226,6 +319,8 @@ def first_byte(env: Env) -> Iterator[Any]:
             yield one_round()
     finally:
         server.close()
+        if "link" in locals():
+            link.close()
 
 
 SCENARIOS = {f.__name__: f for f in (resume_imported, first_byte)}

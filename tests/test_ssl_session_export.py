@@ -222,6 +222,9 @@ class TestNewSessionCallback:
         client_ctx = client_context(max_version=TLS1_2_VERSION)
         client_ctx.set_new_session_callback(lambda c, s: got.append(s))
         server_ctx = server_context()
+        handshake_pair(client_ctx, server_ctx)
+        assert len(got) == 1  # when do_handshake completed, before any data
+        got.clear()
         session, _client, server = _session(client_ctx, server_ctx)
         assert len(got) == 1
         assert got[0].to_bytes() == session.to_bytes()

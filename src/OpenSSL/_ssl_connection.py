@@ -434,6 +434,9 @@ class Connection(
         result = lib.SSL_do_handshake(self._ssl)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
+        if self._sessions_pending:
+            # A TLS 1.2 handshake that just made a new session (_ssl_messages).
+            self._deliver_sessions(result)
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""

@@ -13,8 +13,8 @@ writes. One C callback per Context (made by ``_callbacks.message``) feeds
   TLS 1.2 handshake that made a new session. OpenSSL hands the message over
   *before* it processes it, so the session is taken afterwards -- at the
   connection's next message or record, or, when the call that processed it
-  ends without one, by that call itself (``Connection._raise_io_error``
-  calls :meth:`MessageConnection._deliver_sessions`);
+  ends without one, by that call itself (``Connection._raise_io_error`` and
+  a completed ``do_handshake`` call :meth:`MessageConnection._deliver_sessions`);
 * the early-data bookkeeping of ``_ssl_early_data``, which reads the
   ``early_data`` extension of ClientHello and EncryptedExtensions, since the
   binding lacks ``SSL_get_early_data_status``.
@@ -110,8 +110,9 @@ class MessageContext:
         :meth:`~OpenSSL.SSL.Session.to_bytes`, to resume later, from this
         process or another. The callback runs during the call that read the
         session (``recv``, ``do_handshake``...), at the latest when that
-        call returns (a TLS 1.2 session: at the connection's next record),
-        and its exceptions come out of that call -- which then returns no
+        call returns (a TLS 1.2 session: when ``do_handshake`` completes,
+        or, for a handshake driven by ``recv``/``send``, at the connection's
+        next record), and its exceptions come out of that call -- which then returns no
         data, even if it had read some, as with every callback; so handle
         ordinary failures (a full disk) inside it. ``None`` removes it.
         """

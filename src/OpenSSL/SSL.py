@@ -22,7 +22,10 @@ The API is pyOpenSSL 26.4's. In short:
 
 Where things live: ``_ssl_context`` (Context), ``_ssl_connection``
 (Connection, Session), ``_ssl_errors`` (exceptions and their translation),
-``_callbacks`` (how OpenSSL calls back into Python), ``_ssl_constants``.
+``_callbacks`` (how OpenSSL calls back into Python), ``_ssl_constants``,
+``_ssl_controls`` (groups, signature algorithms, post-handshake auth and
+other controls pyOpenSSL lacks), ``_ssl_psk`` (TLS-PSK and the certificate
+callback).
 """
 
 from __future__ import annotations
@@ -31,6 +34,19 @@ from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
 from OpenSSL._ssl_context import Context
+from OpenSSL._ssl_controls import (
+    HAS_POST_HANDSHAKE_AUTH,
+    VERIFY_POST_HANDSHAKE,
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    X509_V_ERR_IP_ADDRESS_MISMATCH,
+    CipherDetails,
+    default_verify_paths,
+    error_strings,
+    oid_long_name,
+    random_add,
+    random_status,
+    verify_error_string,
+)
 from OpenSSL._ssl_errors import (
     Error,
     SysCallError,
@@ -41,6 +57,11 @@ from OpenSSL._ssl_errors import (
 )
 
 __all__ = [
+    "HAS_POST_HANDSHAKE_AUTH",
+    "VERIFY_POST_HANDSHAKE",
+    "X509_V_ERR_HOSTNAME_MISMATCH",
+    "X509_V_ERR_IP_ADDRESS_MISMATCH",
+    "CipherDetails",
     "Connection",
     "Context",
     "Error",
@@ -50,5 +71,11 @@ __all__ = [
     "WantWriteError",
     "WantX509LookupError",
     "ZeroReturnError",
+    "default_verify_paths",
+    "error_strings",
+    "oid_long_name",
+    "random_add",
+    "random_status",
+    "verify_error_string",
     *_constant_names,
 ]

@@ -40,6 +40,7 @@ from OpenSSL._ssl_context import (
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_controls import ConnectionControls
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._util import (
     exact_bytes,
@@ -130,7 +131,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection:
+class Connection(ConnectionControls):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import (
 
 from OpenSSL import _callbacks
 from OpenSSL._ssl_constants import METHODS
+from OpenSSL._ssl_controls import ContextControls, check_tls13_ciphersuites
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
     StrOrBytesPath,
@@ -150,7 +151,7 @@ def _configures(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(self: Context, *args: Any, **kwargs: Any) -> Any:
-        if self._used:
+        if self._used and not self._changes_allowed:
             raise ValueError(
                 "this Context has already been used to create a Connection "
                 "and can no longer be changed; configure it first"
@@ -160,7 +161,7 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context:
+class Context(ContextControls):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,
@@ -262,6 +263,7 @@ class Context:
         """Choose the TLS 1.3 cipher suites (colon-separated names)."""
         if not isinstance(ciphersuites, bytes):
             raise TypeError("ciphersuites must be bytes")
+        check_tls13_ciphersuites(ciphersuites)
         _check(
             lib.SSL_CTX_set_ciphersuites(self._context, ciphersuites) == 1,
             "SSL_CTX_set_ciphersuites",

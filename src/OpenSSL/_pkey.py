@@ -1,8 +1,8 @@
 """``PKey`` and the private-key/public-key loaders behind ``OpenSSL.crypto``.
 
-Also home to the passphrase plumbing for encrypted PEM: one cffi callback,
-created on first use, serves every load and dump; it reaches the per-call
-:class:`_PassphraseHelper` through OpenSSL's ``void *u`` argument.
+Encrypted PEM gets its passphrase through the one PEM passphrase callback of
+:mod:`OpenSSL._callbacks`, which finds the per-call
+:class:`~OpenSSL._callbacks.Passphrase` through OpenSSL's ``void *u`` argument.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from OpenSSL import _callbacks
 from OpenSSL._crypto_base import (
     _PRIVATE_KEY_TYPES,
     _PUBLIC_KEY_TYPES,
@@ -29,7 +30,6 @@ from OpenSSL._crypto_base import (
 from OpenSSL._util import (
     bio_to_bytes,
     deprecated,
-    exact_bytes,
     ffi,
     lib,
     new_mem_bio,
@@ -45,86 +45,21 @@ _ANY_TYPE_NAMES = "FILETYPE_PEM, FILETYPE_ASN1, or FILETYPE_TEXT"
 # -- passphrases -------------------------------------------------------------
 
 
-class _PassphraseHelper:
-    """Feeds a passphrase (bytes or a callable) to OpenSSL's PEM callback.
+def _passphrase(type: int, passphrase: Any) -> _callbacks.Passphrase:
+    """Check *passphrase* (bytes, a callable or None) and wrap it for a load.
 
-    One module-level cffi callback serves every call; it finds its helper
-    through the ``void *u`` argument. A problem inside the callback (the
-    Python callable raised, or returned something unusable) is stored and
-    re-raised by :meth:`raise_if_problem` once OpenSSL has returned.
-
-    When no passphrase is given the callback still runs and supplies none, so
-    an encrypted key fails with :class:`Error` instead of OpenSSL prompting on
-    the terminal.
+    The wrapper reaches the one PEM passphrase callback through OpenSSL's
+    ``void *u`` argument; see :mod:`OpenSSL._callbacks`. When no passphrase
+    is given the callback still runs and supplies none, so an encrypted key
+    fails with :class:`Error` instead of OpenSSL prompting on the terminal.
     """
-
-    def __init__(self, type: int, passphrase: Any) -> None:
-        if passphrase is not None and type != FILETYPE_PEM:
-            raise ValueError("only FILETYPE_PEM key format supports encryption")
-        if not (passphrase is None or isinstance(passphrase, bytes)) and not (
-            callable(passphrase)
-        ):
-            raise TypeError("Last argument must be a byte string or a callable.")
-        self._passphrase = passphrase
-        self._problem: BaseException | None = None
-
-    @property
-    def callback(self) -> Any:
-        return _pem_password_callback()
-
-    @property
-    def callback_args(self) -> Any:
-        # A fresh handle, alive for the duration of the OpenSSL call it is
-        # passed to; not stored, so no reference cycle keeps the passphrase.
-        return ffi.new_handle(self)
-
-    def fill(self, buf: Any, size: int, rwflag: int) -> int:
-        if self._passphrase is None or self._problem is not None:
-            # No passphrase, or the callable already failed once: OpenSSL may
-            # ask again, but the first problem is the one to report.
-            return 0
-        try:
-            if callable(self._passphrase):
-                result = self._passphrase(rwflag)
-            else:
-                result = self._passphrase
-            result = exact_bytes(result)
-            if not isinstance(result, bytes):
-                raise ValueError(
-                    "Bytes expected: the passphrase callback returned "
-                    f"{type(result).__name__}"
-                )
-            if len(result) > size:
-                raise ValueError("passphrase returned by callback is too long")
-            ffi.memmove(buf, result, len(result))
-            return len(result)
-        except BaseException as exc:
-            self._problem = exc
-            return 0
-
-    def raise_if_problem(self) -> None:
-        if self._problem is not None:
-            problem, self._problem = self._problem, None
-            _clear_errors()
-            raise problem
-
-
-_PEM_CALLBACK: list[Any] = []
-
-
-def _pem_password_callback() -> Any:
-    # Created on first use: some platforms make cffi callbacks expensive or
-    # forbidden, and importing the module must not depend on them.
-    if not _PEM_CALLBACK:
-
-        def trampoline(buf: Any, size: int, rwflag: int, userdata: Any) -> int:
-            helper: _PassphraseHelper = ffi.from_handle(userdata)
-            return helper.fill(buf, size, rwflag)
-
-        _PEM_CALLBACK.append(
-            ffi.callback("int(char *, int, int, void *)", trampoline, error=0)
-        )
-    return _PEM_CALLBACK[0]
+    if passphrase is not None and type != FILETYPE_PEM:
+        raise ValueError("only FILETYPE_PEM key format supports encryption")
+    if not (passphrase is None or isinstance(passphrase, bytes)) and not (
+        callable(passphrase)
+    ):
+        raise TypeError("Last argument must be a byte string or a callable.")
+    return _callbacks.Passphrase(passphrase)
 
 
 # -- keys --------------------------------------------------------------------
@@ -294,13 +229,13 @@ def _dump_publickey(type: int, pkey: PKey) -> bytes:
 def _load_privatekey(type: int, buffer: Any, passphrase: Any) -> PKey:
     _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
     data = _input_bytes(buffer)
-    helper = _PassphraseHelper(type, passphrase)
+    request = _passphrase(type, passphrase)
     bio = new_mem_bio(data)
     if type == FILETYPE_PEM:
         pkey = lib.PEM_read_bio_PrivateKey(
-            bio, ffi.NULL, helper.callback, helper.callback_args
+            bio, ffi.NULL, _callbacks.pem_passphrase(), request.handle()
         )
-        helper.raise_if_problem()
+        request.raise_if_failed()
     else:
         pkey = lib.d2i_PrivateKey_bio(bio, ffi.NULL)
     if pkey == ffi.NULL:
@@ -326,7 +261,7 @@ def _dump_privatekey(
             raise ValueError("Invalid cipher name")
     else:
         cipher_obj = ffi.NULL
-    helper = _PassphraseHelper(type, passphrase)
+    request = _passphrase(type, passphrase)
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
         ok = lib.PEM_write_bio_PrivateKey(
@@ -335,10 +270,10 @@ def _dump_privatekey(
             cipher_obj,
             ffi.NULL,
             0,
-            helper.callback,
-            helper.callback_args,
+            _callbacks.pem_passphrase(),
+            request.handle(),
         )
-        helper.raise_if_problem()
+        request.raise_if_failed()
     elif type == FILETYPE_ASN1:
         ok = lib.i2d_PrivateKey_bio(bio, pkey._pkey)
     else:

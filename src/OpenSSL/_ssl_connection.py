@@ -144,8 +144,11 @@ class Connection(ConnectionControls):
 
     _socket: Any = None
     _registered = False
-    # How many of this connection's callbacks are running (see _callbacks.call).
+    # How many of this connection's callbacks are running (see _callbacks).
     _in_callback = 0
+    # A weak reference to the object a layer above made this connection for
+    # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
+    _owner: Any = None
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):

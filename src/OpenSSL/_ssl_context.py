@@ -182,7 +182,9 @@ class Context(ContextControls):
         self._context = ffi.gc(ctx, lib.SSL_CTX_free)
         self._used = False
         self._app_data: Any = None
-        self._passphrase: _callbacks.PassphraseSlot | None = None
+        self._passphrase: _callbacks.Passphrase | None = None
+        self._passphrase_cb: Any = None
+        self._retired_passphrase_cbs: list[Any] = []
         # C callbacks registered with the SSL_CTX, kept alive with it.
         self._verify_cb: Any = None
         self._info_cb: Any = None
@@ -336,10 +338,17 @@ class Context(ContextControls):
             "Context.set_passwd_cb is deprecated; decrypt keys with cryptography"
         )
         check_callable(callback)
-        self._passphrase = _callbacks.PassphraseSlot(
-            callback, userdata, self._passphrase
+        owner = self._passphrase
+        if owner is None:
+            owner = self._passphrase = _callbacks.Passphrase()
+        elif owner._in_callback:
+            # Replaced from inside itself: OpenSSL is still running the old
+            # one, which must outlive that call.
+            self._retired_passphrase_cbs.append(self._passphrase_cb)
+        self._passphrase_cb = _callbacks.context_passphrase(
+            callback, userdata, owner=owner
         )
-        lib.SSL_CTX_set_default_passwd_cb(self._context, self._passphrase.c_callback)
+        lib.SSL_CTX_set_default_passwd_cb(self._context, self._passphrase_cb)
 
     @_configures
     def use_certificate(self, cert: X509 | x509.Certificate) -> None:

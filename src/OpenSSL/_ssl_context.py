@@ -28,6 +28,7 @@ from OpenSSL import _callbacks
 from OpenSSL._ssl_constants import METHODS
 from OpenSSL._ssl_controls import ContextControls, check_tls13_ciphersuites
 from OpenSSL._ssl_errors import Error
+from OpenSSL._ssl_psk import PskControls
 from OpenSSL._util import (
     StrOrBytesPath,
     deprecated,
@@ -161,7 +162,7 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context(ContextControls):
+class Context(ContextControls, PskControls):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,

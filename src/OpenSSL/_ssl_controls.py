@@ -350,34 +350,33 @@ class ContextControls:
         # in the middle of a handshake that still calls it.
 
 
-def _servername_alert(callback: Callable[[Any], Optional[int]]) -> Any:
-    """Trampoline for :meth:`ContextControls.set_tlsext_servername_alert_callback`."""
+def _alert_failed(conn: Any, exc: BaseException, c_args: tuple[Any, ...]) -> None:
+    # Kept for the driving call; the handshake fails with internal_error.
+    _callbacks.record(conn, exc)
+    c_args[1][0] = _ALERT_INTERNAL_ERROR
 
-    def trampoline(ssl: Any, alert: Any, _arg: Any) -> int:
-        conn = _callbacks.connections.get(ssl)
-        if conn is None:
-            return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
-        try:
-            result = _callbacks.call(conn, callback, conn)
-            if result is None:
-                return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
-            if isinstance(result, bool) or not isinstance(result, int):
-                raise TypeError(
-                    "servername alert callback must return None or an alert "
-                    f"number, not {type(result).__name__}"
-                )
-            if not 0 <= result <= 255:
-                raise ValueError(
-                    f"servername alert callback returned {result}, not a TLS alert"
-                )
-            alert[0] = result
-            return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
-        except BaseException as exc:
-            _callbacks.record(conn, exc)
-            alert[0] = _ALERT_INTERNAL_ERROR
-            return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
 
-    return ffi.callback("int (*)(SSL *, int *, void *)", trampoline)
+@_callbacks.callback_kind(
+    "int (*)(SSL *, int *, void *)",
+    failed=lib.SSL_TLSEXT_ERR_ALERT_FATAL,
+    on_error=_alert_failed,
+)
+def _servername_alert(
+    conn: Any, callback: Callable[[Any], Any], ssl: Any, alert: Any, arg: Any
+) -> int:
+    """``callback(conn) -> None | alert`` for the servername slot."""
+    result = callback(conn)
+    if result is None:
+        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise TypeError(
+            "servername alert callback must return None or an alert number, "
+            f"not {type(result).__name__}"
+        )
+    if not 0 <= result <= 255:
+        raise ValueError(f"servername alert callback returned {result}, not an alert")
+    alert[0] = result
+    return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
 
 
 class ConnectionControls:
@@ -385,6 +384,10 @@ class ConnectionControls:
 
     _ssl: Any
     _from_ssl: Any
+    # TLS-PSK state (see _ssl_psk): the TLS 1.3 callback declined just now,
+    # and the identity buffer OpenSSL reads after the callback returned.
+    _psk_declined = False
+    _psk_identity: Any = None
 
     def bio_pending(self) -> int:
         """How many TLS bytes wait to be taken with :meth:`bio_read` (memory mode).

@@ -281,8 +281,11 @@ class PskControls:
         at most 512 bytes. Anything else raises ``TypeError``/``ValueError``
         from the call that drove the handshake.
 
-        In TLS 1.3 the key is bound to *tls13_ciphersuite* (its hash must be
-        that of the suite negotiated; the server must use the same). TLS 1.2
+        In TLS 1.3 the key is bound to *tls13_ciphersuite*, and a suite with
+        the same hash must be negotiated: with the default
+        (``TLS_AES_128_GCM_SHA256``) OpenSSL's default suites do; for
+        ``TLS_AES_256_GCM_SHA384`` limit both sides with
+        :meth:`set_tls13_ciphersuites`. The server must bind the same suite. TLS 1.2
         PSK needs a PSK cipher suite in :meth:`set_cipher_list`
         (``b"PSK-AES128-GCM-SHA256"``, ``b"PSK"``...). With both versions
         enabled the callback may be asked twice in one handshake: once for

@@ -291,6 +291,10 @@ class PskControls:
         enabled the callback may be asked twice in one handshake: once for
         TLS 1.3 (hint ``None``) and again, with the server's hint, if TLS 1.2
         is negotiated.
+
+        A client Context with a session id context (:meth:`set_session_id`,
+        a server setting) cannot use TLS 1.3 PSK: OpenSSL refuses the
+        accepted key with "attempt to reuse session in different context".
         """
         if not callable(callback):
             raise TypeError("callback must be callable")

@@ -24,7 +24,7 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
 from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
+from OpenSSL.ssl_compat._certs import decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
@@ -323,13 +323,18 @@ class TLSCore:
             data = conn.get_peer_finished()
         return data or None
 
-    def verified_chain(self) -> list[Certificate]:
-        """The chain verification built, leaf first (empty when none)."""
-        chain = self.connection.get_verified_chain()
-        return [Certificate(_der(cert)) for cert in chain or ()]
+    def verified_chain(self) -> list[bytes]:
+        """The chain verification built, leaf first, DER (as CPython 3.13).
 
-    def unverified_chain(self) -> list[Certificate]:
-        """The chain the peer sent, leaf first (empty when none)."""
+        Without one (verification off), the chain the peer sent.
+        """
+        chain = self.connection.get_verified_chain()
+        if not chain:
+            return self.unverified_chain()
+        return [_der(cert) for cert in chain]
+
+    def unverified_chain(self) -> list[bytes]:
+        """The chain the peer sent, leaf first, DER (empty when none)."""
         conn = self.connection
         chain = list(conn.get_peer_cert_chain() or ())
         if self.server_side:
@@ -337,7 +342,7 @@ class TLSCore:
             peer = conn.get_peer_certificate()
             if peer is not None:
                 chain.insert(0, peer)
-        return [Certificate(_der(cert)) for cert in chain]
+        return [_der(cert) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
         self.call(self.connection.verify_client_post_handshake)

@@ -330,7 +330,9 @@ class ContextControls:
         :meth:`Connection.get_servername` and switch Context with
         :meth:`Connection.set_context`), with two differences: returning a
         TLS alert number (``112``, unrecognized_name; ``40``,
-        handshake_failure...) fails the handshake with that alert, and an
+        handshake_failure...) fails the handshake with that alert (a number
+        TLS defines no alert for fails it without telling the peer, as
+        OpenSSL sends nothing then), and an
         exception the callback raises comes out of the call that drove the
         handshake (``do_handshake``, ``recv``...), unchanged, after the
         handshake failed with an internal_error alert. Both share OpenSSL's

@@ -97,6 +97,11 @@ _SIGALG_CANDIDATES = (
 
 _probed: dict[str, list[str]] = {}
 
+# OpenSSL's PSK_MAX_IDENTITY_LEN and PSK_MAX_PSK_LEN, the limits CPython's
+# callbacks enforce (its TLS 1.3 PSK goes through the TLS 1.2 buffers).
+_MAX_IDENTITY = 256
+_MAX_PSK = 512
+
 
 def _implemented(kind: str, names: tuple[str, ...]) -> list[str]:
     """The names a scratch Context accepts one by one (cached per process)."""
@@ -292,7 +297,17 @@ def _psk_client_trampoline(context: ContextControls) -> Any:
                 identity_bytes = identity.encode("utf-8")
             else:
                 raise TypeError("PSK identity must be str or None")
-            return identity_bytes, bytes(memoryview(psk))
+            key = bytes(memoryview(psk))
+            # CPython's limits (OpenSSL's TLS 1.2 buffers, used for TLS 1.3
+            # too by CPython): checked here so that they fail like CPython.
+            if len(identity_bytes) > _MAX_IDENTITY:
+                raise ValueError(
+                    f"PSK identity of {len(identity_bytes)} bytes; at most "
+                    f"{_MAX_IDENTITY}"
+                )
+            if len(key) > _MAX_PSK:
+                raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
+            return identity_bytes, key
         except BaseException as exc:
             raise _psk_failed(core, exc) from exc
 
@@ -309,8 +324,10 @@ def _psk_server_trampoline(context: ContextControls) -> Any:
             return b""
         core = owner_of(conn)
         try:
-            result = callback(identity.decode("utf-8", "replace"))
-            return bytes(memoryview(result))
+            key = bytes(memoryview(callback(identity.decode("utf-8", "replace"))))
+            if len(key) > _MAX_PSK:
+                raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
+            return key
         except BaseException as exc:
             raise _psk_failed(core, exc) from exc
 

@@ -34,14 +34,17 @@ __all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
 
 # Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
 # with the Connection (sni_callback, PSK callbacks) to find the stdlib object.
-_owners: weakref.WeakKeyDictionary[SSL.Connection, TLSCore] = (
+# Weak both ways: the core holds its Connection, and a strong value would
+# keep the key alive for ever.
+_owners: weakref.WeakKeyDictionary[SSL.Connection, weakref.ref[TLSCore]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def owner_of(connection: SSL.Connection) -> Optional[TLSCore]:
     """The :class:`TLSCore` driving *connection* (``None`` once it is gone)."""
-    return _owners.get(connection)
+    ref = _owners.get(connection)
+    return None if ref is None else ref()
 
 
 _T = TypeVar("_T")
@@ -151,7 +154,7 @@ class TLSCore:
             self._enable_post_handshake_auth()
         if session is not None:
             self.set_session(session)
-        _owners[conn] = self
+        _owners[conn] = weakref.ref(self)
         # Callbacks installed later (ALPN, keylog) find the connection: its
         # Context allows changes after use, which keeps connections findable.
 

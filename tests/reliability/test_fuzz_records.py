@@ -395,19 +395,6 @@ def test_dtls_listen_dropping_a_datagram_leaves_no_error_queued() -> None:
     SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
 
 
-@pytest.mark.xfail(
-    reason="ssl_compat decodes certificates with cryptography, which refuses some "
-    "that OpenSSL accepts; CPython's get_info decodes any certificate OpenSSL "
-    "holds. Needs a decoder on OpenSSL's X509 (not a small fix).",
-    raises=ValueError,
-    strict=True,
-)
-def test_ssl_compat_get_info_of_certificate_cryptography_refuses() -> None:
-    client, _, _ = _compat_client_with_odd_chain()
-    info = client.get_unverified_chain()[1].get_info()
-    assert info["subject"][1] == (("commonName", "pyopenssl-ng test intermediate CA"),)
-
-
 def test_mutators_survive_degenerate_input() -> None:
     """No mutator raises on empty, tiny or headless records (the driver died
     on a truncation of an empty flight in a long run)."""

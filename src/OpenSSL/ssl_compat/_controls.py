@@ -44,9 +44,9 @@ _GROUP_CANDIDATES = (
     "X25519MLKEM768",
     "SecP256r1MLKEM768",
     "SecP384r1MLKEM1024",
-    "X25519",
+    "x25519",
     "secp256r1",
-    "X448",
+    "x448",
     "secp384r1",
     "secp521r1",
     "brainpoolP256r1tls13",
@@ -66,7 +66,7 @@ _GROUP_CANDIDATES = (
     "secp256k1",
 )
 # Aliases OpenSSL accepts for the same groups (listed with include_aliases).
-_GROUP_ALIASES = ("P-256", "P-384", "P-521", "prime256v1")
+_GROUP_ALIASES = ("P-256", "P-384", "P-521", "prime256v1", "X25519", "X448")
 # Groups only TLS 1.3 can negotiate (key encapsulation, the *tls13 curves).
 _TLS13_ONLY = ("MLKEM", "tls13")
 # Signature schemes of the TLS registry, by OpenSSL's names.
@@ -91,8 +91,18 @@ _SIGALG_CANDIDATES = (
     "mldsa44",
     "mldsa65",
     "mldsa87",
+    "ecdsa_sha224",
+    "ecdsa_brainpoolP256r1tls13_sha256",
+    "ecdsa_brainpoolP384r1tls13_sha384",
+    "ecdsa_brainpoolP512r1tls13_sha512",
+    "rsa_pkcs1_sha224",
     "ecdsa_sha1",
     "rsa_pkcs1_sha1",
+    "dsa_sha256",
+    "dsa_sha384",
+    "dsa_sha512",
+    "dsa_sha224",
+    "dsa_sha1",
 )
 
 _probed: dict[str, list[str]] = {}

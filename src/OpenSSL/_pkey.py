@@ -7,6 +7,7 @@ Encrypted PEM gets its passphrase through the one PEM passphrase callback of
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -21,18 +22,18 @@ from OpenSSL._crypto_base import (
     TYPE_DSA,
     TYPE_RSA,
     Error,
-    _check,
     _check_filetype,
     _input_bytes,
     _Key,
-    _raise_current_error,
 )
 from OpenSSL._util import (
     bio_to_bytes,
+    checked,
     deprecated,
     ffi,
     lib,
     new_mem_bio,
+    not_null,
 )
 from OpenSSL._util import clear_errors as _clear_errors
 
@@ -73,8 +74,7 @@ class PKey:
     _pkey: Any
 
     def __init__(self) -> None:
-        pkey = lib.EVP_PKEY_new()
-        _check(pkey != ffi.NULL, "EVP_PKEY_new")
+        pkey = checked(Error, lib.EVP_PKEY_new, ok=not_null)
         self._pkey = ffi.gc(pkey, lib.EVP_PKEY_free)
         self._initialized = False
 
@@ -134,30 +134,43 @@ class PKey:
             if bits <= 0:
                 raise ValueError("Invalid number of bits")
             exponent = ffi.gc(lib.BN_new(), lib.BN_free)
-            _check(lib.BN_set_word(exponent, lib.RSA_F4) == 1, "BN_set_word")
-            rsa_key = lib.RSA_new()
-            _check(rsa_key != ffi.NULL, "RSA_new")
-            if lib.RSA_generate_key_ex(rsa_key, bits, exponent, ffi.NULL) != 1:
-                lib.RSA_free(rsa_key)
-                _raise_current_error("RSA_generate_key_ex")
-            if lib.EVP_PKEY_assign_RSA(self._pkey, rsa_key) != 1:
-                lib.RSA_free(rsa_key)
-                _raise_current_error("EVP_PKEY_assign_RSA")
+            checked(Error, lib.BN_set_word, exponent, lib.RSA_F4)
+            rsa_key = checked(Error, lib.RSA_new, ok=not_null)
+            free_rsa_key = functools.partial(lib.RSA_free, rsa_key)
+            checked(
+                Error,
+                lib.RSA_generate_key_ex,
+                rsa_key,
+                bits,
+                exponent,
+                ffi.NULL,
+                on_failure=free_rsa_key,
+            )
+            checked(
+                Error,
+                lib.EVP_PKEY_assign_RSA,
+                self._pkey,
+                rsa_key,
+                on_failure=free_rsa_key,
+            )
         elif type == TYPE_DSA:
             if bits <= 0:
                 raise ValueError("Invalid number of bits")
-            dsa_key = lib.DSA_new()
-            _check(dsa_key != ffi.NULL, "DSA_new")
+            dsa_key = checked(Error, lib.DSA_new, ok=not_null)
             dsa_key = ffi.gc(dsa_key, lib.DSA_free)
-            _check(
-                lib.DSA_generate_parameters_ex(
-                    dsa_key, bits, ffi.NULL, 0, ffi.NULL, ffi.NULL, ffi.NULL
-                )
-                == 1,
-                "DSA_generate_parameters_ex",
+            checked(
+                Error,
+                lib.DSA_generate_parameters_ex,
+                dsa_key,
+                bits,
+                ffi.NULL,
+                0,
+                ffi.NULL,
+                ffi.NULL,
+                ffi.NULL,
             )
-            _check(lib.DSA_generate_key(dsa_key) == 1, "DSA_generate_key")
-            _check(lib.EVP_PKEY_set1_DSA(self._pkey, dsa_key) == 1, "set1_DSA")
+            checked(Error, lib.DSA_generate_key, dsa_key)
+            checked(Error, lib.EVP_PKEY_set1_DSA, self._pkey, dsa_key)
         else:
             raise Error("No such key type")
         self._only_public = False
@@ -176,12 +189,10 @@ class PKey:
             raise TypeError("public key only")
         if lib.EVP_PKEY_id(self._pkey) != lib.EVP_PKEY_RSA:
             raise TypeError("Only RSA keys can currently be checked.")
-        rsa_key = lib.EVP_PKEY_get1_RSA(self._pkey)
-        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = checked(Error, lib.EVP_PKEY_get1_RSA, self._pkey, ok=not_null)
         rsa_key = ffi.gc(rsa_key, lib.RSA_free)
-        if lib.RSA_check_key(rsa_key) == 1:
-            return True
-        _raise_current_error("RSA_check_key")
+        checked(Error, lib.RSA_check_key, rsa_key)
+        return True
 
     def type(self) -> int:
         """The key type (``TYPE_RSA``, ``TYPE_DSA``, ``EVP_PKEY_EC``, ...)."""
@@ -206,11 +217,17 @@ def _load_publickey(type: int, buffer: Any) -> PKey:
     _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
     bio = new_mem_bio(_input_bytes(buffer))
     if type == FILETYPE_PEM:
-        pkey = lib.PEM_read_bio_PUBKEY(bio, ffi.NULL, ffi.NULL, ffi.NULL)
+        pkey = checked(
+            Error,
+            lib.PEM_read_bio_PUBKEY,
+            bio,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ok=not_null,
+        )
     else:
-        pkey = lib.d2i_PUBKEY_bio(bio, ffi.NULL)
-    if pkey == ffi.NULL:
-        _raise_current_error("load_publickey")
+        pkey = checked(Error, lib.d2i_PUBKEY_bio, bio, ffi.NULL, ok=not_null)
     return PKey._from_raw_pkey(pkey, only_public=True)
 
 
@@ -219,10 +236,9 @@ def _dump_publickey(type: int, pkey: PKey) -> bytes:
     _require_pkey(pkey)
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
-        ok = lib.PEM_write_bio_PUBKEY(bio, pkey._pkey)
+        checked(Error, lib.PEM_write_bio_PUBKEY, bio, pkey._pkey)
     else:
-        ok = lib.i2d_PUBKEY_bio(bio, pkey._pkey)
-    _check(ok == 1, "dump_publickey")
+        checked(Error, lib.i2d_PUBKEY_bio, bio, pkey._pkey)
     return bio_to_bytes(bio)
 
 
@@ -232,14 +248,20 @@ def _load_privatekey(type: int, buffer: Any, passphrase: Any) -> PKey:
     request = _passphrase(type, passphrase)
     bio = new_mem_bio(data)
     if type == FILETYPE_PEM:
-        pkey = lib.PEM_read_bio_PrivateKey(
-            bio, ffi.NULL, _callbacks.pem_passphrase(), request.handle()
+        pkey = checked(
+            Error,
+            lib.PEM_read_bio_PrivateKey,
+            bio,
+            ffi.NULL,
+            _callbacks.pem_passphrase(),
+            request.handle(),
+            ok=not_null,
+            # The callback's own exception comes first.
+            on_failure=request.raise_if_failed,
         )
         request.raise_if_failed()
     else:
-        pkey = lib.d2i_PrivateKey_bio(bio, ffi.NULL)
-    if pkey == ffi.NULL:
-        _raise_current_error("load_privatekey")
+        pkey = checked(Error, lib.d2i_PrivateKey_bio, bio, ffi.NULL, ok=not_null)
     return PKey._from_raw_pkey(pkey, only_public=False)
 
 
@@ -264,7 +286,9 @@ def _dump_privatekey(
     request = _passphrase(type, passphrase)
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
-        ok = lib.PEM_write_bio_PrivateKey(
+        checked(
+            Error,
+            lib.PEM_write_bio_PrivateKey,
             bio,
             pkey._pkey,
             cipher_obj,
@@ -272,18 +296,18 @@ def _dump_privatekey(
             0,
             _callbacks.pem_passphrase(),
             request.handle(),
+            # The callback's own exception comes first.
+            on_failure=request.raise_if_failed,
         )
         request.raise_if_failed()
     elif type == FILETYPE_ASN1:
-        ok = lib.i2d_PrivateKey_bio(bio, pkey._pkey)
+        checked(Error, lib.i2d_PrivateKey_bio, bio, pkey._pkey)
     else:
         if lib.EVP_PKEY_id(pkey._pkey) != lib.EVP_PKEY_RSA:
             raise TypeError("Only RSA keys are supported for FILETYPE_TEXT")
-        rsa_key = lib.EVP_PKEY_get1_RSA(pkey._pkey)
-        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = checked(Error, lib.EVP_PKEY_get1_RSA, pkey._pkey, ok=not_null)
         rsa_key = ffi.gc(rsa_key, lib.RSA_free)
-        ok = lib.RSA_print(bio, rsa_key, 0)
-    _check(ok == 1, "dump_privatekey")
+        checked(Error, lib.RSA_print, bio, rsa_key, 0)
     return bio_to_bytes(bio)
 
 

@@ -452,6 +452,8 @@ class ConnectionControls:
         """
         if not isinstance(flags, int):
             raise TypeError(f"flags must be an integer, not {type(flags).__name__}")
+        if not 0 <= flags < 2**64:
+            raise ValueError("flags must fit an unsigned 64-bit integer")
         if flags:
             lib.X509_VERIFY_PARAM_set_flags(lib.SSL_get0_param(self._ssl), flags)
 

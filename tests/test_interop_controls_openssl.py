@@ -465,12 +465,24 @@ def test_our_pha_client_against_s_server_c_command(files: dict[str, Path]) -> No
         ctx.set_post_handshake_auth(True)
         conn = our_client(port, ctx)
         output.wait_for("CIPHER is")
-        # One command per read of s_server's: each waits for the last to run.
-        for done, command in enumerate((b"c\n", b"k\n", b"after both\n")):
-            if done:
-                output.wait_for("SSL_do_handshake -> 1", count=done)
+        # s_server takes a command only when it arrives alone in one read,
+        # and prints its result when it next flushes (after printing data
+        # it received): each command is followed by lines from our client
+        # until its result shows.
+        sync = 0
+        for done, command in enumerate((b"c\n", b"k\n"), start=1):
             proc.stdin.write(command)
             proc.stdin.flush()
+            for _ in range(50):
+                sync += 1
+                conn.sendall(b"sync %d\n" % sync)
+                output.wait_for(f"^sync {sync}$")
+                if output.text().count("SSL_do_handshake -> 1") >= done:
+                    break
+            else:
+                raise AssertionError(f"s_server did not run {command!r}")
+        proc.stdin.write(b"after both\n")
+        proc.stdin.flush()
         assert recv_line(conn.recv) == b"after both\n"
         conn.sendall(b"still talking\n")
         output.wait_for("still talking")

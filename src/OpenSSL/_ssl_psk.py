@@ -354,9 +354,11 @@ class PskControls:
     def set_cert_callback(self, callback: Callable[[Any], bool]) -> None:
         """Call ``callback(conn) -> bool`` when this side must present its certificate.
 
-        On a server it runs once the ClientHello is known (server name via
-        :meth:`Connection.get_servername`, offered groups and signature
-        algorithms), before the server's certificate is chosen; on a client
+        On a server it runs once the ClientHello has been read (its server
+        name is :meth:`Connection.get_servername`; the groups and signature
+        algorithms it offered decide which certificates OpenSSL can then
+        use, though the binding offers no way to read them), before the
+        server's certificate is chosen; on a client
         when the server asks for a certificate. The callback may call
         :meth:`Connection.use_certificate` and
         :meth:`Connection.use_privatekey` to pick one. ``True`` goes on;

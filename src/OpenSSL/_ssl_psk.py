@@ -179,9 +179,10 @@ def _psk_use_session(
             f"a TLS 1.3 PSK identity is at most {_TLS13_MAX_IDENTITY_LEN} bytes; "
             f"the PSK client callback returned {len(identity)}"
         )
-    session = _tls13_session(ssl, psk, setting.tls13_ciphersuite)
     # OpenSSL copies the identity, but only after we return: keep it alive.
+    # (Made first: nothing may fail once the session exists, or it leaks.)
     conn._psk_identity = buf = ffi.new("unsigned char[]", identity or b"\0")
+    session = _tls13_session(ssl, psk, setting.tls13_ciphersuite)
     id_out[0] = buf
     idlen_out[0] = len(identity)
     session_out[0] = session

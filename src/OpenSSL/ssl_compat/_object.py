@@ -19,8 +19,8 @@ import warnings
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
-from OpenSSL.ssl_compat._knobs import output_pending_probe
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -70,7 +70,7 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(_stdlib_ssl.SSLObject):
+class SSLObject(ConnectionControls, _stdlib_ssl.SSLObject):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore
@@ -115,7 +115,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             public=self,
         )
         self._connection = self._sslobj.connection
-        self._output_pending = output_pending_probe(self._connection)
+        self._output_pending = self._connection.bio_pending
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------

@@ -22,7 +22,10 @@ The API is pyOpenSSL 26.4's. In short:
 
 Where things live: ``_ssl_context`` (Context), ``_ssl_connection``
 (Connection, Session), ``_ssl_errors`` (exceptions and their translation),
-``_callbacks`` (how OpenSSL calls back into Python), ``_ssl_constants``.
+``_callbacks`` (how OpenSSL calls back into Python), ``_ssl_constants``,
+``_ssl_controls`` (groups, signature algorithms, post-handshake auth and
+other controls pyOpenSSL lacks), ``_ssl_psk`` (TLS-PSK and the certificate
+callback).
 """
 
 from __future__ import annotations
@@ -33,6 +36,19 @@ from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
 from OpenSSL._ssl_context import Context
+from OpenSSL._ssl_controls import (
+    HAS_POST_HANDSHAKE_AUTH,
+    VERIFY_POST_HANDSHAKE,
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    X509_V_ERR_IP_ADDRESS_MISMATCH,
+    CipherDetails,
+    default_verify_paths,
+    error_strings,
+    oid_long_name,
+    random_add,
+    random_status,
+    verify_error_string,
+)
 from OpenSSL._ssl_errors import (
     Error,
     SysCallError,
@@ -44,6 +60,11 @@ from OpenSSL._ssl_errors import (
 from OpenSSL._util import deprecated
 
 __all__ = [
+    "HAS_POST_HANDSHAKE_AUTH",
+    "VERIFY_POST_HANDSHAKE",
+    "X509_V_ERR_HOSTNAME_MISMATCH",
+    "X509_V_ERR_IP_ADDRESS_MISMATCH",
+    "CipherDetails",
     "Connection",
     "Context",
     "Error",
@@ -53,6 +74,12 @@ __all__ = [
     "WantWriteError",
     "WantX509LookupError",
     "ZeroReturnError",
+    "default_verify_paths",
+    "error_strings",
+    "oid_long_name",
+    "random_add",
+    "random_status",
+    "verify_error_string",
     *_constant_names,
 ]
 

@@ -41,6 +41,7 @@ from OpenSSL._ssl_context import (
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_controls import ConnectionControls
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
@@ -137,7 +138,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(SocketMethods):
+class Connection(ConnectionControls, SocketMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can

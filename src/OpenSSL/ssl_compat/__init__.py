@@ -28,7 +28,8 @@ How the surface maps onto ``OpenSSL.SSL``
   (:attr:`SSLContext.openssl_context`, the escape hatch for verify, OCSP and
   info callbacks). Its properties validate like CPython's and make one call
   on it; a few settings the binding cannot read back are kept in Python
-  (``_context``, ``_knobs``).
+  (``_context``). Everything goes through ``OpenSSL.SSL``'s public API
+  (the layer rule, enforced by ``tests/test_layering.py``).
 * ``SSLSocket`` (``_socket``) runs a socket-mode ``Connection`` on its own
   file descriptor; one retry helper handles want-read/want-write against the
   socket's blocking mode or timeout.
@@ -81,8 +82,8 @@ CPython uses; the nearest honest thing is done instead:
   setters exist on every Python; the PSK setters raise
   ``NotImplementedError``.
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
-  ``OpenSSL.SSL.Context`` would refuse, so ``_knobs.mutable`` lifts its
-  freeze for the one call.
+  the ``OpenSSL.SSL.Context`` underneath is told so once
+  (``Context.allow_changes_after_use``).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ import sys
 import warnings
 from typing import Any, Optional
 
-from OpenSSL._util import lib
+from OpenSSL import SSL
 from OpenSSL.ssl_compat._certs import (
     PEM_FOOTER,
     PEM_HEADER,
@@ -160,7 +161,7 @@ _INT_MAX = 2**31 - 1
 
 def RAND_status() -> bool:
     """Whether OpenSSL's random generator is seeded."""
-    return bool(lib.RAND_status())
+    return SSL.random_status()
 
 
 def RAND_add(string: Any, entropy: float) -> None:
@@ -170,7 +171,7 @@ def RAND_add(string: Any, entropy: float) -> None:
         data = string.encode("utf-8")
     else:
         data = bytes(memoryview(string))
-    lib.RAND_add(data, len(data), float(entropy))
+    SSL.random_add(data, float(entropy))
 
 
 def RAND_bytes(n: int) -> bytes:

@@ -40,7 +40,7 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
-from OpenSSL._util import ffi, lib, text
+from OpenSSL import SSL
 
 __all__ = [
     "PEM_FOOTER",
@@ -80,12 +80,7 @@ _CertDict = dict[str, Any]
 
 def _oid_name(oid: ObjectIdentifier) -> str:
     """OpenSSL's long name for *oid*, or its dotted form when unknown."""
-    nid = lib.OBJ_txt2nid(oid.dotted_string.encode("ascii"))
-    if nid != lib.NID_undef:
-        name = lib.OBJ_nid2ln(nid)
-        if name != ffi.NULL:
-            return text(name)
-    return oid.dotted_string
+    return SSL.oid_long_name(oid.dotted_string) or oid.dotted_string
 
 
 def _attribute_value(value: Union[str, bytes]) -> str:
@@ -440,8 +435,7 @@ def get_default_verify_paths() -> Any:
     """
     cafile_env = "SSL_CERT_FILE"
     capath_env = "SSL_CERT_DIR"
-    openssl_cafile = text(lib.X509_get_default_cert_file())
-    openssl_capath = text(lib.X509_get_default_cert_dir())
+    openssl_cafile, openssl_capath = SSL.default_verify_paths()
     cafile = os.environ.get(cafile_env, openssl_cafile)
     capath = os.environ.get(capath_env, openssl_capath)
     return DefaultVerifyPaths(

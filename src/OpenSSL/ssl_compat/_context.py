@@ -11,7 +11,7 @@ run, so nothing falls through to the interpreter's ``_ssl``.
 Each property validates the way CPython does and then makes one call on the
 ``OpenSSL.SSL.Context`` underneath (:attr:`SSLContext.openssl_context`, the
 documented escape hatch). A few settings cannot be read back through the
-binding and are kept here instead (see the ``_knobs`` module): minimum and
+binding and are kept here instead: minimum and
 maximum version, verify flags, security level, ``num_tickets``.
 """
 
@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
 from OpenSSL._util import StrOrBytesPath
-from OpenSSL.ssl_compat import _knobs
 from OpenSSL.ssl_compat._certs import decode_certificate, get_default_verify_paths
 from OpenSSL.ssl_compat._ciphers import cipher_dict
 from OpenSSL.ssl_compat._constants import (
@@ -43,7 +42,9 @@ from OpenSSL.ssl_compat._constants import (
     VerifyFlags,
     VerifyMode,
     _SSLMethod,
+    _verify_flag,
 )
+from OpenSSL.ssl_compat._core import owner_of
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
@@ -96,6 +97,12 @@ _VERSION_NUMBERS = {
     TLSVersion.TLSv1_2: SSL.TLS1_2_VERSION,
     TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
 }
+
+# create_default_context()'s extra flags (CPython 3.13+); PARTIAL_CHAIN is
+# not a VerifyFlags member before Python 3.10.
+_STRICT_FLAGS = VerifyFlags.VERIFY_X509_STRICT | _verify_flag(
+    "VERIFY_X509_PARTIAL_CHAIN"
+)
 
 _ULONG_MASK = 2**64 - 1  # X509_VERIFY_PARAM_set_flags takes an unsigned long
 _SECLEVEL = re.compile(r"@SECLEVEL=(\d+)")
@@ -159,6 +166,9 @@ class SSLContext(_stdlib_ssl.SSLContext):
 
     def _setup(self, method: Any, openssl_method: int) -> None:
         ctx = SSL.Context(openssl_method)
+        # The stdlib lets a context change after it made connections (with
+        # effect on later ones); urllib3 sets ALPN on every new connection.
+        ctx.allow_changes_after_use()
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING
@@ -173,7 +183,6 @@ class SSLContext(_stdlib_ssl.SSLContext):
         self._alpn_protocols: list[bytes] = []
         self._alpn_callback_installed = False
         self._sni_callback: Any = None
-        self._sni_c_callback: Any = None
         self._keylog_filename: Any = None
         self._keylog_file: Any = None
         self._keylog_lock = threading.Lock()
@@ -204,10 +213,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
             self._minimum_version = TLSVersion.TLSv1_2
         if method == _SSLMethod.PROTOCOL_TLS_CLIENT:
-            _knobs.set_verify_mode(ctx, _VERIFY_BITS[VerifyMode.CERT_REQUIRED])
+            ctx.set_verify_mode(_VERIFY_BITS[VerifyMode.CERT_REQUIRED])
             self._check_hostname = True
         else:
-            _knobs.set_verify_mode(ctx, SSL.VERIFY_NONE)
+            ctx.set_verify_mode(SSL.VERIFY_NONE)
 
     # -- the escape hatch -----------------------------------------------------
 
@@ -230,8 +239,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def _configure(self, call: Callable[[], Any]) -> Any:
         """Run one configuring call, also on a context already in use."""
         try:
-            with _knobs.mutable(self._ctx):
-                return call()
+            return call()
         except (SSL.Error, crypto.Error) as exc:
             raise translate_error(exc) from None  # type: ignore[arg-type]
 
@@ -299,12 +307,12 @@ class SSLContext(_stdlib_ssl.SSLContext):
     @property
     def options(self) -> Options:
         """The ``OP_*`` bits in force."""
-        return Options(_knobs.context_options(self._ctx))
+        return Options(self._ctx.get_options())
 
     @options.setter
     def options(self, value: int) -> None:
         value = int(value)
-        current = _knobs.context_options(self._ctx)
+        current = self._ctx.get_options()
         if current & ~value:
             # The binding has SSL_CTX_set_options but not clear_options.
             raise ValueError(
@@ -337,8 +345,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             else self._ctx.set_max_proto_version
         )
         try:
-            with _knobs.mutable(self._ctx):
-                setter(number)
+            setter(number)
         except SSL.Error:
             raise ValueError(f"Unsupported protocol version 0x{number:x}") from None
         if which == "min":
@@ -398,7 +405,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise ValueError(
                 "Cannot set verify_mode to CERT_NONE when check_hostname is enabled."
             )
-        _knobs.set_verify_mode(self._ctx, _VERIFY_BITS[mode])
+        self._ctx.set_verify_mode(_VERIFY_BITS[mode])
 
     @property
     def check_hostname(self) -> bool:
@@ -610,8 +617,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise TypeError("ciphers must be a str")
         ctx = self._ctx
         try:
-            with _knobs.mutable(ctx):
-                ctx.set_cipher_list(ciphers.encode("ascii"))
+            ctx.set_cipher_list(ciphers.encode("ascii"))
         except (SSL.Error, UnicodeEncodeError):
             raise _stdlib_ssl.SSLError("No cipher can be selected.") from None
         levels = _SECLEVEL.findall(ciphers)
@@ -621,13 +627,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def get_ciphers(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The enabled cipher suites, as CPython describes them."""
         connection = SSL.Connection(self._ctx, None)
-        table = _knobs.cipher_table(connection)
-        result = []
-        for name in connection.get_cipher_list():
-            info = table.get(name)
-            if info is not None:
-                result.append(cipher_dict(info))
-        return result
+        return [cipher_dict(info) for info in connection.get_cipher_details()]
 
     def set_ecdh_curve(self, curve_name: Union[str, bytes]) -> None:
         """Use the named curve (``"prime256v1"``, ``"X25519"``, ...) for ECDH."""
@@ -637,8 +637,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             name = curve_name
         else:
             raise TypeError("curve_name must be str or bytes")
-        if b":" in name or not _knobs.set_curves(self._ctx, name):
-            raise ValueError(f"unknown elliptic curve name {curve_name!r}")
+        try:
+            self._ctx.set_groups([name])
+        except (SSL.Error, ValueError):
+            raise ValueError(f"unknown elliptic curve name {curve_name!r}") from None
 
     def load_dh_params(self, path: StrOrBytesPath) -> None:
         """Load DH parameters (PEM) for DHE key exchange."""
@@ -728,20 +730,14 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise ValueError("sni_callback cannot be set on TLS_CLIENT context")
         if callback is None:
             self._sni_callback = None
-            _knobs.uninstall_servername_callback(self._ctx)
-            self._sni_c_callback = None
+            self._ctx.clear_tlsext_servername_callback()
             return
         if not callable(callback):
             raise TypeError("not a callable object")
         self._sni_callback = callback
-        if self._sni_c_callback is None:
-            self._sni_c_callback = _knobs.install_servername_callback(
-                self._ctx, _dispatch_sni
-            )
-        else:
-            # The slot is shared with set_tlsext_servername_callback, which
-            # may have taken it since: the last one set wins.
-            _knobs.reinstall_servername_callback(self._ctx, self._sni_c_callback)
+        # The slot is shared with set_tlsext_servername_callback, which may
+        # have taken it since: the last one set wins.
+        self._ctx.set_tlsext_servername_alert_callback(_dispatch_sni)
 
     def set_servername_callback(self, server_name_callback: Any) -> None:
         """The older spelling of :attr:`sni_callback`."""
@@ -865,8 +861,15 @@ def _weak_method(owner: Any, name: str, default: Any) -> Callable[..., Any]:
     return call
 
 
-def _dispatch_sni(core: Any) -> Optional[int]:
-    """Run the stdlib ``sni_callback`` for one handshake; ``None`` or an alert."""
+def _dispatch_sni(connection: SSL.Connection) -> Optional[int]:
+    """Run the stdlib ``sni_callback`` for one handshake; ``None`` or an alert.
+
+    Never raises: the callback's exception is kept on the connection's core,
+    which chains it to the ``SSLError`` the handshake then raises.
+    """
+    core = owner_of(connection)
+    if core is None:
+        return None
     context = core.context_at_creation
     callback = context._sni_callback
     if callback is None:
@@ -907,7 +910,8 @@ def create_default_context(
     newer, ``CERT_REQUIRED``, hostname checked inside the handshake, system
     CAs unless *cafile*/*capath*/*cadata* are given. For
     ``Purpose.CLIENT_AUTH``: a server context. On Python 3.13+ also
-    ``VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN``, as the stdlib there.
+    ``VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN`` on every Python, as
+    the stdlib does from 3.13 on.
     ``SSLKEYLOGFILE`` is honoured (unless Python runs with ``-E``).
     """
     if not isinstance(purpose, type(Purpose.SERVER_AUTH)):
@@ -920,12 +924,9 @@ def create_default_context(
         context = SSLContext(_SSLMethod.PROTOCOL_TLS_SERVER)
     else:
         raise ValueError(purpose)
-    if sys.version_info >= (3, 13):
-        # What the running Python's own create_default_context() does (3.13+):
-        # RFC 5280-strict certificates, intermediates usable as anchors.
-        context.verify_flags |= (
-            VerifyFlags.VERIFY_X509_PARTIAL_CHAIN | VerifyFlags.VERIFY_X509_STRICT
-        )
+    # What CPython 3.13+ does, on every Python: RFC 5280-strict
+    # certificates, and trusted intermediates usable as anchors.
+    context.verify_flags |= _STRICT_FLAGS
     if cafile or capath or cadata:
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != VerifyMode.CERT_NONE:

@@ -30,7 +30,19 @@ from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._session import SSLSession
 
-__all__ = ["TLSCore", "check_wrap_arguments"]
+__all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
+
+# Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
+# with the Connection (sni_callback, PSK callbacks) to find the stdlib object.
+_owners: weakref.WeakKeyDictionary[SSL.Connection, TLSCore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def owner_of(connection: SSL.Connection) -> Optional[TLSCore]:
+    """The :class:`TLSCore` driving *connection* (``None`` once it is gone)."""
+    return _owners.get(connection)
+
 
 _T = TypeVar("_T")
 _FINISHED_STATE = b"SSL negotiation finished successfully"
@@ -134,14 +146,30 @@ class TLSCore:
                     self._check_hostname_in_handshake(
                         server_hostname if address is None else address
                     )
-        _knobs.set_connection_verify_flags(conn, context._verify_flags)
+        conn.add_verify_flags(context._verify_flags)
         if context.post_handshake_auth:
-            _knobs.enable_post_handshake_auth(conn, server_side)
+            self._enable_post_handshake_auth()
         if session is not None:
             self.set_session(session)
-        # The stdlib lets a context gain callbacks (ALPN, keylog) after it
-        # has made connections, so ours must always be findable by them.
-        _knobs.register_owner(conn, self)
+        _owners[conn] = self
+        # Callbacks installed later (ALPN, keylog) find the connection: its
+        # Context allows changes after use, which keeps connections findable.
+
+    def _enable_post_handshake_auth(self) -> None:
+        """Arm TLS 1.3 post-handshake authentication, as CPython does.
+
+        A client announces it will answer certificate requests after the
+        handshake; a server that verifies peers adds
+        ``VERIFY_POST_HANDSHAKE`` to its mode (the verify callback of the
+        context stays in force).
+        """
+        conn = self.connection
+        if not self.server_side:
+            conn.set_post_handshake_auth(True)
+            return
+        mode = conn.get_verify_mode()
+        if mode & SSL.VERIFY_PEER:
+            conn.set_verify(mode | SSL.VERIFY_POST_HANDSHAKE)
 
     def release(self) -> None:
         """Mark the connection as shut down before it is dropped.
@@ -272,12 +300,7 @@ class TLSCore:
         if not self.handshake_finished():
             return None
         conn = self.connection
-        table = _knobs.cipher_table(conn)
-        return [
-            shared_cipher_tuple(table[name])
-            for name in conn.get_cipher_list()
-            if name in table
-        ]
+        return [shared_cipher_tuple(info) for info in conn.get_cipher_details()]
 
     def version(self) -> Optional[str]:
         if not self.handshake_finished():
@@ -317,7 +340,7 @@ class TLSCore:
         return [Certificate(_der(cert)) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
-        self.call(_knobs.verify_client_post_handshake, self.connection)
+        self.call(self.connection.verify_client_post_handshake)
 
     # -- session and context --------------------------------------------------
 

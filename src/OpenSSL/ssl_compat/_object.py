@@ -20,7 +20,6 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
-from OpenSSL.ssl_compat._knobs import output_pending_probe
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -115,7 +114,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             public=self,
         )
         self._connection = self._sslobj.connection
-        self._output_pending = output_pending_probe(self._connection)
+        self._output_pending = self._connection.bio_pending
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------

@@ -99,6 +99,15 @@ def _ip_literal(hostname: str) -> Optional[str]:
         return None
 
 
+def refine_error(error: BaseException, failure: Any) -> BaseException:
+    """``_verification.refine_error`` (imported late: it imports this module)."""
+    if failure is None:
+        return error
+    from OpenSSL.ssl_compat._verification import refine_error as refine
+
+    return refine(error, failure)
+
+
 def _der(cert: X509) -> bytes:
     """The DER encoding of *cert* as OpenSSL holds it (no re-parsing)."""
     return dump_certificate(FILETYPE_ASN1, cert)
@@ -124,6 +133,11 @@ class TLSCore:
         self.server_hostname = server_hostname
         self._public = weakref.ref(public)
         self.callback_exception: Optional[BaseException] = None
+        # Filled by ssl_compat's own checks and callbacks (_extensions,
+        # _ocsp, _verification): what was stapled, why verification failed.
+        self.ocsp_mode: Any = None
+        self.ocsp_response: Optional[bytes] = None
+        self.verification_failure: Any = None
         self.handshake_done = False
         self._counted = False
         self._offered_session = False
@@ -151,6 +165,7 @@ class TLSCore:
             self._enable_post_handshake_auth()
         if session is not None:
             self.set_session(session)
+        context._prepare_connection(self)
         _owners[conn] = self
         # Callbacks installed later (ALPN, keylog) find the connection: its
         # Context allows changes after use, which keeps connections findable.
@@ -213,8 +228,11 @@ class TLSCore:
 
         *data_transfer*: *exc* came from a read or a write.
         """
-        error = translate_error(
-            exc, self.connection, self.server_hostname, data_transfer=data_transfer
+        error = refine_error(
+            translate_error(
+                exc, self.connection, self.server_hostname, data_transfer=data_transfer
+            ),
+            self.verification_failure,
         )
         cause = self.callback_exception
         if cause is not None:
@@ -315,6 +333,15 @@ class TLSCore:
         if cb_type not in CHANNEL_BINDING_TYPES:
             raise ValueError(f"{cb_type!r} channel binding type not implemented")
         conn = self.connection
+        if cb_type == "tls-exporter":
+            # RFC 9266: the exporter with this label, 32 bytes, no context
+            # (as openssl s_client -keymatexport and Go do; the same as an
+            # empty context under TLS 1.3).
+            if not self.handshake_finished():
+                return None
+            return self.call(
+                conn.export_keying_material, b"EXPORTER-Channel-Binding", 32, None
+            )
         # tls-unique is the first Finished message of the handshake: the
         # client's own for a full handshake, the server's for a resumption.
         if _knobs.session_reused(conn) ^ (not self.server_side):

@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -69,7 +70,7 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(_stdlib_ssl.SSLObject):
+class SSLObject(ConnectionExtensions, _stdlib_ssl.SSLObject):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore

@@ -124,6 +124,7 @@ from OpenSSL.ssl_compat._constants import (
 )
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
+from OpenSSL.ssl_compat._ocsp import OCSPMode
 from OpenSSL.ssl_compat._session import SSLSession
 from OpenSSL.ssl_compat._socket import SSLSocket
 
@@ -320,6 +321,7 @@ __all__ = [
     "DER_cert_to_PEM_cert",
     "DefaultVerifyPaths",
     "MemoryBIO",
+    "OCSPMode",
     "Options",
     "PEM_cert_to_DER_cert",
     "Purpose",

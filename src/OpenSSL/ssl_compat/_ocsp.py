@@ -239,6 +239,23 @@ def client_dispatcher(
     return True
 
 
+def _check_about(response: ocsp.OCSPResponse, connection: SSL.Connection) -> None:
+    """Refuse a staple that is not about the certificate this server presents.
+
+    OpenSSL 4 drops such a staple without a word; the caller should know.
+    """
+    if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return
+    cert = connection.get_certificate(as_cryptography=True)
+    if cert is None:
+        return
+    if all(single.serial_number != cert.serial_number for single in response.responses):
+        raise ValueError(
+            "the OCSP response callback returned a response that is not about "
+            "the certificate this server presents"
+        )
+
+
 def server_dispatcher(
     callback: Callable[[Any], Any],
 ) -> Callable[[SSL.Connection, Any], bytes]:
@@ -266,12 +283,13 @@ def server_dispatcher(
         if staple:
             # OpenSSL 4 silently drops a staple it cannot parse; say so.
             try:
-                ocsp.load_der_ocsp_response(staple)
+                response = ocsp.load_der_ocsp_response(staple)
             except ValueError:
                 raise ValueError(
                     "the OCSP response callback returned bytes that are not "
                     "a DER OCSPResponse"
                 ) from None
+            _check_about(response, connection)
         core.ocsp_response = staple or None
         return staple
 

@@ -522,6 +522,59 @@ def _compat_sni(action: Callable[[Any], Any]) -> Built:
     )
 
 
+def _compat_server_fails(holder: list[Any]) -> Callable[[], None]:
+    """After the client failed: the server learns it (an alert) too."""
+
+    def check() -> None:
+        if len(holder) < 6:
+            return
+        _, server, _, c_out, s_in, _ = holder[:6]
+        for _ in range(MAX_ROUNDS):
+            data = c_out.read()
+            if data:
+                s_in.write(data)
+            try:
+                server.do_handshake()
+            except ssl.SSLWantReadError:
+                continue
+            except ssl.SSLError:
+                return
+            raise AssertionError("the server completed a handshake that had failed")
+        raise AssertionError("the server never saw the failure")
+
+    return check
+
+
+def _compat_pair(server_ctx: Any, client_ctx: Any, failing_side: int) -> Built:
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    holder = [client, server, c_in, c_out, s_in, s_out]
+    peer = _compat_peer_fails if failing_side == 1 else _compat_server_fails
+    return Built(
+        drive=lambda: compat_handshake(holder),
+        peer_fails=peer(holder),
+        holder=holder,
+        step=lambda: _compat_step(holder),
+    )
+
+
+def _compat_verify(action: Callable[[Any], Any]) -> Built:
+    client_ctx = compat_helpers.client_context()
+    client_ctx.set_verify_callback(
+        lambda obj, cert, depth, error, ok: _value(action(obj), ok)
+    )
+    return _compat_pair(compat_helpers.server_context(), client_ctx, failing_side=0)
+
+
+def _compat_ocsp_response(action: Callable[[Any], Any]) -> Built:
+    staple = make_pki().ocsp_response()
+    server_ctx = compat_helpers.server_context()
+    server_ctx.set_ocsp_response_callback(lambda obj: _value(action(obj), staple))
+    client_ctx = compat_helpers.client_context(ocsp_mode="require_good")
+    return _compat_pair(server_ctx, client_ctx, failing_side=1)
+
+
 SLOTS: dict[str, Slot] = {
     slot.name: slot
     for slot in (
@@ -539,6 +592,12 @@ SLOTS: dict[str, Slot] = {
         Slot("Context.set_passwd_cb", _passwd, passwd=True),
         Slot(
             "ssl_compat SSLContext.sni_callback", _compat_sni, kind="cause", compat=True
+        ),
+        Slot("ssl_compat SSLContext.set_verify_callback", _compat_verify, compat=True),
+        Slot(
+            "ssl_compat SSLContext.set_ocsp_response_callback",
+            _compat_ocsp_response,
+            compat=True,
         ),
     )
 }

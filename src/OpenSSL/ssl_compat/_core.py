@@ -33,15 +33,18 @@ from OpenSSL.ssl_compat._session import SSLSession
 __all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
 
 # Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
-# with the Connection (sni_callback, PSK callbacks) to find the stdlib object.
-_owners: weakref.WeakKeyDictionary[SSL.Connection, TLSCore] = (
+# with the Connection (sni_callback, PSK, verify and OCSP callbacks) to find
+# the stdlib object. The value is a weak reference: the TLSCore holds its
+# Connection, and a strong value would keep its own key alive forever.
+_owners: weakref.WeakKeyDictionary[SSL.Connection, weakref.ref[TLSCore]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def owner_of(connection: SSL.Connection) -> Optional[TLSCore]:
     """The :class:`TLSCore` driving *connection* (``None`` once it is gone)."""
-    return _owners.get(connection)
+    ref = _owners.get(connection)
+    return None if ref is None else ref()
 
 
 _T = TypeVar("_T")
@@ -166,7 +169,7 @@ class TLSCore:
         if session is not None:
             self.set_session(session)
         context._prepare_connection(self)
-        _owners[conn] = self
+        _owners[conn] = weakref.ref(self)
         # Callbacks installed later (ALPN, keylog) find the connection: its
         # Context allows changes after use, which keeps connections findable.
 

@@ -146,6 +146,11 @@ class SSLObject(ConnectionExtensions, _stdlib_ssl.SSLObject):
         except SSL.Error as exc:
             self._push()
             core.raise_translated(exc)
+        except BaseException:
+            # A callback's own exception (verify, OCSP...): the alert OpenSSL
+            # queued for the peer still goes out.
+            self._push()
+            raise
         self._push()
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:

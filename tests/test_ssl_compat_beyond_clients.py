@@ -27,7 +27,7 @@ import urllib3
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat as compat
-from tests.compat_helpers import IO_TIMEOUT, files
+from tests.compat_helpers import IO_TIMEOUT, files, https_server
 from tests.pki import PKI
 
 PASSWORD = b"in memory only"
@@ -282,3 +282,29 @@ def test_trio(pki: PKI) -> None:
     assert len(bindings["client"]) == 32
     assert len(served) == 1 and served[0].get_ocsp_response() == staple
     assert depths == [2, 1, 0]
+
+
+# -- OCSP and the verify callback through urllib3 and httpx -------------------------
+
+
+@pytest.mark.parametrize("revoked", [False, True], ids=["good", "revoked"])
+def test_urllib3_and_httpx_require_a_good_staple(pki: PKI, revoked: bool) -> None:
+    staple = pki.ocsp_response(revoked=revoked)
+    depths: list[int] = []
+    client_ctx = checking_client_context(pki, depths)
+    with https_server(stapling_server_context(pki, staple)) as (_host, port):
+        url = f"https://localhost:{port}/x"
+        with urllib3.PoolManager(ssl_context=client_ctx) as pool:
+            if revoked:
+                with pytest.raises(urllib3.exceptions.SSLError, match="revoked"):
+                    pool.request("GET", url, retries=False, timeout=IO_TIMEOUT)
+            else:
+                response = pool.request("GET", url, retries=False, timeout=IO_TIMEOUT)
+                assert response.data == b"hello /x"
+        with httpx.Client(verify=client_ctx, timeout=IO_TIMEOUT) as client:
+            if revoked:
+                with pytest.raises(httpx.ConnectError, match="revoked"):
+                    client.get(url)
+            else:
+                assert client.get(url).content == b"hello /x"
+    assert depths[:3] == [2, 1, 0]

@@ -308,3 +308,32 @@ def test_urllib3_and_httpx_require_a_good_staple(pki: PKI, revoked: bool) -> Non
             else:
                 assert client.get(url).content == b"hello /x"
     assert depths[:3] == [2, 1, 0]
+
+
+def test_asyncio_verify_callback_exception_reaches_the_client(pki: PKI) -> None:
+    class Refused(Exception):
+        pass
+
+    raised = Refused("not this server")
+
+    def callback(*args: Any) -> bool:
+        raise raised
+
+    async def main() -> None:
+        server_ctx = stapling_server_context(pki, pki.ocsp_response())
+
+        async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            w.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_ctx)
+        port = server.sockets[0].getsockname()[1]
+        client_ctx = compat.create_default_context(cadata=pki.root.cert)
+        client_ctx.set_verify_callback(callback)
+        async with server:
+            with pytest.raises(Refused) as info:
+                await asyncio.open_connection(
+                    "127.0.0.1", port, ssl=client_ctx, server_hostname="localhost"
+                )
+            assert info.value is raised
+
+    asyncio.run(asyncio.wait_for(main(), 20))

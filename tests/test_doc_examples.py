@@ -459,6 +459,110 @@ class TestSslCompat:
         assert events[:2] == ["handshake started", "handshake done"]
 
 
+# -- controls beyond pyOpenSSL: PSK, PHA, certificate callback, groups ------------
+
+
+def _memory_handshake(client_ctx: Any, server_ctx: Any, name: bytes = b"") -> Any:
+    from tests.ssl_helpers import handshake, memory_pair
+
+    client, server = memory_pair(client_ctx, server_ctx, server_name=name or None)
+    handshake(client, server)
+    return client, server
+
+
+class TestControls:
+    @pytest.mark.parametrize("version", [SSL.TLS1_2_VERSION, SSL.TLS1_3_VERSION])
+    def test_psk_admits_known_identities_only(self, version: int) -> None:
+        example = load("psk")
+        keys = {b"sensor-17": bytes(range(32))}
+
+        def contexts(identity: bytes, key: bytes) -> tuple[Any, Any]:
+            client = example.psk_client_context(identity, key)
+            server = example.psk_server_context(keys)
+            for ctx in (client, server):
+                ctx.set_max_proto_version(version)
+            return client, server
+
+        client, server = _memory_handshake(*contexts(b"sensor-17", keys[b"sensor-17"]))
+        assert server.get_peer_certificate() is None  # no certificates at all
+        client.send(b"reading: 21.5")
+        from tests.ssl_helpers import pump
+
+        pump(client, server)
+        assert server.recv(100) == b"reading: 21.5"
+        with pytest.raises(SSL.Error):
+            _memory_handshake(*contexts(b"intruder", keys[b"sensor-17"]))
+        with pytest.raises(SSL.Error):
+            _memory_handshake(*contexts(b"sensor-17", b"\x00" * 32))
+
+    def test_post_handshake_auth(self, pki: PKI, pki_files: SimpleNamespace) -> None:
+        example = load("post_handshake_auth")
+        from tests.ssl_helpers import transfer
+
+        server_ctx = example.server_context(
+            pki.server.cert, pki.server.key, str(pki_files.ca_pem)
+        )
+        for cert in pki.server.chain:
+            server_ctx.add_extra_chain_cert(cert)
+        client_ctx = example.client_context(
+            pki.client.cert, pki.client.key, str(pki_files.ca_pem)
+        )
+        for cert in pki.client.chain:
+            client_ctx.add_extra_chain_cert(cert)
+        client, server = _memory_handshake(client_ctx, server_ctx)
+        assert server.get_peer_certificate() is None  # not asked yet
+        example.require_client_certificate(server)
+        assert transfer(server, client, b"admin area: who are you?") != b""
+        assert transfer(client, server, b"GET /admin") == b"GET /admin"
+        peer = server.get_peer_certificate(as_cryptography=True)
+        assert peer == pki.client.cert
+
+    def test_cert_callback_per_name(self, pki: PKI) -> None:
+        example = load("cert_callback")
+        ctx = example.certificate_per_name(
+            {b"rsa.example": (pki.rsa_server.cert, pki.rsa_server.key)},
+            (pki.server.cert, pki.server.key),
+        )
+        for name, expected in ((b"rsa.example", pki.rsa_server), (b"", pki.server)):
+            client, _ = _memory_handshake(SSL.Context(SSL.TLS_CLIENT_METHOD), ctx, name)
+            assert client.get_peer_certificate(as_cryptography=True) == expected.cert
+
+    def test_modern_context_against_stdlib(self, pki_files: SimpleNamespace) -> None:
+        example = load("key_exchange")
+        ctx = example.modern_context(SSL.TLS_CLIENT_METHOD)
+        with pytest.raises(SSL.Error):
+            ctx.set_groups(["X25519", "no-such-group"])  # refused at once
+        listener, thread = stdlib_line_echo(pki_files)
+        port = listener.getsockname()[1]
+        try:
+            with socket.create_connection(("127.0.0.1", port), TIMEOUT) as raw:
+                from tests.interop_helpers import blocking_with_deadline
+
+                conn = SSL.Connection(ctx, blocking_with_deadline(raw))
+                conn.set_connect_state()
+                conn.do_handshake()
+                assert conn.get_cipher_name() in example.TLS13_SUITES.decode()
+                assert conn.get_group_name() in ("X25519MLKEM768", "x25519", "X25519")
+                conn.sendall(b"modern\n")
+                assert conn.recv(100) == b"MODERN\n"
+        finally:
+            thread.join(TIMEOUT)
+            listener.close()
+
+    def test_compat_psk(self) -> None:
+        example = load("compat_psk")
+        from OpenSSL import ssl_compat
+        from tests.compat_helpers import object_handshake
+
+        server_ctx = example.psk_server_context({"sensor-17": b"k" * 32})
+        client_ctx = example.psk_client_context("sensor-17", b"k" * 32)
+        c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+        client = client_ctx.wrap_bio(c_in, c_out)
+        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+        object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+        assert client.version() == "TLSv1.3" and client.getpeercert(True) is None
+
+
 # -- ssl_compat beyond the standard library -----------------------------------------
 
 

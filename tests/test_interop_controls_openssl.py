@@ -473,3 +473,67 @@ def test_our_pha_client_against_s_server_c_command(files: dict[str, Path]) -> No
         # Both commands ran a handshake step (certificate request, key update).
         assert text.count("SSL_do_handshake -> 1") >= 2, text
         conn.close()
+
+
+# -- the same through ssl_compat ---------------------------------------------------
+
+
+@versions
+def test_ssl_compat_psk_client_against_s_server(version: str) -> None:
+    from OpenSSL import ssl_compat
+
+    args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-nocert", "-rev"]
+    args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
+    with s_server(*args) as (port, _proc, _output):
+        ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl_compat.CERT_NONE
+        ctx.set_ciphers("PSK")
+        ctx.maximum_version = getattr(ssl_compat.TLSVersion, version.replace(".", "_"))
+        ctx.set_psk_client_callback(lambda hint: ("alice", KEY))
+        with socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT) as raw:
+            with ctx.wrap_socket(raw) as tls:
+                tls.sendall(b"compat psk\n")
+                assert recv_line(tls.recv) == b"ksp tapmoc\n"
+                assert tls.version() == version
+
+
+def test_s_client_enable_pha_against_ssl_compat_server(
+    pki: PKI, files: dict[str, Path]
+) -> None:
+    from OpenSSL import ssl_compat
+
+    assert OPENSSL is not None
+    ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(files["server_cert"]), str(files["server_key"]))
+    ctx.load_verify_locations(str(files["ca"]))
+    ctx.verify_mode = ssl_compat.CERT_REQUIRED
+    ctx.post_handshake_auth = True
+    lst = listener()
+    proc = subprocess.Popen(
+        [
+            OPENSSL, "s_client", "-connect", f"127.0.0.1:{lst.port}", "-tls1_3",
+            "-enable_pha", "-cert", str(files["client_cert"]),
+            "-cert_chain", str(files["intermediate"]),
+            "-key", str(files["client_key"]), "-CAfile", str(files["ca"]),
+        ],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    output = Output(proc.stdout)
+    try:
+        raw = lst.accept()
+        with ctx.wrap_socket(raw, server_side=True) as tls:
+            assert tls.getpeercert() is None
+            tls.verify_client_post_handshake()
+            tls.sendall(b"certificate, please\n")
+            output.wait_for("certificate, please")
+            proc.stdin.write(b"sent\n")
+            proc.stdin.flush()
+            assert recv_line(tls.recv) == b"sent\n"
+            subject = dict(item[0] for item in tls.getpeercert()["subject"])
+            assert subject["commonName"] == "client"
+    finally:
+        lst.__exit__()
+        proc.kill()
+        proc.wait(PEER_TIMEOUT)

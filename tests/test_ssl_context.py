@@ -993,6 +993,14 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "clear_tlsext_servername_callback": lambda c: (
             c.clear_tlsext_servername_callback()
         ),
+        "set_psk_client_callback": lambda c: c.set_psk_client_callback(
+            lambda conn, hint: (b"id", b"key")
+        ),
+        "set_psk_server_callback": lambda c: c.set_psk_server_callback(
+            lambda conn, identity: b"key"
+        ),
+        "use_psk_identity_hint": lambda c: c.use_psk_identity_hint(b"hint"),
+        "set_cert_callback": lambda c: c.set_cert_callback(lambda conn: True),
     }
 
 

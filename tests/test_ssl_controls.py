@@ -583,3 +583,27 @@ def test_cert_callback_exception_is_the_same_object() -> None:
     with pytest.raises(LookupError) as info:
         handshake(server, client)
     assert info.value is boom
+
+
+def test_connection_set_verify_without_callback_after_one_does_not_crash() -> None:
+    # SSL_set_verify(ssl, mode, NULL) keeps the callback set before; dropping
+    # its cffi object made the next verification call freed memory.
+    import gc
+
+    calls: list[int] = []
+    client, server = memory_pair(client_context(), server_context())
+    client.set_verify(VERIFY_PEER, lambda *args: calls.append(1) or True)
+    client.set_verify(VERIFY_PEER)
+    gc.collect()
+    handshake(client, server)
+    assert calls == []  # the removed callback is not called
+    assert client.get_verify_result() == 0
+    # And the verdict is OpenSSL's: an untrusted server still fails.
+    untrusted = Context(TLS_METHOD)
+    untrusted.set_verify(VERIFY_PEER)
+    client, server = memory_pair(untrusted, server_context())
+    client.set_verify(VERIFY_PEER, lambda *args: True)
+    client.set_verify(VERIFY_PEER)
+    gc.collect()
+    with pytest.raises(Error):
+        handshake(client, server)

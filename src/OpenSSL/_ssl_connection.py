@@ -594,10 +594,13 @@ class Connection(ConnectionControls, SocketMethods):
         """Override the Context's verification mode and callback for this connection."""
         check_int(mode, "mode")
         if callback is None:
-            self._retire(self._verify_cb)
-            self._verify_cb = None
-            lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
-            return
+            if self._verify_cb is None:
+                lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
+                return
+            # SSL_set_verify ignores a NULL callback: the one set before would
+            # stay in force, called after being freed (a crash). Replace it by
+            # one that keeps OpenSSL's own verdict, as no callback would.
+            callback = _keep_verdict
         check_callable(callback)
         self._register()
         self._retire(self._verify_cb)
@@ -1007,6 +1010,11 @@ def _file_descriptor(sock: Any) -> int:
     if fd < 0:
         raise ValueError(f"file descriptor must be >= 0 (a closed socket?), not {fd}")
     return fd
+
+
+def _keep_verdict(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+    """A verify callback that changes nothing: OpenSSL's verdict stands."""
+    return bool(ok)
 
 
 def _is_dtls(ssl: Any) -> bool:

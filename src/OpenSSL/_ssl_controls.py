@@ -68,16 +68,17 @@ _ALERT_INTERNAL_ERROR = 80
 
 
 def _configures(method: _F) -> _F:
-    """Refuse *method* on a Context that made a Connection (as its own setters)."""
+    """``Context``'s own freeze rule (its ``_configures``) for mixin methods.
+
+    Looked up at call time: ``_ssl_context`` imports this module while it is
+    itself being imported.
+    """
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._used and not self._changes_allowed:
-            raise ValueError(
-                "this Context has already been used to create a Connection "
-                "and can no longer be changed; configure it first"
-            )
-        return method(self, *args, **kwargs)
+        from OpenSSL import _ssl_context
+
+        return _ssl_context._configures(method)(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -330,7 +331,9 @@ class ContextControls:
         :meth:`Connection.get_servername` and switch Context with
         :meth:`Connection.set_context`), with two differences: returning a
         TLS alert number (``112``, unrecognized_name; ``40``,
-        handshake_failure...) fails the handshake with that alert, and an
+        handshake_failure...) fails the handshake with that alert (a number
+        TLS defines no alert for fails it without telling the peer, as
+        OpenSSL sends nothing then), and an
         exception the callback raises comes out of the call that drove the
         handshake (``do_handshake``, ``recv``...), unchanged, after the
         handshake failed with an internal_error alert. Both share OpenSSL's

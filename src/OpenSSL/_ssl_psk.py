@@ -169,6 +169,7 @@ def _psk_use_session(
 ) -> int:
     """TLS 1.3 client: offer a session made from the callback's key (or none)."""
     session_out[0] = ffi.NULL
+    conn._psk_declined = False
     identity, psk = _client_answer(setting.callback(conn, None))
     if not psk:
         conn._psk_declined = True
@@ -223,6 +224,9 @@ def _psk_find_session(
 ) -> int:
     """TLS 1.3 server: the session for *identity*, or none (refused)."""
     session_out[0] = ffi.NULL
+    # OpenSSL asks its TLS 1.2-style fallback right after a refusal, but not
+    # for identities past 256 bytes: a mark left from one must not linger.
+    conn._psk_declined = False
     psk = _server_answer(setting.callback(conn, ffi.buffer(identity, identity_len)[:]))
     if not psk:
         conn._psk_declined = True
@@ -291,6 +295,10 @@ class PskControls:
         enabled the callback may be asked twice in one handshake: once for
         TLS 1.3 (hint ``None``) and again, with the server's hint, if TLS 1.2
         is negotiated.
+
+        A client Context with a session id context (:meth:`set_session_id`,
+        a server setting) cannot use TLS 1.3 PSK: OpenSSL refuses the
+        accepted key with "attempt to reuse session in different context".
         """
         if not callable(callback):
             raise TypeError("callback must be callable")

@@ -78,9 +78,13 @@ CPython uses; the nearest honest thing is done instead:
   3.13+).
 * ``server_hostname="[::1]"`` (brackets) is taken as an IP address; CPython
   treats it as a DNS name that never matches.
-* ``get_verified_chain()``/``get_unverified_chain()`` (3.13) and PSK
-  setters exist on every Python; the PSK setters raise
-  ``NotImplementedError``.
+* The 3.13-3.15 additions exist on every Python (``_controls``): PSK
+  callbacks, ``get_verified_chain()``/``get_unverified_chain()`` (DER
+  bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
+  binding cannot list groups), ``group()``, ``set_client_sigalgs``/
+  ``set_server_sigalgs`` (one OpenSSL list for both directions) and
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
+  ``NotImplementedError`` (the binding cannot tell the algorithm used).
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
   the ``OpenSSL.SSL.Context`` underneath is told so once
   (``Context.allow_changes_after_use``).
@@ -123,6 +127,7 @@ from OpenSSL.ssl_compat._constants import (
     module_constants,
 )
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
+from OpenSSL.ssl_compat._controls import get_sigalgs
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
 from OpenSSL.ssl_compat._ocsp import OCSPMode
 from OpenSSL.ssl_compat._session import SSLSession
@@ -351,6 +356,7 @@ __all__ = [
     "get_default_verify_paths",
     "get_protocol_name",
     "get_server_certificate",
+    "get_sigalgs",
     "match_hostname",
     "wrap_socket",
     *sorted(module_constants()),

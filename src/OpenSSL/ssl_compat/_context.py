@@ -44,6 +44,7 @@ from OpenSSL.ssl_compat._constants import (
     _SSLMethod,
     _verify_flag,
 )
+from OpenSSL.ssl_compat._controls import ContextControls
 from OpenSSL.ssl_compat._core import owner_of
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._extensions import ContextExtensions
@@ -129,7 +130,7 @@ def _check_path(path: Any, what: str) -> Any:
     return path
 
 
-class SSLContext(ContextExtensions, _stdlib_ssl.SSLContext):
+class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
     """The stdlib's ``SSLContext``, on pyopenssl-ng.
 
     Create it as the stdlib's (``SSLContext(PROTOCOL_TLS_CLIENT)``) or with
@@ -213,8 +214,12 @@ class SSLContext(ContextExtensions, _stdlib_ssl.SSLContext):
         )
         ctx.set_options(_DEFAULT_OPTIONS)
         ctx.set_cipher_list(DEFAULT_CIPHERS.encode("ascii"))
-        # Lets servers resume sessions of clients they verified.
-        ctx.set_session_id(b"OpenSSL.ssl_compat")
+        if method != _SSLMethod.PROTOCOL_TLS_CLIENT:
+            # Lets servers resume sessions of clients they verified. Not on
+            # client contexts: a session id context there makes OpenSSL
+            # refuse the TLS 1.3 external PSK sessions it is offered back
+            # ("attempt to reuse session in different context").
+            ctx.set_session_id(b"OpenSSL.ssl_compat")
         if not self._fixed_version:
             ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
             self._minimum_version = TLSVersion.TLSv1_2
@@ -694,18 +699,6 @@ class SSLContext(ContextExtensions, _stdlib_ssl.SSLContext):
             "ssl NPN is deprecated, use ALPN instead", DeprecationWarning, stacklevel=2
         )
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
-
-    # -- PSK (Python 3.13 API) --------------------------------------------------
-
-    def set_psk_client_callback(self, callback: Any) -> None:
-        """Not supported by ssl_compat yet: ``NotImplementedError``."""
-        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
-
-    def set_psk_server_callback(
-        self, callback: Any, identity_hint: Optional[str] = None
-    ) -> None:
-        """Not supported by ssl_compat yet: ``NotImplementedError``."""
-        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
 
     # -- SNI ------------------------------------------------------------------
 

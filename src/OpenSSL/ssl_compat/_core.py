@@ -24,7 +24,7 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
 from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
+from OpenSSL.ssl_compat._certs import decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
@@ -34,8 +34,8 @@ __all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
 
 # Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
 # with the Connection (sni_callback, PSK, verify and OCSP callbacks) to find
-# the stdlib object. The value is a weak reference: the TLSCore holds its
-# Connection, and a strong value would keep its own key alive forever.
+# the stdlib object. Weak both ways: the core holds its Connection, and a
+# strong value would keep the key alive for ever.
 _owners: weakref.WeakKeyDictionary[SSL.Connection, weakref.ref[TLSCore]] = (
     weakref.WeakKeyDictionary()
 )
@@ -353,13 +353,18 @@ class TLSCore:
             data = conn.get_peer_finished()
         return data or None
 
-    def verified_chain(self) -> list[Certificate]:
-        """The chain verification built, leaf first (empty when none)."""
-        chain = self.connection.get_verified_chain()
-        return [Certificate(_der(cert)) for cert in chain or ()]
+    def verified_chain(self) -> list[bytes]:
+        """The chain verification built, leaf first, DER (as CPython 3.13).
 
-    def unverified_chain(self) -> list[Certificate]:
-        """The chain the peer sent, leaf first (empty when none)."""
+        Without one (verification off), the chain the peer sent.
+        """
+        chain = self.connection.get_verified_chain()
+        if not chain:
+            return self.unverified_chain()
+        return [_der(cert) for cert in chain]
+
+    def unverified_chain(self) -> list[bytes]:
+        """The chain the peer sent, leaf first, DER (empty when none)."""
         conn = self.connection
         chain = list(conn.get_peer_cert_chain() or ())
         if self.server_side:
@@ -367,7 +372,7 @@ class TLSCore:
             peer = conn.get_peer_certificate()
             if peer is not None:
                 chain.insert(0, peer)
-        return [Certificate(_der(cert)) for cert in chain]
+        return [_der(cert) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
         self.call(self.connection.verify_client_post_handshake)

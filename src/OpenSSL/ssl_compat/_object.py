@@ -19,6 +19,7 @@ import warnings
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
 from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
@@ -70,7 +71,7 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(ConnectionExtensions, _stdlib_ssl.SSLObject):
+class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore

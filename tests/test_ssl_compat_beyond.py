@@ -489,3 +489,36 @@ class TestExporters:
             client.export_keying_material("\u00e9", 16)
         with pytest.raises(ValueError):
             client.get_channel_binding("tls-server-end-point")
+
+
+# SSL_OP_NO_EXTENDED_MASTER_SECRET (OpenSSL 3.0+, bit 0): not in the binding.
+NO_EXTENDED_MASTER_SECRET = 1 << 0
+
+
+class TestExtendedMasterSecret:
+    def test_connection_reports_it(self, pki: PKI) -> None:
+        client_ctx = root_client(pki)
+        client_ctx.maximum_version = compat.TLSVersion.TLSv1_2
+        obj = client_ctx.wrap_bio(
+            compat.MemoryBIO(), compat.MemoryBIO(), server_hostname="localhost"
+        )
+        assert obj.openssl_connection.get_extms_support() is None
+        client, server = objects(client_ctx, memory_server(pki))
+        assert client.openssl_connection.get_extms_support() is True
+        assert server.openssl_connection.get_extms_support() is True
+        client13, _ = objects(root_client(pki), memory_server(pki))
+        assert client13.openssl_connection.get_extms_support() is False
+
+    def test_tls12_without_it_has_no_tls_exporter(self, pki: PKI) -> None:
+        server_ctx = memory_server(pki)
+        server_ctx.openssl_context.set_options(NO_EXTENDED_MASTER_SECRET)
+        client_ctx = root_client(pki)
+        client_ctx.maximum_version = compat.TLSVersion.TLSv1_2
+        client, server = objects(client_ctx, server_ctx)
+        assert client.openssl_connection.get_extms_support() is False
+        for end in (client, server):
+            with pytest.raises(ValueError, match="extended master secret"):
+                end.get_channel_binding("tls-exporter")
+            # The exporter itself stays available to those who know.
+            assert len(end.export_keying_material("x", 16)) == 16
+        assert client.get_channel_binding("tls-unique") is not None

@@ -33,6 +33,7 @@ from typing import Any, Callable, Literal, NoReturn, overload
 from cryptography import x509
 
 from OpenSSL import _callbacks
+from OpenSSL._ssl_channel import ChannelMethods
 from OpenSSL._ssl_context import (
     Context,
     alpn_wire_format,
@@ -138,7 +139,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(ConnectionControls, SocketMethods):
+class Connection(ConnectionControls, SocketMethods, ChannelMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can

@@ -342,6 +342,15 @@ class TLSCore:
             # empty context under TLS 1.3).
             if not self.handshake_finished():
                 return None
+            if (
+                conn.get_protocol_version() < SSL.TLS1_3_VERSION
+                and conn.get_extms_support() is not True
+            ):
+                # RFC 9266 section 4.2: not unique to this connection.
+                raise ValueError(
+                    "tls-exporter needs TLS 1.3 or the extended master secret "
+                    "(RFC 7627), which this TLS 1.2 session did not use"
+                )
             return self.call(
                 conn.export_keying_material, b"EXPORTER-Channel-Binding", 32, None
             )

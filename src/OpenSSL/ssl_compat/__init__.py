@@ -21,6 +21,18 @@ Example, with a pyOpenSSL-only feature through the escape hatch::
     )
     urllib.request.urlopen("https://example.org/", context=ctx)
 
+Beyond the standard library
+---------------------------
+
+In the stdlib's shape (``_extensions`` and the modules it names):
+``load_cert_chain`` also takes PEM data and ``cryptography`` certificates
+and keys (``_memory_certs``), ``load_verify_locations(cadata=...)`` also
+``cryptography`` certificates; ``SSLContext.set_verify_callback``
+(``_verification``); OCSP stapling with
+``SSLContext.set_ocsp_response_callback``, ``SSLContext.ocsp_mode`` and
+``get_ocsp_response()`` (``_ocsp``); ``get_channel_binding("tls-exporter")``
+and ``export_keying_material()``. See ``doc/ssl_compat_beyond.rst``.
+
 How the surface maps onto ``OpenSSL.SSL``
 -----------------------------------------
 

@@ -150,6 +150,13 @@ class TestLoadCertChainFromMemory:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(certfile), str(keyfile))
         ctx.load_cert_chain(os.fsencode(certfile), os.fsencode(keyfile))
+        # A path for one, memory for the other, paths as PathLike too.
+        ctx.load_cert_chain(Path(certfile), pki.server.key)
+        ctx.load_cert_chain(pki.server.chain_pem(), Path(keyfile))
+        with pytest.raises(FileNotFoundError):
+            ctx.load_cert_chain(tmp_path / "missing.pem", pki.server.key)
+        with pytest.raises(FileNotFoundError):
+            ctx.load_cert_chain(pki.server.chain_pem(), tmp_path / "missing.key")
         with pytest.raises(FileNotFoundError):
             ctx.load_cert_chain(str(tmp_path / "missing.pem"))
         with pytest.raises(FileNotFoundError):

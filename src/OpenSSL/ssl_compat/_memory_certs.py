@@ -30,6 +30,7 @@ loaded from a file takes precedence over it for that file's certificate.
 
 from __future__ import annotations
 
+import errno
 import os
 import ssl as _stdlib_ssl
 from typing import Any, Callable, Optional, Union
@@ -69,6 +70,14 @@ def _names_a_file(value: Union[str, bytes]) -> bool:
         return os.path.isfile(value)
     except (ValueError, OSError):  # NUL bytes, names too long
         return False
+
+
+def _existing_file(path: Any) -> Union[str, bytes]:
+    """*path* as ``str``/``bytes``; ``FileNotFoundError`` as the stdlib if absent."""
+    name: Union[str, bytes] = os.fspath(path)
+    if not _names_a_file(name):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)
+    return name
 
 
 def _is_pem(value: Union[str, bytes]) -> bool:
@@ -186,12 +195,8 @@ def _private_key(keyfile: Any, certfile: Any, password: Optional[Password]) -> A
         return keyfile.to_cryptography_key()
     if isinstance(keyfile, _KEY_TYPES):
         return keyfile
-    if isinstance(keyfile, (str, bytes)) and not is_memory_input(keyfile):
-        if not _names_a_file(keyfile):
-            import errno
-
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-        with open(keyfile, "rb") as f:
+    if isinstance(keyfile, (str, bytes, os.PathLike)) and not is_memory_input(keyfile):
+        with open(_existing_file(keyfile), "rb") as f:
             return load_private_key(f.read(), password)
     if isinstance(keyfile, (str, bytes, bytearray, memoryview)):
         return load_private_key(_pem_bytes(keyfile, "keyfile"), password)
@@ -227,11 +232,7 @@ def load_chain_from_memory(
                     context.add_extra_chain_cert(cert)
                     added.add(der)
         else:
-            if not _names_a_file(certfile) and not isinstance(certfile, os.PathLike):
-                import errno
-
-                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
-            context.use_certificate_chain_file(certfile)
+            context.use_certificate_chain_file(_existing_file(certfile))
         context.use_privatekey(key)
         context.check_privatekey()
     except (SSL.Error, crypto.Error) as exc:

@@ -203,6 +203,38 @@ class TestOurServer:
             )
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_resumed_sessions_are_not_checked_again(pki: PKI, version: str) -> None:
+    staple = pki.ocsp_response()
+    calls: list[Any] = []
+    server_ctx = server_context(pki, lambda obj: calls.append(obj) or staple)
+    client_ctx = client_context(pki, "require_good", version)
+    session = None
+    for round_ in range(2):
+        a, b = socket.socketpair()
+        a.settimeout(IO_TIMEOUT)
+        b.settimeout(IO_TIMEOUT)
+
+        def serve(sock: socket.socket = a) -> None:
+            with server_ctx.wrap_socket(sock, server_side=True) as tls:
+                tls.sendall(b"x")
+                tls.recv(1)
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        with client_ctx.wrap_socket(
+            b, server_hostname="localhost", session=session
+        ) as tls:
+            assert tls.recv(1) == b"x"
+            assert tls.session_reused is (round_ == 1)
+            # The first handshake checked a staple; the resumption has none.
+            assert (tls.get_ocsp_response() == staple) is (round_ == 0)
+            session = tls.session
+            tls.sendall(b"y")
+        thread.join(IO_TIMEOUT)
+    assert len(calls) == 1
+
+
 class TestServerCallback:
     def test_receives_the_server_object(self, pki: PKI) -> None:
         seen: list[Any] = []

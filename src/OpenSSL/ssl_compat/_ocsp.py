@@ -31,7 +31,9 @@ whose ``verify_message`` starts with ``"OCSP"`` and says why;
 ``verify_code`` is ``X509_V_ERR_CERT_REVOKED`` for a revoked certificate and
 ``X509_V_ERR_APPLICATION_VERIFICATION`` otherwise.
 
-Both ends report the staple with ``get_ocsp_response()``. The client
+A resumed session is not checked again: no certificate comes with it, and
+its certificate's status was checked when it was established. Both ends
+report the staple with ``get_ocsp_response()``. The client
 callback and the server callback share one OpenSSL slot
 (``SSL_CTX_set_tlsext_status_cb``): one context cannot do both.
 """
@@ -230,6 +232,11 @@ def client_dispatcher(
     core.ocsp_response = response or None
     mode = core.ocsp_mode
     if mode is OCSPMode.OFF:
+        return True
+    if core.session_reused:
+        # A resumed session brings no certificate, so no staple (OpenSSL
+        # still calls this under TLS 1.3): its status was checked when the
+        # session was established.
         return True
     chain = connection.get_verified_chain(as_cryptography=True) or []
     failure = check_staple(response, list(chain), mode)

@@ -607,3 +607,27 @@ def test_connection_set_verify_without_callback_after_one_does_not_crash() -> No
     gc.collect()
     with pytest.raises(Error):
         handshake(client, server)
+
+
+def test_add_verify_flags_changes_this_connections_verification(pki: PKI) -> None:
+    # Trusting only the intermediate verifies with PARTIAL_CHAIN, not without.
+    from OpenSSL import crypto
+
+    def client_trusting_intermediate() -> Context:
+        ctx = Context(TLS_METHOD)
+        ctx.set_verify(VERIFY_PEER)
+        store = ctx.get_cert_store()
+        assert store is not None
+        store.add_cert(crypto.X509.from_cryptography(pki.intermediate.cert))
+        return ctx
+
+    client, server = memory_pair(client_trusting_intermediate(), server_context())
+    with pytest.raises(Error):
+        handshake(client, server)
+    client, server = memory_pair(client_trusting_intermediate(), server_context())
+    client.add_verify_flags(crypto.X509StoreFlags.PARTIAL_CHAIN)
+    handshake(client, server)
+    with pytest.raises(ValueError):
+        client.add_verify_flags(-1)
+    with pytest.raises(TypeError):
+        client.add_verify_flags("1")  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from typing import Any, Callable, NamedTuple, Optional, TypeVar, Union
 
 from OpenSSL import _callbacks
 from OpenSSL._ssl_errors import Error
-from OpenSSL._util import exception_from_error_queue, ffi, lib, text
+from OpenSSL._util import checked, ffi, lib, text
 
 __all__ = [
     "HAS_POST_HANDSHAKE_AUTH",
@@ -101,11 +101,18 @@ def _name_list(names: Any, what: str) -> bytes:
     return b":".join(parts)
 
 
-def _fail(what: str, detail: str) -> None:
-    """Raise :class:`Error` for a refused setting (OpenSSL may queue nothing)."""
-    if lib.ERR_peek_error():
-        exception_from_error_queue(Error, what)
-    raise Error([("SSL routines", what, detail)])
+def _explain(what: str, detail: str) -> Callable[[], None]:
+    """An ``on_failure`` for :func:`checked`: say what was refused.
+
+    OpenSSL queues nothing when it does not know a name; the error then
+    says which list it refused instead of only naming the function.
+    """
+
+    def explain() -> None:
+        if not lib.ERR_peek_error():
+            raise Error([("SSL routines", what, detail)])
+
+    return explain
 
 
 # -- cipher suites -----------------------------------------------------------
@@ -285,8 +292,15 @@ class ContextControls:
         chose is :meth:`Connection.get_group_name`.
         """
         wire = _name_list(groups, "groups")
-        if lib.SSL_CTX_set1_curves_list(self._context, wire) != 1:
-            _fail("SSL_CTX_set1_groups_list", f"unknown or unusable group in {wire!r}")
+        checked(
+            Error,
+            lib.SSL_CTX_set1_curves_list,
+            self._context,
+            wire,
+            on_failure=_explain(
+                "SSL_CTX_set1_groups_list", f"unknown or unusable group in {wire!r}"
+            ),
+        )
 
     @_configures
     def set_sigalgs(self, sigalgs: Sequence[Union[str, bytes]]) -> None:
@@ -301,11 +315,15 @@ class ContextControls:
         cryptography's binding.)
         """
         wire = _name_list(sigalgs, "sigalgs")
-        if lib.SSL_CTX_set1_sigalgs_list(self._context, wire) != 1:
-            _fail(
-                "SSL_CTX_set1_sigalgs_list",
-                f"unknown signature algorithm in {wire!r}",
-            )
+        checked(
+            Error,
+            lib.SSL_CTX_set1_sigalgs_list,
+            self._context,
+            wire,
+            on_failure=_explain(
+                "SSL_CTX_set1_sigalgs_list", f"unknown signature algorithm in {wire!r}"
+            ),
+        )
 
     @_configures
     def set_post_handshake_auth(self, enabled: bool) -> None:
@@ -423,8 +441,7 @@ class ConnectionControls:
         to ask only now). :class:`Error` when it cannot be asked: not TLS
         1.3, a client, or a client that did not offer post-handshake auth.
         """
-        if lib.SSL_verify_client_post_handshake(self._ssl) != 1:
-            exception_from_error_queue(Error, "SSL_verify_client_post_handshake")
+        checked(Error, lib.SSL_verify_client_post_handshake, self._ssl)
 
     def add_verify_flags(self, flags: int) -> None:
         """Add ``X509StoreFlags`` bits to this connection's certificate checks.
@@ -435,6 +452,8 @@ class ConnectionControls:
         """
         if not isinstance(flags, int):
             raise TypeError(f"flags must be an integer, not {type(flags).__name__}")
+        if not 0 <= flags < 2**64:
+            raise ValueError("flags must fit an unsigned 64-bit integer")
         if flags:
             lib.X509_VERIFY_PARAM_set_flags(lib.SSL_get0_param(self._ssl), flags)
 

@@ -38,7 +38,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from OpenSSL import _callbacks
 from OpenSSL._ssl_controls import _configures, tls13_cipher
 from OpenSSL._ssl_errors import Error
-from OpenSSL._util import exception_from_error_queue, ffi, lib
+from OpenSSL._util import checked, ffi, lib
 
 __all__ = ["PskControls"]
 
@@ -348,8 +348,7 @@ class PskControls:
                 f"a PSK identity hint is at most {_PSK_MAX_IDENTITY_LEN} bytes "
                 "without NUL"
             )
-        if lib.SSL_CTX_use_psk_identity_hint(self._context, hint) != 1:
-            exception_from_error_queue(Error, "SSL_CTX_use_psk_identity_hint")
+        checked(Error, lib.SSL_CTX_use_psk_identity_hint, self._context, hint)
 
     @_configures
     def set_cert_callback(self, callback: Callable[[Any], bool]) -> None:

@@ -23,7 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import ssl_compat
 from OpenSSL.ssl_compat import _ocsp
 from tests.pki import make_pki
-from tests.reliability.callback_abuse_driver import error_queue_empty
+from tests.reliability.callback_abuse_driver import (
+    assert_flat,
+    compat_handshake,
+    error_queue_empty,
+)
 from tests.reliability.outcomes import COMPAT_DOCUMENTED
 from tests.reliability.profile import record, scale
 
@@ -118,3 +122,31 @@ def test_garbage_ocsp_responses() -> None:
     assert _ocsp.check_staple(good, chain, _ocsp.OCSPMode.REQUIRE_GOOD, now) is None
     assert verdicts["refused"] > CASES, verdicts
     record("beyond inputs: garbage OCSP responses checked", 2 * CASES)
+
+
+def test_memory_loads_and_exporters_do_not_leak() -> None:
+    """Loading from memory, handshaking, exporting: nothing grows per round."""
+    chain, key = _pem_inputs()
+    pki = make_pki()
+    client_ctx = ssl_compat.create_default_context(cadata=pki.root.cert)
+    rounds = scale(20, 300)
+
+    def one_round() -> None:
+        server_ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(chain, key, password=PASSWORD)
+        client, server = _objects(client_ctx, server_ctx)
+        assert client.get_channel_binding("tls-exporter") == (
+            server.get_channel_binding("tls-exporter")
+        )
+        assert len(client.export_keying_material("EXPORTER-leak", 64)) == 64
+
+    assert_flat(one_round, rounds, "memory load + handshake + exporters")
+    record("beyond inputs: memory-loaded handshakes", rounds + 1)
+
+
+def _objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    compat_handshake([client, server, c_in, c_out, s_in, s_out])
+    return client, server

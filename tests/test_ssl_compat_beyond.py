@@ -415,6 +415,15 @@ class TestVerifyCallback:
         objects(client_ctx, memory_server(pki))
         assert calls == [2, 1, 0]
 
+    def test_cert_none_ignores_the_verdict(self, pki: PKI) -> None:
+        ctx = compat.SSLContext(compat.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = compat.CERT_NONE
+        seen: list[int] = []
+        ctx.set_verify_callback(lambda o, c, d, e, ok: seen.append(d) or False)
+        objects(ctx, memory_server(pki))  # untrusted and rejected: no matter
+        assert seen  # it ran, as OpenSSL's own verification does
+
     def test_not_callable(self, pki: PKI) -> None:
         with pytest.raises(TypeError):
             root_client(pki).set_verify_callback(42)  # type: ignore[arg-type]

@@ -67,9 +67,9 @@ class ContextExtensions:
         (``SSLCertVerificationError``, ``verify_message`` naming the callback),
         ``True`` to accept what OpenSSL refused -- with care. An exception in
         it fails the handshake and comes out of ``do_handshake()`` unchanged.
-        It runs only when the context verifies peers (``verify_mode`` is not
-        ``CERT_NONE``; a server asks clients for certificates then).
-        ``None`` removes it.
+        With ``verify_mode`` ``CERT_NONE`` its verdict is ignored, as
+        OpenSSL's own is (a client still runs it; a server asks for no
+        client certificate). ``None`` removes it.
         """
         ctx = self._ctx
         mode = ctx.get_verify_mode()

@@ -159,6 +159,7 @@ async def _asyncio_exchange(pki: PKI, start_tls: bool) -> dict[str, Any]:
         obj = writer.get_extra_info("ssl_object")
         seen["server_binding"] = obj.get_channel_binding("tls-exporter")
         seen["server_staple"] = obj.get_ocsp_response()
+        seen["server_ekm"] = obj.export_keying_material("EXPORTER-test", 24)
         writer.write(await reader.readline())
         await writer.drain()
         writer.close()
@@ -183,6 +184,7 @@ async def _asyncio_exchange(pki: PKI, start_tls: bool) -> dict[str, Any]:
         obj = writer.get_extra_info("ssl_object")
         seen["client_binding"] = obj.get_channel_binding("tls-exporter")
         seen["client_staple"] = obj.get_ocsp_response()
+        seen["client_ekm"] = obj.export_keying_material("EXPORTER-test", 24)
         writer.write(b"ping\n")
         seen["echo"] = await reader.readline()
         writer.close()
@@ -211,6 +213,8 @@ def test_asyncio(pki: PKI, start_tls: bool) -> None:
     assert len(seen["client_binding"]) == 32
     assert seen["client_staple"] == seen["server_staple"] == seen["staple"]
     assert seen["depths"] == [2, 1, 0]
+    assert seen["client_ekm"] == seen["server_ekm"]
+    assert len(seen["client_ekm"]) == 24
 
 
 def test_asyncio_revoked_staple_fails_the_connection(pki: PKI) -> None:

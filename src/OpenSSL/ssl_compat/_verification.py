@@ -59,7 +59,9 @@ def make_verify_dispatcher(
             return bool(ok)
         certificate = None if cert is None else cert.to_cryptography()
         accepted = bool(callback(core.public, certificate, depth, error_code, bool(ok)))
-        if ok and not accepted:
+        # Under VERIFY_NONE OpenSSL ignores the verdict and the handshake
+        # goes on: nothing to explain later.
+        if ok and not accepted and connection.get_verify_mode() & SSL.VERIFY_PEER:
             core.verification_failure = VerificationFailure(
                 _CODES.ERR_APPLICATION_VERIFICATION,
                 f"certificate rejected by the verify callback (depth {depth})",

@@ -109,6 +109,7 @@ class PKI:
         signer: Identity | None = None,
         include_signer: bool = False,
         subject: Identity | None = None,
+        forge_signature: bool = False,
     ) -> bytes:
         """A signed OCSP response (DER) about the server certificate.
 
@@ -119,6 +120,8 @@ class PKI:
         *signer* (an unauthorised responder, or a delegated one with
         *include_signer* putting its certificate in the response), and a
         response about another *subject* than the server certificate.
+        *forge_signature* flips a bit of the signature (the last byte of the
+        DER, when no certificate is included: the signature's end).
         """
         now = datetime.datetime.now(datetime.timezone.utc)
         since = now - datetime.timedelta(minutes=5)
@@ -149,7 +152,10 @@ class PKI:
         if include_signer:
             builder = builder.certificates([signing.cert])
         response = builder.sign(signing.key, hashes.SHA256())
-        return response.public_bytes(serialization.Encoding.DER)
+        der = response.public_bytes(serialization.Encoding.DER)
+        if forge_signature:
+            der = der[:-1] + bytes([der[-1] ^ 1])
+        return der
 
 
 def _name(common_name: str) -> x509.Name:

@@ -109,6 +109,11 @@ BAD_STAPLES: dict[str, tuple[Callable[[PKI], bytes], str, int]] = {
         "unauthorised responder",
         CODES.ERR_APPLICATION_VERIFICATION,
     ),
+    "forged signature": (
+        lambda pki: pki.ocsp_response(forge_signature=True),
+        "signature is not valid",
+        CODES.ERR_APPLICATION_VERIFICATION,
+    ),
     "wrong root": (
         lambda pki: pki.ocsp_response(signer=pki.root),
         "unauthorised responder",

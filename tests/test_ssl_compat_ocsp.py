@@ -537,3 +537,60 @@ def test_export_keying_material_equals_openssl_s_client(pki: PKI) -> None:
     # s_client asked for a status: our server stapled, s_client printed it.
     assert served == staple
     assert "OCSP Response Status: successful" in output
+
+
+def big_staple(pki: PKI, size: int) -> bytes:
+    """A valid, signed staple of at least *size* bytes (certificates as padding)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509 import ocsp
+
+    issuer = pki.intermediate
+    der = issuer.cert.public_bytes(Encoding.DER)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=pki.server.cert,
+            issuer=issuer.cert,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=now - datetime.timedelta(minutes=5),
+            next_update=now + datetime.timedelta(days=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
+        .certificates([issuer.cert] * (size // len(der) + 1))
+        .sign(issuer.key, hashes.SHA256())
+    )
+    data = response.public_bytes(Encoding.DER)
+    assert len(data) >= size
+    return data
+
+
+@needs_openssl
+@pytest.mark.parametrize("version", VERSIONS)
+def test_huge_staples_from_openssl_s_server(
+    pki: PKI, tmp_path: Path, version: str
+) -> None:
+    # Just under what TLS 1.3 can carry is checked and accepted. Under TLS
+    # 1.2 OpenSSL clients take a CertificateStatus message of 16 KiB at most.
+    near_limit = _ocsp.MAX_STAPLE_SIZE - 2048
+    if version == "TLSv1_2":
+        too_big = big_staple(pki, near_limit)
+        path = status_file(tmp_path, too_big)
+        with s_server(tmp_path, pki, "-status_file", path) as port:
+            with pytest.raises(ssl.SSLError, match="EXCESSIVE_MESSAGE_SIZE"):
+                connect_to(port, client_context(pki, "request", version))
+        near_limit = 15000
+    staple = big_staple(pki, near_limit)
+    path = status_file(tmp_path, staple)
+    with s_server(tmp_path, pki, "-status_file", path) as port:
+        with connect_to(port, client_context(pki, "require_good", version)) as tls:
+            assert tls.get_ocsp_response() == staple
+    # A megabyte: OpenSSL refuses the message (or s_server cannot send it);
+    # a clean SSLError, nothing else.
+    path = status_file(tmp_path, big_staple(pki, 1 << 20))
+    with s_server(tmp_path, pki, "-status_file", path) as port:
+        with pytest.raises(ssl.SSLError):
+            connect_to(port, client_context(pki, "request", version))

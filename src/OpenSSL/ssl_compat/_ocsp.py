@@ -75,7 +75,8 @@ CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 #: The largest response a server staples: TLS 1.3 carries it in a
 #: certificate extension (16-bit length) as a CertificateStatus
-#: (1-byte type, 24-bit length), so 65,535 - 4 bytes.
+#: (1-byte type, 24-bit length), so 65,535 - 4 bytes. (Under TLS 1.2 it
+#: is a message of its own, which OpenSSL clients take up to 16 KiB.)
 MAX_STAPLE_SIZE = 65535 - 4
 
 _CODES = SSL.X509VerificationCodes

@@ -26,7 +26,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, Callable, NamedTuple, Optional, TypeVar, Union
 
-from OpenSSL import _callbacks
+from OpenSSL import _callbacks, _util
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import checked, ffi, lib, text
 
@@ -207,7 +207,7 @@ def verify_error_string(code: int) -> str:
     """
     if not isinstance(code, int):
         raise TypeError(f"code must be an integer, not {type(code).__name__}")
-    return text(lib.X509_verify_cert_error_string(code)) or f"error {code}"
+    return _util.verify_error_string(code) or f"error {code}"
 
 
 def error_strings(library: int, reason: int = 0) -> tuple[str, str]:
@@ -388,7 +388,7 @@ def _servername_alert(
     """``callback(conn) -> None | alert`` for the servername slot."""
     result = callback(conn)
     if result is None:
-        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+        return lib.SSL_TLSEXT_ERR_OK
     if isinstance(result, bool) or not isinstance(result, int):
         raise TypeError(
             "servername alert callback must return None or an alert number, "
@@ -397,7 +397,7 @@ def _servername_alert(
     if not 0 <= result <= 255:
         raise ValueError(f"servername alert callback returned {result}, not an alert")
     alert[0] = result
-    return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
+    return lib.SSL_TLSEXT_ERR_ALERT_FATAL
 
 
 class ConnectionControls:

@@ -179,9 +179,10 @@ def _psk_use_session(
             f"a TLS 1.3 PSK identity is at most {_TLS13_MAX_IDENTITY_LEN} bytes; "
             f"the PSK client callback returned {len(identity)}"
         )
-    session = _tls13_session(ssl, psk, setting.tls13_ciphersuite)
     # OpenSSL copies the identity, but only after we return: keep it alive.
+    # (Made first: nothing may fail once the session exists, or it leaks.)
     conn._psk_identity = buf = ffi.new("unsigned char[]", identity or b"\0")
+    session = _tls13_session(ssl, psk, setting.tls13_ciphersuite)
     id_out[0] = buf
     idlen_out[0] = len(identity)
     session_out[0] = session
@@ -354,9 +355,11 @@ class PskControls:
     def set_cert_callback(self, callback: Callable[[Any], bool]) -> None:
         """Call ``callback(conn) -> bool`` when this side must present its certificate.
 
-        On a server it runs once the ClientHello is known (server name via
-        :meth:`Connection.get_servername`, offered groups and signature
-        algorithms), before the server's certificate is chosen; on a client
+        On a server it runs once the ClientHello has been read (its server
+        name is :meth:`Connection.get_servername`; the groups and signature
+        algorithms it offered decide which certificates OpenSSL can then
+        use, though the binding offers no way to read them), before the
+        server's certificate is chosen; on a client
         when the server asks for a certificate. The callback may call
         :meth:`Connection.use_certificate` and
         :meth:`Connection.use_privatekey` to pick one. ``True`` goes on;

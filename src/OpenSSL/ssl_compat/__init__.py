@@ -120,7 +120,6 @@ from OpenSSL.ssl_compat._certs import (
     PEM_cert_to_DER_cert,
     cert_time_to_seconds,
     get_default_verify_paths,
-    get_server_certificate,
     match_hostname,
 )
 from OpenSSL.ssl_compat._constants import (
@@ -324,6 +323,38 @@ def wrap_socket(
         do_handshake_on_connect=do_handshake_on_connect,
         suppress_ragged_eofs=suppress_ragged_eofs,
     )
+
+
+# socket.create_connection's "use the global default" marker.
+_DEFAULT_TIMEOUT: Any = getattr(_socket_module, "_GLOBAL_DEFAULT_TIMEOUT")  # noqa: B009
+
+
+def get_server_certificate(
+    addr: tuple[str, int],
+    ssl_version: Optional[int] = None,
+    ca_certs: Optional[str] = None,
+    timeout: Any = _DEFAULT_TIMEOUT,
+) -> str:
+    """The PEM certificate of the server at *addr*.
+
+    Verified against *ca_certs* when given (hostname checks are not part of
+    this function, as in CPython); otherwise fetched without verification.
+    """
+    host, _port = addr
+    if ssl_version is None:
+        ssl_version = PROTOCOL_TLS_CLIENT
+    context = SSLContext(ssl_version)
+    context.check_hostname = False
+    if ca_certs is not None:
+        context.verify_mode = CERT_REQUIRED
+        context.load_verify_locations(ca_certs)
+    else:
+        context.verify_mode = CERT_NONE
+    with _socket_module.create_connection(addr, timeout=timeout) as sock:
+        with context.wrap_socket(sock, server_hostname=host) as ssl_sock:
+            der = ssl_sock.getpeercert(True)
+    assert der is not None
+    return DER_cert_to_PEM_cert(der)
 
 
 __all__ = [

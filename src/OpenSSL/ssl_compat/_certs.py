@@ -17,7 +17,9 @@ certificate -- same keys, same tuple nesting, same string formats:
 
 Also here: PEM/DER conversion, :func:`cert_time_to_seconds`,
 :func:`match_hostname` (the early stdlib API, implemented from its documented
-rules), :func:`get_default_verify_paths` and :func:`get_server_certificate`.
+rules) and :func:`get_default_verify_paths`. (``get_server_certificate``, a
+network call, is in the package's ``__init__`` with the other functions that
+make a context.)
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import base64
 import calendar
 import ipaddress
 import os
-import socket
 import ssl as _stdlib_ssl
 import textwrap
 import time
@@ -41,6 +42,7 @@ from cryptography.x509.oid import (
 )
 
 from OpenSSL import SSL
+from OpenSSL._der import read_tlv
 
 __all__ = [
     "PEM_FOOTER",
@@ -53,9 +55,6 @@ __all__ = [
     "get_default_verify_paths",
     "match_hostname",
 ]
-
-# socket.create_connection's "use the global default" marker.
-_DEFAULT_TIMEOUT: Any = getattr(socket, "_GLOBAL_DEFAULT_TIMEOUT")  # noqa: B009
 
 PEM_HEADER = "-----BEGIN CERTIFICATE-----"
 PEM_FOOTER = "-----END CERTIFICATE-----"
@@ -169,20 +168,14 @@ _DER_STRING_TAGS = (0x0C, 0x16)
 
 
 def _der_string(der: bytes) -> Optional[str]:
-    """The text of a short DER UTF8String/IA5String, else ``None``."""
-    if len(der) < 2 or der[0] not in _DER_STRING_TAGS:
+    """The text of a DER UTF8String/IA5String, else ``None``."""
+    try:
+        tag, contents, end = read_tlv(der)
+    except ValueError:
         return None
-    length = der[1]
-    offset = 2
-    if length & 0x80:
-        size = length & 0x7F
-        if size == 0 or size > 2 or len(der) < 2 + size:
-            return None
-        length = int.from_bytes(der[2 : 2 + size], "big")
-        offset = 2 + size
-    if len(der) != offset + length:
+    if tag not in _DER_STRING_TAGS or end != len(der):
         return None
-    return der[offset:].decode("utf-8", "replace")
+    return contents.decode("utf-8", "replace")
 
 
 def _extension(cert: x509.Certificate, oid: ObjectIdentifier) -> Any:
@@ -392,36 +385,6 @@ def get_default_verify_paths() -> Any:
         capath_env,
         openssl_capath,
     )
-
-
-def get_server_certificate(
-    addr: tuple[str, int],
-    ssl_version: Optional[int] = None,
-    ca_certs: Optional[str] = None,
-    timeout: Any = _DEFAULT_TIMEOUT,
-) -> str:
-    """The PEM certificate of the server at *addr*.
-
-    Verified against *ca_certs* when given (hostname checks are not part of
-    this function, as in CPython); otherwise fetched without verification.
-    """
-    from OpenSSL.ssl_compat._context import SSLContext
-
-    host, _port = addr
-    if ssl_version is None:
-        ssl_version = _stdlib_ssl.PROTOCOL_TLS_CLIENT
-    context = SSLContext(ssl_version)
-    context.check_hostname = False
-    if ca_certs is not None:
-        context.verify_mode = _stdlib_ssl.CERT_REQUIRED
-        context.load_verify_locations(ca_certs)
-    else:
-        context.verify_mode = _stdlib_ssl.CERT_NONE
-    with socket.create_connection(addr, timeout=timeout) as sock:
-        with context.wrap_socket(sock, server_hostname=host) as ssl_sock:
-            der = ssl_sock.getpeercert(True)
-    assert der is not None
-    return DER_cert_to_PEM_cert(der)
 
 
 def load_der_certificate(der: bytes) -> Optional[x509.Certificate]:

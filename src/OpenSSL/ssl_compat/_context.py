@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional, Union
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
+from OpenSSL._alpn import parse_wire
 from OpenSSL._util import StrOrBytesPath
 from OpenSSL.ssl_compat._certs import decode_certificate, get_default_verify_paths
 from OpenSSL.ssl_compat._ciphers import cipher_dict
@@ -677,13 +678,7 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
 
     def _set_alpn_protocols(self, wire: bytes) -> None:
-        protocols = []
-        i = 0
-        while i < len(wire):
-            size = wire[i]
-            protocols.append(wire[i + 1 : i + 1 + size])
-            i += 1 + size
-        self.set_alpn_protocols(protocols)
+        self.set_alpn_protocols(parse_wire(wire))
 
     def _select_alpn(self, connection: SSL.Connection, offered: list[bytes]) -> Any:
         # Server preference, as CPython (SSL_select_next_proto): our first

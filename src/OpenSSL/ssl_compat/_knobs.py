@@ -9,10 +9,10 @@ callers switch to them and this module goes. The layer-rule test
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import NamedTuple
 
 from OpenSSL import SSL
+from OpenSSL._der import elements
 from OpenSSL._util import ffi, lib
 
 __all__ = ["SessionDetails", "session_details", "session_reused"]
@@ -36,19 +36,8 @@ class SessionDetails(NamedTuple):
     has_ticket: bool
 
 
-def _der_items(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(tag, contents)`` for each DER element in *data*."""
-    offset = 0
-    while offset < len(data):
-        tag = data[offset]
-        length = data[offset + 1]
-        offset += 2
-        if length & 0x80:
-            size = length & 0x7F
-            length = int.from_bytes(data[offset : offset + size], "big")
-            offset += size
-        yield tag, data[offset : offset + length]
-        offset += length
+def _der_items(data: bytes) -> list[tuple[int, bytes]]:
+    return [(tag, contents) for tag, contents, _ in elements(data)]
 
 
 def _der_int(contents: bytes) -> int:

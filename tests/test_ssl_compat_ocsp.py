@@ -594,3 +594,26 @@ def test_huge_staples_from_openssl_s_server(
     with s_server(tmp_path, pki, "-status_file", path) as port:
         with pytest.raises(ssl.SSLError):
             connect_to(port, client_context(pki, "request", version))
+
+
+@needs_openssl
+def test_verify_callback_against_openssl_s_server(pki: PKI, tmp_path: Path) -> None:
+    """The verify callback sees s_server's chain inside the handshake."""
+    seen: list[tuple[int, Any, bool]] = []
+    ctx = client_context(pki, "off")
+    ctx.set_verify_callback(
+        lambda obj, cert, depth, error, ok: seen.append((depth, cert, ok)) or ok
+    )
+    with s_server(tmp_path, pki) as port:
+        with connect_to(port, ctx) as tls:
+            tls.sendall(b"abc\n")
+            assert tls.recv(100) == b"cba\n"
+        ctx.set_verify_callback(lambda obj, cert, depth, error, ok: depth != 0)
+        with pytest.raises(ssl.SSLCertVerificationError, match="verify callback"):
+            connect_to(port, ctx)
+    assert [(d, c) for d, c, _ in seen] == [
+        (2, pki.root.cert),
+        (1, pki.intermediate.cert),
+        (0, pki.server.cert),
+    ]
+    assert all(ok for _, _, ok in seen)

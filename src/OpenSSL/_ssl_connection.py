@@ -35,6 +35,7 @@ from cryptography import x509
 from OpenSSL import _callbacks
 from OpenSSL._alpn import wire_format
 from OpenSSL._der import name_from_der
+from OpenSSL._ssl_channel import ChannelMethods
 from OpenSSL._ssl_context import (
     Context,
     cert_pointer,
@@ -138,7 +139,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(ConnectionControls, SocketMethods):
+class Connection(ConnectionControls, SocketMethods, ChannelMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can

@@ -594,6 +594,19 @@ def _compat_side_fails(holder: list[Any], peer_index: int) -> Callable[[], None]
     return check
 
 
+def _compat_pair(server_ctx: Any, client_ctx: Any, failing_side: int) -> Built:
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    holder = [client, server, c_in, c_out, s_in, s_out]
+    return Built(
+        drive=lambda: compat_handshake(holder),
+        peer_fails=_compat_side_fails(holder, 1 - failing_side),
+        holder=holder,
+        step=lambda: _compat_step(holder),
+    )
+
+
 def _compat_psk(action: Callable[[Any], Any], failing_side: int) -> Built:
     server_ctx = compat_helpers.server_context()
     client_ctx = compat_helpers.client_context()
@@ -624,6 +637,22 @@ def _compat_psk(action: Callable[[Any], Any], failing_side: int) -> Built:
         holder=holder,
         step=lambda: _compat_step(holder),
     )
+
+
+def _compat_verify(action: Callable[[Any], Any]) -> Built:
+    client_ctx = compat_helpers.client_context()
+    client_ctx.set_verify_callback(
+        lambda obj, cert, depth, error, ok: _value(action(obj), ok)
+    )
+    return _compat_pair(compat_helpers.server_context(), client_ctx, failing_side=0)
+
+
+def _compat_ocsp_response(action: Callable[[Any], Any]) -> Built:
+    staple = make_pki().ocsp_response()
+    server_ctx = compat_helpers.server_context()
+    server_ctx.set_ocsp_response_callback(lambda obj: _value(action(obj), staple))
+    client_ctx = compat_helpers.client_context(ocsp_mode="require_good")
+    return _compat_pair(server_ctx, client_ctx, failing_side=1)
 
 
 SLOTS: dict[str, Slot] = {
@@ -658,6 +687,12 @@ SLOTS: dict[str, Slot] = {
             "ssl_compat SSLContext.set_psk_server_callback",
             functools.partial(_compat_psk, failing_side=1),
             kind="cause",
+            compat=True,
+        ),
+        Slot("ssl_compat SSLContext.set_verify_callback", _compat_verify, compat=True),
+        Slot(
+            "ssl_compat SSLContext.set_ocsp_response_callback",
+            _compat_ocsp_response,
             compat=True,
         ),
     )

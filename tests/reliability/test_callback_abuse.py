@@ -36,6 +36,7 @@ from cryptography.x509 import ocsp
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
+from OpenSSL.ssl_compat import _ocsp as ssl_compat_ocsp
 from tests.pki import make_pki
 from tests.reliability import callback_abuse_driver as abuse
 from tests.reliability.callback_abuse_driver import (
@@ -205,6 +206,12 @@ def _compat_psk_key(value: Any) -> _Expected:
     return ("cause", TypeError)
 
 
+def _compat_staple(value: Any) -> _Expected:
+    if value is None:
+        return ssl.SSLCertVerificationError  # nothing stapled, one is required
+    return ValueError if isinstance(value, bytes) else TypeError
+
+
 #: What each slot's triggering call does with a returned value.
 EXPECT: dict[str, Callable[[Any], _Expected]] = {
     "Context.set_verify": _truth(SSL.Error),
@@ -236,6 +243,11 @@ EXPECT: dict[str, Callable[[Any], _Expected]] = {
     ),
     # Bytes: the wrong key; the handshake fails on its own (no cause).
     "ssl_compat SSLContext.set_psk_server_callback": _compat_psk_key,
+    # A verdict, truth-tested; a rejection is a verification failure.
+    "ssl_compat SSLContext.set_verify_callback": _truth(ssl.SSLCertVerificationError),
+    # None staples nothing (the client requires one); bytes must be a DER
+    # OCSPResponse (ValueError), anything else is a TypeError.
+    "ssl_compat SSLContext.set_ocsp_response_callback": _compat_staple,
 }
 
 
@@ -470,6 +482,26 @@ OVERSIZED: list[Any] = [
         "compat-psk-key-513",
     ),
     ("Context.set_verify", lambda: 10**100, OK, "verify-huge-int"),
+    # ssl_compat checks a staple's size before OpenSSL sees it: at most
+    # what TLS 1.3 carries (65,531 bytes), and a valid one that big passes.
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: _big_ocsp_response(ssl_compat_ocsp.MAX_STAPLE_SIZE - 2048),
+        OK,
+        "compat-ocsp-63k",
+    ),
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: _big_ocsp_response(MB),
+        ValueError,
+        "compat-ocsp-1MB",
+    ),
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: b"\x30" * (16 * MB),
+        ValueError,
+        "compat-ocsp-16MB-junk",
+    ),
     (
         "Context.set_ocsp_client_callback",
         lambda: b"x" * MB,

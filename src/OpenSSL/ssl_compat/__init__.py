@@ -21,6 +21,18 @@ Example, with a pyOpenSSL-only feature through the escape hatch::
     )
     urllib.request.urlopen("https://example.org/", context=ctx)
 
+Beyond the standard library
+---------------------------
+
+In the stdlib's shape (``_extensions`` and the modules it names):
+``load_cert_chain`` also takes PEM data and ``cryptography`` certificates
+and keys (``_memory_certs``), ``load_verify_locations(cadata=...)`` also
+``cryptography`` certificates; ``SSLContext.set_verify_callback``
+(``_verification``); OCSP stapling with
+``SSLContext.set_ocsp_response_callback``, ``SSLContext.ocsp_mode`` and
+``get_ocsp_response()`` (``_ocsp``); ``get_channel_binding("tls-exporter")``
+and ``export_keying_material()``. See ``doc/ssl_compat_beyond.rst``.
+
 How the surface maps onto ``OpenSSL.SSL``
 -----------------------------------------
 
@@ -128,6 +140,7 @@ from OpenSSL.ssl_compat._constants import (
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
 from OpenSSL.ssl_compat._controls import get_sigalgs
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
+from OpenSSL.ssl_compat._ocsp import OCSPMode
 from OpenSSL.ssl_compat._session import SSLSession
 from OpenSSL.ssl_compat._socket import SSLSocket
 
@@ -356,6 +369,7 @@ __all__ = [
     "DER_cert_to_PEM_cert",
     "DefaultVerifyPaths",
     "MemoryBIO",
+    "OCSPMode",
     "Options",
     "PEM_cert_to_DER_cert",
     "Purpose",

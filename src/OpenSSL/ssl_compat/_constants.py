@@ -47,7 +47,7 @@ SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
 Purpose = _stdlib_ssl.Purpose
 _SSLMethod: Any = _stdlib_ssl._SSLMethod
 
-CHANNEL_BINDING_TYPES = ["tls-unique"]
+CHANNEL_BINDING_TYPES = ["tls-unique", "tls-exporter"]
 
 # The cipher string CPython (3.10+) installs in every new context: security
 # level 2, forward-secret AEAD suites first, no anonymous, NULL, DSS, SHA-1

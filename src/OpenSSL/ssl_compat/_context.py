@@ -48,6 +48,13 @@ from OpenSSL.ssl_compat._constants import (
 from OpenSSL.ssl_compat._controls import ContextControls
 from OpenSSL.ssl_compat._core import owner_of
 from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._extensions import ContextExtensions
+from OpenSSL.ssl_compat._memory_certs import (
+    Password,
+    is_memory_input,
+    load_chain_from_memory,
+    load_private_key,
+)
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
 __all__ = ["SSLContext", "create_default_context"]
@@ -108,9 +115,6 @@ _STRICT_FLAGS = VerifyFlags.VERIFY_X509_STRICT | _verify_flag(
 
 _ULONG_MASK = 2**64 - 1  # X509_VERIFY_PARAM_set_flags takes an unsigned long
 _SECLEVEL = re.compile(r"@SECLEVEL=(\d+)")
-_PASSWORD_LIMIT = 1024  # OpenSSL's PEM_BUFSIZE, CPython's limit too
-
-_Password = Union[str, bytes, bytearray, Callable[[], Union[str, bytes, bytearray]]]
 
 
 def _not_found(path: Any) -> FileNotFoundError:
@@ -127,7 +131,7 @@ def _check_path(path: Any, what: str) -> Any:
     return path
 
 
-class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
+class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
     """The stdlib's ``SSLContext``, on pyopenssl-ng.
 
     Create it as the stdlib's (``SSLContext(PROTOCOL_TLS_CLIENT)``) or with
@@ -190,6 +194,8 @@ class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
         self._keylog_lock = threading.Lock()
         self._keylog_installed = False
         self._trust = TrustLedger()
+        # DER of the chain certificates loaded from memory (see _memory_certs).
+        self._memory_chain: set[bytes] = set()
         self._stats_lock = threading.Lock()
         self._stats = dict.fromkeys(
             (
@@ -475,7 +481,8 @@ class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
         """Trust CA certificates from a PEM file, a hashed directory, or *cadata*.
 
         *cadata* is PEM text (``str``) or DER (bytes-like, possibly several
-        certificates back to back).
+        certificates back to back); ``ssl_compat`` also takes a
+        ``cryptography.x509.Certificate`` or a list of them.
         """
         if cafile is None and capath is None and cadata is None:
             raise TypeError("cafile, capath and cadata cannot be all omitted")
@@ -494,7 +501,14 @@ class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
     def _load_cadata(self, cadata: Any) -> None:
         from cryptography import x509
 
-        if isinstance(cadata, str):
+        if isinstance(cadata, x509.Certificate) or (
+            isinstance(cadata, (list, tuple))
+            and cadata
+            and all(isinstance(c, x509.Certificate) for c in cadata)
+        ):
+            # ssl_compat extension: cryptography certificates, as objects.
+            certs = [cadata] if isinstance(cadata, x509.Certificate) else list(cadata)
+        elif isinstance(cadata, str):
             data = cadata.encode("ascii")
             try:
                 certs = x509.load_pem_x509_certificates(data)
@@ -568,15 +582,23 @@ class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
 
     def load_cert_chain(
         self,
-        certfile: StrOrBytesPath,
-        keyfile: Optional[StrOrBytesPath] = None,
-        password: Optional[_Password] = None,
+        certfile: Any,
+        keyfile: Any = None,
+        password: Optional[Password] = None,
     ) -> None:
-        """Load this side's certificate chain and private key (PEM files).
+        """Load this side's certificate chain and private key.
 
-        *password* decrypts the key: ``str``, ``bytes`` or a callable
-        returning either, called only when the key is encrypted.
+        From PEM files, as the stdlib; ``ssl_compat`` also takes them from
+        memory (PEM ``str``/``bytes``, ``cryptography`` certificates and
+        private keys; see ``_memory_certs`` for the rules). *password*
+        decrypts the key: ``str``, ``bytes`` or a callable returning either,
+        called only when the key is encrypted.
         """
+        if is_memory_input(certfile) or is_memory_input(keyfile):
+            load_chain_from_memory(
+                self._ctx, certfile, keyfile, password, self._memory_chain
+            )
+            return
         _check_path(certfile, "certfile")
         if keyfile is not None:
             _check_path(keyfile, "keyfile")
@@ -586,33 +608,10 @@ class SSLContext(ContextControls, _stdlib_ssl.SSLContext):
         key_path = keyfile if keyfile is not None else certfile
         with open(os.fspath(key_path), "rb") as f:
             key_data = f.read()
-
-        def passphrase(_writing: int) -> bytes:
-            value: Any = password() if callable(password) else password
-            if value is None:
-                return b""
-            if isinstance(value, str):
-                value = value.encode("utf-8")
-            if not isinstance(value, (bytes, bytearray)):
-                raise TypeError(
-                    "password callback must return a string"
-                    if callable(password)
-                    else "password should be a string or callable"
-                )
-            if len(value) > _PASSWORD_LIMIT:
-                raise ValueError(
-                    f"password cannot be longer than {_PASSWORD_LIMIT} bytes"
-                )
-            return bytes(value)
-
         ctx = self._ctx
         self._configure(lambda: ctx.use_certificate_chain_file(certfile))
-        try:
-            pkey = crypto.load_privatekey(crypto.FILETYPE_PEM, key_data, passphrase)
-        except crypto.Error as exc:
-            raise translate_error(exc) from None  # type: ignore[arg-type]
-        key = pkey.to_cryptography_key()
-        self._configure(lambda: ctx.use_privatekey(key))  # type: ignore[arg-type]
+        key = load_private_key(key_data, password)
+        self._configure(lambda: ctx.use_privatekey(key))
         self._configure(ctx.check_privatekey)
 
     # -- ciphers and groups ---------------------------------------------------

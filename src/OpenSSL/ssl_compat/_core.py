@@ -33,9 +33,9 @@ from OpenSSL.ssl_compat._session import SSLSession
 __all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
 
 # Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
-# with the Connection (sni_callback, PSK callbacks) to find the stdlib object.
-# Weak both ways: the core holds its Connection, and a strong value would
-# keep the key alive for ever.
+# with the Connection (sni_callback, PSK, verify and OCSP callbacks) to find
+# the stdlib object. Weak both ways: the core holds its Connection, and a
+# strong value would keep the key alive for ever.
 _owners: weakref.WeakKeyDictionary[SSL.Connection, weakref.ref[TLSCore]] = (
     weakref.WeakKeyDictionary()
 )
@@ -102,6 +102,15 @@ def _ip_literal(hostname: str) -> Optional[str]:
         return None
 
 
+def refine_error(error: BaseException, failure: Any) -> BaseException:
+    """``_verification.refine_error`` (imported late: it imports this module)."""
+    if failure is None:
+        return error
+    from OpenSSL.ssl_compat._verification import refine_error as refine
+
+    return refine(error, failure)
+
+
 def _der(cert: X509) -> bytes:
     """The DER encoding of *cert* as OpenSSL holds it (no re-parsing)."""
     return dump_certificate(FILETYPE_ASN1, cert)
@@ -127,6 +136,11 @@ class TLSCore:
         self.server_hostname = server_hostname
         self._public = weakref.ref(public)
         self.callback_exception: Optional[BaseException] = None
+        # Filled by ssl_compat's own checks and callbacks (_extensions,
+        # _ocsp, _verification): what was stapled, why verification failed.
+        self.ocsp_mode: Any = None
+        self.ocsp_response: Optional[bytes] = None
+        self.verification_failure: Any = None
         self.handshake_done = False
         self._counted = False
         self._offered_session = False
@@ -154,6 +168,7 @@ class TLSCore:
             self._enable_post_handshake_auth()
         if session is not None:
             self.set_session(session)
+        context._prepare_connection(self)
         _owners[conn] = weakref.ref(self)
         # Callbacks installed later (ALPN, keylog) find the connection: its
         # Context allows changes after use, which keeps connections findable.
@@ -216,8 +231,11 @@ class TLSCore:
 
         *data_transfer*: *exc* came from a read or a write.
         """
-        error = translate_error(
-            exc, self.connection, self.server_hostname, data_transfer=data_transfer
+        error = refine_error(
+            translate_error(
+                exc, self.connection, self.server_hostname, data_transfer=data_transfer
+            ),
+            self.verification_failure,
         )
         cause = self.callback_exception
         if cause is not None:
@@ -246,6 +264,9 @@ class TLSCore:
         if self.handshake_done:
             return
         self.handshake_done = True
+        # A verification failure noted by ssl_compat's own checks no longer
+        # explains anything: the handshake went on.
+        self.verification_failure = None
         context = self.context_at_creation
         context._count("accept_good" if self.server_side else "connect_good")
         reused = _knobs.session_reused(self.connection)
@@ -318,6 +339,24 @@ class TLSCore:
         if cb_type not in CHANNEL_BINDING_TYPES:
             raise ValueError(f"{cb_type!r} channel binding type not implemented")
         conn = self.connection
+        if cb_type == "tls-exporter":
+            # RFC 9266: the exporter with this label, 32 bytes, no context
+            # (as openssl s_client -keymatexport and Go do; the same as an
+            # empty context under TLS 1.3).
+            if not self.handshake_finished():
+                return None
+            if (
+                conn.get_protocol_version() < SSL.TLS1_3_VERSION
+                and conn.get_extms_support() is not True
+            ):
+                # RFC 9266 section 4.2: not unique to this connection.
+                raise ValueError(
+                    "tls-exporter needs TLS 1.3 or the extended master secret "
+                    "(RFC 7627), which this TLS 1.2 session did not use"
+                )
+            return self.call(
+                conn.export_keying_material, b"EXPORTER-Channel-Binding", 32, None
+            )
         # tls-unique is the first Finished message of the handshake: the
         # client's own for a full handshake, the server's for a resumption.
         if _knobs.session_reused(conn) ^ (not self.server_side):

@@ -19,9 +19,10 @@ import warnings
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
 from OpenSSL.ssl_compat._early_data import EarlyDataObject
-from OpenSSL.ssl_compat._knobs import output_pending_probe
+from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -71,7 +72,9 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(EarlyDataObject, _stdlib_ssl.SSLObject):
+class SSLObject(
+    ConnectionControls, ConnectionExtensions, EarlyDataObject, _stdlib_ssl.SSLObject
+):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore
@@ -116,7 +119,7 @@ class SSLObject(EarlyDataObject, _stdlib_ssl.SSLObject):
             public=self,
         )
         self._connection = self._sslobj.connection
-        self._output_pending = output_pending_probe(self._connection)
+        self._output_pending = self._connection.bio_pending
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------
@@ -147,6 +150,11 @@ class SSLObject(EarlyDataObject, _stdlib_ssl.SSLObject):
         except SSL.Error as exc:
             self._push()
             core.raise_translated(exc)
+        except BaseException:
+            # A callback's own exception (verify, OCSP...): the alert OpenSSL
+            # queued for the peer still goes out.
+            self._push()
+            raise
         self._push()
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:

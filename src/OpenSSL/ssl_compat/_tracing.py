@@ -15,16 +15,12 @@ callback comes out of the call that drove OpenSSL, as in CPython.
 from __future__ import annotations
 
 import ssl as _stdlib_ssl
-import weakref
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._core import owner_of
 
-__all__ = ["register", "set_msg_callback"]
-
-# Connection -> the TLSCore that owns it (weakly both ways: the core holds
-# the connection, the entry goes with the core).
-_cores: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+__all__ = ["set_msg_callback"]
 
 _CHANGE_CIPHER_SPEC = 20
 _ALERT = 21
@@ -37,11 +33,6 @@ _ALERT_TYPES: Any = getattr(_stdlib_ssl, "_TLSAlertType", int)
 _MESSAGE_TYPES: Any = getattr(_stdlib_ssl, "_TLSMessageType", int)
 # CPython's stand-in message type for ChangeCipherSpec.
 _MT_CHANGE_CIPHER_SPEC = 0x0101
-
-
-def register(connection: SSL.Connection, core: Any) -> None:
-    """Let the message callback find the SSLSocket/SSLObject of *connection*."""
-    _cores[id(connection)] = core
 
 
 def _enum(kind: Any, value: int) -> Any:
@@ -77,8 +68,8 @@ def set_msg_callback(context: Any, callback: Optional[Callable[..., Any]]) -> No
         content_type: int,
         data: bytes,
     ) -> None:
-        core = _cores.get(id(connection))
-        if core is None or core.connection is not connection:
+        core = owner_of(connection)
+        if core is None:
             return
         owner = core.public
         if owner is None:

@@ -49,8 +49,9 @@ from OpenSSL._ssl_constants import (
     SSL_READ_EARLY_DATA_FINISH,
     SSL_READ_EARLY_DATA_SUCCESS,
 )
+from OpenSSL._ssl_controls import _configures as configures
 from OpenSSL._ssl_errors import Error
-from OpenSSL._ssl_messages import MessageConnection, MessageContext, configures
+from OpenSSL._ssl_messages import MessageConnection, MessageContext
 from OpenSSL._util import checked, ffi, lib, no_zero_allocator
 
 __all__ = ["EARLY_DATA_EXTENSION", "EarlyDataConnection", "EarlyDataContext"]

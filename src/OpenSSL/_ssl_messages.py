@@ -27,18 +27,17 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from OpenSSL import _callbacks
-from OpenSSL import _ssl_context as _context_module
+from OpenSSL._ssl_controls import _configures as configures
 from OpenSSL._util import ffi, lib
 
 if TYPE_CHECKING:
     from OpenSSL._ssl_context import Context
 
-__all__ = ["MessageConnection", "MessageContext", "configures"]
+__all__ = ["MessageConnection", "MessageContext"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 _HANDSHAKE = 22
 _CLIENT_HELLO = 1
@@ -49,20 +48,6 @@ _TLS1_3 = 0x0304
 
 MessageCallback = Callable[[Any, bool, int, int, bytes], None]
 NewSessionCallback = Callable[[Any, Any], None]
-
-
-def configures(method: _F) -> _F:
-    """``Context``'s own freeze rule (its ``_configures``) for mixin methods.
-
-    Looked up at call time: ``_ssl_context`` imports this module while it
-    is itself being imported.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return _context_module._configures(method)(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class MessageContext:

@@ -32,7 +32,7 @@ Where things live (each a one-step answer; private modules of ``OpenSSL``):
 * Error translation: ``_ssl_errors.raise_ssl_error`` (``SSL_get_error`` code
   -> exception class, one table) for I/O calls; ``_util.checked`` (the one
   checked call) and ``_util.exception_from_error_queue`` for everything
-  else; ``_util.verify_error_string`` for ``X509_V_*`` codes.
+  else; ``verify_error_string`` for ``X509_V_*`` codes.
 * The blocking wait: none here. A socket-mode Connection lets OpenSSL block
   on the socket itself (a non-blocking socket gives ``WantReadError``); the
   one place that waits with a timeout is ``ssl_compat._socket.SSLSocket._retry``.
@@ -50,6 +50,11 @@ Where things live (each a one-step answer; private modules of ``OpenSSL``):
   (``_callbacks.callback_kind``), each kind only its argument and result
   conversion; its module docstring says how to add one. The ``SSL *`` ->
   Connection registry is ``_callbacks.connections``.
+* Groups, signature algorithms, TLS 1.3 suite names, post-handshake
+  auth, the servername callback that answers with an alert, and the
+  read-outs ``ssl_compat`` needs (options, ``bio_pending``, cipher details,
+  verification and error strings): ``_ssl_controls`` (mixins of Context and
+  Connection). TLS-PSK and the certificate callback: ``_ssl_psk``.
 * Constants (``OP_*``, ``VERIFY_*``, methods, versions): ``_ssl_constants``.
 * The binding itself (``ffi``/``lib``): ``_util``.
 """
@@ -62,6 +67,19 @@ from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
 from OpenSSL._ssl_context import Context
+from OpenSSL._ssl_controls import (
+    HAS_POST_HANDSHAKE_AUTH,
+    VERIFY_POST_HANDSHAKE,
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    X509_V_ERR_IP_ADDRESS_MISMATCH,
+    CipherDetails,
+    default_verify_paths,
+    error_strings,
+    oid_long_name,
+    random_add,
+    random_status,
+    verify_error_string,
+)
 from OpenSSL._ssl_errors import (
     Error,
     SysCallError,
@@ -73,6 +91,11 @@ from OpenSSL._ssl_errors import (
 from OpenSSL._util import deprecated
 
 __all__ = [
+    "HAS_POST_HANDSHAKE_AUTH",
+    "VERIFY_POST_HANDSHAKE",
+    "X509_V_ERR_HOSTNAME_MISMATCH",
+    "X509_V_ERR_IP_ADDRESS_MISMATCH",
+    "CipherDetails",
     "Connection",
     "Context",
     "Error",
@@ -82,6 +105,12 @@ __all__ = [
     "WantWriteError",
     "WantX509LookupError",
     "ZeroReturnError",
+    "default_verify_paths",
+    "error_strings",
+    "oid_long_name",
+    "random_add",
+    "random_status",
+    "verify_error_string",
     *_constant_names,
 ]
 

@@ -35,6 +35,7 @@ from cryptography import x509
 from OpenSSL import _callbacks
 from OpenSSL._alpn import wire_format
 from OpenSSL._der import name_from_der
+from OpenSSL._ssl_channel import ChannelMethods
 from OpenSSL._ssl_context import (
     Context,
     cert_pointer,
@@ -42,6 +43,7 @@ from OpenSSL._ssl_context import (
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_controls import ConnectionControls
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
@@ -137,7 +139,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(SocketMethods):
+class Connection(ConnectionControls, SocketMethods, ChannelMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -595,10 +597,13 @@ class Connection(SocketMethods):
         """Override the Context's verification mode and callback for this connection."""
         check_int(mode, "mode")
         if callback is None:
-            self._retire(self._verify_cb)
-            self._verify_cb = None
-            lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
-            return
+            if self._verify_cb is None:
+                lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
+                return
+            # SSL_set_verify ignores a NULL callback: the one set before would
+            # stay in force, called after being freed (a crash). Replace it by
+            # one that keeps OpenSSL's own verdict, as no callback would.
+            callback = _keep_verdict
         check_callable(callback)
         self._register()
         self._retire(self._verify_cb)
@@ -1008,6 +1013,11 @@ def _file_descriptor(sock: Any) -> int:
     if fd < 0:
         raise ValueError(f"file descriptor must be >= 0 (a closed socket?), not {fd}")
     return fd
+
+
+def _keep_verdict(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+    """A verify callback that changes nothing: OpenSSL's verdict stands."""
+    return bool(ok)
 
 
 def _is_dtls(ssl: Any) -> bool:

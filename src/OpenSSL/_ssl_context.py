@@ -26,7 +26,9 @@ from OpenSSL._ssl_constants import (
     METHODS,
     unsupported_method_message,
 )
+from OpenSSL._ssl_controls import ContextControls, check_tls13_ciphersuites
 from OpenSSL._ssl_errors import Error
+from OpenSSL._ssl_psk import PskControls
 from OpenSSL._util import (
     StrOrBytesPath,
     checked,
@@ -115,7 +117,7 @@ def _configures(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(self: Context, *args: Any, **kwargs: Any) -> Any:
-        if self._used:
+        if self._used and not self._changes_allowed:
             raise ValueError(
                 "this Context has already been used to create a Connection "
                 "and can no longer be changed; configure it first"
@@ -125,7 +127,7 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context:
+class Context(ContextControls, PskControls):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,
@@ -219,6 +221,7 @@ class Context:
         """Choose the TLS 1.3 cipher suites (colon-separated names)."""
         if not isinstance(ciphersuites, bytes):
             raise TypeError("ciphersuites must be bytes")
+        check_tls13_ciphersuites(ciphersuites)
         checked(Error, lib.SSL_CTX_set_ciphersuites, self._context, ciphersuites)
 
     @_configures

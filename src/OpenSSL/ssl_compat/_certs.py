@@ -41,8 +41,8 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
+from OpenSSL import SSL
 from OpenSSL._der import read_tlv
-from OpenSSL._util import ffi, lib, text
 
 __all__ = [
     "PEM_FOOTER",
@@ -79,12 +79,7 @@ _CertDict = dict[str, Any]
 
 def _oid_name(oid: ObjectIdentifier) -> str:
     """OpenSSL's long name for *oid*, or its dotted form when unknown."""
-    nid = lib.OBJ_txt2nid(oid.dotted_string.encode("ascii"))
-    if nid != lib.NID_undef:
-        name = lib.OBJ_nid2ln(nid)
-        if name != ffi.NULL:
-            return text(name)
-    return oid.dotted_string
+    return SSL.oid_long_name(oid.dotted_string) or oid.dotted_string
 
 
 def _attribute_value(value: Union[str, bytes]) -> str:
@@ -236,60 +231,6 @@ def decode_certificate(cert: x509.Certificate) -> _CertDict:
     return result
 
 
-ENCODING_PEM = 1
-ENCODING_DER = 2
-
-
-class Certificate:
-    """A certificate of a peer's chain, as Python 3.13's ``_ssl.Certificate``.
-
-    Returned by ``get_verified_chain()`` / ``get_unverified_chain()``.
-    """
-
-    __slots__ = ("_cert", "_der")
-
-    def __init__(self, der: bytes) -> None:
-        # The DER OpenSSL holds, parsed by cryptography only when needed: a
-        # peer may send a certificate OpenSSL takes and cryptography refuses
-        # (CPython's Certificate never re-parses it either).
-        self._der = der
-        self._cert: Optional[x509.Certificate] = None
-
-    @property
-    def _parsed(self) -> x509.Certificate:
-        if self._cert is None:
-            self._cert = x509.load_der_x509_certificate(self._der)
-        return self._cert
-
-    def public_bytes(self, format: int = ENCODING_PEM) -> Any:
-        """PEM text (``ENCODING_PEM``, the default) or DER bytes."""
-        der = self._der
-        if format == ENCODING_DER:
-            return der
-        if format == ENCODING_PEM:
-            return DER_cert_to_PEM_cert(der)
-        raise ValueError("Unsupported format")
-
-    def get_info(self) -> _CertDict:
-        """The ``getpeercert()`` dictionary of this certificate."""
-        return decode_certificate(self._parsed)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Certificate):
-            return NotImplemented
-        return self._der == other._der
-
-    def __hash__(self) -> int:
-        return hash(self._der)
-
-    def __repr__(self) -> str:
-        try:
-            subject = self._parsed.subject.rfc4514_string()
-        except ValueError:
-            return "<Certificate (not parseable by cryptography)>"
-        return f"<Certificate '{subject}'>"
-
-
 def DER_cert_to_PEM_cert(der_cert_bytes: bytes) -> str:
     """Encode a DER certificate as a PEM string (64-column base64 lines)."""
     # Not bytes(...): that turns an int into that many zero bytes (gigabytes
@@ -433,8 +374,7 @@ def get_default_verify_paths() -> Any:
     """
     cafile_env = "SSL_CERT_FILE"
     capath_env = "SSL_CERT_DIR"
-    openssl_cafile = text(lib.X509_get_default_cert_file())
-    openssl_capath = text(lib.X509_get_default_cert_dir())
+    openssl_cafile, openssl_capath = SSL.default_verify_paths()
     cafile = os.environ.get(cafile_env, openssl_cafile)
     capath = os.environ.get(capath_env, openssl_capath)
     return DefaultVerifyPaths(

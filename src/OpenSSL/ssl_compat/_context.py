@@ -197,6 +197,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             0,
         )
         ctx.set_options(_DEFAULT_OPTIONS)
+        # The stdlib's writes are all-or-nothing (SSLObject.write takes the
+        # whole buffer, SSLSocket.send returns len(data) or raises), and
+        # trio, anyio and asyncio ignore the count: no partial writes.
+        ctx.clear_mode(SSL.MODE_ENABLE_PARTIAL_WRITE)
         ctx.set_cipher_list(DEFAULT_CIPHERS.encode("ascii"))
         # Lets servers resume sessions of clients they verified.
         ctx.set_session_id(b"OpenSSL.ssl_compat")

@@ -125,6 +125,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             if exc.errno != errno.ENOTCONN:
                 raise
             connected = False
+            self._refuse_data_before_handshake(timeout)
         else:
             connected = True
         self.settimeout(timeout)
@@ -145,6 +146,38 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                 self.close()
                 raise
         return self
+
+    def _refuse_data_before_handshake(self, timeout: Optional[float]) -> None:
+        """CVE-2023-40217: refuse a socket whose peer sent data, then reset.
+
+        Such a socket reports "not connected", so no TLS layer would be set
+        up and the first ``recv()`` would hand the peer's plaintext to the
+        caller as if TLS had protected it. As CPython (3.8.18+): look without
+        blocking; any byte waiting means the socket is closed and
+        ``SSLError`` raised. A socket that was simply never connected has
+        nothing to read (``ENOTCONN``, or ``EINVAL`` for some families).
+        """
+        self.setblocking(False)
+        try:
+            early = socket.socket.recv(self, 1)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTCONN, errno.EINVAL, errno.EAGAIN):
+                raise
+            early = b""
+        finally:
+            self.settimeout(timeout)
+        if not early:
+            return
+        reason = "Closed before TLS handshake with data in recv buffer."
+        error = _stdlib_ssl.SSLError(errno.ENOTCONN, reason)
+        # The attributes CPython's own SSLError instances always carry.
+        error.reason = reason
+        error.library = None  # type: ignore[assignment]
+        try:
+            self.close()
+        except OSError:
+            pass
+        raise error
 
     def _new_core(self) -> TLSCore:
         return TLSCore(

@@ -157,6 +157,19 @@ socket_error = OSError
 _DEFAULT_CIPHERS = DEFAULT_CIPHERS
 _INT_MAX = 2**31 - 1
 
+# Private names of the stdlib's ssl.py that programs (and CPython's own
+# test_ssl) reach for. They are pure Python there and describe no engine:
+# the stdlib's own objects, so they compare equal with the stdlib's.
+_ASN1Object = _stdlib_ssl._ASN1Object  # Purpose's base class
+_PROTOCOL_NAMES = _stdlib_ssl._PROTOCOL_NAMES
+_SSLMethod = _stdlib_ssl._SSLMethod
+_TLSAlertType = _stdlib_ssl._TLSAlertType
+_TLSContentType = _stdlib_ssl._TLSContentType
+_TLSMessageType = _stdlib_ssl._TLSMessageType
+_inet_paton = _stdlib_ssl._inet_paton
+# The OpenSSL this module runs on (cryptography's), like OPENSSL_VERSION_INFO.
+_OPENSSL_API_VERSION = OPENSSL_VERSION_INFO
+
 
 def RAND_status() -> bool:
     """Whether OpenSSL's random generator is seeded."""

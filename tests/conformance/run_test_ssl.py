@@ -219,7 +219,9 @@ def _summary(label: str, outcomes: dict[str, str], seconds: float) -> str:
     )
 
 
-def compare(stdlib: dict[str, Any], compat: dict[str, Any], known: dict[str, str]) -> int:
+def compare(
+    stdlib: dict[str, Any], compat: dict[str, Any], known: dict[str, str]
+) -> int:
     """Print the comparison; return the number of unlisted differences."""
     ref = stdlib["outcomes"]
     ours = compat["outcomes"]
@@ -281,7 +283,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             ]
             # The test module writes temporary files in the current directory;
             # its servers print tracebacks of expected failures: to a log.
-            log = open(os.path.join(tmp, f"{mode}.log"), "wb")  # noqa: SIM115
+            log = open(os.path.join(tmp, f"{mode}.log"), "wb")
             process = subprocess.Popen(
                 command,
                 cwd=tmp,

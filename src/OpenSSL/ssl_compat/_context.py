@@ -44,7 +44,7 @@ from OpenSSL.ssl_compat._constants import (
     VerifyMode,
     _SSLMethod,
 )
-from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._errors import pem_lib_error, translate_error
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
 __all__ = ["SSLContext", "create_default_context"]
@@ -89,6 +89,16 @@ _DEFAULT_OPTIONS = (
     | SSL.OP_SINGLE_ECDH_USE
 )
 
+# Setting any of these warns, as in CPython 3.10+ (use minimum_version).
+_NO_PROTOCOL_OPTIONS = (
+    SSL.OP_NO_SSLv2
+    | SSL.OP_NO_SSLv3
+    | SSL.OP_NO_TLSv1
+    | SSL.OP_NO_TLSv1_1
+    | SSL.OP_NO_TLSv1_2
+    | SSL.OP_NO_TLSv1_3
+)
+
 _VERSION_NUMBERS = {
     TLSVersion.SSLv3: 0x0300,
     TLSVersion.TLSv1: SSL.TLS1_VERSION,
@@ -97,6 +107,8 @@ _VERSION_NUMBERS = {
     TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
 }
 
+# The lowest version cryptography's OpenSSL can speak (no SSLv3 in its builds).
+_LOWEST_VERSION = TLSVersion.TLSv1
 _ULONG_MASK = 2**64 - 1  # X509_VERIFY_PARAM_set_flags takes an unsigned long
 _SECLEVEL = re.compile(r"@SECLEVEL=(\d+)")
 _PASSWORD_LIMIT = 1024  # OpenSSL's PEM_BUFSIZE, CPython's limit too
@@ -196,7 +208,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             ),
             0,
         )
-        ctx.set_options(_DEFAULT_OPTIONS)
+        # Options live here and go to each connection as it is made
+        # (Connection.set_options): the binding cannot clear an option once
+        # set on the SSL_CTX, and the stdlib lets ``options`` be lowered.
+        self._options = _DEFAULT_OPTIONS
         # The stdlib's writes are all-or-nothing (SSLObject.write takes the
         # whole buffer, SSLSocket.send returns len(data) or raises), and
         # trio, anyio and asyncio ignore the count: no partial writes.
@@ -302,22 +317,35 @@ class SSLContext(_stdlib_ssl.SSLContext):
 
     @property
     def options(self) -> Options:
-        """The ``OP_*`` bits in force."""
-        return Options(_knobs.context_options(self._ctx))
+        """The ``OP_*`` bits in force for new connections.
+
+        Any option can be set and cleared, except the two OpenSSL puts in
+        every new context (``OP_NO_COMPRESSION``, and
+        ``OP_ENABLE_MIDDLEBOX_COMPAT``, TLS 1.3's wire-compatible layout):
+        the binding has no ``SSL_CTX_clear_options``/``SSL_clear_options``,
+        so those stay on (and are reported) whatever is assigned. Options
+        set through ``openssl_context.set_options`` are reported and cannot
+        be cleared either.
+        """
+        return Options(self._options | _knobs.context_options(self._ctx))
 
     @options.setter
     def options(self, value: int) -> None:
         value = int(value)
-        current = _knobs.context_options(self._ctx)
-        if current & ~value:
-            # The binding has SSL_CTX_set_options but not clear_options.
-            raise ValueError(
-                "OpenSSL.ssl_compat cannot clear options once set "
-                f"(would clear {Options(current & ~value)!r}); "
-                "only adding options is supported"
+        if value < 0 or value > _ULONG_MASK:
+            raise OverflowError("options must fit in an unsigned long")
+        added = value & ~self.options
+        if added & _NO_PROTOCOL_OPTIONS:
+            warnings.warn(
+                "ssl.OP_NO_SSL*/ssl.OP_NO_TLS* options are deprecated",
+                DeprecationWarning,
+                stacklevel=2,
             )
-        ctx = self._ctx
-        self._configure(lambda: ctx.set_options(value & ~current))
+        self._options = value
+
+    def _connection_options(self) -> int:
+        """What each new connection gets (``Connection.set_options``)."""
+        return self._options
 
     def _version_setter(self, value: Any, which: str) -> None:
         if self._fixed_version:
@@ -329,10 +357,19 @@ class SSLContext(_stdlib_ssl.SSLContext):
             version = TLSVersion(value)
         except ValueError:
             raise ValueError(f"Unsupported TLS/SSL version 0x{int(value):x}") from None
-        if version == TLSVersion.MINIMUM_SUPPORTED:
-            number = 0 if which == "min" else _VERSION_NUMBERS[TLSVersion.SSLv3]
-        elif version == TLSVersion.MAXIMUM_SUPPORTED:
-            number = 0 if which == "max" else _VERSION_NUMBERS[TLSVersion.TLSv1_3]
+        # As CPython: the open end of a bound is "no limit" (0); the other
+        # end means the lowest / highest version this OpenSSL speaks, and
+        # reads back as that version.
+        if version == TLSVersion.MINIMUM_SUPPORTED and which == "max":
+            version = _LOWEST_VERSION
+        elif version == TLSVersion.MAXIMUM_SUPPORTED and which == "min":
+            version = TLSVersion.TLSv1_3
+        if version in (TLSVersion.MINIMUM_SUPPORTED, TLSVersion.MAXIMUM_SUPPORTED):
+            number = 0
+        elif version == TLSVersion.SSLv3 and which == "min":
+            # OpenSSL 4 refuses SSL3_VERSION as a bound; "SSLv3 and up" is
+            # "whatever it speaks" there (it reads back as SSLv3, as asked).
+            number = 0
         else:
             number = _VERSION_NUMBERS[version]
         setter = (
@@ -597,11 +634,15 @@ class SSLContext(_stdlib_ssl.SSLContext):
             return bytes(value)
 
         ctx = self._ctx
-        self._configure(lambda: ctx.use_certificate_chain_file(certfile))
+        try:
+            with _knobs.mutable(ctx):
+                ctx.use_certificate_chain_file(certfile)
+        except SSL.Error as exc:
+            raise pem_lib_error(exc) from None
         try:
             pkey = crypto.load_privatekey(crypto.FILETYPE_PEM, key_data, passphrase)
         except crypto.Error as exc:
-            raise translate_error(exc) from None  # type: ignore[arg-type]
+            raise pem_lib_error(exc) from None
         key = pkey.to_cryptography_key()
         self._configure(lambda: ctx.use_privatekey(key))  # type: ignore[arg-type]
         self._configure(ctx.check_privatekey)

@@ -30,11 +30,29 @@ from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._session import SSLSession
 
-__all__ = ["TLSCore", "check_wrap_arguments"]
+__all__ = ["TLSCore", "byte_buffer", "check_wrap_arguments"]
 
 _T = TypeVar("_T")
 _FINISHED_STATE = b"SSL negotiation finished successfully"
 _ERROR_STATE = b"error"
+
+
+def byte_buffer(buffer: Any) -> tuple[Any, int]:
+    """*buffer* as something ``Connection.recv_into`` sizes in bytes, and its size.
+
+    The stdlib sizes receive buffers in bytes (``array('I', [0, 0])`` takes
+    8); ``Connection.recv_into`` follows pyOpenSSL and uses ``len()``, the
+    item count. Multi-byte or multi-dimensional buffers are therefore handed
+    over as a flat byte view (``TypeError`` when not contiguous, as the
+    stdlib).
+    """
+    if type(buffer) is bytearray:
+        return buffer, len(buffer)
+    # A view even for byte buffers: the object's own __len__ is not asked.
+    view = memoryview(buffer)
+    if view.itemsize == 1 and view.ndim == 1:
+        return view, view.nbytes
+    return view.cast("B"), view.nbytes
 
 
 def check_wrap_arguments(
@@ -62,7 +80,8 @@ def check_wrap_arguments(
     if not hostname:
         raise ValueError("server_hostname cannot be an empty string")
     if "\0" in hostname:
-        raise ValueError("server_hostname cannot contain NUL characters")
+        # TypeError, as CPython's argument parser raises for embedded NULs.
+        raise TypeError("server_hostname cannot contain NUL characters")
     return hostname
 
 
@@ -134,6 +153,7 @@ class TLSCore:
                     self._check_hostname_in_handshake(
                         server_hostname if address is None else address
                     )
+        conn.set_options(context._connection_options())
         _knobs.set_connection_verify_flags(conn, context._verify_flags)
         if context.post_handshake_auth:
             _knobs.enable_post_handshake_auth(conn, server_side)
@@ -178,6 +198,22 @@ class TLSCore:
     def public(self) -> Any:
         """The SSLSocket/SSLObject this core belongs to."""
         return self._public()
+
+    # CPython's SSLSocket/SSLObject keep their native object in ``_sslobj``,
+    # and code reaches into it (test_ssl does) for these three names.
+
+    @property
+    def owner(self) -> Any:
+        """As ``_ssl._SSLSocket.owner``: the SSLSocket/SSLObject."""
+        return self._public()
+
+    def get_verified_chain(self) -> list[Certificate]:
+        """As ``_ssl._SSLSocket.get_verified_chain``."""
+        return self.verified_chain()
+
+    def get_unverified_chain(self) -> list[Certificate]:
+        """As ``_ssl._SSLSocket.get_unverified_chain``."""
+        return self.unverified_chain()
 
     # -- errors ---------------------------------------------------------------
 
@@ -268,9 +304,12 @@ class TLSCore:
         The binding cannot list the suites the *peer* offered
         (``SSL_get_client_ciphers`` is missing), so this is the list both
         sides could have used from this side's view: this connection's
-        enabled suites. ``None`` before the handshake, as in CPython.
+        enabled suites. ``None`` before the handshake and on clients, as in
+        CPython.
         """
-        if not self.handshake_finished():
+        # As CPython (SSL_get_client_ciphers): only a server that has seen a
+        # ClientHello has an answer.
+        if not self.server_side or not self.handshake_finished():
             return None
         conn = self.connection
         table = _knobs.cipher_table(conn)

@@ -38,7 +38,13 @@ from typing import Any, Optional
 from OpenSSL import SSL
 from OpenSSL._util import lib, text
 
-__all__ = ["eof_error", "translate_error", "want_read_error", "want_write_error"]
+__all__ = [
+    "eof_error",
+    "pem_lib_error",
+    "translate_error",
+    "want_read_error",
+    "want_write_error",
+]
 
 _SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
 
@@ -141,6 +147,21 @@ def _make(
     exc.library = library  # type: ignore[assignment]
     exc.reason = reason  # type: ignore[assignment]
     return exc
+
+
+def pem_lib_error(exc: Any) -> BaseException:
+    """What ``load_cert_chain`` raises for a file without the expected PEM item.
+
+    OpenSSL's ``SSL_CTX_use_*_file`` (which CPython calls) report every such
+    failure as ``[SSL] PEM lib``; the binding's loaders report the decoder's
+    reason instead. A wrong password keeps its own reason (bad decrypt).
+    """
+    translated = translate_error(exc)
+    if "decrypt" in str(translated).lower():
+        return translated
+    return _make(
+        _stdlib_ssl.SSLError, _SSLErrorNumber.SSL_ERROR_SSL, "[SSL] PEM lib", "SSL"
+    )
 
 
 def want_read_error() -> _stdlib_ssl.SSLError:

@@ -29,7 +29,7 @@ import warnings
 from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
-from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
 from OpenSSL.ssl_compat._knobs import output_pending_probe
 
 __all__ = ["MemoryBIO", "SSLObject"]
@@ -77,6 +77,9 @@ class MemoryBIO:
         if self._eof_written:
             raise _stdlib_ssl.SSLError("cannot write() after write_eof()")
         with memoryview(buf) as view:
+            if not view.c_contiguous:
+                # As the stdlib, which asks for a simple (contiguous) buffer.
+                raise BufferError("memoryview: underlying buffer is not C-contiguous")
             self._buffer += view.cast("B")
             return view.nbytes
 
@@ -238,7 +241,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
                     raise ValueError("size should not be negative")
                 return b""
         else:
-            size = memoryview(buffer).nbytes
+            buffer, size = byte_buffer(buffer)
             if len <= 0 or len > size:
                 len = size
             if len == 0:

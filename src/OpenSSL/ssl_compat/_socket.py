@@ -41,7 +41,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES, SSLErrorNumber
-from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
 from OpenSSL.ssl_compat._errors import want_read_error, want_write_error
 
 __all__ = ["SSLSocket"]
@@ -327,7 +327,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                     return self._retry(connection.recv, "read", len)
                 except SSL.Error as exc:
                     core.raise_translated(exc, True)
-            size = memoryview(buffer).nbytes
+            buffer, size = byte_buffer(buffer)
             if len <= 0 or len > size:
                 len = size
             if len == 0:

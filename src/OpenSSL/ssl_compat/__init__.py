@@ -161,12 +161,12 @@ _INT_MAX = 2**31 - 1
 # test_ssl) reach for. They are pure Python there and describe no engine:
 # the stdlib's own objects, so they compare equal with the stdlib's.
 _ASN1Object = _stdlib_ssl._ASN1Object  # Purpose's base class
-_PROTOCOL_NAMES = _stdlib_ssl._PROTOCOL_NAMES
+_PROTOCOL_NAMES: Any = getattr(_stdlib_ssl, "_PROTOCOL_NAMES")  # noqa: B009
 _SSLMethod = _stdlib_ssl._SSLMethod
-_TLSAlertType = _stdlib_ssl._TLSAlertType
-_TLSContentType = _stdlib_ssl._TLSContentType
-_TLSMessageType = _stdlib_ssl._TLSMessageType
-_inet_paton = _stdlib_ssl._inet_paton
+_TLSAlertType: Any = getattr(_stdlib_ssl, "_TLSAlertType")  # noqa: B009
+_TLSContentType: Any = getattr(_stdlib_ssl, "_TLSContentType")  # noqa: B009
+_TLSMessageType: Any = getattr(_stdlib_ssl, "_TLSMessageType")  # noqa: B009
+_inet_paton: Any = getattr(_stdlib_ssl, "_inet_paton")  # noqa: B009
 # The OpenSSL this module runs on (cryptography's), like OPENSSL_VERSION_INFO.
 _OPENSSL_API_VERSION = OPENSSL_VERSION_INFO
 

@@ -27,6 +27,7 @@ import warnings
 import weakref
 from typing import Any, Callable, Optional, Union
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
@@ -44,7 +45,11 @@ from OpenSSL.ssl_compat._constants import (
     VerifyMode,
     _SSLMethod,
 )
-from OpenSSL.ssl_compat._errors import pem_lib_error, translate_error
+from OpenSSL.ssl_compat._errors import (
+    bad_decrypt_error,
+    pem_lib_error,
+    translate_error,
+)
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
 __all__ = ["SSLContext", "create_default_context"]
@@ -518,6 +523,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
             self._configure(lambda: ctx.load_verify_locations(cafile, capath))
             if cafile is not None:
                 self._trust.add_file(cafile)
+            if capath is not None:
+                self._trust.uses_directory = True
 
     def _load_cadata(self, cadata: Any) -> None:
         from cryptography import x509
@@ -615,7 +622,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         with open(os.fspath(key_path), "rb") as f:
             key_data = f.read()
 
-        def passphrase(_writing: int) -> bytes:
+        def passphrase() -> bytes:
             value: Any = password() if callable(password) else password
             if value is None:
                 return b""
@@ -639,12 +646,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
                 ctx.use_certificate_chain_file(certfile)
         except SSL.Error as exc:
             raise pem_lib_error(exc) from None
-        try:
-            pkey = crypto.load_privatekey(crypto.FILETYPE_PEM, key_data, passphrase)
-        except crypto.Error as exc:
-            raise pem_lib_error(exc) from None
-        key = pkey.to_cryptography_key()
-        self._configure(lambda: ctx.use_privatekey(key))  # type: ignore[arg-type]
+        key = _load_private_key(key_data, passphrase)
+        self._configure(lambda: ctx.use_privatekey(key))
         self._configure(ctx.check_privatekey)
 
     # -- ciphers and groups ---------------------------------------------------
@@ -891,6 +894,30 @@ class SSLContext(_stdlib_ssl.SSLContext):
             f"<{type(self).__module__}.{type(self).__name__} "
             f"protocol={self._protocol.name}>"
         )
+
+
+def _load_private_key(data: bytes, passphrase: Callable[[], bytes]) -> Any:
+    """The first private key in the PEM *data*, decrypted if need be.
+
+    *passphrase* is asked only for an encrypted key (as CPython asks its
+    password callback). RSA keys are not re-validated on load (a slow prime
+    check, 0.15 s for a 3072-bit key): OpenSSL does not do it either, and
+    ``check_privatekey`` then proves the key matches the certificate.
+    """
+    load = serialization.load_pem_private_key
+    try:
+        return load(data, None, unsafe_skip_rsa_key_validation=True)
+    except TypeError:
+        pass  # encrypted: now the password is needed
+    except (ValueError, UnsupportedAlgorithm):
+        raise pem_lib_error(None) from None
+    secret = passphrase()  # its own exceptions go to the caller as they are
+    try:
+        return load(data, secret, unsafe_skip_rsa_key_validation=True)
+    except (TypeError, ValueError):
+        raise bad_decrypt_error() from None
+    except UnsupportedAlgorithm:
+        raise pem_lib_error(None) from None
 
 
 def _weak_method(owner: Any, name: str, default: Any) -> Callable[..., Any]:

@@ -253,6 +253,13 @@ class TLSCore:
             return
         self.handshake_done = True
         context = self.context_at_creation
+        trust = self.context._trust
+        if trust.uses_directory:
+            # OpenSSL keeps a CA it found in a capath directory; CPython's
+            # get_ca_certs() lists it from then on.
+            chain = self.connection.get_verified_chain()
+            if chain:
+                trust.note_anchor(_der(chain[-1]))
         context._count("accept_good" if self.server_side else "connect_good")
         reused = _knobs.session_reused(self.connection)
         if self.server_side and reused:

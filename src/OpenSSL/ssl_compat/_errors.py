@@ -39,6 +39,7 @@ from OpenSSL import SSL
 from OpenSSL._util import lib, text
 
 __all__ = [
+    "bad_decrypt_error",
     "eof_error",
     "pem_lib_error",
     "translate_error",
@@ -156,11 +157,23 @@ def pem_lib_error(exc: Any) -> BaseException:
     failure as ``[SSL] PEM lib``; the binding's loaders report the decoder's
     reason instead. A wrong password keeps its own reason (bad decrypt).
     """
-    translated = translate_error(exc)
-    if "decrypt" in str(translated).lower():
-        return translated
+    if exc is not None:
+        translated = translate_error(exc)
+        if "decrypt" in str(translated).lower():
+            return translated
     return _make(
         _stdlib_ssl.SSLError, _SSLErrorNumber.SSL_ERROR_SSL, "[SSL] PEM lib", "SSL"
+    )
+
+
+def bad_decrypt_error() -> BaseException:
+    """What CPython raises for a private key and a wrong password."""
+    return _make(
+        _stdlib_ssl.SSLError,
+        _SSLErrorNumber.SSL_ERROR_SSL,
+        "[EVP: BAD_DECRYPT] bad decrypt",
+        "EVP",
+        "BAD_DECRYPT",
     )
 
 

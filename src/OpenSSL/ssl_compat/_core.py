@@ -24,10 +24,14 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
 from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
+from OpenSSL.ssl_compat._certs import (
+    Certificate,
+    decode_certificate,
+    match_hostname,
+)
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
-from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._errors import hostname_mismatch_error, translate_error
 from OpenSSL.ssl_compat._session import SSLSession
 
 __all__ = ["TLSCore", "byte_buffer", "check_wrap_arguments"]
@@ -134,6 +138,7 @@ class TLSCore:
         self.handshake_done = False
         self._counted = False
         self._offered_session = False
+        self._hostname_after_handshake: Optional[str] = None
         conn = SSL.Connection(context.openssl_context, sock)
         self.connection = conn
         if server_side:
@@ -188,11 +193,30 @@ class TLSCore:
                 check_common_name=self.context.hostname_checks_common_name,
             )
         except ValueError:
-            # OpenSSL refuses some names outright (a trailing dot, empty
-            # labels); CPython raises SSLError here too.
-            raise _stdlib_ssl.SSLError(
-                f"OpenSSL cannot check certificates against {hostname!r}"
-            ) from None
+            # OpenSSL 4 refuses names CPython's OpenSSL takes: one-character
+            # names ("x") and absolute names ("example.com."). They are
+            # checked here instead, the moment the handshake completes, with
+            # the rules OpenSSL 3 applies to them (so "example.com." does not
+            # match a certificate for "example.com", as in CPython).
+            self._hostname_after_handshake = hostname
+
+    def _check_refused_hostname(self) -> None:
+        """The client's check of a name OpenSSL would not take (see above)."""
+        hostname = self._hostname_after_handshake
+        if hostname is None:
+            return
+        self._hostname_after_handshake = None
+        peer = self.connection.get_peer_certificate()
+        cert = decode_certificate(peer.to_cryptography()) if peer else {}
+        if not self.context.hostname_checks_common_name:
+            cert.pop("subject", None)
+        try:
+            match_hostname(cert, hostname.lower())
+        except (_stdlib_ssl.CertificateError, ValueError):
+            # What OpenSSL's own check would have failed the handshake with;
+            # the session is marked closed so that no data moves over it.
+            self.connection.set_shutdown(SSL.SENT_SHUTDOWN | SSL.RECEIVED_SHUTDOWN)
+            raise hostname_mismatch_error(hostname) from None
 
     @property
     def public(self) -> Any:
@@ -246,6 +270,8 @@ class TLSCore:
             self._counted = True
             self.context._count("accept" if self.server_side else "connect")
         self.connection.do_handshake()
+        if self._hostname_after_handshake is not None:
+            self._check_refused_hostname()
         self._handshake_completed()
 
     def _handshake_completed(self) -> None:

@@ -41,6 +41,7 @@ from OpenSSL._util import lib, text
 __all__ = [
     "bad_decrypt_error",
     "eof_error",
+    "hostname_mismatch_error",
     "pem_lib_error",
     "translate_error",
     "want_read_error",
@@ -175,6 +176,22 @@ def bad_decrypt_error() -> BaseException:
         "EVP",
         "BAD_DECRYPT",
     )
+
+
+def hostname_mismatch_error(hostname: str) -> BaseException:
+    """The ``SSLCertVerificationError`` of a certificate not valid for *hostname*."""
+    code = int(lib.X509_V_ERR_HOSTNAME_MISMATCH)
+    verify_message = _verify_message(code, hostname)
+    error = _make(
+        _stdlib_ssl.SSLCertVerificationError,
+        _SSLErrorNumber.SSL_ERROR_SSL,
+        f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {verify_message}",
+        "SSL",
+        "CERTIFICATE_VERIFY_FAILED",
+    )
+    error.verify_code = code  # type: ignore[attr-defined]
+    error.verify_message = verify_message  # type: ignore[attr-defined]
+    return error
 
 
 def want_read_error() -> _stdlib_ssl.SSLError:

@@ -25,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
+from OpenSSL.ssl_compat._salvage import usable_extensions_view
+
 __all__ = ["TrustLedger", "parse_der_sequence", "quietly"]
 
 _CRL_MARKER = b"-----BEGIN X509 CRL-----"
@@ -59,6 +61,7 @@ def parse_der_sequence(data: bytes) -> list[x509.Certificate]:
 def _is_ca(cert: x509.Certificate) -> bool:
     # The rule of OpenSSL's X509_check_ca, which CPython uses: a CA basic
     # constraint, or (without one) keyCertSign usage or a v1 self-issued cert.
+    cert = usable_extensions_view(cert)
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
         return bool(constraints.value.ca)

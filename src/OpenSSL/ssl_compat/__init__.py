@@ -51,8 +51,32 @@ What differs from CPython, and why
 cryptography's binding (the only C surface allowed) lacks some functions
 CPython uses; the nearest honest thing is done instead:
 
-* ``SSLContext.options`` can add options but not clear them
-  (no ``SSL_CTX_clear_options``): clearing raises ``ValueError``.
+* ``SSLContext.options`` is kept by the context and given to each new
+  connection (``Connection.set_options``), so options can be cleared (the
+  binding has no ``SSL_CTX_clear_options``) -- except the two OpenSSL puts
+  in every ``SSL_CTX``, ``OP_NO_COMPRESSION`` and
+  ``OP_ENABLE_MIDDLEBOX_COMPAT``, which stay on and are reported; so do
+  options set through ``openssl_context.set_options``. Setting
+  ``OP_NO_SSL*``/``OP_NO_TLS*`` warns as in CPython.
+* Writes are all-or-nothing as in CPython (the context clears OpenSSL's
+  partial-write mode); an ``openssl_context`` handed to ``SSL.Connection``
+  directly keeps that setting.
+* ``SSLObject`` hands the connection one TLS record at a time (CPython's
+  OpenSSL reads the caller's BIO itself), so bytes after the peer's
+  close_notify stay in the caller's ``MemoryBIO``.
+* ``server_hostname`` values OpenSSL 4 refuses to check (one character,
+  or a trailing dot) are accepted and checked by this module the moment
+  the handshake completes, with OpenSSL 3's result ("example.com." does not
+  match "example.com"); a mismatch raises the same
+  ``SSLCertVerificationError``, but the server sees a finished handshake
+  followed by a close instead of a ``bad_certificate`` alert.
+* A certificate extension cryptography cannot parse (a CRL distribution
+  point with no name, CPython's ``talos-2019-0758.pem``) is left out of
+  ``getpeercert()`` and the CA check, as OpenSSL leaves it out.
+* ``get_ca_certs()`` lists a CA found in a ``capath`` directory once a
+  handshake verified a chain ending in it (OpenSSL keeps such CAs; CPython
+  then lists them).
+* ``shared_ciphers()`` is ``None`` on clients, as in CPython.
 * ``verify_flags``, ``minimum_version``/``maximum_version`` and
   ``security_level`` are remembered in Python (no getters in the binding);
   verify flags are applied to each new connection.
@@ -80,6 +104,12 @@ CPython uses; the nearest honest thing is done instead:
 * ``get_verified_chain()``/``get_unverified_chain()`` (3.13) and PSK
   setters exist on every Python; the PSK setters raise
   ``NotImplementedError``.
+* ``_ssl`` (CPython's private C module) is not offered; the stdlib's
+  pure-Python private names that code uses (``_TLSContentType``,
+  ``_PROTOCOL_NAMES``, ``_ASN1Object``, ...) are the stdlib's own objects.
+* CPython's ``test_ssl`` runs against this module in ``make test``
+  (``tests/conformance``); the tests it fails, each with its reason, are
+  in ``tests/conformance/known_differences.txt``.
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
   ``OpenSSL.SSL.Context`` would refuse, so ``_knobs.mutable`` lifts its
   freeze for the one call.

@@ -200,9 +200,14 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         "handshake", "shutdown") names it in timeout messages. A shutdown is
         not a data transfer: as in CPython, its transport errors are the
         ``OSError`` itself, and its timeout message names what it waited for.
+
+        The fast path is the first pass of the loop: a call that completes
+        at once costs one Python frame and one ``try`` over calling the
+        Connection directly; the timeout, clock and poll are touched only
+        when OpenSSL asks to wait. One deadline covers all the waits of one
+        call, as in CPython (a ``sendall`` is one call).
         """
         core = self._sslobj
-        assert core is not None
         deadline: Optional[float] = None
         while True:
             try:
@@ -212,6 +217,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             except SSL.WantWriteError:
                 for_write = True
             except SSL.Error as exc:
+                assert core is not None
                 core.raise_translated(exc, what in ("read", "write"))
             timeout = self.gettimeout()
             if timeout == 0.0:
@@ -319,14 +325,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
                     raise ValueError("size should not be negative")
                 if len == 0:
                     return b""
-                # Try once directly; _retry (and its waiting) only when
-                # OpenSSL needs the socket to become ready first.
-                try:
-                    return connection.recv(len)
-                except (SSL.WantReadError, SSL.WantWriteError):
-                    return self._retry(connection.recv, "read", len)
-                except SSL.Error as exc:
-                    core.raise_translated(exc, True)
+                return self._retry(connection.recv, "read", len)
             buffer, size = byte_buffer(buffer)
             if len <= 0 or len > size:
                 len = size
@@ -348,13 +347,7 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
         core = self._tls("Write")
         if not memoryview(data).nbytes:
             return 0
-        connection = core.connection
-        try:
-            return connection.send(data)
-        except (SSL.WantReadError, SSL.WantWriteError):
-            return self._retry(connection.send, "write", data)
-        except SSL.Error as exc:
-            core.raise_translated(exc, True)
+        return self._retry(core.connection.send, "write", data)
 
     def send(self, data: Any, flags: int = 0) -> int:
         """Send *data* (``flags`` must be 0 while TLS is active)."""
@@ -375,22 +368,11 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             raise ValueError(
                 f"non-zero flags not allowed in calls to sendall() on {type(self)}"
             )
-        if self.gettimeout() is None:
-            # A blocking socket with no timeout: OpenSSL itself waits, so
-            # one Connection.sendall does it all.
-            if isinstance(data, str):
-                raise TypeError("a bytes-like object is required, not 'str'")
-            core = self._tls("Write")
-            try:
-                core.connection.sendall(data)
-            except SSL.Error as exc:
-                core.raise_translated(exc, True)
-            return
-        with memoryview(data) as view, view.cast("B") as byte_view:
-            amount = len(byte_view)
-            count = 0
-            while count < amount:
-                count += self.send(byte_view[count:])
+        if isinstance(data, str):
+            raise TypeError("a bytes-like object is required, not 'str'")
+        # Writes are all-or-nothing (no partial-write mode), so one call
+        # sends everything, within one timeout as CPython's write does.
+        self._retry(self._tls("Write").connection.sendall, "write", data)
 
     def sendfile(self, file: Any, offset: int = 0, count: Optional[int] = None) -> int:
         """Send a file's contents (through TLS: read and send, no ``os.sendfile``)."""

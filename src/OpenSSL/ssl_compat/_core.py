@@ -246,14 +246,20 @@ class TLSCore:
 
         *data_transfer*: *exc* came from a read or a write.
         """
-        error = translate_error(
+        error: Optional[BaseException] = translate_error(
             exc, self.connection, self.server_hostname, data_transfer=data_transfer
         )
         cause = self.callback_exception
-        if cause is not None:
-            self.callback_exception = None
-            raise error from cause
-        raise error from None
+        self.callback_exception = None
+        try:
+            raise error from cause  # type: ignore[misc]
+        finally:
+            # This frame is in the new exception's traceback: left bound, its
+            # locals would make a reference cycle (exception -> traceback ->
+            # frame -> exception) that keeps the connection, its socket and
+            # OpenSSL's buffers alive until the cyclic collector runs --
+            # thousands of them on a server meeting many failed handshakes.
+            error = cause = exc = None  # type: ignore[assignment]
 
     def call(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run one Connection call, translating its ``SSL.Error``."""

@@ -177,7 +177,10 @@ class SSLSocket(_stdlib_ssl.SSLSocket):
             self.close()
         except OSError:
             pass
-        raise error
+        try:
+            raise error
+        finally:
+            error = None  # type: ignore[assignment]  # no frame <-> exception cycle
 
     def _new_core(self) -> TLSCore:
         return TLSCore(

@@ -194,13 +194,19 @@ def hostname_mismatch_error(hostname: str) -> BaseException:
     return error
 
 
+_WANT_READ = int(_SSLErrorNumber.SSL_ERROR_WANT_READ)
+_SSLWantReadError = _stdlib_ssl.SSLWantReadError
+
+
 def want_read_error() -> _stdlib_ssl.SSLError:
-    """The exception a non-blocking read that must wait raises."""
-    return _make(
-        _stdlib_ssl.SSLWantReadError,
-        _SSLErrorNumber.SSL_ERROR_WANT_READ,
-        "The operation did not complete (read)",
-    )
+    """The exception a non-blocking read that must wait raises.
+
+    The most frequent exception of all (every event-loop read ends with
+    one): built without the enum lookup and the generic helper.
+    """
+    exc = _SSLWantReadError(_WANT_READ, "The operation did not complete (read)")
+    exc.library = exc.reason = None  # type: ignore[assignment]
+    return exc
 
 
 def want_write_error() -> _stdlib_ssl.SSLError:

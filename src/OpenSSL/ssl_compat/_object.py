@@ -30,6 +30,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
+from OpenSSL.ssl_compat._errors import want_read_error
 from OpenSSL.ssl_compat._knobs import output_pending_probe
 
 __all__ = ["MemoryBIO", "SSLObject"]
@@ -205,7 +206,9 @@ class SSLObject(_stdlib_ssl.SSLObject):
             try:
                 return operation(*args)
             except SSL.WantReadError:
-                if not self._feed():
+                if not (self._incoming.pending or self._incoming.eof) or not (
+                    self._feed()
+                ):
                     raise
 
     def _push(self) -> None:
@@ -249,8 +252,10 @@ class SSLObject(_stdlib_ssl.SSLObject):
         # Nothing decrypted is waiting: the next record is needed (unless
         # the peer's close_notify was the last one, and what follows it is
         # not TLS). Handing it over now saves a "want read" round.
-        if not connection.pending() and not (
-            connection.get_shutdown() & _RECEIVED_SHUTDOWN
+        if (
+            self._incoming.pending
+            and not connection.pending()
+            and not (connection.get_shutdown() & _RECEIVED_SHUTDOWN)
         ):
             self._feed()
         try:
@@ -258,6 +263,13 @@ class SSLObject(_stdlib_ssl.SSLObject):
                 result = self._io(connection.recv, len)
             else:
                 result = self._io(connection.recv_into, buffer, len)
+        except SSL.WantReadError:
+            # The common outcome of an event loop's read: kept short.
+            if self._output_pending():
+                self._push()
+            if self._sslobj.callback_exception is None:
+                raise want_read_error() from None
+            self._sslobj.raise_translated(SSL.WantReadError(), True)
         except SSL.ZeroReturnError:
             self._push()
             return b"" if buffer is None else 0

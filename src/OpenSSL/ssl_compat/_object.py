@@ -192,11 +192,6 @@ class SSLObject(_stdlib_ssl.SSLObject):
         connection.bio_write(header + body)
         return True
 
-    def _feed_all(self) -> None:
-        """Hand over every whole record in *incoming* (the handshake's input)."""
-        while self._feed():
-            pass
-
     def _io(self, operation: Callable[..., _T], *args: Any) -> _T:
         """Run *operation*, feeding it records while it wants more input.
 
@@ -223,7 +218,9 @@ class SSLObject(_stdlib_ssl.SSLObject):
     def do_handshake(self) -> None:
         """Run the handshake as far as the bytes in *incoming* allow."""
         core = self._sslobj
-        self._feed_all()
+        # Record by record here too: the peer's last flight may carry data,
+        # a close_notify and plain bytes behind it.
+        self._feed()
         try:
             self._io(core.handshake_step)
         except SSL.Error as exc:

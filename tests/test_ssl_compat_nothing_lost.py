@@ -549,3 +549,27 @@ def test_unconnected_socket_without_data_still_wraps() -> None:
         tls.close()
     finally:
         raw.close()
+
+
+@pytest.mark.parametrize("bio_module", BIO_MODULES)
+def test_handshake_leaves_bytes_after_close_notify_in_the_bio(bio_module: Any) -> None:
+    """The client's Finished, data, close_notify and plain bytes in one chunk."""
+    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    s_in, s_out = bio_module.MemoryBIO(), bio_module.MemoryBIO()
+    client = client_context(ssl).wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_context().wrap_bio(s_in, s_out, server_side=True)
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    s_in.write(c_out.read())
+    with pytest.raises(ssl.SSLWantReadError):
+        server.do_handshake()
+    c_in.write(s_out.read())
+    client.do_handshake()  # TLS 1.3: the client is done, Finished queued
+    client.write(b"early words")
+    with pytest.raises(ssl.SSLWantReadError):
+        client.unwrap()
+    s_in.write(c_out.read() + b"PLAIN")
+    server.do_handshake()
+    assert server.read(100) == b"early words"
+    assert server.read(100) == b""
+    assert s_in.read() == b"PLAIN"

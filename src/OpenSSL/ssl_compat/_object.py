@@ -40,7 +40,6 @@ _T = TypeVar("_T")
 _HEADER_SIZE = 5  # content type, version (2 bytes), length (2 bytes)
 # change_cipher_spec, alert, handshake, application_data, heartbeat
 _CONTENT_TYPES = frozenset(range(20, 25))
-_RECEIVED_SHUTDOWN = SSL.RECEIVED_SHUTDOWN
 
 
 class MemoryBIO:
@@ -98,6 +97,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
     _eof_passed: bool
     _header: bytes
     _record_left: int
+    _peer_closed: bool
     _connection: SSL.Connection
     _output_pending: Callable[[], int]
 
@@ -132,6 +132,9 @@ class SSLObject(_stdlib_ssl.SSLObject):
         # how many body bytes are still to come (-1: no framing, see _feed).
         self._header = b""
         self._record_left = 0
+        # The peer's close_notify was read: what follows in *incoming* is
+        # not TLS, and no more of it may be handed to the connection.
+        self._peer_closed = False
         self._sslobj = TLSCore(
             context,
             server_side=server_side,
@@ -174,7 +177,12 @@ class SSLObject(_stdlib_ssl.SSLObject):
                 self._record_left = left - len(body)
             connection.bio_write(body)
             return True
-        header = self._header + incoming.read(_HEADER_SIZE - len(self._header))
+        header = self._header
+        header = (
+            header + incoming.read(_HEADER_SIZE - len(header))
+            if header
+            else (incoming.read(_HEADER_SIZE))
+        )
         if header[0] not in _CONTENT_TYPES:
             # Not TLS record framing (an SSLv2-style ClientHello, or bytes
             # OpenSSL will refuse): hand everything over as it comes.
@@ -249,25 +257,32 @@ class SSLObject(_stdlib_ssl.SSLObject):
         # Nothing decrypted is waiting: the next record is needed (unless
         # the peer's close_notify was the last one, and what follows it is
         # not TLS). Handing it over now saves a "want read" round.
-        if (
-            self._incoming.pending
-            and not connection.pending()
-            and not (connection.get_shutdown() & _RECEIVED_SHUTDOWN)
-        ):
+        incoming = self._incoming
+        if incoming.pending and not self._peer_closed and not connection.pending():
             self._feed()
         try:
-            if buffer is None:
-                result = self._io(connection.recv, len)
-            else:
-                result = self._io(connection.recv_into, buffer, len)
+            try:
+                if buffer is None:
+                    result = connection.recv(len)
+                else:
+                    result = connection.recv_into(buffer, len)
+            except SSL.WantReadError:
+                # The record was not all there, or held no data (a ticket).
+                if not (incoming.pending or incoming.eof) or not self._feed():
+                    raise
+                if buffer is None:
+                    result = self._io(connection.recv, len)
+                else:
+                    result = self._io(connection.recv_into, buffer, len)
         except SSL.WantReadError:
-            # The common outcome of an event loop's read: kept short.
+            # The common end of an event loop's reading: kept short.
             if self._output_pending():
                 self._push()
             if self._sslobj.callback_exception is None:
                 raise want_read_error() from None
             self._sslobj.raise_translated(SSL.WantReadError(), True)
         except SSL.ZeroReturnError:
+            self._peer_closed = True
             self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
@@ -286,9 +301,18 @@ class SSLObject(_stdlib_ssl.SSLObject):
         """
         connection = self._connection
         try:
-            if not memoryview(data).nbytes:
+            if type(data) is bytes:
+                if not data:
+                    return 0
+            elif not memoryview(data).nbytes:
                 return 0
-            written = self._io(connection.send, data)
+            try:
+                written = connection.send(data)
+            except SSL.WantReadError:
+                # Only while a renegotiation needs the peer's answer.
+                if not self._feed():
+                    raise
+                written = self._io(connection.send, data)
         except SSL.Error as exc:
             self._push()
             self._sslobj.raise_translated(exc, True)
@@ -305,6 +329,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
         try:
             for _attempt in range(2):
                 if self._io(connection.shutdown):
+                    self._peer_closed = True
                     return
         except SSL.Error as exc:
             self._push()

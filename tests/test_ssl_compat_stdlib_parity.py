@@ -157,3 +157,35 @@ def test_crl_distribution_point_without_names_is_listed_as_cpython() -> None:
     assert decoded["subjectAltName"] == (
         ("DNS", "codenomicon-vm-2.test.lal.cisco.com"),
     )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_reads_after_a_bad_record_keep_failing(module: Any) -> None:
+    """No "want read" shortcut once the connection failed (as the stdlib)."""
+    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context(module).wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    with pytest.raises(ssl.SSLWantReadError):
+        client.read(100)  # nothing there yet
+    c_in.write(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)  # a forged record
+    outcomes = []
+    for _ in range(3):
+        with pytest.raises(ssl.SSLError) as info:
+            client.read(100)
+        outcomes.append(type(info.value))
+    assert outcomes == [ssl.SSLError, ssl.SSLEOFError, ssl.SSLEOFError]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_reads_after_close_notify_keep_returning_eof(module: Any) -> None:
+    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_context(module).wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    with pytest.raises(ssl.SSLWantReadError):
+        server.unwrap()
+    c_in.write(s_out.read())
+    assert [client.read(100) for _ in range(3)] == [b"", b"", b""]

@@ -40,6 +40,9 @@ _T = TypeVar("_T")
 _HEADER_SIZE = 5  # content type, version (2 bytes), length (2 bytes)
 # change_cipher_spec, alert, handshake, application_data, heartbeat
 _CONTENT_TYPES = frozenset(range(20, 25))
+# _records_in_bio once bytes went over without framing: never "known empty".
+_UNKNOWN = 1 << 62
+_WANT = (SSL.WantReadError, SSL.WantWriteError)
 
 
 class MemoryBIO:
@@ -98,6 +101,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
     _header: bytes
     _record_left: int
     _peer_closed: bool
+    _records_in_bio: int
     _connection: SSL.Connection
     _output_pending: Callable[[], int]
 
@@ -135,6 +139,11 @@ class SSLObject(_stdlib_ssl.SSLObject):
         # The peer's close_notify was read: what follows in *incoming* is
         # not TLS, and no more of it may be handed to the connection.
         self._peer_closed = False
+        # Complete records handed over and perhaps not yet processed: 0 once
+        # OpenSSL answered "want read" (it reads its BIO dry first), an
+        # over-estimate otherwise. At 0, with nothing in *incoming*, a read
+        # can only "want read": it is answered without asking OpenSSL.
+        self._records_in_bio = 0
         self._sslobj = TLSCore(
             context,
             server_side=server_side,
@@ -174,7 +183,10 @@ class SSLObject(_stdlib_ssl.SSLObject):
             # The rest of the current record (everything, when unframed).
             body = incoming.read(left)
             if left > 0:
-                self._record_left = left - len(body)
+                left -= len(body)
+                self._record_left = left
+                if not left:
+                    self._records_in_bio += 1
             connection.bio_write(body)
             return True
         header = self._header
@@ -188,6 +200,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             # OpenSSL will refuse): hand everything over as it comes.
             self._header = b""
             self._record_left = -1
+            self._records_in_bio = _UNKNOWN
             connection.bio_write(header)
             return True
         if len(header) < _HEADER_SIZE:
@@ -196,7 +209,10 @@ class SSLObject(_stdlib_ssl.SSLObject):
         self._header = b""
         length = (header[3] << 8) | header[4]
         body = incoming.read(length) if length else b""
-        self._record_left = length - len(body)
+        left = length - len(body)
+        self._record_left = left
+        if not left:
+            self._records_in_bio += 1
         connection.bio_write(header + body)
         return True
 
@@ -212,6 +228,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
                 if not (self._incoming.pending or self._incoming.eof) or not (
                     self._feed()
                 ):
+                    if self._records_in_bio != _UNKNOWN:
+                        self._records_in_bio = 0
                     raise
 
     def _push(self) -> None:
@@ -232,6 +250,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
         try:
             self._io(core.handshake_step)
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             core.raise_translated(exc)
         self._push()
@@ -258,7 +278,17 @@ class SSLObject(_stdlib_ssl.SSLObject):
         # the peer's close_notify was the last one, and what follows it is
         # not TLS). Handing it over now saves a "want read" round.
         incoming = self._incoming
-        if incoming.pending and not self._peer_closed and not connection.pending():
+        if not incoming.pending:
+            if (
+                not self._records_in_bio
+                and self._sslobj.handshake_done
+                and not self._peer_closed
+                and not incoming.eof
+                and not connection.pending()
+            ):
+                # OpenSSL has nothing to work on: it could only want more.
+                raise want_read_error()
+        elif not self._peer_closed and not connection.pending():
             self._feed()
         try:
             try:
@@ -276,6 +306,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
                     result = self._io(connection.recv_into, buffer, len)
         except SSL.WantReadError:
             # The common end of an event loop's reading: kept short.
+            if self._records_in_bio != _UNKNOWN:
+                self._records_in_bio = 0
             if self._output_pending():
                 self._push()
             if self._sslobj.callback_exception is None:
@@ -286,8 +318,12 @@ class SSLObject(_stdlib_ssl.SSLObject):
             self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
+        if self._records_in_bio and self._records_in_bio != _UNKNOWN:
+            self._records_in_bio -= 1  # at least the one the data came in
         # Reading can make OpenSSL answer (a KeyUpdate, an alert).
         if self._output_pending():
             self._push()
@@ -314,6 +350,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
                     raise
                 written = self._io(connection.send, data)
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
         self._push()
@@ -332,6 +370,8 @@ class SSLObject(_stdlib_ssl.SSLObject):
                     self._peer_closed = True
                     return
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             core.raise_translated(exc)
         finally:

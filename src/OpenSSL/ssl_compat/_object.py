@@ -29,9 +29,10 @@ import warnings
 from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
 from OpenSSL.ssl_compat._errors import want_read_error
-from OpenSSL.ssl_compat._knobs import output_pending_probe
+from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -91,7 +92,7 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(_stdlib_ssl.SSLObject):
+class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore
@@ -152,7 +153,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             public=self,
         )
         self._connection = self._sslobj.connection
-        self._output_pending = output_pending_probe(self._connection)
+        self._output_pending = self._connection.bio_pending
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------
@@ -254,6 +255,11 @@ class SSLObject(_stdlib_ssl.SSLObject):
                 self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             core.raise_translated(exc)
+        except BaseException:
+            # A callback's own exception (verify, OCSP...): the alert OpenSSL
+            # queued for the peer still goes out.
+            self._push()
+            raise
         self._push()
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:

@@ -15,33 +15,15 @@ used in a handshake.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+
+from OpenSSL._der import elements
 
 __all__ = ["usable_extensions_view"]
 
 _SEQUENCE = 0x30
 _EXTENSIONS_TAG = 0xA3  # [3] EXPLICIT in TBSCertificate
-
-
-def _elements(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
-    """``(tag, whole element, contents)`` for each DER element in *data*."""
-    offset = 0
-    while offset < len(data):
-        tag = data[offset]
-        length = data[offset + 1]
-        header = 2
-        if length & 0x80:
-            size = length & 0x7F
-            length = int.from_bytes(data[offset + 2 : offset + 2 + size], "big")
-            header += size
-        end = offset + header + length
-        if end > len(data):
-            raise ValueError("truncated DER")
-        yield tag, data[offset:end], data[offset + header : end]
-        offset = end
 
 
 def _encode(tag: int, contents: bytes) -> bytes:
@@ -54,12 +36,12 @@ def _encode(tag: int, contents: bytes) -> bytes:
 
 def _with_extensions(der: bytes, extensions: list[bytes]) -> bytes:
     """*der* (a certificate) with its extension list replaced."""
-    ((_tag, _whole, certificate),) = list(_elements(der))
-    tbs, *rest = [whole for _tag, whole, _contents in _elements(certificate)]
-    ((_tag, _whole, tbs_fields),) = list(_elements(tbs))
+    ((_tag, certificate, _whole),) = list(elements(der))
+    tbs, *rest = [whole for _tag, _contents, whole in elements(certificate)]
+    ((_tag, tbs_fields, _whole),) = list(elements(tbs))
     fields = [
         whole
-        for tag, whole, _contents in _elements(tbs_fields)
+        for tag, _contents, whole in elements(tbs_fields)
         if tag != _EXTENSIONS_TAG
     ]
     if extensions:
@@ -71,12 +53,12 @@ def _with_extensions(der: bytes, extensions: list[bytes]) -> bytes:
 
 
 def _extension_list(der: bytes) -> list[bytes]:
-    ((_tag, _whole, certificate),) = list(_elements(der))
-    _tag, _tbs, tbs_fields = next(_elements(certificate))
-    for tag, _whole, contents in _elements(tbs_fields):
+    ((_tag, certificate, _whole),) = list(elements(der))
+    _tag, tbs_fields, _tbs = next(elements(certificate))
+    for tag, contents, _whole in elements(tbs_fields):
         if tag == _EXTENSIONS_TAG:
-            ((_seq, _all, items),) = list(_elements(contents))
-            return [whole for _t, whole, _c in _elements(items)]
+            ((_seq, items, _all),) = list(elements(contents))
+            return [whole for _t, _c, whole in elements(items)]
     return []
 
 

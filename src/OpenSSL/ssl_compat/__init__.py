@@ -89,7 +89,6 @@ CPython uses; the nearest honest thing is done instead:
 * ``get_ca_certs()`` lists a CA found in a ``capath`` directory once a
   handshake verified a chain ending in it (OpenSSL keeps such CAs; CPython
   then lists them).
-* ``shared_ciphers()`` is ``None`` on clients, as in CPython.
 * ``verify_flags``, ``minimum_version``/``maximum_version`` and
   ``security_level`` are remembered in Python (no getters in the binding);
   verify flags are applied to each new connection.
@@ -102,7 +101,8 @@ CPython uses; the nearest honest thing is done instead:
   certificates and counts as CPython, in load order rather than OpenSSL's
   store order.
 * ``get_ciphers()`` derives key exchange/auth/cipher/MAC fields from suite
-  names; ``shared_ciphers()`` lists this side's enabled suites.
+  names; on a server ``shared_ciphers()`` lists this side's enabled suites
+  (no ``SSL_get_client_ciphers``); on a client it is ``None``, as in CPython.
 * ``RAND_bytes`` uses ``os.urandom`` (no ``RAND_bytes`` in the binding).
 * NPN is absent from the OpenSSL in use (``HAS_NPN`` is false).
 * An exception raised by ``sni_callback`` fails the handshake with

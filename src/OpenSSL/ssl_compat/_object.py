@@ -237,8 +237,11 @@ class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject)
         connection = self._connection
         outgoing = self._outgoing
         pending = self._output_pending
-        while pending():
+        waiting = pending()
+        while waiting:
             outgoing.write(connection.bio_read(_CHUNK))
+            # Asked again only when more than one chunk was waiting.
+            waiting = pending() if waiting > _CHUNK else 0
 
     # -- operations -----------------------------------------------------------
 

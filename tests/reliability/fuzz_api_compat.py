@@ -105,6 +105,7 @@ STDLIB_RAISES_TOO: dict[tuple[str, str], tuple[type[BaseException], ...]] = {
     ("SSLSocket", "send"): (BufferError,),
     ("SSLSocket", "sendall"): (BufferError,),
     ("SSLSocket", "sendto"): (BufferError,),
+    ("MemoryBIO", "write"): (BufferError,),
     # socket.makefile/sendfile themselves (inherited by both): an unknown
     # encoding; file.seek on a non-file in socket._sendfile_use_send.
     ("SSLSocket", "makefile"): (LookupError,),

@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BASE   := $(VENV)/.installed-base
 
-.PHONY: all venv demo shim test pythons lint pytest conformance conformance-pyopenssl stress bench bench-smoke docs clean
+.PHONY: all venv demo shim test pythons lint pytest conformance conformance-cpython conformance-pyopenssl stress bench bench-smoke docs clean
 
 all: test
 
@@ -45,14 +45,21 @@ pytest: $(STAMP)
 
 # Other projects' own test suites, run unchanged against this package; each
 # prints its counts and fails on a failure not on its known-differences list.
-conformance: conformance-pyopenssl
+# Before pytest, so that pytest's summary closes the output.
+conformance: conformance-cpython conformance-pyopenssl
+
+# CPython's own test_ssl against the stdlib and against ssl_compat (about a
+# minute).
+conformance-cpython: $(STAMP)
+	$(BIN)/python tests/conformance/run_test_ssl.py
 
 # pyOpenSSL 26.4.0's tests/ from its sdist (cached in .conformance-cache/;
-# skipped, saying so, when the package index cannot be reached).
+# skipped, saying so, when the package index cannot be reached; about ten
+# seconds).
 conformance-pyopenssl: $(STAMP)
-	$(BIN)/python scripts/conformance_pyopenssl.py
+	$(BIN)/python tests/conformance/run_pyopenssl.py
 
-test: lint pytest conformance
+test: lint conformance pytest
 
 # The core suite on the oldest and the newest supported Python installed
 # (noxfile.py; pyenv's interpreters), each in its own virtualenv under .nox/.

@@ -117,4 +117,4 @@ def lint(session: nox.Session) -> None:
 def conformance(session: nox.Session) -> None:
     """pyOpenSSL 26.4.0's own test suite against this package."""
     _install(session)
-    session.run("python", "scripts/conformance_pyopenssl.py", *session.posargs)
+    session.run("python", "tests/conformance/run_pyopenssl.py", *session.posargs)

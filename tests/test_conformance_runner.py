@@ -1,4 +1,4 @@
-"""scripts/conformance_pyopenssl.py: its known-differences list and its skip.
+"""tests/conformance/run_pyopenssl.py: its known-differences list and its skip.
 
 The runner itself (pyOpenSSL 26.4.0's suite against this package) is
 ``make conformance``; here, what can be checked without the network.
@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "conformance_pyopenssl.py"
+SCRIPT = Path(__file__).resolve().parent / "conformance" / "run_pyopenssl.py"
 
 
 def _runner() -> ModuleType:

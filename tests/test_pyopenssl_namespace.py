@@ -62,7 +62,6 @@ ABSENT: dict[str, dict[str, str]] = {
         "ec": _IMPORT.format("cryptography's ec module"),
         "ed25519": _IMPORT.format("cryptography's ed25519 module"),
         "ed448": _IMPORT.format("cryptography's ed448 module"),
-        "functools": _IMPORT.format("functools"),
         "partial": _IMPORT.format("functools.partial"),
         "rsa": _IMPORT.format("cryptography's rsa module"),
         "sys": _IMPORT.format("sys"),
@@ -72,6 +71,8 @@ ABSENT: dict[str, dict[str, str]] = {
     "OpenSSL.rand": {"warnings": _IMPORT.format("warnings")},
     "OpenSSL._util": {
         "UNSPECIFIED": "pyOpenSSL's private sentinel for its own argument parsing",
+        "make_assert": "pyOpenSSL's internal assert factory; this package's one "
+        "checked-call helper is _util.checked",
     },
 }
 

@@ -815,8 +815,9 @@ class TestConnectionMethods:
 
     def test_do_handshake_and_state(self) -> None:
         client, server = memory_pair()
-        with pytest.warns(DeprecationWarning, match="get_state_string"):
+        with pytest.warns(DeprecationWarning, match="get_state_string") as caught:
             before = client.state_string()
+        assert caught[0].filename == __file__  # points at the caller
         assert before == client.get_state_string() == b"before SSL initialization"
         handshake(client, server)
         with pytest.warns(DeprecationWarning):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from OpenSSL import _util
+from OpenSSL import _lib_types, _util
 from OpenSSL._util import ffi, lib
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
@@ -32,6 +32,35 @@ class TestBinding:
         assert lib.SSL_CTX_new is not None
         assert ffi.NULL == Binding.ffi.NULL
         assert ffi.typeof("X509 *") is not None
+
+
+class TestTypedBinding:
+    """``_lib_types`` declares names mypy then trusts: each must be real."""
+
+    @staticmethod
+    def _declared(protocol: type) -> list[str]:
+        names = set(getattr(protocol, "__annotations__", {}))
+        names.update(
+            name
+            for name, value in vars(protocol).items()
+            if callable(value) and not name.startswith("_")
+        )
+        return sorted(names)
+
+    def test_every_declared_lib_name_is_in_the_binding(self) -> None:
+        declared = self._declared(_lib_types.Lib)
+        assert "SSL_read" in declared and "SSL_TLSEXT_ERR_OK" in declared
+        assert [name for name in declared if not hasattr(lib, name)] == []
+
+    def test_every_declared_ffi_name_is_in_the_binding(self) -> None:
+        declared = self._declared(_lib_types.FFI)
+        assert {"NULL", "buffer", "string", "unpack"} <= set(declared)
+        assert [name for name in declared if not hasattr(ffi, name)] == []
+
+    def test_declared_results_have_the_declared_types(self) -> None:
+        assert isinstance(lib.SSL_TLSEXT_ERR_OK, int)
+        assert isinstance(ffi.buffer(ffi.new("char[]", b"ab"), 2)[:], bytes)
+        assert ffi.unpack(ffi.new("char[]", b"ab"), 2) == b"ab"
 
 
 class TestErrorQueue:
@@ -61,19 +90,48 @@ class TestErrorQueue:
             _util.exception_from_error_queue(Boom)
         assert info.value.args[0][0][1] == "OpenSSL call"
 
-    def test_check(self) -> None:
-        _util.check(True, Boom, "fine")
-        _push_openssl_error()
-        with pytest.raises(Boom):
-            _util.check(False, Boom, "broken")
+    def test_checked_returns_the_result_on_success(self) -> None:
+        bio = _util.checked(Boom, lib.BIO_new, lib.BIO_s_mem(), ok=_util.not_null)
+        try:
+            assert (
+                _util.checked(Boom, lib.BIO_write, bio, b"abc", 3, ok=_util.positive)
+                == 3
+            )
+        finally:
+            lib.BIO_free(bio)
+
+    def test_checked_raises_the_given_class_with_the_queue(self) -> None:
+        bio = _util.new_mem_bio(b"not DER")
+        with pytest.raises(Boom) as info:
+            _util.checked(Boom, lib.d2i_X509_bio, bio, ffi.NULL, ok=_util.not_null)
+        assert info.value.args[0], "the queue's entries travel with the exception"
+        assert (
+            info.value.args[0][0][1] != "d2i_X509_bio"
+        )  # a real reason, not the stand-in
         assert lib.ERR_peek_error() == 0
 
-    def test_make_assert(self) -> None:
-        openssl_assert = _util.make_assert(Boom)
-        openssl_assert(True)
+    def test_checked_names_the_function_when_the_queue_is_empty(self) -> None:
+        # SSL_CTX_set_alpn_protos returns 1 for an empty list: a "failure"
+        # under ok=is_zero that OpenSSL queues nothing for.
+        ctx = ffi.gc(lib.SSL_CTX_new(lib.TLS_method()), lib.SSL_CTX_free)
         with pytest.raises(Boom) as info:
-            openssl_assert(False, "the call")
-        assert info.value.args[0][0][1] == "the call"
+            _util.checked(
+                Boom, lib.SSL_CTX_set_alpn_protos, ctx, b"\x00", 1, ok=_util.is_zero
+            )
+        assert info.value.args[0] == [
+            ("", "SSL_CTX_set_alpn_protos", "failed without an OpenSSL error")
+        ]
+
+    def test_checked_cleans_up_before_raising(self) -> None:
+        freed = []
+        with pytest.raises(Boom):
+            _util.checked(
+                Boom,
+                lib.ERR_peek_error,
+                ok=_util.positive,
+                on_failure=lambda: freed.append(True),
+            )
+        assert freed == [True]
 
     def test_clear_errors(self) -> None:
         _push_openssl_error()

@@ -9,14 +9,13 @@ importing ``crypto`` itself. Everything public here is re-exported by
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, NoReturn, Union
+from typing import Any, Callable, Union
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from OpenSSL._util import (
     byte_string,
     exact_bytes,
-    exception_from_error_queue,
     ffi,
     lib,
 )
@@ -85,21 +84,13 @@ class Error(Exception):
 Error.__module__ = "OpenSSL.crypto"
 
 
-def _raise_current_error(what: str) -> NoReturn:
-    exception_from_error_queue(Error, what)
-
-
-def _check(ok: bool, what: str) -> None:
-    if not ok:
-        exception_from_error_queue(Error, what)
-
-
 def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
     """*buffer* as bytes: ``str`` is encoded as ASCII (as pyOpenSSL does)."""
     if isinstance(buffer, str):
-        return exact_bytes(buffer.encode("ascii"))  # type: ignore[no-any-return]
+        # A str subclass may return a lying bytes subclass from encode().
+        return exact_bytes(buffer.encode("ascii"))
     if isinstance(buffer, bytes):
-        return exact_bytes(buffer)  # type: ignore[no-any-return]
+        return exact_bytes(buffer)
     if isinstance(buffer, (bytearray, memoryview)):
         return bytes(buffer)
     raise TypeError(f"{what} must be bytes or str, not {type(buffer).__name__}")

@@ -33,27 +33,36 @@ from typing import Any, Callable, Literal, NoReturn, overload
 from cryptography import x509
 
 from OpenSSL import _callbacks
+from OpenSSL._alpn import wire_format
+from OpenSSL._der import name_from_der
+from OpenSSL._ssl_channel import ChannelMethods
 from OpenSSL._ssl_context import (
     Context,
-    alpn_wire_format,
     cert_pointer,
     check_callable,
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_controls import ConnectionControls
+from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_messages import MessageConnection
+from OpenSSL._ssl_session import SessionConnection, SessionExport
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
+    checked,
     deprecated,
     exact_bytes,
     exception_from_error_queue,
     ffi,
+    is_zero,
     lib,
     no_zero_allocator,
+    not_null,
     text,
     text_to_bytes_and_warn,
 )
-from OpenSSL._x509_names import name_from_der
+from OpenSSL._x509name import name_der
 from OpenSSL.crypto import X509, X509Name
 
 __all__ = ["Connection", "Session"]
@@ -119,12 +128,12 @@ def _empty_read(bufsiz: int) -> bytes:
     return b""
 
 
-class Session:
+class Session(SessionExport):
     """A TLS session that a later connection can resume.
 
-    Get one from :meth:`Connection.get_session` after a handshake and give it
-    to :meth:`Connection.set_session` of a new connection made from the same
-    :class:`Context`.
+    Get one from :meth:`Connection.get_session` after a handshake (or from
+    the new-session callback, or :meth:`from_bytes`) and give it to
+    :meth:`Connection.set_session` of a new connection.
     """
 
     __module__ = "OpenSSL.SSL"
@@ -134,7 +143,14 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(SocketMethods):
+class Connection(
+    ConnectionControls,
+    SocketMethods,
+    ChannelMethods,
+    SessionConnection,
+    EarlyDataConnection,
+    MessageConnection,
+):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -147,17 +163,20 @@ class Connection(SocketMethods):
 
     _socket: Any = None
     _registered = False
-    # How many of this connection's callbacks are running (see _callbacks.call).
+    # How many of this connection's callbacks are running (see _callbacks).
     _in_callback = 0
+    # A weak reference to the object a layer above made this connection for
+    # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
+    _owner: Any = None
+    # How the verify callback (in _callbacks) wraps an owned ``X509 *``.
+    _x509_from_pointer = staticmethod(X509._from_raw_x509_ptr)
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
         if socket is not None:
             fd = _file_descriptor(socket)
-        ssl = lib.SSL_new(context._context)
-        if ssl == ffi.NULL:
-            exception_from_error_queue(Error, "SSL_new")
+        ssl = checked(Error, lib.SSL_new, context._context, ok=not_null)
         self._ssl = ffi.gc(ssl, _free_ssl)
         context._used = True
         self._context = context
@@ -201,8 +220,7 @@ class Connection(SocketMethods):
             # cannot specialise them), so only socket-mode connections get
             # it, from a subclass that looks like the class they were made as.
             self.__class__ = _with_socket_attributes(type(self))
-            if not lib.SSL_set_fd(self._ssl, fd):
-                exception_from_error_queue(Error, "SSL_set_fd")
+            checked(Error, lib.SSL_set_fd, self._ssl, fd)
         if context._has_callbacks:
             self._register()
 
@@ -216,6 +234,9 @@ class Connection(SocketMethods):
 
     def _raise_io_error(self, result: int) -> NoReturn:
         self._check_callbacks()
+        if self._sessions_pending:
+            # A session ticket arrived during this call (see _ssl_messages).
+            self._deliver_sessions(result)
         raise_ssl_error(self._ssl, result)
 
     def _retire(self, c_callback: Any) -> None:
@@ -273,7 +294,7 @@ class Connection(SocketMethods):
                 result = _SSL_write(self._ssl, data, len(data))
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     write = send
 
@@ -282,7 +303,7 @@ class Connection(SocketMethods):
         if type(buf) is bytes and len(buf) <= _MAX_INT:
             result = _SSL_write(self._ssl, buf, len(buf))
             if result == len(buf) and self._callback_exception is None:
-                return result  # type: ignore[no-any-return]
+                return result
             if result <= 0 or self._callback_exception is not None:
                 self._raise_io_error(result)
             # A partial write: finish through the general loop below.
@@ -322,7 +343,7 @@ class Connection(SocketMethods):
             result = _SSL_read(self._ssl, buf, bufsiz)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
-        return _unpack(buf, result)  # type: ignore[no-any-return]
+        return _unpack(buf, result)
 
     read = recv
 
@@ -361,11 +382,11 @@ class Connection(SocketMethods):
                 lib.ERR_clear_error()
                 return 0
             self._raise_io_error(result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def pending(self) -> int:
         """How many decrypted bytes can be read without touching the transport."""
-        return _SSL_pending(self._ssl)  # type: ignore[no-any-return]
+        return _SSL_pending(self._ssl)
 
     def bio_write(self, buf: Any) -> int:
         """Give OpenSSL *buf*, TLS bytes received from the peer (memory mode)."""
@@ -384,7 +405,7 @@ class Connection(SocketMethods):
             if size == 0:
                 return 0
             _raise_bio_error(into_ssl, "BIO_write")
-        return result  # type: ignore[no-any-return]
+        return result
 
     def bio_read(self, bufsiz: int) -> bytes:
         """Take up to *bufsiz* TLS bytes that OpenSSL wants sent to the peer.
@@ -402,7 +423,7 @@ class Connection(SocketMethods):
         result = _BIO_read(from_ssl, buf, bufsiz)
         if result <= 0:
             _raise_bio_error(from_ssl, "BIO_read")
-        return _unpack(buf, result)  # type: ignore[no-any-return]
+        return _unpack(buf, result)
 
     def bio_shutdown(self) -> None:
         """Tell OpenSSL the peer's byte stream has ended (memory mode)."""
@@ -427,22 +448,24 @@ class Connection(SocketMethods):
         result = lib.SSL_do_handshake(self._ssl)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
+        if self._sessions_pending:
+            # A TLS 1.2 handshake that just made a new session (_ssl_messages).
+            self._deliver_sessions(result)
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
         if self.renegotiate_pending():
             return False
-        if lib.SSL_renegotiate(self._ssl) != 1:
-            exception_from_error_queue(Error, "SSL_renegotiate")
+        checked(Error, lib.SSL_renegotiate, self._ssl)
         return True
 
     def renegotiate_pending(self) -> bool:
         """Whether a renegotiation has been started but not finished."""
-        return lib.SSL_renegotiate_pending(self._ssl) == 1  # type: ignore[no-any-return]
+        return lib.SSL_renegotiate_pending(self._ssl) == 1
 
     def total_renegotiations(self) -> int:
         """How many renegotiations this connection has started."""
-        return lib.SSL_total_renegotiations(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_total_renegotiations(self._ssl)
 
     def shutdown(self) -> bool:
         """Send close_notify; ``True`` once the peer's close_notify has arrived too."""
@@ -454,11 +477,11 @@ class Connection(SocketMethods):
             # but stays queued; left there, it would fail a later, unrelated
             # call of this thread (SSL_get_error reads the queue first).
             lib.ERR_clear_error()
-        return result > 0  # type: ignore[no-any-return]
+        return result > 0
 
     def get_shutdown(self) -> int:
         """The ``SENT_SHUTDOWN`` / ``RECEIVED_SHUTDOWN`` bits of this connection."""
-        return lib.SSL_get_shutdown(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_shutdown(self._ssl)
 
     def set_shutdown(self, state: int) -> None:
         """Set the shutdown bits (to close without a close_notify exchange)."""
@@ -467,11 +490,11 @@ class Connection(SocketMethods):
 
     def want_read(self) -> bool:
         """Whether OpenSSL is waiting for bytes from the peer."""
-        return lib.SSL_want_read(self._ssl) > 0  # type: ignore[no-any-return]
+        return lib.SSL_want_read(self._ssl) > 0
 
     def want_write(self) -> bool:
         """Whether OpenSSL has bytes waiting to go to the peer."""
-        return lib.SSL_want_write(self._ssl) > 0  # type: ignore[no-any-return]
+        return lib.SSL_want_write(self._ssl) > 0
 
     # -- socket mode ---------------------------------------------------------
 
@@ -482,9 +505,9 @@ class Connection(SocketMethods):
 
     def connect_ex(self, addr: Any) -> int:
         """Like :meth:`connect`, returning an errno instead of raising."""
-        connect_ex = self._require_socket().connect_ex
+        connect_ex: Callable[[Any], int] = self._require_socket().connect_ex
         self.set_connect_state()
-        return connect_ex(addr)  # type: ignore[no-any-return]
+        return connect_ex(addr)
 
     def accept(self) -> tuple[Connection, Any]:
         """Accept a client on the listening socket; return ``(Connection, address)``."""
@@ -516,8 +539,7 @@ class Connection(SocketMethods):
         """Switch to *context* (typically from the servername callback)."""
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
-        if lib.SSL_set_SSL_CTX(self._ssl, context._context) == ffi.NULL:
-            exception_from_error_queue(Error, "SSL_set_SSL_CTX")
+        checked(Error, lib.SSL_set_SSL_CTX, self._ssl, context._context, ok=not_null)
         context._used = True
         self._context = context
         if context not in self._contexts:
@@ -543,7 +565,7 @@ class Connection(SocketMethods):
         name = lib.SSL_get_servername(self._ssl, lib.TLSEXT_NAMETYPE_host_name)
         if name == ffi.NULL:
             return None
-        return ffi.string(name)  # type: ignore[no-any-return]
+        return ffi.string(name)
 
     def set_verify_hostname(
         self, hostname: str | bytes, *, check_common_name: bool = False
@@ -592,16 +614,19 @@ class Connection(SocketMethods):
 
         (An extension of pyopenssl-ng.)
         """
-        return lib.SSL_get_verify_result(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_verify_result(self._ssl)
 
     def set_verify(self, mode: int, callback: Callable[..., Any] | None = None) -> None:
         """Override the Context's verification mode and callback for this connection."""
         check_int(mode, "mode")
         if callback is None:
-            self._retire(self._verify_cb)
-            self._verify_cb = None
-            lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
-            return
+            if self._verify_cb is None:
+                lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
+                return
+            # SSL_set_verify ignores a NULL callback: the one set before would
+            # stay in force, called after being freed (a crash). Replace it by
+            # one that keeps OpenSSL's own verdict, as no callback would.
+            callback = _keep_verdict
         check_callable(callback)
         self._register()
         self._retire(self._verify_cb)
@@ -610,12 +635,12 @@ class Connection(SocketMethods):
 
     def get_verify_mode(self) -> int:
         """The ``VERIFY_*`` mode in force for this connection."""
-        return lib.SSL_get_verify_mode(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_verify_mode(self._ssl)
 
     def set_options(self, options: int) -> int:
         """Add ``OP_*`` bits for this connection; return the resulting mask."""
         check_int(options, "options")
-        return lib.SSL_set_options(self._ssl, options)  # type: ignore[no-any-return]
+        return lib.SSL_set_options(self._ssl, options)
 
     def set_info_callback(
         self, callback: Callable[[Connection, int, int], None]
@@ -629,9 +654,9 @@ class Connection(SocketMethods):
 
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
-        wire = alpn_wire_format(protos)
-        if lib.SSL_set_alpn_protos(self._ssl, wire, len(wire)) != 0:
-            exception_from_error_queue(Error, "SSL_set_alpn_protos")
+        wire = wire_format(protos)
+        # This one returns 0 on success.
+        checked(Error, lib.SSL_set_alpn_protos, self._ssl, wire, len(wire), ok=is_zero)
 
     def get_alpn_proto_negotiated(self) -> bytes:
         """The negotiated ALPN protocol, ``b""`` if none."""
@@ -640,24 +665,26 @@ class Connection(SocketMethods):
         lib.SSL_get0_alpn_selected(self._ssl, data, length)
         if not length[0]:
             return b""
-        return ffi.buffer(data[0], length[0])[:]  # type: ignore[no-any-return]
+        return ffi.buffer(data[0], length[0])[:]
 
     def request_ocsp(self) -> None:
         """Ask the server to staple an OCSP response (clients)."""
-        if lib.SSL_set_tlsext_status_type(self._ssl, lib.TLSEXT_STATUSTYPE_ocsp) != 1:
-            exception_from_error_queue(Error, "SSL_set_tlsext_status_type")
+        checked(
+            Error,
+            lib.SSL_set_tlsext_status_type,
+            self._ssl,
+            lib.TLSEXT_STATUSTYPE_ocsp,
+        )
 
     def use_certificate(self, cert: X509 | x509.Certificate) -> None:
         """Present *cert* on this connection instead of the Context's."""
         pointer = cert_pointer(cert, "use_certificate")
-        if lib.SSL_use_certificate(self._ssl, pointer) != 1:
-            exception_from_error_queue(Error, "SSL_use_certificate")
+        checked(Error, lib.SSL_use_certificate, self._ssl, pointer)
 
     def use_privatekey(self, pkey: Any) -> None:
         """Use *pkey* as this connection's private key instead of the Context's."""
         pointer = key_pointer(pkey, "use_privatekey")
-        if lib.SSL_use_PrivateKey(self._ssl, pointer) != 1:
-            exception_from_error_queue(Error, "SSL_use_PrivateKey")
+        checked(Error, lib.SSL_use_PrivateKey, self._ssl, pointer)
 
     def set_app_data(self, data: Any) -> None:
         """Attach any Python object to this connection."""
@@ -685,12 +712,20 @@ class Connection(SocketMethods):
             raise TypeError("session must be an OpenSSL.SSL.Session")
         if session._session is None:
             raise ValueError("this Session holds no TLS session")
-        if session._context is not self._context:
+        # Sessions imported with Session.from_bytes belong to no Context:
+        # whether they resume is the server's decision.
+        pointer = session._session
+        if session._context is None:
+            # Imported: OpenSSL marks the session of a connection freed
+            # without a shutdown as not resumable, and the Session (a cache
+            # entry) must stay usable, so every use after the first gets a
+            # copy made from the DER form (which has no such mark).
+            pointer = session._lend()
+        elif session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )
-        if lib.SSL_set_session(self._ssl, session._session) != 1:
-            exception_from_error_queue(Error, "SSL_set_session")
+        checked(Error, lib.SSL_set_session, self._ssl, pointer)
 
     # -- introspection -------------------------------------------------------
 
@@ -791,7 +826,7 @@ class Connection(SocketMethods):
         for i in range(lib.sk_X509_NAME_num(names)):
             name = lib.sk_X509_NAME_value(names, i)
             if as_cryptography:
-                result.append(name_from_der(_name_der(name)))
+                result.append(name_from_der(name_der(name)))
             else:
                 result.append(X509Name._from_raw_name_copy(name))
         return result
@@ -817,7 +852,7 @@ class Connection(SocketMethods):
         cipher = lib.SSL_get_current_cipher(self._ssl)
         if cipher == ffi.NULL:
             return None
-        return lib.SSL_CIPHER_get_bits(cipher, ffi.NULL)  # type: ignore[no-any-return]
+        return lib.SSL_CIPHER_get_bits(cipher, ffi.NULL)
 
     def get_cipher_version(self) -> str | None:
         """The protocol version that introduced the negotiated cipher, or ``None``."""
@@ -830,7 +865,7 @@ class Connection(SocketMethods):
 
     def get_protocol_version(self) -> int:
         """The protocol version number (``TLS1_3_VERSION``, ...)."""
-        return lib.SSL_version(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_version(self._ssl)
 
     def get_group_name(self) -> str | None:
         """The key-exchange group negotiated (``"x25519"``), or ``None``."""
@@ -845,7 +880,7 @@ class Connection(SocketMethods):
 
     def get_state_string(self) -> bytes:
         """OpenSSL's description of the handshake state."""
-        return ffi.string(lib.SSL_state_string_long(self._ssl))  # type: ignore[no-any-return]
+        return ffi.string(lib.SSL_state_string_long(self._ssl))
 
     def state_string(self) -> bytes:
         """Deprecated: the first releases' name of :meth:`get_state_string`."""
@@ -857,7 +892,7 @@ class Connection(SocketMethods):
         profile = lib.SSL_get_selected_srtp_profile(self._ssl)
         if profile == ffi.NULL:
             return b""
-        return ffi.string(profile.name)  # type: ignore[no-any-return]
+        return ffi.string(profile.name)
 
     def client_random(self) -> bytes | None:
         """The client's handshake random, or ``None`` before there is a session."""
@@ -894,16 +929,20 @@ class Connection(SocketMethods):
         label, context = exact_bytes(label), exact_bytes(context)
         out = no_zero_allocator("unsigned char[]", olen)
         if context is None:
-            ok = lib.SSL_export_keying_material(
-                self._ssl, out, olen, label, len(label), ffi.NULL, 0, 0
-            )
+            context_args = (ffi.NULL, 0, 0)
         else:
-            ok = lib.SSL_export_keying_material(
-                self._ssl, out, olen, label, len(label), context, len(context), 1
-            )
-        if ok != 1:
-            exception_from_error_queue(Error, "SSL_export_keying_material")
-        return ffi.buffer(out, olen)[:]  # type: ignore[no-any-return]
+            context_args = (context, len(context), 1)
+        checked(
+            Error,
+            lib.SSL_export_keying_material,
+            self._ssl,
+            out,
+            olen,
+            label,
+            len(label),
+            *context_args,
+        )
+        return ffi.buffer(out, olen)[:]
 
     # -- DTLS --------------------------------------------------------------
 
@@ -934,7 +973,7 @@ class Connection(SocketMethods):
         seconds = ffi.new("int64_t *")
         microseconds = ffi.new("long *")
         if lib.Cryptography_DTLSv1_get_timeout(self._ssl, seconds, microseconds):
-            return seconds[0] + microseconds[0] / 1000000.0  # type: ignore[no-any-return]
+            return float(seconds[0] + microseconds[0] / 1000000.0)
         return None
 
     def DTLSv1_handle_timeout(self) -> bool:
@@ -954,7 +993,7 @@ class Connection(SocketMethods):
         # SSL is DTLS: on a TLS connection with a cipher it crashed.
         if not _is_dtls(self._ssl):
             raise TypeError("get_cleartext_mtu needs a DTLS Connection")
-        return lib.DTLS_get_data_mtu(self._ssl)  # type: ignore[no-any-return]
+        return lib.DTLS_get_data_mtu(self._ssl)
 
     def set_ciphertext_mtu(self, mtu: int) -> None:
         """Set the DTLS datagram size (use with ``OP_NO_QUERY_MTU``)."""
@@ -1008,6 +1047,11 @@ def _file_descriptor(sock: Any) -> int:
     return fd
 
 
+def _keep_verdict(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+    """A verify callback that changes nothing: OpenSSL's verdict stands."""
+    return bool(ok)
+
+
 def _is_dtls(ssl: Any) -> bool:
     # DTLS versions count down from 0xFEFF (DTLS1_BAD_VER is 0x0100); a DTLS
     # SSL reports one even before its handshake, a TLS SSL a 0x03xx one.
@@ -1031,7 +1075,7 @@ def _sized(fill: Callable[[Any, int], int]) -> bytes:
         return b""
     buf = no_zero_allocator("unsigned char[]", size)
     fill(buf, size)
-    return ffi.buffer(buf, size)[:]  # type: ignore[no-any-return]
+    return ffi.buffer(buf, size)[:]
 
 
 def _certificate(owned_pointer: Any, as_cryptography: bool) -> Any:
@@ -1048,14 +1092,3 @@ def _certificates(stack: Any, as_cryptography: bool) -> Any:
         lib.X509_up_ref(pointer)
         result.append(_certificate(pointer, as_cryptography))
     return result
-
-
-def _name_der(name: Any) -> bytes:
-    out = ffi.new("unsigned char **")
-    length = lib.i2d_X509_NAME(name, out)
-    if length < 0:
-        exception_from_error_queue(Error, "i2d_X509_NAME")
-    try:
-        return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
-    finally:
-        lib.OPENSSL_free(out[0])

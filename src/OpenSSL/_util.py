@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Callable, NoReturn, Union
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar, Union, overload
 
 from cryptography.hazmat.bindings.openssl.binding import Binding
 
@@ -28,23 +28,38 @@ else:  # pragma: no cover - old Pythons
 
 __all__ = [
     "StrOrBytesPath",
+    "binding",
+    "bio_to_bytes",
     "byte_string",
-    "check",
+    "checked",
+    "clear_errors",
     "deprecated",
     "exact_bytes",
     "exception_from_error_queue",
     "ffi",
+    "is_one",
+    "is_zero",
     "lib",
-    "make_assert",
+    "new_mem_bio",
     "no_zero_allocator",
+    "not_negative",
+    "not_null",
     "path_bytes",
+    "positive",
     "text",
     "text_to_bytes_and_warn",
+    "verify_error_string",
 ]
 
+_R = TypeVar("_R")
+
+if TYPE_CHECKING:
+    from OpenSSL._lib_types import FFI, Lib
+
 binding = Binding()
-ffi: Any = binding.ffi
-lib: Any = binding.lib
+# Typed for mypy by OpenSSL._lib_types; at run time cryptography's objects.
+ffi: FFI = binding.ffi
+lib: Lib = binding.lib
 
 StrOrBytesPath: TypeAlias = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -57,7 +72,7 @@ def text(charp: Any) -> str:
     """Decode a NUL-terminated C string from OpenSSL; ``""`` for NULL."""
     if charp == ffi.NULL:
         return ""
-    return ffi.string(charp).decode("utf-8", "replace")  # type: ignore[no-any-return]
+    return ffi.string(charp).decode("utf-8", "replace")
 
 
 def _drain_error_queue() -> list[tuple[str, str, str]]:
@@ -91,31 +106,65 @@ def exception_from_error_queue(
     raise exception_type(errors)
 
 
+def verify_error_string(code: int) -> str:
+    """OpenSSL's description of an ``X509_V_*`` verification result *code*."""
+    return text(lib.X509_verify_cert_error_string(code))
+
+
 def clear_errors() -> None:
     """Forget whatever an earlier call left in OpenSSL's error queue."""
     lib.ERR_clear_error()
 
 
-def make_assert(
-    exception_type: type[Exception],
-) -> Callable[[bool, str], None]:
-    """Build an ``assert``-like checker that raises *exception_type*.
+def is_one(result: Any) -> bool:
+    """Success for most OpenSSL calls: they return 1."""
+    return bool(result == 1)
 
-    The checker raises with the drained error queue when its first argument
-    is false; the second argument names the call for the empty-queue case.
+
+def is_zero(result: Any) -> bool:
+    """Success for the few that return 0 (``SSL_CTX_set_alpn_protos``)."""
+    return bool(result == 0)
+
+
+def not_null(result: Any) -> bool:
+    """Success for calls returning a pointer."""
+    return bool(result != ffi.NULL)
+
+
+def positive(result: Any) -> bool:
+    """Success for calls returning a count or length that must be above 0."""
+    return bool(result > 0)
+
+
+def not_negative(result: Any) -> bool:
+    """Success for calls returning a length (0 is a valid length)."""
+    return bool(result >= 0)
+
+
+def checked(
+    error: type[Exception],
+    function: Callable[..., _R],
+    *args: Any,
+    ok: Callable[[_R], bool] = is_one,
+    on_failure: Callable[[], object] | None = None,
+) -> _R:
+    """Call ``lib`` *function* with *args*; return its result if *ok* says so.
+
+    Otherwise run *on_failure* (to free what the failed call did not take
+    over) and raise *error* -- ``OpenSSL.SSL.Error`` or
+    ``OpenSSL.crypto.Error`` -- carrying the drained error queue, naming the
+    function when OpenSSL recorded nothing. The one way this package calls
+    OpenSSL and checks the result::
+
+        ctx = checked(Error, lib.SSL_CTX_new, method, ok=not_null)
+        checked(Error, lib.SSL_CTX_use_certificate, ctx, x509)
     """
-
-    def openssl_assert(ok: bool, what: str = "OpenSSL call") -> None:
-        if not ok:
-            exception_from_error_queue(exception_type, what)
-
-    return openssl_assert
-
-
-def check(ok: bool, exception_type: type[Exception], what: str) -> None:
-    """Raise *exception_type* from the error queue unless *ok*."""
-    if not ok:
-        exception_from_error_queue(exception_type, what)
+    result = function(*args)
+    if not ok(result):
+        if on_failure is not None:
+            on_failure()
+        exception_from_error_queue(error, function.__name__)
+    return result
 
 
 def path_bytes(s: StrOrBytesPath) -> bytes:
@@ -134,6 +183,12 @@ def path_bytes(s: StrOrBytesPath) -> bytes:
     if isinstance(path, str):
         return os.fsencode(path)
     return path
+
+
+@overload
+def exact_bytes(data: bytes) -> bytes: ...
+@overload
+def exact_bytes(data: _R) -> _R: ...
 
 
 def exact_bytes(data: Any) -> Any:
@@ -180,7 +235,7 @@ def bio_to_bytes(bio: Any) -> bytes:
     """Return everything written to memory BIO *bio*."""
     result = ffi.new("char**")
     length = lib.BIO_get_mem_data(bio, result)
-    return ffi.buffer(result[0], length)[:]  # type: ignore[no-any-return]
+    return ffi.buffer(result[0], length)[:]
 
 
 def new_mem_bio(data: bytes | None = None) -> Any:

@@ -24,7 +24,7 @@ __all__ = ["environment_report"]
 
 
 def _c_text(charp: object) -> str:
-    return ffi.string(charp).decode("ascii", "replace")  # type: ignore[no-any-return]
+    return ffi.string(charp).decode("ascii", "replace")
 
 
 def environment_report() -> str:

@@ -1,6 +1,6 @@
 """Run pyOpenSSL 26.4.0's own test suite, unchanged, against this package.
 
-    .venv/bin/python scripts/conformance_pyopenssl.py [extra pytest args]
+    .venv/bin/python tests/conformance/run_pyopenssl.py [extra pytest args]
 
 What it does:
 
@@ -12,7 +12,7 @@ What it does:
 2. Extracts only its ``tests/`` directory and runs it with pytest, with the
    running interpreter's ``import OpenSSL`` (this package).
 3. Prints the counts, then compares the failing tests with
-   ``scripts/conformance_pyopenssl_known.txt`` (one test id a line, each with
+   ``tests/conformance/pyopenssl_known_differences.txt`` (one test id a line, each with
    its one-line reason). Exit status 1 when a test fails that is not on the
    list, or when a listed test now passes (the list must not lie).
 
@@ -37,11 +37,11 @@ SDIST = f"pyopenssl-{PYOPENSSL_VERSION}.tar.gz"
 # The sdist on PyPI; a different archive under the same name is refused.
 SDIST_SHA256 = "28dfcce0162b9211413e26dfbfdf1d24317fbeba18fc93c12400a1856b2a0bc7"
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(
     os.environ.get("PYOPENSSL_NG_CONFORMANCE_CACHE", ROOT / ".conformance-cache")
 )
-KNOWN = Path(__file__).resolve().parent / "conformance_pyopenssl_known.txt"
+KNOWN = Path(__file__).resolve().parent / "pyopenssl_known_differences.txt"
 DOWNLOAD_TIMEOUT = 300
 RUN_TIMEOUT = 900
 

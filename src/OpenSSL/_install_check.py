@@ -81,13 +81,14 @@ def check() -> None:
     """Raise :class:`MixedInstallError` if ``OpenSSL`` is a mix of distributions."""
     package_dir = os.path.dirname(os.path.abspath(__file__))
     site_dir = os.path.dirname(package_dir)
-    from OpenSSL import version
+    # Both projects' version.py define these two names.
+    from OpenSSL.version import __title__ as title
+    from OpenSSL.version import __version__ as their_version
 
-    title = getattr(version, "__title__", None)
     if title != _OURS:
         raise MixedInstallError(
             f"The OpenSSL package in {package_dir} mixes files of {title} "
-            f"{getattr(version, '__version__', '?')} and {_OURS}: {title} was "
+            f"{their_version} and {_OURS}: {title} was "
             f"installed over {_OURS} (often as a dependency of another package, "
             f"such as twisted[tls]) and replaced part of it. Repair with:\n"
             f"    {_repair(site_dir)}\n{_KEEP_IT_AWAY}"

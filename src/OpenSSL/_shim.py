@@ -16,9 +16,9 @@ Wheels are zip files with a ``.dist-info`` directory (PEP 427, PEP 491);
 from __future__ import annotations
 
 import base64
-import hashlib
 import zipfile
 from collections.abc import Sequence
+from hashlib import sha256
 from pathlib import Path
 
 from OpenSSL.version import __title__, __version__
@@ -40,7 +40,7 @@ _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
+    digest = sha256(data).digest()
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 

@@ -101,6 +101,7 @@ __all__ = [
     "context_passphrase",
     "cookie_generate",
     "cookie_verify",
+    "handshake_message",
     "info",
     "keylog",
     "message",
@@ -297,6 +298,49 @@ def message(
     once: it is kept and comes out of the driving call when that returns.
     ``_ssl_messages`` gives it its dispatcher (the user's message callback,
     the new-session callback, the early-data bookkeeping).
+    """
+    callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
+
+
+_HANDSHAKE = 22
+
+
+def _handshake_message_connection(
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> Any:
+    # Every record (application data too) reaches the message callback;
+    # all but handshake messages stop here, before any other work.
+    if content_type != _HANDSHAKE:
+        return None
+    return connections.get(ssl)
+
+
+@callback_kind(
+    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
+    failed=None,
+    find=_handshake_message_connection,
+)
+def handshake_message(
+    conn: Any,
+    callback: Any,
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> None:
+    """:func:`message` for handshake messages only (the others are dropped).
+
+    What a Context installs when nothing needs the other records: the
+    early-data and signature-scheme bookkeeping.
     """
     callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
 

@@ -48,6 +48,7 @@ from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_messages import MessageConnection
 from OpenSSL._ssl_session import SessionConnection, SessionExport
+from OpenSSL._ssl_sigalgs import SignatureConnection
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     checked,
@@ -148,6 +149,7 @@ class Connection(
     ChannelMethods,
     SessionConnection,
     EarlyDataConnection,
+    SignatureConnection,
     MessageConnection,
 ):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.

@@ -17,10 +17,14 @@ writes. One C callback per Context (made by ``_callbacks.message``) feeds
   a completed ``do_handshake`` call :meth:`MessageConnection._deliver_sessions`);
 * the early-data bookkeeping of ``_ssl_early_data``, which reads the
   ``early_data`` extension of ClientHello and EncryptedExtensions, since the
-  binding lacks ``SSL_get_early_data_status``.
+  binding lacks ``SSL_get_early_data_status``;
+* the signature schemes of ``_ssl_sigalgs`` (CertificateVerify and
+  ServerKeyExchange), since the binding lacks ``SSL_get_signature_type_nid``.
 
 The callback costs a Python call per record, so a Context installs it only
-when one of these three is asked for; other Contexts pay nothing.
+when one of these is asked for; other Contexts pay nothing. The last two
+need only handshake messages: for them alone the Context installs
+``_callbacks.handshake_message``, which drops other records at once.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ _CLIENT_HELLO = 1
 _NEW_SESSION_TICKET = 4
 _ENCRYPTED_EXTENSIONS = 8
 _FINISHED = 20
+# ServerKeyExchange and CertificateVerify: they name a signature scheme.
+_SIGNED = (12, 15)
 _TLS1_3 = 0x0304
 
 MessageCallback = Callable[[Any, bool, int, int, bytes], None]
@@ -58,6 +64,10 @@ class MessageContext:
     _msg_user: Optional[MessageCallback] = None
     _new_session_user: Optional[NewSessionCallback] = None
     _max_early_data = 0
+    _track_signatures = False
+    # Which C callback is installed: "all" records, "handshake" messages, None.
+    _msg_kind: Optional[str] = None
+    _msg_retired: tuple[Any, ...] = ()
 
     _hold: Callable[[Any], Any]  # Context's method
 
@@ -107,19 +117,31 @@ class MessageContext:
         self._watch_messages()
 
     def _watch_messages(self) -> None:
-        """Install (or, when nobody needs it any more, remove) the C callback."""
-        wanted = (
-            self._msg_user is not None
-            or self._new_session_user is not None
-            or self._max_early_data > 0
+        """Install, switch or remove the C callback as its users require.
+
+        The application's callback and the new-session callback need every
+        record; early data and signature schemes only handshake messages,
+        for which the cheaper ``_callbacks.handshake_message`` suffices.
+        """
+        every_record = self._msg_user is not None or self._new_session_user is not None
+        handshake_only = not every_record and (
+            self._max_early_data > 0 or self._track_signatures
         )
-        if wanted and self._msg_cb is None:
-            dispatch = functools.partial(_dispatch, weakref.ref(self))
-            self._msg_cb = self._hold(_callbacks.message(dispatch))
-            lib.SSL_CTX_set_msg_callback(self._context, self._msg_cb)
-        elif not wanted and self._msg_cb is not None:
+        kind = "all" if every_record else "handshake" if handshake_only else None
+        if kind == self._msg_kind:
+            return
+        if self._msg_cb is not None:
+            # A Connection made while a change was allowed may still call it.
+            self._msg_retired += (self._msg_cb,)
+        self._msg_kind = kind
+        if kind is None:
             lib.SSL_CTX_set_msg_callback(self._context, ffi.NULL)
             self._msg_cb = None
+            return
+        maker = _callbacks.message if every_record else _callbacks.handshake_message
+        dispatch = functools.partial(_dispatch, weakref.ref(self))
+        self._msg_cb = self._hold(maker(dispatch))
+        lib.SSL_CTX_set_msg_callback(self._context, self._msg_cb)
 
 
 class MessageConnection:
@@ -204,16 +226,19 @@ def _dispatch(
 def _watch_handshake(
     context: Any, conn: Any, sent: bool, version: int, data: bytes
 ) -> None:
-    from OpenSSL import _ssl_early_data
+    from OpenSSL import _ssl_early_data, _ssl_sigalgs
 
     kind = data[0]
     if kind == _CLIENT_HELLO:
         conn._is_client = sent
+        conn._client_scheme = conn._server_scheme = None
         if _ssl_early_data.EARLY_DATA_EXTENSION in client_hello_extensions(data):
             conn._early_offered = True
     elif kind == _ENCRYPTED_EXTENSIONS:
         extensions = extension_types(data[4:])
         conn._early_accepted = _ssl_early_data.EARLY_DATA_EXTENSION in extensions
+    elif kind in _SIGNED:
+        _ssl_sigalgs.watch_signature(conn, sent, version, data)
     elif sent or context._new_session_user is None:
         return
     elif kind == _NEW_SESSION_TICKET:

@@ -179,6 +179,9 @@ class SSLContext(
         # The stdlib lets a context change after it made connections (with
         # effect on later ones); urllib3 sets ALPN on every new connection.
         ctx.allow_changes_after_use()
+        # For SSLSocket.client_sigalg()/server_sigalg(), which the stdlib
+        # answers on every connection: handshakes are watched from the start.
+        ctx.set_signature_scheme_tracking(True)
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -62,10 +63,12 @@ class Case:
     server_scheme: Optional[str]
     client_key: Optional[str] = None
     client_scheme: Optional[str] = None
+    cipher: Optional[str] = None  # a TLS 1.2 suite (key exchange) to insist on
 
     def __str__(self) -> str:
         client = f"{self.client_key}:{self.client_scheme}" if self.client_key else "-"
-        return f"{self.version}-{self.server_key}:{self.server_scheme}-{client}"
+        server = f"{self.server_key}:{self.server_scheme}"
+        return f"{self.version}-{server}-{client}-{self.cipher or ''}"
 
 
 CASES = [
@@ -78,8 +81,15 @@ CASES = [
     Case("TLSv1.2", "ec256", "ecdsa_secp256r1_sha256", "ed25519", "ed25519"),
     Case("TLSv1.2", "ed25519", "ed25519", "rsa", "rsa_pss_rsae_sha384"),
     Case("TLSv1.2", "ec384", "ecdsa_secp384r1_sha384"),
+    # DHE: the ServerKeyExchange carries DH parameters before the signature.
+    Case("TLSv1.2", "rsa", "rsa_pss_rsae_sha512", cipher="DHE-RSA-AES128-GCM-SHA256"),
+    # RSA key exchange: the server signs nothing (only the client does).
+    Case(
+        "TLSv1.2", "rsa", None, "ec256", "ecdsa_secp256r1_sha256", "AES128-GCM-SHA256"
+    ),
 ]
 cases = pytest.mark.parametrize("case", CASES, ids=str)
+_FFDHE2048 = ("-pkeyopt", "group:ffdhe2048", "-out")
 
 
 def _key(kind: str) -> Any:
@@ -123,6 +133,16 @@ def identities(
             )
         )
         found[kind] = (cert_path, key_path)
+    # RFC 7919's ffdhe2048 group, for our DHE server, made by the tool.
+    dh = directory / "dh.pem"
+    assert OPENSSL is not None
+    subprocess.run(
+        [OPENSSL, "genpkey", "-genparam", "-algorithm", "DH", *_FFDHE2048, str(dh)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    found["dh"] = (dh, dh)
     return found
 
 
@@ -135,6 +155,10 @@ def _context(
         SSL.TLS1_3_VERSION if case.version == "TLSv1.3" else SSL.TLS1_2_VERSION
     )
     ctx.set_signature_scheme_tracking(True)
+    if case.cipher:
+        ctx.set_cipher_list(case.cipher.encode())
+        if case.cipher.startswith("DHE-"):
+            ctx.load_tmp_dh(str(identities["dh"][0]))
     # Self-signed test certificates: what is checked here is the signature
     # of the handshake, not the chain.
     ctx.set_verify(SSL.VERIFY_PEER, lambda *args: True)
@@ -157,7 +181,7 @@ def test_our_client_against_s_server(
 ) -> None:
     cert, key = identities[case.server_key]
     args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[case.version]]
-    args += ["-sigalgs", str(case.server_scheme)]
+    args += ["-sigalgs", case.server_scheme or "rsa_pss_rsae_sha256"]
     if case.client_key:
         args += ["-verify", "1", "-client_sigalgs", str(case.client_scheme)]
     with s_server(*args) as (port, _proc, output):
@@ -186,7 +210,9 @@ def test_s_client_against_our_server(
         ctx,
         lambda conn: (conn.get_signature_scheme(), conn.get_peer_signature_scheme()),
     )
-    args = [FLAG[case.version], "-sigalgs", str(case.server_scheme)]
+    args = [FLAG[case.version], "-sigalgs", case.server_scheme or "rsa_pss_rsae_sha256"]
+    if case.cipher:
+        args += ["-cipher", case.cipher]
     if case.client_key:
         cert, key = identities[case.client_key]
         args += ["-cert", str(cert), "-key", str(key)]
@@ -195,8 +221,10 @@ def test_s_client_against_our_server(
     seen = server.result()
     assert code == 0, output
     assert seen["extra"] == (case.server_scheme, case.client_scheme)
-    kind, digest = PRINTED[str(case.server_scheme)]
-    assert _printed(output) == (kind, digest), output
+    expected = PRINTED[case.server_scheme] if case.server_scheme else (None, None)
+    assert _printed(output) == expected, output
+    if case.cipher:
+        assert seen["cipher"] == case.cipher
 
 
 def test_without_client_certificate_and_on_resumption(

@@ -106,8 +106,8 @@ CPython uses; the nearest honest thing is done instead:
   bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
   binding cannot list groups), ``group()``, ``set_client_sigalgs``/
   ``set_server_sigalgs`` (one OpenSSL list for both directions) and
-  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
-  ``NotImplementedError`` (the binding cannot tell the algorithm used).
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()``, read from the
+  handshake messages (the binding cannot tell the algorithm used).
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
   the ``OpenSSL.SSL.Context`` underneath is told so once
   (``Context.allow_changes_after_use``).

@@ -357,7 +357,15 @@ class ConnectionControls:
         if core is None:
             return None
         conn: SSL.Connection = core.connection
-        # This side's own signature, or the one it received.
-        if client != core.server_side:
-            return conn.get_signature_scheme()
-        return conn.get_peer_signature_scheme()
+        try:
+            # This side's own signature, or the one it received.
+            if client != core.server_side:
+                return conn.get_signature_scheme()
+            return conn.get_peer_signature_scheme()
+        except ValueError:
+            # Tracking turned off through openssl_context (for throughput):
+            # unknown, as CPython's getters are without OpenSSL 3.5.
+            raise _stdlib_ssl.SSLError(
+                "signature algorithms are not recorded: "
+                "openssl_context.set_signature_scheme_tracking(False) was called"
+            ) from None

@@ -1,9 +1,10 @@
-"""The message callback, and what is built on it: new sessions, early data.
+"""The message callback, and what is built on it: sessions, early data, sigalgs.
 
 OpenSSL calls a Context's message callback (``SSL_CTX_set_msg_callback``)
 for every handshake message, alert and record header a connection reads or
-writes. One C callback per Context (made by ``_callbacks.message``) feeds
-:func:`_dispatch`, which serves three users:
+writes. One C callback per Context (made by ``_callbacks.message``, or
+``_callbacks.handshake_message``) feeds :func:`_dispatch`, which serves four
+users:
 
 * the application's own callback, :meth:`MessageContext.set_msg_callback`
   (what ``openssl s_client -msg`` prints);
@@ -68,6 +69,7 @@ class MessageContext:
     # Which C callback is installed: "all" records, "handshake" messages, None.
     _msg_kind: Optional[str] = None
     _msg_retired: tuple[Any, ...] = ()
+    _used: bool  # Context's: a Connection was made from it
 
     _hold: Callable[[Any], Any]  # Context's method
 
@@ -130,7 +132,7 @@ class MessageContext:
         kind = "all" if every_record else "handshake" if handshake_only else None
         if kind == self._msg_kind:
             return
-        if self._msg_cb is not None:
+        if self._msg_cb is not None and self._used:
             # A Connection made while a change was allowed may still call it.
             self._msg_retired += (self._msg_cb,)
         self._msg_kind = kind

@@ -20,13 +20,12 @@ from cryptography import x509
 
 from OpenSSL import SSL
 
-from . import _io
+from . import _files, _io, _protocol
 from ._common import (
     CommandError,
     UsageError,
     alpn_list,
     describe_ssl_error,
-    existing_file,
     host_port,
     is_ip_address,
     seconds,
@@ -67,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cafile",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="trust the CA certificates in this PEM file instead of the "
         "system's default trust store",
     )
@@ -80,14 +79,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-cert",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="present this certificate (PEM, leaf first, then intermediates)",
     )
     parser.add_argument(
         "--client-key",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="private key for --client-cert (default: read from that file)",
+    )
+    parser.add_argument(
+        "--pass",
+        dest="passphrase",
+        metavar="SOURCE",
+        type=_files.passphrase,
+        help="passphrase of an encrypted client key: pass:TEXT, env:VARIABLE "
+        "or file:PATH (its first line)",
     )
     parser.add_argument(
         "--ocsp",
@@ -113,29 +120,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give up on connecting, the handshake or a reply after this long "
         "(default: %(default)s)",
     )
+    _protocol.add_arguments(parser)
 
 
 def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
-    ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
-    try:
-        if args.cafile:
-            ctx.load_verify_locations(args.cafile)
-        else:
-            ctx.set_default_verify_paths()
-    except SSL.Error as exc:
-        raise CommandError(
-            f"cannot load CA certificates: {describe_ssl_error(exc)}"
-        ) from None
-    if args.client_cert:
+    _protocol.apply(ctx, args)
+    if args.cafile:
+        _files.trust_certificates(ctx, args.cafile)
+    else:
         try:
-            ctx.use_certificate_chain_file(args.client_cert)
-            ctx.use_privatekey_file(args.client_key or args.client_cert)
-            ctx.check_privatekey()
+            ctx.set_default_verify_paths()
         except SSL.Error as exc:
             raise CommandError(
-                f"cannot use client certificate/key: {describe_ssl_error(exc)}"
+                f"cannot load the default CA certificates: {describe_ssl_error(exc)}"
             ) from None
+    if args.client_cert:
+        _files.use_identity(
+            ctx, args.client_cert, args.client_key or args.client_cert, args.passphrase
+        )
     ctx.set_verify(SSL.VERIFY_NONE if args.insecure else SSL.VERIFY_PEER)
     protocols = [proto for group in args.alpn for proto in group]
     if protocols:
@@ -234,6 +237,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Connect, handshake, report; raise :class:`CommandError` on failure."""
     if args.client_key and not args.client_cert:
         raise UsageError("--client-key needs --client-cert")
+    if args.passphrase is not None and not args.client_cert:
+        raise UsageError("--pass needs --client-cert")
     out = out or sys.stdout
     host, port = args.address
     hostname = args.servername or host

@@ -1,17 +1,19 @@
-"""``python -m OpenSSL server --cert FILE --key FILE``: a TLS echo server.
+"""``python -m OpenSSL server --cert FILE --key FILE``: a TLS test server.
 
 The server listens on ``--host``/``--port`` (port 0 picks a free port; the
 first line printed is always ``listening on HOST:PORT``), completes a
 handshake with each client on its own thread with an ``OpenSSL.SSL``
-socket-mode :class:`~OpenSSL.SSL.Connection`, prints what was negotiated,
-and sends back every byte it receives until the client closes. Ctrl-C stops
-it cleanly. It is meant for trying out TLS clients, not for serving anything
-real.
+socket-mode :class:`~OpenSSL.SSL.Connection` and prints what was negotiated.
+By default it then sends back every byte it receives until the client
+closes; with ``--www`` it answers one HTTP request with a page describing
+the session, as ``openssl s_server -www`` does. Ctrl-C stops it (exit status
+130). It is meant for trying out TLS clients, not for serving anything real.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import socket
 import sys
 import threading
@@ -19,15 +21,16 @@ from typing import Any, Callable, TextIO
 
 from OpenSSL import SSL
 
-from . import _io
+from . import _files, _io, _protocol
+from ._closing import linger_close
 from ._common import (
     CommandError,
     UsageError,
     alpn_list,
     describe_ssl_error,
-    existing_file,
     port_number,
 )
+from ._www import answer_request
 from .report import connection_fields
 
 __all__ = ["add_arguments", "run"]
@@ -41,16 +44,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cert",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         required=True,
-        help="server certificate (PEM, leaf first, then intermediates)",
+        help="server certificate (PEM, leaf first, then intermediates; or DER)",
     )
     parser.add_argument(
         "--key",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         required=True,
-        help="private key for --cert (PEM)",
+        help="private key for --cert (PEM or DER)",
+    )
+    parser.add_argument(
+        "--pass",
+        dest="passphrase",
+        metavar="SOURCE",
+        type=_files.passphrase,
+        help="passphrase of an encrypted --key: pass:TEXT, env:VARIABLE or "
+        "file:PATH (its first line)",
     )
     parser.add_argument(
         "--host",
@@ -64,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="port to listen on, 0 for any free port (default: %(default)s)",
     )
     parser.add_argument(
+        "--www",
+        action="store_true",
+        help="answer one HTTP request per connection with a page describing "
+        "the session (as openssl s_server -www) instead of echoing",
+    )
+    parser.add_argument(
         "--alpn",
         metavar="PROTO[,PROTO...]",
         type=alpn_list,
@@ -75,13 +92,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-ca",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="require a client certificate issued by a CA in this PEM file",
     )
     parser.add_argument(
         "--ocsp-response",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="staple this DER-encoded OCSP response for clients that ask",
     )
     parser.add_argument(
@@ -90,6 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="stop after serving N clients (default: run until Ctrl-C)",
     )
+    _protocol.add_arguments(parser)
 
 
 class _Log:
@@ -111,6 +129,40 @@ class _Log:
             self._err.flush()
 
 
+class _Clients:
+    """The threads serving clients right now (finished ones are forgotten).
+
+    A server used for load testing meets thousands of clients: it must not
+    keep anything per client once that client is gone, so each thread
+    removes itself when it ends and only the count of clients survives.
+    """
+
+    def __init__(self) -> None:
+        self.started = 0
+        self._live: set[threading.Thread] = set()
+        self._changed = threading.Condition()
+
+    def start(self, serve: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                serve()
+            finally:
+                with self._changed:
+                    self._live.discard(threading.current_thread())
+                    self._changed.notify_all()
+
+        thread = threading.Thread(target=run, daemon=True)
+        with self._changed:
+            self._live.add(thread)
+            self.started += 1
+        thread.start()
+
+    def wait(self) -> None:
+        """Wait until every client being served has finished."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._live)
+
+
 def _alpn_selector(
     accepted: list[bytes],
 ) -> Callable[[SSL.Connection, list[bytes]], Any]:
@@ -125,35 +177,17 @@ def _alpn_selector(
 
 def _make_context(args: argparse.Namespace) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
-    ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
-    try:
-        ctx.use_certificate_chain_file(args.cert)
-        ctx.use_privatekey_file(args.key)
-        ctx.check_privatekey()
-    except SSL.Error as exc:
-        raise CommandError(
-            f"cannot use certificate/key: {describe_ssl_error(exc)}"
-        ) from None
+    _protocol.apply(ctx, args)
+    _files.use_identity(ctx, args.cert, args.key, args.passphrase)
     if args.client_ca:
-        try:
-            ctx.load_verify_locations(args.client_ca)
-            ctx.load_client_ca(args.client_ca.encode())
-        except SSL.Error as exc:
-            raise CommandError(
-                f"cannot load client CA file: {describe_ssl_error(exc)}"
-            ) from None
+        for cert in _files.trust_certificates(ctx, args.client_ca):
+            ctx.add_client_ca(cert)
         ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT)
     protocols = [proto for group in args.alpn for proto in group]
     if protocols:
         ctx.set_alpn_select_callback(_alpn_selector(protocols))
     if args.ocsp_response:
-        try:
-            with open(args.ocsp_response, "rb") as file:
-                response = file.read()
-        except OSError as exc:
-            raise CommandError(
-                f"cannot read {args.ocsp_response}: {exc.strerror or exc}"
-            ) from None
+        response = _files.load_ocsp_response(args.ocsp_response)
 
         def staple(conn: SSL.Connection, data: object) -> bytes:
             return response
@@ -169,35 +203,55 @@ def _peer_name(address: object) -> str:
     return str(address)
 
 
-def _serve_client(ctx: SSL.Context, sock: socket.socket, peer: str, log: _Log) -> None:
-    """Handshake with one client and echo until it closes."""
+def _echo(conn: SSL.Connection, sock: socket.socket) -> str:
+    """Send back everything the client sends until it closes."""
+    echoed = 0
+    while True:
+        data = _io.recv(conn, sock, _io.deadline_after(_IDLE_TIMEOUT))
+        if not data:
+            return f"echoed {echoed} bytes"
+        _io.send_all(conn, sock, data, _io.deadline_after(_IDLE_TIMEOUT))
+        echoed += len(data)
+
+
+def _serve_client(
+    ctx: SSL.Context,
+    sock: socket.socket,
+    peer: str,
+    log: _Log,
+    args: argparse.Namespace,
+) -> None:
+    """Handshake with one client, then echo or answer its HTTP request."""
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
     conn.set_accept_state()
+    linger = True
     try:
         _io.handshake(conn, sock, _io.deadline_after(_IDLE_TIMEOUT))
-        fields = ", ".join(f"{k}={v}" for k, v in connection_fields(conn))
+        fields = connection_fields(conn)
         client_cert = conn.get_peer_certificate(as_cryptography=True)
         if client_cert is not None:
-            fields += f", client={client_cert.subject.rfc4514_string()}"
-        log.info(f"{peer} connected: {fields}")
-        echoed = 0
-        while True:
-            data = _io.recv(conn, sock, _io.deadline_after(_IDLE_TIMEOUT))
-            if not data:
-                break
-            _io.send_all(conn, sock, data, _io.deadline_after(_IDLE_TIMEOUT))
-            echoed += len(data)
+            fields.append(("client", client_cert.subject.rfc4514_string()))
+        log.info(f"{peer} connected: " + ", ".join(f"{k}={v}" for k, v in fields))
+        if args.www:
+            outcome = answer_request(conn, sock, fields, _IDLE_TIMEOUT)
+        else:
+            outcome = _echo(conn, sock)
         _io.shutdown(conn, sock, _io.deadline_after(1.0))
-        log.info(f"{peer} closed: echoed {echoed} bytes")
+        log.info(f"{peer} closed: {outcome}")
     except SSL.Error as exc:
         log.error(f"{peer} failed: {describe_ssl_error(exc, conn)}")
     except _io.TransferTimeout:
+        linger = False  # a silent client does not deserve another second
         log.error(f"{peer} dropped: idle for {_IDLE_TIMEOUT:g} seconds")
     except OSError as exc:
         log.error(f"{peer} failed: {exc.strerror or exc}")
     finally:
-        sock.close()
+        # After a fatal error too: the client must read our alert, not a reset.
+        if linger:
+            linger_close(sock)
+        else:
+            sock.close()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -212,7 +266,9 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
-        listener.listen(16)
+        # A full backlog drops connection attempts, which clients retry only
+        # after a second: keep it as long as the system allows.
+        listener.listen(socket.SOMAXCONN)
     except OSError as exc:
         listener.close()
         raise CommandError(
@@ -226,31 +282,29 @@ def run(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Serve until Ctrl-C (or ``--max-clients``); :class:`CommandError` on setup."""
+    """Serve until Ctrl-C (status 130) or ``--max-clients`` (status 0)."""
     if args.max_clients is not None and args.max_clients < 1:
         raise UsageError("--max-clients must be at least 1")
     ctx = _make_context(args)
     listener = _listen(args.host, args.port)
     log = _Log(out or sys.stdout, err or sys.stderr)
-    workers: list[threading.Thread] = []
+    clients = _Clients()
     try:
         log.info(f"listening on {_peer_name(listener.getsockname())}")
-        while args.max_clients is None or len(workers) < args.max_clients:
+        while args.max_clients is None or clients.started < args.max_clients:
             try:
                 sock, address = listener.accept()
             except OSError as exc:
                 raise CommandError(f"accept failed: {exc.strerror or exc}") from None
-            worker = threading.Thread(
-                target=_serve_client,
-                args=(ctx, sock, _peer_name(address), log),
-                daemon=True,
+            clients.start(
+                functools.partial(
+                    _serve_client, ctx, sock, _peer_name(address), log, args
+                )
             )
-            worker.start()
-            workers.append(worker)
-        for worker in workers:
-            worker.join()
+        clients.wait()
     except KeyboardInterrupt:
         log.info("interrupted, shutting down")
+        return 130
     finally:
         listener.close()
     return 0

@@ -1,0 +1,146 @@
+"""Running ``python -m OpenSSL server`` as a subprocess for the CLI tests.
+
+The server runs as a real process so that Ctrl-C (SIGINT), its exit status,
+its resident memory and the way it closes sockets can be tested for real.
+Its stdout and stderr are read continuously by threads, so a server that
+logs thousands of clients never blocks on a full pipe; tests wait for the
+lines they expect with :meth:`ServerProcess.wait_for`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import IO, Callable
+
+__all__ = [
+    "TIMEOUT",
+    "ServerProcess",
+    "python_m_openssl",
+    "resident_kib",
+    "server_args",
+    "server_process",
+]
+
+TIMEOUT = 20
+
+
+def python_m_openssl(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "OpenSSL", *argv]
+
+
+def server_args(files: SimpleNamespace, *extra: str) -> list[str]:
+    return ["--cert", str(files.server_pem), "--key", str(files.server_key), *extra]
+
+
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN; the server must see Ctrl-C however pytest was run.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def resident_kib(pid: int) -> int:
+    """The resident set size of process *pid* in KiB (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+class _Lines:
+    """The lines a pipe delivered so far, collected by a thread."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        pipe.close()
+
+    def wait_until(self, done: Callable[[list[str]], bool], timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: done(self.lines), timeout)
+
+    def join(self, timeout: float) -> str:
+        self._thread.join(timeout)
+        with self._changed:
+            return "".join(self.lines)
+
+
+class ServerProcess:
+    """``python -m OpenSSL server ...`` running as a subprocess."""
+
+    def __init__(self, *argv: str, host: str = "127.0.0.1") -> None:
+        self.proc = subprocess.Popen(
+            python_m_openssl("server", "--port", "0", "--host", host, *argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_default_sigint,
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        first = self.proc.stdout.readline()
+        shown = f"[{host}]" if ":" in host else host
+        if not first.startswith(f"listening on {shown}:"):
+            _, err = self.proc.communicate(timeout=TIMEOUT)
+            raise AssertionError(f"server did not start: {first!r} {err!r}")
+        self.port = int(first.rsplit(":", 1)[1])
+        self._out = _Lines(self.proc.stdout)
+        self._err = _Lines(self.proc.stderr)
+
+    def wait_for(self, fragment: str, count: int = 1, *, stderr: bool = False) -> None:
+        """Wait until *count* lines containing *fragment* have been printed."""
+        lines = self._err if stderr else self._out
+
+        found = 0
+        checked = 0
+
+        def enough(seen: list[str]) -> bool:
+            nonlocal found, checked
+            found += sum(fragment in line for line in seen[checked:])
+            checked = len(seen)
+            return found >= count
+
+        if not lines.wait_until(enough, TIMEOUT):
+            raise AssertionError(
+                f"server printed {fragment!r} fewer than {count} times "
+                f"within {TIMEOUT} s"
+            )
+
+    def interrupt(self) -> tuple[int, str, str]:
+        """Ctrl-C; returns (exit status, rest of stdout, stderr)."""
+        self.proc.send_signal(signal.SIGINT)
+        return self.finish()
+
+    def finish(self) -> tuple[int, str, str]:
+        status = self.proc.wait(timeout=TIMEOUT)
+        return status, self._out.join(TIMEOUT), self._err.join(TIMEOUT)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+
+    def resident_kib(self) -> int:
+        return resident_kib(self.proc.pid)
+
+
+@contextlib.contextmanager
+def server_process(*argv: str, host: str = "127.0.0.1") -> Iterator[ServerProcess]:
+    server = ServerProcess(*argv, host=host)
+    try:
+        yield server
+    finally:
+        server.kill()

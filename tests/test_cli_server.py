@@ -8,13 +8,17 @@ is missing).
 
 from __future__ import annotations
 
+import http.client
+import shutil
 import socket
+import ssl
+import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
 
-from tests.cli_helpers import TIMEOUT, server_args, server_process
+from tests.cli_helpers import TIMEOUT, ServerProcess, server_args, server_process
 
 # -- memory --------------------------------------------------------------------
 
@@ -47,3 +51,168 @@ def test_memory_stays_flat_over_thousands_of_clients(
     assert "Traceback" not in err
     # Kept per-client state would be ~2 KiB each (6 MB here); allow noise.
     assert growth < 1536, f"RSS grew {growth} KiB over {clients} clients"
+
+
+# -- closing after a fatal error --------------------------------------------------
+
+
+def _refused_tls13_client(
+    files: SimpleNamespace, server: ServerProcess
+) -> BaseException:
+    """A TLS 1.3 client without a certificate: what its first read raises.
+
+    The server refuses it after the client considers the handshake done; the
+    client has already sent its first data, as an HTTP client would, and that
+    record is unread on the server when it fails.
+    """
+    ctx = ssl.create_default_context(cafile=str(files.ca_pem))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            # Read only once the server has failed (and closed, or is closing).
+            server.wait_for("failed:", stderr=True)
+            try:
+                tls.recv(100)
+            except (ssl.SSLError, OSError) as exc:
+                return exc
+    raise AssertionError("the server did not refuse the client")
+
+
+def test_refused_client_reads_the_alert_not_a_reset(
+    pki_files: SimpleNamespace,
+) -> None:
+    args = server_args(pki_files, "--client-ca", str(pki_files.ca_pem))
+    with server_process(*args) as server:
+        for attempt in range(5):
+            error = _refused_tls13_client(pki_files, server)
+            assert not isinstance(error, ConnectionResetError), (attempt, error)
+            assert isinstance(error, ssl.SSLError), (attempt, error)
+            # OpenSSL names the alert: certificate_required (116).
+            assert "CERTIFICATE_REQUIRED" in str(error.reason), error
+            server.wait_for("failed:", attempt + 1, stderr=True)
+        status, _, err = server.interrupt()
+    assert status == 130
+    assert err.count("peer did not return a certificate") == 5, err
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
+def test_refused_openssl_s_client_reads_the_alert(pki_files: SimpleNamespace) -> None:
+    # s_client usually reads the alert before it sends its first data, so
+    # unlike the test above this one also passed with the old abrupt close;
+    # it shows the independent tool's view of the same refusal.
+    args = server_args(pki_files, "--client-ca", str(pki_files.ca_pem))
+    with server_process(*args) as server:
+        client = subprocess.Popen(
+            [
+                "openssl",
+                "s_client",
+                "-connect",
+                f"127.0.0.1:{server.port}",
+                "-tls1_3",
+                "-CAfile",
+                str(pki_files.ca_pem),
+            ],
+            stdin=subprocess.PIPE,  # kept open: s_client waits on the socket
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert client.stdin is not None and client.stdout is not None
+        try:
+            # Data right after the handshake, as an HTTP client sends it.
+            client.stdin.write("GET / HTTP/1.0\n\n")
+            client.stdin.flush()
+            server.wait_for("failed:", stderr=True)
+            # s_client exits when the connection fails; stdin stays open so
+            # that it is the alert (or a reset) that ends it, not EOF.
+            client.wait(TIMEOUT)
+            out = client.stdout.read()
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.communicate()
+    assert "alert number 116" in out or "certificate required" in out, out
+    assert "errno=104" not in out, out
+
+
+# -- --www -------------------------------------------------------------------------
+
+
+def _https(
+    files: SimpleNamespace, port: int, method: str
+) -> tuple[int, dict[str, str], bytes]:
+    ctx = ssl.create_default_context(cafile=str(files.ca_pem))
+    conn = http.client.HTTPSConnection("localhost", port, timeout=TIMEOUT, context=ctx)
+    try:
+        conn.request(method, "/status?x=<b>")
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def test_www_answers_http_requests(pki_files: SimpleNamespace) -> None:
+    args = server_args(pki_files, "--www", "--max-clients", "4")
+    with server_process(*args) as server:
+        status, headers, body = _https(pki_files, server.port, "GET")
+        assert status == 200
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+        assert int(headers["Content-Length"]) == len(body)
+        page = body.decode()
+        assert "protocol     TLSv1.3" in page
+        assert "server name  localhost" in page
+        # The request line is shown, escaped.
+        assert "request      GET /status?x=&lt;b&gt; HTTP/1.1" in page
+
+        status, headers, body = _https(pki_files, server.port, "HEAD")
+        assert status == 200 and body == b""
+        assert int(headers["Content-Length"]) > 0
+
+        status, headers, _ = _https(pki_files, server.port, "POST")
+        assert status == 405
+        assert headers["Allow"] == "GET, HEAD"
+
+        ctx = ssl.create_default_context(cafile=str(pki_files.ca_pem))
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"hello there\r\n\r\n")
+                reply = tls.recv(4096)
+        assert reply.startswith(b"HTTP/1.0 400 Bad Request\r\n")
+        status, out, err = server.finish()
+    assert status == 0, err
+    assert "answered 'GET /status?x=<b> HTTP/1.1' with 200" in out
+    assert "answered 'POST /status?x=<b> HTTP/1.1' with 405" in out
+    assert "answered 'hello there' with 400" in out
+    assert err == ""
+
+
+def test_www_with_curl(pki_files: SimpleNamespace) -> None:
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed: --www is tested with http.client only")
+    args = server_args(pki_files, "--www", "--max-clients", "1")
+    with server_process(*args) as server:
+        proc = subprocess.run(
+            [
+                curl,
+                "--silent",
+                "--show-error",
+                "--cacert",
+                str(pki_files.ca_pem),
+                "--max-time",
+                str(TIMEOUT),
+                f"https://localhost:{server.port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 2,
+        )
+        status, out, err = server.finish()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "python -m OpenSSL server --www" in proc.stdout
+    assert "protocol     TLSv1.3" in proc.stdout
+    assert "request      GET / HTTP/1.1" in proc.stdout
+    assert status == 0, err
+    assert "answered 'GET / HTTP/1.1' with 200" in out

@@ -10,6 +10,7 @@ lines they expect with :meth:`ServerProcess.wait_for`.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,16 +20,43 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Callable
 
+import pytest
+
+from OpenSSL._cli import main
+
 __all__ = [
+    "PREFIX",
     "TIMEOUT",
+    "OpenSSLServer",
     "ServerProcess",
+    "assert_one_line_error",
+    "openssl_client",
+    "openssl_server",
     "python_m_openssl",
     "resident_kib",
+    "run_main",
     "server_args",
     "server_process",
 ]
 
 TIMEOUT = 20
+PREFIX = "python -m OpenSSL"
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, command: str, fragment: str) -> None:
+    """stderr ends in exactly one ``python -m OpenSSL CMD: error: ...`` line."""
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert len(errors) == 1, err
+    prefix = f"{PREFIX} {command}" if command else PREFIX
+    assert errors[0].startswith(f"{prefix}: error: "), err
+    assert fragment in errors[0], err
 
 
 def python_m_openssl(*argv: str) -> list[str]:
@@ -144,3 +172,90 @@ def server_process(*argv: str, host: str = "127.0.0.1") -> Iterator[ServerProces
         yield server
     finally:
         server.kill()
+
+
+# -- the openssl command-line tool as the independent peer -------------------------
+
+
+def _openssl() -> str:
+    found = shutil.which("openssl")
+    if found is None:
+        pytest.skip("the openssl command-line tool is not installed")
+    return found
+
+
+class OpenSSLServer:
+    """``openssl s_server`` on a free loopback port, its output collected."""
+
+    def __init__(self, files: SimpleNamespace, *extra: str) -> None:
+        self.proc = subprocess.Popen(
+            [
+                _openssl(),
+                "s_server",
+                "-accept",
+                "127.0.0.1:0",
+                "-cert",
+                str(files.server_pem),
+                "-cert_chain",
+                str(files.server_pem),
+                "-key",
+                str(files.server_key),
+                *extra,
+            ],
+            stdin=subprocess.PIPE,  # kept open: EOF on stdin stops s_server
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("ACCEPT "):
+                self.port = int(line.rsplit(":", 1)[1])
+                break
+        else:
+            self.proc.wait(TIMEOUT)
+            raise AssertionError("openssl s_server did not start")
+        self.output = _Lines(self.proc.stdout)
+
+    def stop(self) -> str:
+        """Stop the server; everything it printed after ``ACCEPT``."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(TIMEOUT)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        return self.output.join(TIMEOUT)
+
+
+@contextlib.contextmanager
+def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLServer]:
+    server = OpenSSLServer(files, *extra)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def openssl_client(
+    files: SimpleNamespace, port: int, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``openssl s_client -brief`` to 127.0.0.1:*port* (SNI localhost), stdin empty."""
+    return subprocess.run(
+        [
+            _openssl(),
+            "s_client",
+            "-brief",
+            "-connect",
+            f"127.0.0.1:{port}",
+            "-servername",
+            "localhost",
+            "-CAfile",
+            str(files.ca_pem),
+            *extra,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=TIMEOUT,
+    )

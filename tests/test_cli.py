@@ -22,18 +22,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
-from OpenSSL._cli import main
 from OpenSSL._cli.report import ocsp_summary
 from tests.cli_helpers import (
+    PREFIX,
     TIMEOUT,
+    assert_one_line_error,
     python_m_openssl,
+    run_main,
     server_args,
     server_process,
 )
 from tests.pki import PKI
-
-PREFIX = "python -m OpenSSL"
-
 
 # -- helpers ------------------------------------------------------------------
 
@@ -111,22 +110,6 @@ def stdlib_server(
         yield server
     finally:
         server.close()
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(err: str, command: str, fragment: str) -> None:
-    """stderr ends in exactly one ``python -m OpenSSL CMD: error: ...`` line."""
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if ": error: " in line]
-    assert len(errors) == 1, err
-    prefix = f"{PREFIX} {command}" if command else PREFIX
-    assert errors[0].startswith(f"{prefix}: error: "), err
-    assert fragment in errors[0], err
 
 
 def free_port() -> int:

@@ -182,7 +182,7 @@ def load_private_key(path: str, password: bytes | None) -> PrivateKey:
             password = getpass.getpass(f"passphrase for {path}: ").encode("utf-8")
         try:
             return _parse_key(data, password)
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: an empty passphrase
             raise CommandError(
                 f"wrong passphrase for the private key in {path}"
             ) from None

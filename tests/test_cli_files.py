@@ -9,10 +9,13 @@ with a real peer (the standard library's ``ssl``).
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -349,3 +352,50 @@ def test_ocsp_response_must_be_der_ocsp(
         "server",
         f"{path} is not a DER-encoded OCSP response (it holds {holds})",
     )
+
+
+def _terminal_session() -> None:
+    # A new session whose controlling terminal is the pty on stdin, as in an
+    # interactive shell: getpass talks to it through /dev/tty.
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
+def test_terminal_is_asked_once(
+    pki_files: SimpleNamespace, server_key_encrypted: Path
+) -> None:
+    controller, terminal = os.openpty()
+    argv = server_command(pki_files, server_key_encrypted, "--max-clients", "1")
+    proc = subprocess.Popen(
+        python_m_openssl(*argv),
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_terminal_session,
+    )
+    os.close(terminal)
+    try:
+        shown = b""
+        deadline = time.monotonic() + TIMEOUT
+        while b"passphrase for" not in shown and time.monotonic() < deadline:
+            if select.select([controller], [], [], 0.5)[0]:
+                shown += os.read(controller, 1024)
+        assert shown.strip() == f"passphrase for {server_key_encrypted}:".encode()
+        os.write(controller, PASSPHRASE + b"\n")
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("listening on 127.0.0.1:"), first
+        assert handshake_with(pki_files, int(first.rsplit(":", 1)[1])) == "TLSv1.3"
+        _, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        os.close(controller)

@@ -18,7 +18,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.cli_helpers import TIMEOUT, ServerProcess, server_args, server_process
+from tests.cli_helpers import (
+    TIMEOUT,
+    ServerProcess,
+    python_m_openssl,
+    server_args,
+    server_process,
+)
 
 # -- memory --------------------------------------------------------------------
 
@@ -226,3 +232,33 @@ def test_www_with_curl(pki_files: SimpleNamespace) -> None:
     assert "request      GET / HTTP/1.1" in proc.stdout
     assert status == 0, err
     assert "answered 'GET / HTTP/1.1' with 200" in out
+
+
+# -- the reader of the output goes away -------------------------------------------
+
+
+def test_closed_output_ends_the_server_quietly(pki_files: SimpleNamespace) -> None:
+    # As in ``python -m OpenSSL server ... | head -1``: the first client's
+    # line, written by its thread, meets a closed pipe.
+    proc = subprocess.Popen(
+        python_m_openssl("server", "--port", "0", *server_args(pki_files)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        proc.stdout.close()
+        ctx = ssl.create_default_context(cafile=str(pki_files.ca_pem))
+        with socket.create_connection(("127.0.0.1", port), TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"ping")
+                assert tls.recv(10) == b"ping"
+        _, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1
+    assert err == ""

@@ -38,6 +38,9 @@ __all__ = ["add_arguments", "run"]
 # A client that sends nothing for this long is dropped.
 _IDLE_TIMEOUT = 300.0
 
+# How often the accept loop looks whether the output is still read.
+_WAKE_UP = 0.5
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``server`` sub-command's arguments."""
@@ -111,22 +114,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Log:
-    """Line-at-a-time output shared by the client threads."""
+    """Line-at-a-time output shared by the client threads.
+
+    When the reader of the output goes away (``server | head -3``), a
+    client thread cannot stop the server itself: it notes the broken pipe
+    here, and the accept loop, which looks twice a second, ends the server
+    as ``cat`` would end.
+    """
 
     def __init__(self, out: TextIO, err: TextIO) -> None:
         self._out = out
         self._err = err
         self._lock = threading.Lock()
+        self.broken = threading.Event()
+
+    def _write(self, stream: TextIO, line: str) -> None:
+        with self._lock:
+            if self.broken.is_set():
+                return
+            try:
+                stream.write(line + "\n")
+                stream.flush()
+            except BrokenPipeError:
+                self.broken.set()
+                if threading.current_thread() is threading.main_thread():
+                    raise
 
     def info(self, line: str) -> None:
-        with self._lock:
-            self._out.write(line + "\n")
-            self._out.flush()
+        self._write(self._out, line)
 
     def error(self, line: str) -> None:
-        with self._lock:
-            self._err.write(line + "\n")
-            self._err.flush()
+        self._write(self._err, line)
 
 
 class _Clients:
@@ -289,11 +307,16 @@ def run(
     listener = _listen(args.host, args.port)
     log = _Log(out or sys.stdout, err or sys.stderr)
     clients = _Clients()
+    listener.settimeout(_WAKE_UP)
     try:
         log.info(f"listening on {_peer_name(listener.getsockname())}")
         while args.max_clients is None or clients.started < args.max_clients:
             try:
                 sock, address = listener.accept()
+            except socket.timeout:
+                if log.broken.is_set():
+                    raise BrokenPipeError("the output's reader went away") from None
+                continue
             except OSError as exc:
                 raise CommandError(f"accept failed: {exc.strerror or exc}") from None
             clients.start(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -21,7 +22,9 @@ import pytest
 from tests.cli_helpers import (
     TIMEOUT,
     ServerProcess,
+    assert_one_line_error,
     python_m_openssl,
+    run_main,
     server_args,
     server_process,
 )
@@ -203,6 +206,16 @@ def test_www_answers_http_requests(pki_files: SimpleNamespace) -> None:
     assert err == ""
 
 
+def test_www_refuses_alpn_other_than_http1(
+    capsys: pytest.CaptureFixture[str], pki_files: SimpleNamespace
+) -> None:
+    argv = server_args(pki_files, "--www", "--alpn", "h2,http/1.1", "--port", "0")
+    status, out, err = run_main(capsys, "server", *argv)
+    assert status == 2
+    assert out == ""
+    assert_one_line_error(err, "server", "--www speaks HTTP/1.x")
+
+
 def test_www_with_curl(pki_files: SimpleNamespace) -> None:
     curl = shutil.which("curl")
     if curl is None:
@@ -262,3 +275,46 @@ def test_closed_output_ends_the_server_quietly(pki_files: SimpleNamespace) -> No
             proc.communicate()
     assert proc.returncode == 1
     assert err == ""
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------
+
+
+def test_ctrl_c_with_a_client_connected(pki_files: SimpleNamespace) -> None:
+    with server_process(*server_args(pki_files)) as server:
+        ctx = ssl.create_default_context(cafile=str(pki_files.ca_pem))
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost"):
+                server.wait_for("connected:")
+                status, out, err = server.interrupt()
+    assert status == 130
+    assert out.endswith("interrupted, shutting down\n")
+    assert "Traceback" not in err
+
+
+def test_client_ctrl_c(pki_files: SimpleNamespace) -> None:
+    # A server that accepts and never answers: the client waits (30 s
+    # timeout) until Ctrl-C.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        proc = subprocess.Popen(
+            python_m_openssl("client", f"127.0.0.1:{port}", "--timeout", "30"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            listener.settimeout(TIMEOUT)
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(1)  # the ClientHello has begun: the client waits
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130
+    assert out == ""
+    assert err == "python -m OpenSSL client: interrupted\n"

@@ -202,6 +202,8 @@ def _make_context(args: argparse.Namespace) -> SSL.Context:
             ctx.add_client_ca(cert)
         ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT)
     protocols = [proto for group in args.alpn for proto in group]
+    if args.www and not set(protocols) <= {b"http/1.1", b"http/1.0"}:
+        raise UsageError("--www speaks HTTP/1.x: --alpn may name http/1.1, http/1.0")
     if protocols:
         ctx.set_alpn_select_callback(_alpn_selector(protocols))
     if args.ocsp_response:

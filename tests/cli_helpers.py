@@ -73,6 +73,17 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _limit_descriptors(limit: int) -> Callable[[], None]:
+    def prepare() -> None:
+        import resource
+
+        _default_sigint()
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+    return prepare
+
+
 def resident_kib(pid: int) -> int:
     """The resident set size of process *pid* in KiB (Linux ``/proc``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -110,13 +121,17 @@ class _Lines:
 class ServerProcess:
     """``python -m OpenSSL server ...`` running as a subprocess."""
 
-    def __init__(self, *argv: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, *argv: str, host: str = "127.0.0.1", fd_limit: int | None = None
+    ) -> None:
         self.proc = subprocess.Popen(
             python_m_openssl("server", "--port", "0", "--host", host, *argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_default_sigint,
+            preexec_fn=(
+                _default_sigint if fd_limit is None else _limit_descriptors(fd_limit)
+            ),
         )
         assert self.proc.stdout is not None and self.proc.stderr is not None
         first = self.proc.stdout.readline()
@@ -166,8 +181,10 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def server_process(*argv: str, host: str = "127.0.0.1") -> Iterator[ServerProcess]:
-    server = ServerProcess(*argv, host=host)
+def server_process(
+    *argv: str, host: str = "127.0.0.1", fd_limit: int | None = None
+) -> Iterator[ServerProcess]:
+    server = ServerProcess(*argv, host=host, fd_limit=fd_limit)
     try:
         yield server
     finally:

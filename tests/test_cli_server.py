@@ -72,6 +72,34 @@ def test_memory_stays_flat_over_thousands_of_clients(
     assert growth < 2048, f"RSS grew {growth} KiB over {clients} clients"
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="sets RLIMIT_NOFILE (Linux)"
+)
+def test_running_out_of_file_descriptors_is_survived(
+    pki_files: SimpleNamespace,
+) -> None:
+    # 48 descriptors: about 30 clients at once fill the table. The rest wait
+    # in the backlog and are served once the first ones leave.
+    with server_process(*server_args(pki_files), fd_limit=48) as server:
+        held = [
+            socket.create_connection(("127.0.0.1", server.port), TIMEOUT)
+            for _ in range(60)
+        ]
+        server.wait_for("accept failed: Too many open files", stderr=True)
+        for sock in held:
+            sock.close()
+        server.wait_for("accepting clients again", stderr=True)
+        ctx = ssl.create_default_context(cafile=str(pki_files.ca_pem))
+        with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"still here")
+                assert tls.recv(100) == b"still here"
+        status, _, err = server.interrupt()
+    assert status == 130
+    assert "Traceback" not in err
+    assert err.count("waiting for clients to leave") == 1, err
+
+
 # -- closing after a fatal error --------------------------------------------------
 
 

@@ -13,10 +13,12 @@ the session, as ``openssl s_server -www`` does. Ctrl-C stops it (exit status
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import socket
 import sys
 import threading
+import time
 from typing import Any, Callable, TextIO
 
 from OpenSSL import SSL
@@ -40,6 +42,10 @@ _IDLE_TIMEOUT = 300.0
 
 # How often the accept loop looks whether the output is still read.
 _WAKE_UP = 0.5
+
+# accept() errors that mean "not now": out of file descriptors or memory.
+_SHORTAGES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_SHORTAGE_PAUSE = 0.1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +166,9 @@ class _Clients:
         self._live: set[threading.Thread] = set()
         self._changed = threading.Condition()
 
-    def start(self, serve: Callable[[], None]) -> None:
+    def start(self, serve: Callable[[], None]) -> bool:
+        """Serve a client on a new thread; ``False`` if no thread can start."""
+
         def run() -> None:
             try:
                 serve()
@@ -172,8 +180,14 @@ class _Clients:
         thread = threading.Thread(target=run, daemon=True)
         with self._changed:
             self._live.add(thread)
-            self.started += 1
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # the system's limit of threads
+            with self._changed:
+                self._live.discard(thread)
+            return False
+        self.started += 1
+        return True
 
     def wait(self) -> None:
         """Wait until every client being served has finished."""
@@ -297,6 +311,46 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+class _Acceptor:
+    """Takes clients from the listening socket, riding out shortages.
+
+    Running out of file descriptors or memory for the moment does not end
+    the server: the client waits in the backlog until a finished client has
+    freed what it needs (reported once per shortage, and when it is over).
+    """
+
+    def __init__(self, listener: socket.socket, log: _Log) -> None:
+        self._listener = listener
+        self._log = log
+        self._short = False
+        listener.settimeout(_WAKE_UP)
+
+    def accept(self) -> tuple[socket.socket, str] | None:
+        """The next client and its name, or ``None`` when there is none yet."""
+        try:
+            sock, address = self._listener.accept()
+        except socket.timeout:
+            if self._log.broken.is_set():
+                raise BrokenPipeError("the output's reader went away") from None
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ECONNABORTED:
+                return None  # the client gave up while in the backlog
+            if exc.errno not in _SHORTAGES:
+                raise CommandError(f"accept failed: {exc.strerror or exc}") from None
+            if not self._short:
+                self._short = True
+                self._log.error(
+                    f"accept failed: {exc.strerror}; waiting for clients to leave"
+                )
+            time.sleep(_SHORTAGE_PAUSE)
+            return None
+        if self._short:
+            self._short = False
+            self._log.error("accepting clients again")
+        return sock, _peer_name(address)
+
+
 def run(
     args: argparse.Namespace,
     out: TextIO | None = None,
@@ -309,23 +363,18 @@ def run(
     listener = _listen(args.host, args.port)
     log = _Log(out or sys.stdout, err or sys.stderr)
     clients = _Clients()
-    listener.settimeout(_WAKE_UP)
+    acceptor = _Acceptor(listener, log)
     try:
         log.info(f"listening on {_peer_name(listener.getsockname())}")
         while args.max_clients is None or clients.started < args.max_clients:
-            try:
-                sock, address = listener.accept()
-            except socket.timeout:
-                if log.broken.is_set():
-                    raise BrokenPipeError("the output's reader went away") from None
+            accepted = acceptor.accept()
+            if accepted is None:
                 continue
-            except OSError as exc:
-                raise CommandError(f"accept failed: {exc.strerror or exc}") from None
-            clients.start(
-                functools.partial(
-                    _serve_client, ctx, sock, _peer_name(address), log, args
-                )
-            )
+            sock, peer = accepted
+            serve = functools.partial(_serve_client, ctx, sock, peer, log, args)
+            if not clients.start(serve):
+                sock.close()
+                log.error(f"{peer} refused: no thread left to serve it")
         clients.wait()
     except KeyboardInterrupt:
         log.info("interrupted, shutting down")

@@ -32,8 +32,14 @@ from tests.cli_helpers import (
 # -- memory --------------------------------------------------------------------
 
 
-def _plain_clients(server: ServerProcess, count: int, done_before: int) -> None:
-    """*count* TCP clients that connect and hang up without a ClientHello.
+def _clients(
+    server: ServerProcess,
+    count: int,
+    done_before: int,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """*count* clients: plain TCP ones that hang up without a ClientHello,
+    or, with *tls*, TLS clients that echo one byte.
 
     They come in batches of 100, each batch once the server has finished the
     one before: the number of clients in flight (and of threads alive) stays
@@ -44,10 +50,15 @@ def _plain_clients(server: ServerProcess, count: int, done_before: int) -> None:
     while done < done_before + count:
         batch = min(100, done_before + count - done)
         for _ in range(batch):
-            with socket.create_connection(("127.0.0.1", server.port), TIMEOUT):
-                pass
+            with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+                if tls is not None:
+                    with tls.wrap_socket(raw, server_hostname="localhost") as conn:
+                        conn.sendall(b"x")
+                        assert conn.recv(1) == b"x"
         done += batch
-        server.wait_for("failed:", done, stderr=True)
+        server.wait_for(
+            "failed:" if tls is None else "closed:", done, stderr=tls is None
+        )
 
 
 @pytest.mark.skipif(
@@ -56,20 +67,26 @@ def _plain_clients(server: ServerProcess, count: int, done_before: int) -> None:
 def test_memory_stays_flat_over_thousands_of_clients(
     pki_files: SimpleNamespace,
 ) -> None:
-    warm_up, clients = 500, 3000
+    warm_up, plain, with_tls = 500, 3000, 500
+    tls = ssl.create_default_context(cafile=str(pki_files.ca_pem))
     with server_process(*server_args(pki_files)) as server:
-        _plain_clients(server, warm_up, 0)
+        _clients(server, warm_up, 0)
+        _clients(server, warm_up // 5, 0, tls)
         before = server.resident_kib()
-        _plain_clients(server, clients, warm_up)
+        _clients(server, plain, warm_up)
+        _clients(server, with_tls, warm_up // 5, tls)
         after = server.resident_kib()
         status, _, err = server.interrupt()
     assert status == 130, err
     growth = after - before
-    print(f"server RSS {before} KiB -> {after} KiB over {clients} clients")
+    print(
+        f"server RSS {before} KiB -> {after} KiB over {plain} plain "
+        f"and {with_tls} TLS clients"
+    )
     assert "Traceback" not in err
-    # Kept per-client state costs ~2.3 KiB a client (6.9 MB here); the
-    # allocator's own noise stays well under a third of that.
-    assert growth < 2048, f"RSS grew {growth} KiB over {clients} clients"
+    # Kept per-client state costs ~2.3 KiB a client (8 MB here); the
+    # allocator's own noise stays well under a quarter of that.
+    assert growth < 2048, f"RSS grew {growth} KiB over {plain + with_tls} clients"
 
 
 @pytest.mark.skipif(

@@ -162,6 +162,13 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
         reason = exc.strerror or str(exc) or "timed out"
         raise CommandError(f"cannot connect to {host}:{port}: {reason}") from None
     sock.setblocking(False)
+    try:
+        _io.no_delay(sock)
+    except OSError as exc:
+        sock.close()
+        raise CommandError(
+            f"cannot connect to {host}:{port}: {exc.strerror or exc}"
+        ) from None
     return sock
 
 

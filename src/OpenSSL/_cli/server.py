@@ -261,6 +261,7 @@ def _serve_client(
     conn.set_accept_state()
     linger = True
     try:
+        _io.no_delay(sock)
         _io.handshake(conn, sock, _io.deadline_after(_IDLE_TIMEOUT))
         fields = connection_fields(conn)
         client_cert = conn.get_peer_certificate(as_cryptography=True)

@@ -40,11 +40,13 @@ from ._common import CommandError
 
 __all__ = [
     "PrivateKey",
+    "holds",
     "input_file",
     "load_certificates",
     "load_ocsp_response",
     "load_private_key",
     "passphrase",
+    "read_file",
     "trust_certificates",
     "use_identity",
 ]
@@ -81,7 +83,7 @@ def input_file(value: str) -> str:
     return value
 
 
-def _read(path: str, what: str) -> bytes:
+def read_file(path: str, what: str) -> bytes:
     """The contents of *path*, refusing empty, unreadable and huge files."""
     try:
         with open(path, "rb") as file:
@@ -104,7 +106,7 @@ def _pem_labels(data: bytes) -> list[str]:
     return [label.decode("ascii") for label in _PEM_LABEL.findall(data)]
 
 
-def _holds(data: bytes) -> str:
+def holds(data: bytes) -> str:
     """What a file that is not what was asked for seems to hold."""
     labels = _pem_labels(data)
     if labels:
@@ -167,7 +169,7 @@ def load_private_key(path: str, password: bytes | None) -> PrivateKey:
     A key that needs no passphrase is loaded even if one was given, as
     ``openssl`` does.
     """
-    data = _read(path, "private key file")
+    data = read_file(path, "private key file")
     try:
         try:
             return _parse_key(data, None)
@@ -190,7 +192,7 @@ def load_private_key(path: str, password: bytes | None) -> PrivateKey:
         raise CommandError(f"unsupported private key in {path}: {exc}") from None
     except ValueError:
         raise CommandError(
-            f"no private key found in {path} (it holds {_holds(data)})"
+            f"no private key found in {path} (it holds {holds(data)})"
         ) from None
 
 
@@ -201,14 +203,14 @@ def load_certificates(
     path: str, what: str = "certificate file"
 ) -> list[x509.Certificate]:
     """Every certificate in *path*: PEM (any number) or one DER certificate."""
-    data = _read(path, what)
+    data = read_file(path, what)
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificates(data)
         return [x509.load_der_x509_certificate(data)]
     except ValueError:
         raise CommandError(
-            f"no certificate found in {what} {path} (it holds {_holds(data)})"
+            f"no certificate found in {what} {path} (it holds {holds(data)})"
         ) from None
 
 
@@ -246,11 +248,11 @@ def trust_certificates(ctx: SSL.Context, cafile: str) -> list[x509.Certificate]:
 
 def load_ocsp_response(path: str) -> bytes:
     """The DER OCSP response in *path*, checked to be one."""
-    data = _read(path, "OCSP response file")
+    data = read_file(path, "OCSP response file")
     try:
         ocsp.load_der_ocsp_response(data)
     except ValueError:
         raise CommandError(
-            f"{path} is not a DER-encoded OCSP response (it holds {_holds(data)})"
+            f"{path} is not a DER-encoded OCSP response (it holds {holds(data)})"
         ) from None
     return data

@@ -21,6 +21,8 @@ from types import SimpleNamespace
 from typing import IO, Callable
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from OpenSSL._cli import main
 
@@ -30,6 +32,7 @@ __all__ = [
     "OpenSSLServer",
     "ServerProcess",
     "assert_one_line_error",
+    "openssl_binary",
     "openssl_client",
     "openssl_server",
     "python_m_openssl",
@@ -194,7 +197,7 @@ def server_process(
 # -- the openssl command-line tool as the independent peer -------------------------
 
 
-def _openssl() -> str:
+def openssl_binary() -> str:
     found = shutil.which("openssl")
     if found is None:
         pytest.skip("the openssl command-line tool is not installed")
@@ -205,16 +208,22 @@ class OpenSSLServer:
     """``openssl s_server`` on a free loopback port, its output collected."""
 
     def __init__(self, files: SimpleNamespace, *extra: str) -> None:
+        # -cert takes the leaf of server.pem; -cert_chain wants the rest.
+        chain = x509.load_pem_x509_certificates(files.server_pem.read_bytes())
+        intermediates = files.directory / "server-intermediates.pem"
+        intermediates.write_bytes(
+            b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain[1:])
+        )
         self.proc = subprocess.Popen(
             [
-                _openssl(),
+                openssl_binary(),
                 "s_server",
                 "-accept",
                 "127.0.0.1:0",
                 "-cert",
                 str(files.server_pem),
                 "-cert_chain",
-                str(files.server_pem),
+                str(intermediates),
                 "-key",
                 str(files.server_key),
                 *extra,
@@ -233,6 +242,11 @@ class OpenSSLServer:
             self.proc.wait(TIMEOUT)
             raise AssertionError("openssl s_server did not start")
         self.output = _Lines(self.proc.stdout)
+
+    def wait_for(self, text: str) -> None:
+        """Wait until s_server has printed *text* (what a client sent...)."""
+        if not self.output.wait_until(lambda lines: text in "".join(lines), TIMEOUT):
+            raise AssertionError(f"s_server did not print {text!r}")
 
     def stop(self) -> str:
         """Stop the server; everything it printed after ``ACCEPT``."""
@@ -254,18 +268,24 @@ def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLServe
 
 
 def openssl_client(
-    files: SimpleNamespace, port: int, *extra: str
+    files: SimpleNamespace,
+    port: int,
+    *extra: str,
+    servername: str | None = "localhost",
 ) -> subprocess.CompletedProcess[str]:
-    """``openssl s_client -brief`` to 127.0.0.1:*port* (SNI localhost), stdin empty."""
+    """``openssl s_client -brief`` to 127.0.0.1:*port*, stdin empty.
+
+    *servername* is sent as SNI (``None``: no SNI at all).
+    """
+    sni = ["-noservername"] if servername is None else ["-servername", servername]
     return subprocess.run(
         [
-            _openssl(),
+            openssl_binary(),
             "s_client",
             "-brief",
             "-connect",
             f"127.0.0.1:{port}",
-            "-servername",
-            "localhost",
+            *sni,
             "-CAfile",
             str(files.ca_pem),
             *extra,

@@ -61,6 +61,7 @@ def _clients(
         )
 
 
+@pytest.mark.timeout(60)  # takes about 5 s
 @pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads VmRSS from /proc (Linux)"
 )
@@ -89,6 +90,7 @@ def test_memory_stays_flat_over_thousands_of_clients(
     assert growth < 2048, f"RSS grew {growth} KiB over {plain + with_tls} clients"
 
 
+@pytest.mark.timeout(60)  # takes about 1 s
 @pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="sets RLIMIT_NOFILE (Linux)"
 )

@@ -209,6 +209,9 @@ def test_server_without_a_shared_cipher(pki_files: SimpleNamespace) -> None:
         (["--ciphers", "NOT-A-CIPHER"], "--ciphers 'NOT-A-CIPHER': no cipher in it"),
         (["--ciphers", "TLS_AES_128_GCM_SHA256"], "--ciphers 'TLS_AES_128_GCM"),
         (["--ciphersuites", "AES128-SHA"], "--ciphersuites 'AES128-SHA': not a list"),
+        (["--groups", "P-384:NOPE"], "--groups 'P-384:NOPE': not a list of names"),
+        (["--groups", ""], "--groups '': not a list of names"),
+        (["--sigalgs", "ECDSA+MD4"], "--sigalgs 'ECDSA+MD4': not a list of names"),
         (["--min-version", "TLSv9"], "unknown TLS version 'TLSv9'"),
         (["--max-version", "SSLv3"], "unknown TLS version 'SSLv3'"),
         (["--tls1_2", "--tls1_3"], "not allowed with argument"),
@@ -287,3 +290,103 @@ def test_server_alpn_with_s_client(pki_files: SimpleNamespace) -> None:
     assert result.returncode == 0, result.stdout
     assert "ALPN=h2," in out
     assert "server name=localhost" in out
+
+
+# -- key-exchange groups and signature algorithms (Context.set_groups/set_sigalgs) --
+
+
+def test_client_groups_against_s_server(
+    capsys: Capture, pki_files: SimpleNamespace
+) -> None:
+    with openssl_server(pki_files) as server:
+        status, out, err = our_client(
+            capsys, pki_files, server.port, "--groups", "P-384:X25519"
+        )
+        server.wait_for("Shared groups")
+        output = server.stop()
+    assert status == 0, err
+    assert "group         secp384r1\n" in out
+    assert "Supported groups: secp384r1:x25519" in output
+
+
+def test_server_groups_with_s_client(pki_files: SimpleNamespace) -> None:
+    result, out, _ = serve_one(pki_files, "--groups", "P-384", client=[])
+    assert result.returncode == 0, result.stdout
+    assert "group=secp384r1," in out
+
+
+def test_server_without_a_shared_group(pki_files: SimpleNamespace) -> None:
+    args = server_args(pki_files, "--groups", "P-384", "--max-clients", "1")
+    with server_process(*args) as server:
+        result = openssl_client(pki_files, server.port, "-groups", "X25519")
+        status, _, err = server.finish()
+    assert status == 0
+    assert result.returncode != 0
+    assert "handshake failure" in result.stdout, result.stdout
+    assert " failed: " in err, err
+
+
+def test_client_sigalgs_against_s_server(
+    capsys: Capture, pki_files: SimpleNamespace
+) -> None:
+    with openssl_server(pki_files) as server:
+        status, _, err = our_client(
+            capsys, pki_files, server.port, "--tls1_2", "--sigalgs", "ECDSA+SHA384"
+        )
+        server.wait_for("Shared Signature Algorithms")
+        output = server.stop()
+    assert status == 0, err
+    assert "Signature Algorithms: ECDSA+SHA384\n" in output
+
+
+def test_client_sigalgs_the_server_cannot_meet(
+    capsys: Capture, pki_files: SimpleNamespace
+) -> None:
+    # The test server's key is ECDSA P-256: RSA-PSS only leaves it nothing.
+    with openssl_server(pki_files) as server:
+        status, _, err = our_client(
+            capsys, pki_files, server.port, "--sigalgs", "rsa_pss_rsae_sha256"
+        )
+    assert status == 1
+    assert_one_line_error(err, "client", "handshake with localhost")
+
+
+def test_server_sigalgs_with_s_client(pki_files: SimpleNamespace) -> None:
+    result, _, _ = serve_one(
+        pki_files, "--tls1_2", "--sigalgs", "ECDSA+SHA384", client=[]
+    )
+    assert result.returncode == 0, result.stdout
+    assert "Hash used: SHA384" in result.stdout
+    assert "Signature type: ECDSA" in result.stdout
+
+
+# -- server --servername -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("sni", ["localhost", "LocalHost", None])
+def test_server_servername_serves(pki_files: SimpleNamespace, sni: str | None) -> None:
+    args = server_args(pki_files, "--servername", "localhost", "--max-clients", "1")
+    with server_process(*args) as server:
+        result = openssl_client(pki_files, server.port, servername=sni)
+        status, out, err = server.finish()
+    assert result.returncode == 0, result.stdout
+    assert status == 0, err
+    assert "connected: " in out
+
+
+def test_server_servername_refuses_another_name(pki_files: SimpleNamespace) -> None:
+    args = server_args(pki_files, "--servername", "localhost", "--max-clients", "1")
+    with server_process(*args) as server:
+        result = openssl_client(pki_files, server.port, "-servername", "other.example")
+        status, _, err = server.finish()
+    assert status == 0
+    assert result.returncode != 0
+    assert "unrecognized name" in result.stdout, result.stdout
+    assert "asked for 'other.example', not 'localhost'" in err, err
+
+
+def test_server_invalid_servername(capsys: Capture, pki_files: SimpleNamespace) -> None:
+    argv = server_args(pki_files, "--servername", "a..b", "--port", "0")
+    status, _, err = run_main(capsys, "server", *argv)
+    assert status == 2
+    assert_one_line_error(err, "server", "invalid --servername 'a..b'")

@@ -4,7 +4,9 @@
 ``--max-version`` bound the range (the default range is TLS 1.2 and up, as
 in the standard library's default context); ``--ciphers`` is the TLS 1.2
 cipher list and ``--ciphersuites`` the TLS 1.3 suites, both in OpenSSL's
-syntax. A bad value is refused before anything connects (exit status 2).
+syntax; ``--groups`` names the key-exchange groups and ``--sigalgs`` the
+signature algorithms. A bad value is refused before anything connects (exit
+status 2).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def version_name(value: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--tls1_2``, ``--tls1_3``, ``--min/max-version``, ``--ciphers(uites)``."""
+    """Versions, cipher lists, groups and signature algorithms."""
     group = parser.add_argument_group("protocol")
     only = group.add_mutually_exclusive_group()
     for name, flag in (("TLSv1.2", "--tls1_2"), ("TLSv1.3", "--tls1_3")):
@@ -73,6 +75,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="TLS 1.3 cipher suites, colon-separated, "
         "e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+    )
+    group.add_argument(
+        "--groups",
+        metavar="LIST",
+        help="key-exchange groups, colon-separated, most preferred first, "
+        "e.g. X25519MLKEM768:X25519:P-256",
+    )
+    group.add_argument(
+        "--sigalgs",
+        metavar="LIST",
+        help="signature algorithms, colon-separated, most preferred first, "
+        "e.g. ECDSA+SHA256:rsa_pss_rsae_sha256:ed25519",
     )
 
 
@@ -112,4 +126,16 @@ def apply(ctx: SSL.Context, args: argparse.Namespace) -> None:
             raise UsageError(
                 f"--ciphersuites {args.ciphersuites!r}: not a list of TLS 1.3 "
                 "cipher suites that OpenSSL knows"
+            ) from None
+    for option, value, setter in (
+        ("--groups", args.groups, ctx.set_groups),
+        ("--sigalgs", args.sigalgs, ctx.set_sigalgs),
+    ):
+        if value is None:
+            continue
+        try:
+            setter(value.split(":"))
+        except (SSL.Error, ValueError):
+            raise UsageError(
+                f"{option} {value!r}: not a list of names that OpenSSL knows"
             ) from None

@@ -99,6 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with a client that offers none of them, no protocol is negotiated",
     )
     parser.add_argument(
+        "--servername",
+        metavar="NAME",
+        help="refuse clients that ask (by SNI) for another name than NAME, with "
+        "an unrecognized_name alert; clients that send no name are served",
+    )
+    parser.add_argument(
         "--client-ca",
         metavar="FILE",
         type=_files.input_file,
@@ -207,7 +213,35 @@ def _alpn_selector(
     return select
 
 
-def _make_context(args: argparse.Namespace) -> SSL.Context:
+class _ServedName:
+    """``--servername``: the one name clients may ask for (by SNI).
+
+    As a servername callback it refuses a client asking for another name
+    with the unrecognized_name alert (RFC 6066), as ``openssl s_server
+    -servername NAME -servername_fatal`` does; a client that sends no name
+    is served.
+    """
+
+    UNRECOGNIZED_NAME = 112
+
+    def __init__(self, name: str) -> None:
+        try:
+            self._expected = name.lower().encode("idna")
+        except UnicodeError as exc:
+            raise UsageError(f"invalid --servername {name!r}: {exc}") from None
+
+    def refused(self, conn: SSL.Connection) -> str | None:
+        """The name *conn*'s client asked for, if it is not the one served."""
+        asked = conn.get_servername()
+        if asked is None or asked.lower() == self._expected:
+            return None
+        return asked.decode("ascii", "replace")
+
+    def __call__(self, conn: SSL.Connection) -> int | None:
+        return None if self.refused(conn) is None else self.UNRECOGNIZED_NAME
+
+
+def _make_context(args: argparse.Namespace, served: _ServedName | None) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
     _protocol.apply(ctx, args)
     _files.use_identity(ctx, args.cert, args.key, args.passphrase)
@@ -220,6 +254,8 @@ def _make_context(args: argparse.Namespace) -> SSL.Context:
         raise UsageError("--www speaks HTTP/1.x: --alpn may name http/1.1, http/1.0")
     if protocols:
         ctx.set_alpn_select_callback(_alpn_selector(protocols))
+    if served is not None:
+        ctx.set_tlsext_servername_alert_callback(served)
     if args.ocsp_response:
         response = _files.load_ocsp_response(args.ocsp_response)
 
@@ -254,6 +290,7 @@ def _serve_client(
     peer: str,
     log: _Log,
     args: argparse.Namespace,
+    served: _ServedName | None,
 ) -> None:
     """Handshake with one client, then echo or answer its HTTP request."""
     sock.setblocking(False)
@@ -275,7 +312,11 @@ def _serve_client(
         _io.shutdown(conn, sock, _io.deadline_after(1.0))
         log.info(f"{peer} closed: {outcome}")
     except SSL.Error as exc:
-        log.error(f"{peer} failed: {describe_ssl_error(exc, conn)}")
+        reason = describe_ssl_error(exc, conn)
+        asked = served.refused(conn) if served is not None else None
+        if asked is not None:
+            reason = f"asked for {asked!r}, not {args.servername!r} ({reason})"
+        log.error(f"{peer} failed: {reason}")
     except _io.TransferTimeout:
         linger = False  # a silent client does not deserve another second
         log.error(f"{peer} dropped: idle for {_IDLE_TIMEOUT:g} seconds")
@@ -360,7 +401,8 @@ def run(
     """Serve until Ctrl-C (status 130) or ``--max-clients`` (status 0)."""
     if args.max_clients is not None and args.max_clients < 1:
         raise UsageError("--max-clients must be at least 1")
-    ctx = _make_context(args)
+    served = _ServedName(args.servername) if args.servername is not None else None
+    ctx = _make_context(args, served)
     listener = _listen(args.host, args.port)
     log = _Log(out or sys.stdout, err or sys.stderr)
     clients = _Clients()
@@ -372,7 +414,7 @@ def run(
             if accepted is None:
                 continue
             sock, peer = accepted
-            serve = functools.partial(_serve_client, ctx, sock, peer, log, args)
+            serve = functools.partial(_serve_client, ctx, sock, peer, log, args, served)
             if not clients.start(serve):
                 sock.close()
                 log.error(f"{peer} refused: no thread left to serve it")

@@ -103,6 +103,7 @@ __all__ = [
     "cookie_verify",
     "info",
     "keylog",
+    "message",
     "ocsp_client",
     "ocsp_server",
     "pem_passphrase",
@@ -259,6 +260,45 @@ def info(conn: Any, callback: Any, ssl: Any, where: int, ret: int) -> None:
 def keylog(conn: Any, callback: Any, ssl: Any, line: Any) -> None:
     """``callback(conn, line)`` for SSL_CTX_set_keylog_callback."""
     callback(conn, ffi.string(line))
+
+
+def _message_connection(
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> Any:
+    return connections.get(ssl)
+
+
+@callback_kind(
+    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
+    failed=None,
+    find=_message_connection,
+)
+def message(
+    conn: Any,
+    callback: Any,
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> None:
+    """``callback(conn, sent, version, content_type, data)``: the message callback.
+
+    Called for every protocol message and record header a connection reads
+    or writes. It returns nothing, so an exception cannot stop OpenSSL at
+    once: it is kept and comes out of the driving call when that returns.
+    ``_ssl_messages`` gives it its dispatcher (the user's message callback,
+    the new-session callback, the early-data bookkeeping).
+    """
+    callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
 
 
 def report_to_excepthook(

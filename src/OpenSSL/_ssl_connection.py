@@ -44,7 +44,10 @@ from OpenSSL._ssl_context import (
     key_pointer,
 )
 from OpenSSL._ssl_controls import ConnectionControls
+from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_messages import MessageConnection
+from OpenSSL._ssl_session import SessionConnection, SessionExport
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     checked,
@@ -124,12 +127,12 @@ def _empty_read(bufsiz: int) -> bytes:
     return b""
 
 
-class Session:
+class Session(SessionExport):
     """A TLS session that a later connection can resume.
 
-    Get one from :meth:`Connection.get_session` after a handshake and give it
-    to :meth:`Connection.set_session` of a new connection made from the same
-    :class:`Context`.
+    Get one from :meth:`Connection.get_session` after a handshake (or from
+    the new-session callback, or :meth:`from_bytes`) and give it to
+    :meth:`Connection.set_session` of a new connection.
     """
 
     __module__ = "OpenSSL.SSL"
@@ -139,7 +142,14 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(ConnectionControls, SocketMethods, ChannelMethods):
+class Connection(
+    ConnectionControls,
+    SocketMethods,
+    ChannelMethods,
+    SessionConnection,
+    EarlyDataConnection,
+    MessageConnection,
+):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -221,6 +231,9 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
 
     def _raise_io_error(self, result: int) -> NoReturn:
         self._check_callbacks()
+        if self._sessions_pending:
+            # A session ticket arrived during this call (see _ssl_messages).
+            self._deliver_sessions(result)
         raise_ssl_error(self._ssl, result)
 
     def _retire(self, c_callback: Any) -> None:
@@ -428,6 +441,9 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
         result = lib.SSL_do_handshake(self._ssl)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
+        if self._sessions_pending:
+            # A TLS 1.2 handshake that just made a new session (_ssl_messages).
+            self._deliver_sessions(result)
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
@@ -689,11 +705,20 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
             raise TypeError("session must be an OpenSSL.SSL.Session")
         if session._session is None:
             raise ValueError("this Session holds no TLS session")
-        if session._context is not self._context:
+        # Sessions imported with Session.from_bytes belong to no Context:
+        # whether they resume is the server's decision.
+        pointer = session._session
+        if session._context is None:
+            # Imported: OpenSSL marks the session of a connection freed
+            # without a shutdown as not resumable, and the Session (a cache
+            # entry) must stay usable, so every use after the first gets a
+            # copy made from the DER form (which has no such mark).
+            pointer = session._lend()
+        elif session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )
-        checked(Error, lib.SSL_set_session, self._ssl, session._session)
+        checked(Error, lib.SSL_set_session, self._ssl, pointer)
 
     # -- introspection -------------------------------------------------------
 

@@ -20,7 +20,7 @@ from cryptography import x509
 
 from OpenSSL import SSL
 
-from . import _files, _io, _protocol
+from . import _files, _io, _protocol, _resumption
 from ._common import (
     CommandError,
     UsageError,
@@ -30,6 +30,7 @@ from ._common import (
     is_ip_address,
     seconds,
 )
+from ._messages import message_printer
 from .report import (
     chain_lines,
     connection_fields,
@@ -102,6 +103,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ask the server to staple an OCSP response, and show it",
     )
     parser.add_argument(
+        "--msg",
+        action="store_true",
+        help="print each protocol message as it is sent (>>>) or received (<<<)",
+    )
+    parser.add_argument(
         "--show-certs",
         action="store_true",
         help="also print the server's certificates as PEM",
@@ -121,9 +127,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     _protocol.add_arguments(parser)
+    _resumption.add_arguments(parser)
 
 
-def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context:
+def _make_context(
+    args: argparse.Namespace, stapled: list[bytes], out: TextIO
+) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     _protocol.apply(ctx, args)
     if args.cafile:
@@ -150,6 +159,8 @@ def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context
             return True  # only reported, never enforced
 
         ctx.set_ocsp_client_callback(keep_response)
+    if args.msg:
+        ctx.set_msg_callback(message_printer(lambda line: write_lines([line], out)))
     return ctx
 
 
@@ -240,6 +251,14 @@ def _ocsp_field(
     return [("OCSP", ocsp_summary(stapled[-1] if stapled else None, peer))]
 
 
+def _show_reply(reply: bytes, out: TextIO) -> None:
+    write_lines([f"received {len(reply)} bytes:"], out)
+    out.write(reply.decode("utf-8", "replace"))
+    if reply and not reply.endswith(b"\n"):
+        out.write("\n")
+    out.flush()
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Connect, handshake, report; raise :class:`CommandError` on failure."""
     if args.client_key and not args.client_cert:
@@ -250,7 +269,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     host, port = args.address
     hostname = args.servername or host
     stapled: list[bytes] = []
-    ctx = _make_context(args, stapled)
+    resumption = _resumption.Resumption(args)
+    ctx = _make_context(args, stapled, out)
+    resumption.configure(ctx)
     sock = _connect(host, port, args.timeout)
     try:
         conn = SSL.Connection(ctx, sock)
@@ -259,8 +280,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             conn.request_ocsp()
         conn.set_connect_state()
         started = time.perf_counter()
+        deadline = _io.deadline_after(args.timeout)
         try:
-            _io.handshake(conn, sock, _io.deadline_after(args.timeout))
+            resumption.before_handshake(conn, sock, deadline)
+            _io.handshake(conn, sock, deadline)
         except SSL.Error as exc:
             raise CommandError(
                 f"handshake with {host}:{port} failed: {describe_ssl_error(exc, conn)}"
@@ -279,29 +302,36 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 ("trusted root", _trusted_root(conn)),
                 ("handshake", f"{elapsed * 1000:.1f} ms"),
                 *_ocsp_field(conn, stapled, args.ocsp),
+                *resumption.fields(conn),
             ]
         )
         lines.append("certificate chain sent by the server:")
-        lines += chain_lines(
-            conn.get_peer_cert_chain(as_cryptography=True),
-            show_pem=args.show_certs,
-        )
+        chain = conn.get_peer_cert_chain(as_cryptography=True)
+        if not chain and conn.session_reused():
+            lines.append("   (none: a resumed session is not authenticated again)")
+        else:
+            lines += chain_lines(chain, show_pem=args.show_certs)
         write_lines(lines, out)
 
-        if args.send is not None:
-            try:
-                reply = _exchange(conn, sock, _payload(args.send), args.timeout)
-            except SSL.Error as exc:
-                raise CommandError(
-                    f"exchanging data failed: {describe_ssl_error(exc, conn)}"
-                ) from None
-            except _io.TransferTimeout:
-                raise CommandError("sending data timed out") from None
-            write_lines([f"received {len(reply)} bytes:"], out)
-            out.write(reply.decode("utf-8", "replace"))
-            if reply and not reply.endswith(b"\n"):
-                out.write("\n")
-            out.flush()
+        try:
+            # Early data the server refused goes again, before anything else.
+            resend = resumption.to_resend(conn)
+            if args.send is not None:
+                payload = resend + _payload(args.send)
+                _show_reply(_exchange(conn, sock, payload, args.timeout), out)
+            elif resend:
+                _io.send_all(conn, sock, resend, _io.deadline_after(args.timeout))
+            received, saved = resumption.save(conn, sock, args.timeout)
+        except SSL.Error as exc:
+            raise CommandError(
+                f"exchanging data failed: {describe_ssl_error(exc, conn)}"
+            ) from None
+        except _io.TransferTimeout:
+            raise CommandError("sending data timed out") from None
+        if received:
+            _show_reply(received, out)
+        if saved is not None:
+            write_lines([saved], out)
         _io.shutdown(conn, sock, _io.deadline_after(1.0))
     finally:
         sock.close()

@@ -32,6 +32,7 @@ from ._common import (
     describe_ssl_error,
     port_number,
 )
+from ._messages import describe
 from ._www import answer_request
 from .report import connection_fields
 
@@ -115,6 +116,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         type=_files.input_file,
         help="staple this DER-encoded OCSP response for clients that ask",
+    )
+    parser.add_argument(
+        "--msg",
+        action="store_true",
+        help="print each protocol message as it is sent (>>>) or received (<<<), "
+        "after the client's address",
     )
     parser.add_argument(
         "--max-clients",
@@ -241,7 +248,9 @@ class _ServedName:
         return None if self.refused(conn) is None else self.UNRECOGNIZED_NAME
 
 
-def _make_context(args: argparse.Namespace, served: _ServedName | None) -> SSL.Context:
+def _make_context(
+    args: argparse.Namespace, served: _ServedName | None, log: _Log
+) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
     _protocol.apply(ctx, args)
     _files.use_identity(ctx, args.cert, args.key, args.passphrase)
@@ -263,6 +272,16 @@ def _make_context(args: argparse.Namespace, served: _ServedName | None) -> SSL.C
             return response
 
         ctx.set_ocsp_server_callback(staple)
+    if args.msg:
+
+        def show(
+            conn: SSL.Connection, sent: bool, version: int, kind: int, data: bytes
+        ) -> None:
+            line = describe(sent, version, kind, data)
+            if line is not None:
+                log.info(f"{conn.get_app_data()} {line}")
+
+        ctx.set_msg_callback(show)
     return ctx
 
 
@@ -295,6 +314,7 @@ def _serve_client(
     """Handshake with one client, then echo or answer its HTTP request."""
     sock.setblocking(False)
     conn = SSL.Connection(ctx, sock)
+    conn.set_app_data(peer)  # for --msg
     conn.set_accept_state()
     linger = True
     try:
@@ -304,6 +324,8 @@ def _serve_client(
         client_cert = conn.get_peer_certificate(as_cryptography=True)
         if client_cert is not None:
             fields.append(("client", client_cert.subject.rfc4514_string()))
+        if conn.session_reused():
+            fields.append(("session", "resumed"))
         log.info(f"{peer} connected: " + ", ".join(f"{k}={v}" for k, v in fields))
         if args.www:
             outcome = answer_request(conn, sock, fields, _IDLE_TIMEOUT)
@@ -402,9 +424,9 @@ def run(
     if args.max_clients is not None and args.max_clients < 1:
         raise UsageError("--max-clients must be at least 1")
     served = _ServedName(args.servername) if args.servername is not None else None
-    ctx = _make_context(args, served)
-    listener = _listen(args.host, args.port)
     log = _Log(out or sys.stdout, err or sys.stderr)
+    ctx = _make_context(args, served, log)
+    listener = _listen(args.host, args.port)
     clients = _Clients()
     acceptor = _Acceptor(listener, log)
     try:

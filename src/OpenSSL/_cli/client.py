@@ -5,7 +5,9 @@ with an ``OpenSSL.SSL`` socket-mode :class:`~OpenSSL.SSL.Connection`, verifies
 the server's chain against the default trust store (or ``--cafile``) and its
 name against the host (or ``--servername``) inside the handshake, then prints
 the session and the certificates. With ``--send`` it also sends data and prints
-the reply. Any failure ends the command with one line and exit status 1.
+the reply; ``--msg`` shows every protocol message, ``--sess-out``/``--sess-in``
+keep and resume sessions in files and ``--early-data`` sends 0-RTT data. Any
+failure ends the command with one line and exit status 1.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ that resumes has a twin that must not.
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -272,6 +273,41 @@ class TestNewSessionCallback:
         pump(server, client)
         with pytest.raises(Boom):
             client.recv(10)
+
+    @pytest.mark.parametrize("reader", ["recv", "recv_into", "peek"])
+    def test_data_read_with_a_raising_callback_is_not_lost(self, reader: str) -> None:
+        # The tickets and the application data arrive together: the call
+        # that raises the callback's exception has read the data too, and
+        # the next read must return it (nothing is ever lost).
+        class Boom(Exception):
+            pass
+
+        def explode(conn: Connection, session: Session) -> None:
+            raise Boom()
+
+        client_ctx = client_context()
+        client_ctx.set_new_session_callback(explode)
+        client, server = handshake_pair(client_ctx, server_context())
+        server.sendall(b"application data")
+        pump(server, client)
+
+        def read(size: int) -> bytes:
+            if reader == "recv_into":
+                buffer = bytearray(size)
+                return bytes(buffer[: client.recv_into(buffer)])
+            if reader == "peek":
+                peeked = client.recv(size, socket.MSG_PEEK)
+                assert client.recv(size) == peeked
+                return peeked
+            return client.recv(size)
+
+        with pytest.raises(Boom):
+            read(1024)
+        assert client.pending() == len(b"application data")
+        got = read(5) + read(1024)
+        assert got == b"application data"
+        with pytest.raises(SSL.WantReadError):
+            client.recv(1024)
 
     def test_none_removes_it(self) -> None:
         got: list[Session] = []

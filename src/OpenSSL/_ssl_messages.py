@@ -97,9 +97,9 @@ class MessageContext:
         session (``recv``, ``do_handshake``...), at the latest when that
         call returns (a TLS 1.2 session: when ``do_handshake`` completes,
         or, for a handshake driven by ``recv``/``send``, at the connection's
-        next record), and its exceptions come out of that call -- which then returns no
-        data, even if it had read some, as with every callback; so handle
-        ordinary failures (a full disk) inside it. ``None`` removes it.
+        next record), and its exceptions come out of that call; application
+        data that call had already read is returned by the next ``recv``
+        (nothing is lost). ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")

@@ -122,7 +122,8 @@ class EarlyDataConnection(MessageConnection):
         handshake ends (to a client not yet authenticated).
 
         :raises ValueError: the Context did not allow early data, or *buf*
-            would exceed the allowed amount.
+            would exceed the allowed amount (the Context's, or the
+            session's ``max_early_data``); nothing is sent then.
         """
         if type(buf) is not bytes:
             try:
@@ -145,6 +146,8 @@ class EarlyDataConnection(MessageConnection):
                 f"{self._early_written + len(buf)} bytes of early data exceed "
                 f"the {limit} this Context allows"
             )
+        if client:
+            self._check_session_limit(len(buf))
         data: bytes = buf
         written = ffi.new("size_t *")
         result = lib.SSL_write_early_data(self._ssl, data, len(data), written)
@@ -166,6 +169,29 @@ class EarlyDataConnection(MessageConnection):
             self._early_written += written[0]
             self._early_offered = True
         return int(written[0])
+
+    def _check_session_limit(self, size: int) -> None:
+        """``ValueError`` unless the session's ``max_early_data`` allows *size* more.
+
+        OpenSSL checks it too, but by failing the connection (``too much
+        early data``, or ``called a function you should not call`` for a
+        session that allows none); refused here nothing is sent and the
+        connection can still do a normal handshake. Checked while the
+        session is the one being resumed: before the ClientHello, or while
+        it allows early data (a session that replaced it after a refused
+        resumption is left to OpenSSL).
+        """
+        session = lib.SSL_get_session(self._ssl)
+        if session == ffi.NULL:
+            return  # no session (or an external PSK): OpenSSL decides
+        allowed = int(lib.SSL_SESSION_get_max_early_data(session))
+        if self._is_client is None or allowed > 0:
+            if self._early_written + size > allowed:
+                raise ValueError(
+                    f"{self._early_written + size} bytes of early data exceed "
+                    f"the {allowed} the session's server accepts (its "
+                    "max_early_data)"
+                )
 
     def _session_refused(self, result: int) -> bool:
         """Whether OpenSSL sent a ClientHello without early data and gave up.

@@ -406,3 +406,36 @@ class TestMisuse:
         assert Connection(client_context()).get_early_data_status() == (
             EARLY_DATA_NOT_SENT
         )
+
+
+class TestRaisingCallbacks:
+    def test_early_data_read_with_a_raising_callback_is_not_lost(self) -> None:
+        # The ClientHello and the early data arrive together: the call
+        # whose message callback raised has read the early data too; the
+        # next read_early_data must return it (the status says ACCEPTED, so
+        # the client will not send it again).
+        class Boom(Exception):
+            pass
+
+        armed = False
+
+        def on_message(
+            conn: Connection, sent: bool, version: int, kind: int, data: bytes
+        ) -> None:
+            if armed and not sent and kind == 22 and data[:1] == b"\x01":
+                raise Boom("at the ClientHello")
+
+        server_ctx = early_server_context()
+        server_ctx.set_msg_callback(on_message)
+        session = ticket(server_ctx)
+        armed = True
+        client, server = memory_pair(early_client_context(), server_ctx)
+        client.set_session(session)
+        client.write_early_data(REQUEST)
+        pump(client, server)
+        with pytest.raises(Boom):
+            server.read_early_data(16384)
+        armed = False
+        assert read_early(client, server) == REQUEST
+        handshake(client, server)
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED

@@ -100,6 +100,8 @@ class EarlyDataConnection(MessageConnection):
 
     _early_written = 0
     _early_finished = False
+    # Early data read in a call that raised a callback's exception.
+    _early_held = b""
 
     # Connection's own:
     _callback_exception: Optional[BaseException]
@@ -221,19 +223,31 @@ class EarlyDataConnection(MessageConnection):
             raise TypeError("bufsiz must be an integer")
         if bufsiz < 0:
             raise ValueError("bufsiz must not be negative")
+        if self._early_held and bufsiz:
+            held, self._early_held = (
+                self._early_held[:bufsiz],
+                self._early_held[bufsiz:],
+            )
+            return held
         if self._early_finished or bufsiz == 0:
             return b""
         size = min(bufsiz, _MAX_RECORD)
         buffer = no_zero_allocator("char[]", size)
         readbytes = ffi.new("size_t *")
         result = lib.SSL_read_early_data(self._ssl, buffer, size, readbytes)
+        if result in (SSL_READ_EARLY_DATA_SUCCESS, SSL_READ_EARLY_DATA_FINISH):
+            data = ffi.buffer(buffer, readbytes[0])[:]
+            if result == SSL_READ_EARLY_DATA_FINISH:
+                self._early_finished = True
+            if self._callback_exception is not None:
+                # A callback raised while OpenSSL read on: its exception
+                # comes out of this call, and the early data this call
+                # read comes out of the next one (it is never lost).
+                self._early_held = data
+                self._check_callbacks()
+            return data
         if self._callback_exception is not None:
             self._check_callbacks()
-        if result == SSL_READ_EARLY_DATA_SUCCESS:
-            return ffi.buffer(buffer, readbytes[0])[:]
-        if result == SSL_READ_EARLY_DATA_FINISH:
-            self._early_finished = True
-            return ffi.buffer(buffer, readbytes[0])[:]
         self._raise_io_error(0)
 
     def get_early_data_status(self) -> int:

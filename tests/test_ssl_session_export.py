@@ -282,8 +282,12 @@ class TestNewSessionCallback:
         class Boom(Exception):
             pass
 
+        calls: list[Session] = []
+
         def explode(conn: Connection, session: Session) -> None:
-            raise Boom()
+            calls.append(session)
+            if len(calls) == 1:
+                raise Boom()
 
         client_ctx = client_context()
         client_ctx.set_new_session_callback(explode)
@@ -308,6 +312,39 @@ class TestNewSessionCallback:
         assert got == b"application data"
         with pytest.raises(SSL.WantReadError):
             client.recv(1024)
+        assert len(calls) == 2  # both tickets' sessions were handed over
+
+    def test_a_second_exception_is_not_swallowed(self) -> None:
+        # Two tickets in one read, and the callback raises for each: one
+        # call can raise only one exception, so the second session must
+        # wait for the next call, not be handed over and its exception
+        # dropped.
+        class Boom(Exception):
+            pass
+
+        seen: list[bytes] = []
+
+        def explode(conn: Connection, session: Session) -> None:
+            seen.append(session.to_bytes())
+            raise Boom(len(seen))
+
+        client_ctx = client_context()
+        client_ctx.set_new_session_callback(explode)
+        client, server = handshake_pair(client_ctx, server_context())
+        server.sendall(b"data")
+        pump(server, client)
+        raised = []
+        received = b""
+        for _ in range(5):
+            try:
+                received += client.recv(1024)
+            except Boom as exc:
+                raised.append(exc.args[0])
+            except SSL.WantReadError:
+                break
+        assert received == b"data"
+        assert raised == [1, 2]
+        assert len(seen) == 2 and seen[0] != seen[1]
 
     def test_none_removes_it(self) -> None:
         got: list[Session] = []

@@ -159,6 +159,11 @@ class MessageConnection:
 
 def _take_session(conn: Any) -> None:
     """Give the connection's current session to the new-session callback."""
+    if conn._callback_exception is not None:
+        # A callback already raised during this call, and one call can
+        # raise only one exception: the session waits (still pending) for
+        # the next call rather than be handed over with its exception lost.
+        return
     conn._sessions_pending = False
     context = conn._new_session_owner
     callback = None if context is None else context._new_session_user

@@ -401,6 +401,34 @@ class TestMessageCallback:
         with pytest.raises(KeyError, match="from the message callback"):
             client.do_handshake()
 
+    def test_what_a_raising_call_did_stands(self) -> None:
+        # OpenSSL cannot be stopped from the message callback: the data of
+        # a send that raised went out, that of a recv that raised comes
+        # from the next recv.
+        armed = False
+
+        def on_message(
+            conn: Connection, sent: bool, version: int, kind: int, data: bytes
+        ) -> None:
+            if armed:
+                raise KeyError("from the message callback")
+
+        client_ctx = client_context()
+        client_ctx.set_msg_callback(on_message)
+        client, server = handshake_pair(client_ctx, server_context())
+        assert transfer(server, client, b"tickets") == b"tickets"
+        armed = True
+        with pytest.raises(KeyError):
+            client.send(b"sent anyway")
+        pump(client, server)
+        assert server.recv(100) == b"sent anyway"
+        server.sendall(b"kept")
+        pump(server, client)
+        with pytest.raises(KeyError):
+            client.recv(100)
+        armed = False
+        assert client.recv(100) == b"kept"
+
     def test_frozen_after_use(self) -> None:
         ctx = client_context()
         Connection(ctx)

@@ -76,7 +76,9 @@ class MessageContext:
         ``openssl s_client -msg`` prints; useful for debugging. Received
         messages are reported before OpenSSL checks them. An exception from
         *callback* comes out of the call that drove OpenSSL once it returns
-        (OpenSSL cannot be stopped from this callback). ``None`` removes it.
+        (OpenSSL cannot be stopped from this callback): what that call did
+        stands -- data ``send`` raised from has been sent, and data ``recv``
+        raised from is returned by the next ``recv``. ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")

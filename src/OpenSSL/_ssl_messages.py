@@ -88,7 +88,9 @@ class MessageContext:
         ``openssl s_client -msg`` prints; useful for debugging. Received
         messages are reported before OpenSSL checks them. An exception from
         *callback* comes out of the call that drove OpenSSL once it returns
-        (OpenSSL cannot be stopped from this callback). ``None`` removes it.
+        (OpenSSL cannot be stopped from this callback): what that call did
+        stands -- data ``send`` raised from has been sent, and data ``recv``
+        raised from is returned by the next ``recv``. ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")
@@ -109,9 +111,9 @@ class MessageContext:
         session (``recv``, ``do_handshake``...), at the latest when that
         call returns (a TLS 1.2 session: when ``do_handshake`` completes,
         or, for a handshake driven by ``recv``/``send``, at the connection's
-        next record), and its exceptions come out of that call -- which then returns no
-        data, even if it had read some, as with every callback; so handle
-        ordinary failures (a full disk) inside it. ``None`` removes it.
+        next record), and its exceptions come out of that call; application
+        data that call had already read is returned by the next ``recv``
+        (nothing is lost). ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")
@@ -183,6 +185,11 @@ class MessageConnection:
 
 def _take_session(conn: Any) -> None:
     """Give the connection's current session to the new-session callback."""
+    if conn._callback_exception is not None:
+        # A callback already raised during this call, and one call can
+        # raise only one exception: the session waits (still pending) for
+        # the next call rather than be handed over with its exception lost.
+        return
     conn._sessions_pending = False
     context = conn._new_session_owner
     callback = None if context is None else context._new_session_user

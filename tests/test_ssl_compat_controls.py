@@ -500,3 +500,14 @@ def test_create_default_context_flags_on_every_python() -> None:
     assert flags & ssl_compat.VERIFY_X509_STRICT
     assert flags & ssl_compat.VERIFY_X509_PARTIAL_CHAIN
     assert sys.version_info >= (3, 9)
+
+
+def test_sigalg_getters_when_tracking_is_turned_off() -> None:
+    """Without the per-record cost the getters cannot answer: SSLError."""
+    client_ctx, server_ctx = client_context(), server_context()
+    client_ctx.openssl_context.set_signature_scheme_tracking(False)
+    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    object_handshake(client, server, links)
+    with pytest.raises(ssl_compat.SSLError, match="not recorded"):
+        client.server_sigalg()
+    assert server.server_sigalg() == "ecdsa_secp256r1_sha256"  # still tracking

@@ -277,6 +277,7 @@ def test_ssl_compat_sigalgs_against_s_server(
     ]
     with s_server(*args) as (port, _proc, output):
         ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
+        ctx.openssl_context.set_signature_scheme_tracking(True)
         ctx.check_hostname = False
         ctx.verify_mode = ssl_compat.CERT_NONE
         ctx.maximum_version = getattr(ssl_compat.TLSVersion, version.replace(".", "_"))

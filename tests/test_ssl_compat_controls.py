@@ -308,6 +308,13 @@ def test_get_groups_follows_the_version_limits() -> None:
         context.set_groups(group)  # every listed group is accepted
 
 
+def _track(*contexts: Any) -> Any:
+    """Turn on what client_sigalg()/server_sigalg() need (off by default)."""
+    for context in contexts:
+        context.openssl_context.set_signature_scheme_tracking(True)
+    return contexts[0]
+
+
 def test_sigalg_setters_and_get_sigalgs() -> None:
     sigalgs = ssl_compat.get_sigalgs()
     assert {"ed25519", "rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"} <= set(sigalgs)
@@ -321,8 +328,8 @@ def test_sigalg_setters_and_get_sigalgs() -> None:
     client_ctx = client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha384:ecdsa_secp256r1_sha256")
     client_ctx.set_client_sigalgs("ed25519")
-    client, server, links = object_pair(client_ctx, server_context(
-        identity="rsa_server"), "localhost")  # fmt: skip
+    server_ctx = _track(server_context(identity="rsa_server"))
+    client, server, links = object_pair(_track(client_ctx), server_ctx, "localhost")
     assert client.server_sigalg() is None and server.server_sigalg() is None
     object_handshake(client, server, links)
     # The server signed with the one scheme both allow; no client auth.
@@ -352,6 +359,7 @@ def test_sigalg_getters_with_client_auth_and_resumption(version: Any) -> None:
     client_ctx = client_context()
     client_ctx.maximum_version = version
     client_ctx.load_cert_chain(*files().identities["client"])
+    _track(client_ctx, server_ctx)
     client, server, links = _session_pair(client_ctx, server_ctx)
     object_handshake(client, server, links)
     for side in (client, server):
@@ -378,6 +386,7 @@ def test_sigalg_getters_without_a_signature_psk() -> None:
     client_ctx, server_ctx = psk_contexts(ssl_compat.TLSVersion.TLSv1_3)
     client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
     server_ctx.set_psk_server_callback(lambda identity: KEY)
+    _track(client_ctx, server_ctx)
     client, server, links = object_pair(client_ctx, server_ctx)
     object_handshake(client, server, links)
     for side in (client, server):
@@ -502,10 +511,9 @@ def test_create_default_context_flags_on_every_python() -> None:
     assert sys.version_info >= (3, 9)
 
 
-def test_sigalg_getters_when_tracking_is_turned_off() -> None:
-    """Without the per-record cost the getters cannot answer: SSLError."""
-    client_ctx, server_ctx = client_context(), server_context()
-    client_ctx.openssl_context.set_signature_scheme_tracking(False)
+def test_sigalg_getters_without_tracking() -> None:
+    """Off by default (it costs per record): the getters cannot answer."""
+    client_ctx, server_ctx = client_context(), _track(server_context())
     client, server, links = object_pair(client_ctx, server_ctx, "localhost")
     object_handshake(client, server, links)
     with pytest.raises(ssl_compat.SSLError, match="not recorded"):

@@ -26,7 +26,8 @@ What the binding does not allow, and what is done instead:
 * ``client_sigalg()``/``server_sigalg()`` -- no ``SSL_get0_signature_name``:
   built on ``Connection.get_signature_scheme()`` /
   ``get_peer_signature_scheme()``, which read the handshake messages
-  (every ``SSLContext`` turns ``set_signature_scheme_tracking`` on).
+  once ``openssl_context.set_signature_scheme_tracking(True)`` is called
+  (off by default: it costs a Python call per TLS record).
 """
 
 from __future__ import annotations
@@ -363,9 +364,10 @@ class ConnectionControls:
                 return conn.get_signature_scheme()
             return conn.get_peer_signature_scheme()
         except ValueError:
-            # Tracking turned off through openssl_context (for throughput):
-            # unknown, as CPython's getters are without OpenSSL 3.5.
+            # Tracking is off (the default, for throughput): unknown, and
+            # an SSLError as CPython's getters give without OpenSSL 3.5.
             raise _stdlib_ssl.SSLError(
-                "signature algorithms are not recorded: "
-                "openssl_context.set_signature_scheme_tracking(False) was called"
+                "signature algorithms are not recorded on this context: call "
+                "context.openssl_context.set_signature_scheme_tracking(True) "
+                "before the handshake"
             ) from None

@@ -90,6 +90,7 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+from OpenSSL._ssl_sigalgs import SIGNATURE_SCHEMES
 from OpenSSL._util import deprecated
 
 # Names that pyOpenSSL 26.4's ``OpenSSL.SSL`` module namespace offers beyond
@@ -102,6 +103,7 @@ from OpenSSL.crypto import X509, PKey, X509Name, X509Store  # noqa: F401
 
 __all__ = [
     "HAS_POST_HANDSHAKE_AUTH",
+    "SIGNATURE_SCHEMES",
     "VERIFY_POST_HANDSHAKE",
     "X509_V_ERR_HOSTNAME_MISMATCH",
     "X509_V_ERR_IP_ADDRESS_MISMATCH",

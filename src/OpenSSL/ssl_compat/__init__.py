@@ -130,8 +130,8 @@ CPython uses; the nearest honest thing is done instead:
   bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
   binding cannot list groups), ``group()``, ``set_client_sigalgs``/
   ``set_server_sigalgs`` (one OpenSSL list for both directions) and
-  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
-  ``NotImplementedError`` (the binding cannot tell the algorithm used).
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()``, read from the
+  handshake messages (the binding cannot tell the algorithm used).
 * ``_ssl`` (CPython's private C module) is not offered; the stdlib's
   pure-Python private names that code uses (``_TLSContentType``,
   ``_PROTOCOL_NAMES``, ``_ASN1Object``, ...) are the stdlib's own objects.

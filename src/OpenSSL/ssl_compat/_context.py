@@ -192,6 +192,10 @@ class SSLContext(
         # The stdlib lets a context change after it made connections (with
         # effect on later ones); urllib3 sets ALPN on every new connection.
         ctx.allow_changes_after_use()
+        # client_sigalg()/server_sigalg() need signature-scheme tracking,
+        # which costs a Python call per TLS record (see OpenSSL._ssl_sigalgs):
+        # off unless openssl_context.set_signature_scheme_tracking(True), so
+        # the data path of every other user stays as fast as the stdlib's.
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING

@@ -18,6 +18,7 @@ import ssl
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -160,8 +161,19 @@ def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
         tls.do_handshake()
 
 
+@pytest.fixture
+def closed_address() -> Iterator[tuple[str, int]]:
+    """A 127.0.0.1 port nothing listens on (bound for the test, so nobody
+    else takes it; closed afterwards, so no socket outlives the test)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()
+
+
 @pytest.mark.parametrize("value", [5, None, ssl.create_default_context()])
-def test_sslsocket_context_is_checked_before_connect(value: object) -> None:
+def test_sslsocket_context_is_checked_before_connect(
+    value: object, closed_address: tuple[str, int]
+) -> None:
     """Unchecked without a TLS layer, it broke connect() with AttributeError."""
     raw = socket.socket()
     with client_context().wrap_socket(raw, server_hostname="localhost") as tls:
@@ -169,18 +181,7 @@ def test_sslsocket_context_is_checked_before_connect(value: object) -> None:
             tls.context = value
         assert isinstance(tls.context, ssl_compat.SSLContext)
         with pytest.raises(OSError):
-            tls.connect(_closed_address())
-
-
-def _closed_address() -> tuple[str, int]:
-    """A 127.0.0.1 port nothing listens on (bound, so nobody else takes it)."""
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    _CLOSED_PORT_HOLDERS.append(holder)
-    return holder.getsockname()  # type: ignore[no-any-return]
-
-
-_CLOSED_PORT_HOLDERS: list[socket.socket] = []
+            tls.connect(closed_address)
 
 
 @pytest.mark.parametrize("name", [b"x" * 256, b"x" * 70000])

@@ -459,6 +459,7 @@ def test_psk_tls13_long_identity_works() -> None:
     [
         (TLS1_2_VERSION, (b"i" * 10240, KEY), ValueError),  # identity too long
         (TLS1_3_VERSION, (b"i" * 70000, KEY), ValueError),
+        (TLS1_3_VERSION, (b"", KEY), ValueError),  # RFC 8446: 1 byte at least
         (TLS1_2_VERSION, (b"a", b"k" * 513), ValueError),  # oversized key
         (TLS1_3_VERSION, (b"a", b"k" * 513), ValueError),
         (TLS1_2_VERSION, (b"a\0b", KEY), ValueError),

@@ -271,8 +271,10 @@ class TestLoadCertChainFromMemory:
             ctx.load_cert_chain([], pki.server.key)
         with pytest.raises(TypeError):
             ctx.load_cert_chain(pki.server.cert, 42)
-        with pytest.raises(TypeError):
-            ctx.load_cert_chain(3.5)  # type: ignore[arg-type]
+        # Not a certificate object: the error is about certfile, not keyfile.
+        for wrong in (3.5, 42, object()):
+            with pytest.raises(TypeError, match="certfile should be"):
+                ctx.load_cert_chain(wrong)  # type: ignore[arg-type]
 
     def test_chain_certificates_are_not_added_twice(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)

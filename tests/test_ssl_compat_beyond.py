@@ -313,6 +313,19 @@ class TestCadataCertificates:
         with pytest.raises(ssl.SSLError):
             ctx.load_verify_locations(cadata="no certificate here")
 
+    @pytest.mark.parametrize(
+        "cadata", ["", b"", bytearray(), "\u00e9", "   ", b"not DER"]
+    )
+    def test_empty_and_bad_cadata_fail_as_in_the_stdlib(self, cadata: Any) -> None:
+        failures = []
+        for module in (ssl, compat):
+            ctx = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+            with pytest.raises(Exception) as info:
+                ctx.load_verify_locations(cadata=cadata)
+            message = str(info.value).split(" (_ssl.c:")[0]
+            failures.append((type(info.value), message, len(info.value.args)))
+        assert failures[0] == failures[1]
+
 
 # -- the verify callback -------------------------------------------------------------
 

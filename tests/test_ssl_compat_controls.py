@@ -157,6 +157,52 @@ def test_psk_setter_checks_as_cpython() -> None:
     assert ssl_compat.HAS_PSK is True
 
 
+PSK_SETTER_CASES = """
+import importlib, sys
+ssl = importlib.import_module(sys.argv[1])  # ssl, or OpenSSL.ssl_compat
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+cb = lambda *args: b""
+cases = [
+    lambda: server.set_psk_client_callback(cb),
+    lambda: client.set_psk_server_callback(cb),
+    lambda: server.set_psk_server_callback(cb, "h" * 300),
+    lambda: server.set_psk_server_callback(cb, "a\\0b"),
+    lambda: server.set_psk_server_callback(cb, identity_hint=3),
+    lambda: client.set_psk_client_callback(3),
+    lambda: client.set_psk_server_callback(cb, 3),
+    lambda: server.set_psk_server_callback(3, "a\\0b"),
+    lambda: server.set_psk_server_callback(3, "h" * 300),
+]
+for case in cases:
+    try:
+        case()
+        print(repr(None))
+    except Exception as exc:
+        message = str(exc).split(" (_ssl.c:")[0]
+        print(repr((type(exc).__name__, message, len(exc.args))))
+"""
+
+
+def test_psk_setter_failures_are_cpython_313s(tmp_path: Any) -> None:
+    """The same wrong calls fail with CPython 3.13's types, messages and args."""
+    script = tmp_path / "cases.py"
+    script.write_text(PSK_SETTER_CASES)
+    outputs = []
+    for python, module in (
+        (_python313(), "ssl"),
+        (sys.executable, "OpenSSL.ssl_compat"),
+    ):
+        run = subprocess.run(
+            [python, str(script), module], capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.splitlines())
+    theirs, ours = outputs
+    assert len(ours) == 9
+    assert ours == theirs
+
+
 PEER_SERVER = """
 import socket, ssl, sys
 version = getattr(ssl.TLSVersion, sys.argv[1])

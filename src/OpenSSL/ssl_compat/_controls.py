@@ -171,7 +171,7 @@ class ContextControls:
         """
         if self._protocol == _stdlib_ssl.PROTOCOL_TLS_SERVER:
             raise _stdlib_ssl.SSLError(
-                "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"
+                0, "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"
             )
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
@@ -187,14 +187,17 @@ class ContextControls:
 
         *identity_hint* is sent to TLS 1.2 clients (TLS 1.3 has none).
         """
-        if self._protocol == _stdlib_ssl.PROTOCOL_TLS_CLIENT:
-            raise _stdlib_ssl.SSLError(
-                "Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"
-            )
+        # CPython's argument parsing comes first: the hint's type, no NUL.
         if identity_hint is not None and not isinstance(identity_hint, str):
             raise TypeError(
                 "set_psk_server_callback() argument 'identity_hint' must be str "
                 f"or None, not {type(identity_hint).__name__}"
+            )
+        if identity_hint is not None and "\0" in identity_hint:
+            raise ValueError("embedded null character")
+        if self._protocol == _stdlib_ssl.PROTOCOL_TLS_CLIENT:
+            raise _stdlib_ssl.SSLError(
+                0, "Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"
             )
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
@@ -202,7 +205,7 @@ class ContextControls:
             try:
                 self._ctx.use_psk_identity_hint(identity_hint.encode("utf-8"))
             except (SSL.Error, ValueError):
-                raise _stdlib_ssl.SSLError("Failed to set identity hint") from None
+                raise ValueError("failed to set identity hint") from None
         self._psk_server = callback
         if callback is not None and not self._psk_server_installed:
             self._ctx.set_psk_server_callback(_psk_server_trampoline(self))

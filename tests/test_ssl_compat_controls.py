@@ -354,6 +354,20 @@ def test_get_groups_follows_the_version_limits() -> None:
         context.set_groups(group)  # every listed group is accepted
 
 
+def test_client_sigalgs_alone_also_limit_the_servers_signature() -> None:
+    """What doc/ssl_compat.rst says of the binding's one sigalg list."""
+    server_ctx = server_context()  # an ECDSA P-256 certificate
+    server_ctx.set_client_sigalgs("ed25519")
+    client, server, links = object_pair(client_context(), server_ctx, "localhost")
+    with pytest.raises(ssl.SSLError):
+        object_handshake(client, server, links)
+    server_ctx = server_context()
+    server_ctx.set_client_sigalgs("ed25519:ecdsa_secp256r1_sha256")
+    client, server, links = object_pair(client_context(), server_ctx, "localhost")
+    object_handshake(client, server, links)
+    assert client.version() == "TLSv1.3"
+
+
 def test_sigalg_setters_and_get_sigalgs() -> None:
     sigalgs = ssl_compat.get_sigalgs()
     assert {"ed25519", "rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"} <= set(sigalgs)

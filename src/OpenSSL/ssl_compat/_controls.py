@@ -20,7 +20,8 @@ What the binding does not allow, and what is done instead:
   under other spellings only are not listed.
 * ``set_client_sigalgs`` -- no ``SSL_CTX_set1_client_sigalgs_list``:
   OpenSSL's one list (``set1_sigalgs_list``) serves both directions, so
-  when both setters are used the union of the two lists applies to both.
+  either setter alone limits both, and when both setters are used the union
+  of the two lists applies to both.
 * ``client_sigalg()``/``server_sigalg()``/``get_sigalgs()`` -- the binding
   has no ``SSL_get_peer_signature_type_nid``/``SSL_get_signature_type_nid``:
   ``get_sigalgs()`` is derived by probing as ``get_groups()``; the two
@@ -252,12 +253,20 @@ class ContextControls:
         return names
 
     def set_client_sigalgs(self, sigalgs: str) -> None:
-        """Signature algorithms allowed for client certificates (colon-separated)."""
+        """Signature algorithms allowed for client certificates (colon-separated).
+
+        The binding has one list for both directions: this also limits the
+        server's own signature (see the module notes).
+        """
         _text("sigalgs", sigalgs)
         self._apply_sigalgs(_names(sigalgs), self._server_sigalgs, client=True)
 
     def set_server_sigalgs(self, sigalgs: str) -> None:
-        """Signature algorithms allowed for the server's handshake signature."""
+        """Signature algorithms allowed for the server's handshake signature.
+
+        The binding has one list for both directions: this also limits
+        client certificates (see the module notes).
+        """
         _text("sigalgs", sigalgs)
         self._apply_sigalgs(self._client_sigalgs, _names(sigalgs), client=False)
 

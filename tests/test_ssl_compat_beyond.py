@@ -381,6 +381,20 @@ class TestVerifyCallback:
         assert info.value.verify_code == SSL.X509_V_ERR_HOSTNAME_MISMATCH
         assert "Hostname mismatch" in info.value.verify_message
 
+    def test_the_name_mismatch_comes_first_then_the_chain(self, pki: PKI) -> None:
+        """The order doc/ssl_compat_beyond.rst describes."""
+        seen: list[tuple[int, int, bool]] = []
+        client_ctx = root_client(pki)
+
+        def callback(obj: Any, cert: Any, depth: int, error: int, ok: bool) -> bool:
+            seen.append((depth, error, ok))
+            return True
+
+        client_ctx.set_verify_callback(callback)
+        objects(client_ctx, memory_server(pki), hostname="other.example")
+        mismatch = SSL.X509_V_ERR_HOSTNAME_MISMATCH
+        assert seen == [(0, mismatch, False), (2, 0, True), (1, 0, True), (0, 0, True)]
+
     def test_overriding_openssl_accepts_a_pinned_untrusted_server(
         self, pki: PKI
     ) -> None:

@@ -25,8 +25,9 @@ from typing import Any, Callable, Optional
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from OpenSSL import SSL
@@ -178,6 +179,23 @@ class TestOurServer:
         )
         assert client.get_ocsp_response() == staple
         with pytest.raises(ssl.SSLCertVerificationError, match="does not know"):
+            objects(
+                client_context(pki, "require_good", version),
+                server_context(pki, lambda obj: staple),
+            )
+
+    def test_unsuccessful_response(self, pki: PKI, version: str) -> None:
+        """tryLater carries no status: no staple to ``request``, a failure to
+        ``require_good`` (what doc/ssl_compat_beyond.rst says)."""
+        staple = ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.TRY_LATER
+        ).public_bytes(serialization.Encoding.DER)
+        client, _ = objects(
+            client_context(pki, "request", version),
+            server_context(pki, lambda obj: staple),
+        )
+        assert client.get_ocsp_response() == staple
+        with pytest.raises(ssl.SSLCertVerificationError, match="TRY_LATER"):
             objects(
                 client_context(pki, "require_good", version),
                 server_context(pki, lambda obj: staple),

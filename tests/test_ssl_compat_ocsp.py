@@ -359,6 +359,20 @@ class TestSettings:
         with pytest.raises(ValueError, match="one OpenSSL slot"):
             ctx.set_ocsp_response_callback(lambda o: None)
 
+    @pytest.mark.parametrize("version", VERSIONS)
+    def test_a_checking_context_still_serves(self, pki: PKI, version: str) -> None:
+        """A PROTOCOL_TLS context with ocsp_mode set, on the server side of a
+        connection whose client asks for a status, staples nothing and goes on
+        (the client check must not answer OpenSSL's server-side question)."""
+        with pytest.warns(DeprecationWarning):
+            either = compat.SSLContext(compat.PROTOCOL_TLS)
+        either.load_cert_chain(pki.server.chain_pem(), pki.server.key)
+        either.ocsp_mode = "require_good"
+        client, server = objects(client_context(pki, "request", version), either)
+        assert client.get_ocsp_response() is None
+        assert server.get_ocsp_response() is None
+        assert client.version() == version.replace("_", ".")
+
     def test_stop_stapling(self, pki: PKI) -> None:
         server_ctx = server_context(pki, lambda obj: pki.ocsp_response())
         server_ctx.set_ocsp_response_callback(None)

@@ -9,6 +9,8 @@ callback raises comes out of the call that drove the handshake.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any, Optional
 
 import pytest
@@ -208,6 +210,16 @@ def test_error_strings_and_other_lookups() -> None:
     assert cafile.endswith(".pem") and capath
     assert SSL.random_status() is True
     SSL.random_add(b"entropy", 1.0)
+
+
+def test_error_strings_before_any_context() -> None:
+    """libssl's reason strings, in a process that has made no Context yet."""
+    script = "from OpenSSL import SSL\nprint(SSL.error_strings(20, 134))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "('SSL routines', 'certificate verify failed')"
 
 
 def test_cipher_details_are_the_enabled_suites() -> None:

@@ -210,12 +210,24 @@ def verify_error_string(code: int) -> str:
     return _util.verify_error_string(code) or f"error {code}"
 
 
+@functools.cache
+def _load_ssl_strings() -> None:
+    """Have libssl register its reason strings (once per process).
+
+    OpenSSL does it when libssl is first initialised, which the binding can
+    only cause with a first ``SSL_CTX_new`` (it has no ``OPENSSL_init_ssl``):
+    until then ``ERR_reason_error_string`` knows no SSL reason.
+    """
+    lib.SSL_CTX_free(lib.SSL_CTX_new(lib.TLS_method()))
+
+
 def error_strings(library: int, reason: int = 0) -> tuple[str, str]:
     """OpenSSL's descriptions of a library code and a reason code in it.
 
     ``error_strings(20, 134)`` is ``("SSL routines", "certificate verify
     failed")`` on OpenSSL 3+. Empty strings when OpenSSL has no text.
     """
+    _load_ssl_strings()
     packed = (library << _ERR_LIB_SHIFT) | reason
     return (
         text(lib.ERR_lib_error_string(packed)),

@@ -199,6 +199,9 @@ def test_verify_error_string() -> None:
     assert SSL.verify_error_string(0) == "ok"
     with pytest.raises(TypeError):
         SSL.verify_error_string("10")  # type: ignore[arg-type]
+    for wrapped in (2**32, 2**40 + 10, -(2**31) - 1):  # not read as 0 or 10
+        with pytest.raises(ValueError):
+            SSL.verify_error_string(wrapped)
 
 
 def test_error_strings_and_other_lookups() -> None:

@@ -204,9 +204,14 @@ def verify_error_string(code: int) -> str:
     The text ``X509_verify_cert_error_string`` gives, e.g. ``"certificate has
     expired"`` for ``X509_V_ERR_CERT_HAS_EXPIRED`` (10), as reported by
     :meth:`Connection.get_verify_result` or a verify callback's *errnum*.
+    ``ValueError`` for a number no C ``int`` holds.
     """
     if not isinstance(code, int):
         raise TypeError(f"code must be an integer, not {type(code).__name__}")
+    # OpenSSL reads the code as a C int: a larger one would wrap onto a real
+    # code (2**32 onto 0, "ok").
+    if not -(2**31) <= code < 2**31:
+        raise ValueError(f"{code} is not a verification result code")
     return _util.verify_error_string(code) or f"error {code}"
 
 

@@ -86,6 +86,31 @@ def test_psk_between_ssl_compat_objects(version: Any) -> None:
     assert client.getpeercert(True) is None
 
 
+def test_each_psk_server_call_sets_the_hint_as_in_cpython() -> None:
+    """CPython 3.13 sets the hint on every call: none given (or no callback)
+    clears an earlier one, which TLS 1.2 clients would otherwise still get."""
+    client_ctx, server_ctx = psk_contexts(VERSIONS[0])  # TLS 1.2: hints exist
+    hints: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: hints.append(hint) or ("id", KEY))
+
+    def hint_sent() -> Optional[str]:
+        client, server, links = object_pair(client_ctx, server_ctx)
+        object_handshake(client, server, links)
+        return hints.pop()
+
+    def key(identity: Optional[str]) -> bytes:
+        return KEY
+
+    server_ctx.set_psk_server_callback(key, "h1")
+    assert hint_sent() == "h1"
+    server_ctx.set_psk_server_callback(key)
+    assert hint_sent() is None
+    server_ctx.set_psk_server_callback(key, "h2")
+    server_ctx.set_psk_server_callback(None, "ignored")
+    server_ctx.set_psk_server_callback(key)
+    assert hint_sent() is None
+
+
 def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))

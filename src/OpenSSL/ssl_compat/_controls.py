@@ -186,7 +186,8 @@ class ContextControls:
     ) -> None:
         """``callback(identity: str | None) -> bytes`` (``b""`` refuses).
 
-        *identity_hint* is sent to TLS 1.2 clients (TLS 1.3 has none).
+        *identity_hint* is sent to TLS 1.2 clients (TLS 1.3 has none); each
+        call replaces the hint, so one without it sends none.
         """
         # CPython's argument parsing comes first: the hint's type, no NUL.
         if identity_hint is not None and not isinstance(identity_hint, str):
@@ -202,11 +203,15 @@ class ContextControls:
             )
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
-        if identity_hint is not None:
-            try:
-                self._ctx.use_psk_identity_hint(identity_hint.encode("utf-8"))
-            except (SSL.Error, ValueError):
-                raise ValueError("failed to set identity hint") from None
+        # As CPython, every call sets the hint: none given (or no callback)
+        # clears an earlier one (b"": OpenSSL then sends none).
+        hint = b"" if callback is None or identity_hint is None else identity_hint
+        try:
+            self._ctx.use_psk_identity_hint(
+                hint.encode("utf-8") if isinstance(hint, str) else hint
+            )
+        except (SSL.Error, ValueError):
+            raise ValueError("failed to set identity hint") from None
         self._psk_server = callback
         if callback is not None and not self._psk_server_installed:
             self._ctx.set_psk_server_callback(_psk_server_trampoline(self))

@@ -111,6 +111,42 @@ def test_each_psk_server_call_sets_the_hint_as_in_cpython() -> None:
     assert hint_sent() is None
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_psk_identity_that_is_not_utf8_is_refused(version: Any) -> None:
+    """CPython refuses it; decoding it lossily would give b"ab\\xffcd" and
+    b"ab\\xfecd" the same identity, so the same key."""
+    from OpenSSL import SSL
+
+    _client_ctx, server_ctx = psk_contexts(version)
+    seen: list[Optional[str]] = []
+    server_ctx.set_psk_server_callback(lambda identity: seen.append(identity) or KEY)
+    incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+    server = server_ctx.wrap_bio(incoming, outgoing, server_side=True)
+    raw = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    raw.set_min_proto_version(SSL.TLS1_2_VERSION)
+    raw.set_max_proto_version(
+        SSL.TLS1_2_VERSION if version == VERSIONS[0] else SSL.TLS1_3_VERSION
+    )
+    raw.set_cipher_list(b"PSK")
+    raw.set_psk_client_callback(lambda conn, hint: (b"ab\xffcd", KEY))
+    client = SSL.Connection(raw, None)
+    client.set_connect_state()
+    with pytest.raises((ssl.SSLError, SSL.Error)):
+        for _ in range(20):
+            for step in (client.do_handshake, server.do_handshake):
+                try:
+                    step()
+                except (SSL.WantReadError, ssl.SSLWantReadError):
+                    pass
+            try:
+                incoming.write(client.bio_read(65536))
+            except SSL.WantReadError:
+                pass
+            if outgoing.pending:
+                client.bio_write(outgoing.read())
+    assert seen == []
+
+
 def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))

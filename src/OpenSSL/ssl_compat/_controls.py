@@ -349,9 +349,15 @@ def _psk_server_trampoline(context: ContextControls) -> Any:
         callback = owner._psk_server if owner is not None else None
         if callback is None:
             return b""
+        try:
+            name = identity.decode("utf-8")
+        except UnicodeDecodeError:
+            # Refused unasked, as CPython does: decoding it lossily would give
+            # distinct identities one name, and so one key.
+            return b""
         core = owner_of(conn)
         try:
-            key = bytes(memoryview(callback(identity.decode("utf-8", "replace"))))
+            key = bytes(memoryview(callback(name)))
             if len(key) > _MAX_PSK:
                 raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
             return key

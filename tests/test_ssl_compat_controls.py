@@ -147,6 +147,38 @@ def test_a_psk_identity_that_is_not_utf8_is_refused(version: Any) -> None:
     assert seen == []
 
 
+def test_a_psk_hint_that_is_not_utf8_offers_no_key() -> None:
+    """As CPython 3.13: the client callback is not asked with a mangled hint."""
+    from OpenSSL import SSL
+
+    client_ctx, _server_ctx = psk_contexts(VERSIONS[0])
+    hints: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: hints.append(hint) or ("id", KEY))
+    incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+    client = client_ctx.wrap_bio(incoming, outgoing)
+    raw = SSL.Context(SSL.TLS_SERVER_METHOD)
+    raw.set_max_proto_version(SSL.TLS1_2_VERSION)
+    raw.set_cipher_list(b"PSK")
+    raw.use_psk_identity_hint(b"h\xffx")
+    raw.set_psk_server_callback(lambda conn, identity: KEY)
+    server = SSL.Connection(raw, None)
+    server.set_accept_state()
+    with pytest.raises((ssl.SSLError, SSL.Error)):
+        for _ in range(20):
+            for step in (client.do_handshake, server.do_handshake):
+                try:
+                    step()
+                except (SSL.WantReadError, ssl.SSLWantReadError):
+                    pass
+            try:
+                incoming.write(server.bio_read(65536))
+            except SSL.WantReadError:
+                pass
+            if outgoing.pending:
+                server.bio_write(outgoing.read())
+    assert hints == []
+
+
 def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))

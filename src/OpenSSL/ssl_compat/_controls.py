@@ -312,9 +312,13 @@ def _psk_client_trampoline(context: ContextControls) -> Any:
         callback = owner._psk_client if owner is not None else None
         if callback is None:
             return b"", b""
+        try:
+            text = None if hint is None else hint.decode("utf-8")
+        except UnicodeDecodeError:
+            return b"", b""  # as CPython: no key, the callback is not asked
         core = owner_of(conn)
         try:
-            result = callback(None if hint is None else hint.decode("utf-8", "replace"))
+            result = callback(text)
             if not isinstance(result, tuple) or len(result) != 2:
                 raise TypeError("PSK client callback must return (identity, psk)")
             identity, psk = result

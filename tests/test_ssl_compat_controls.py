@@ -219,6 +219,45 @@ def test_psk_client_callback_failure_is_an_sslerror_with_cause(
         assert isinstance(cause, TypeError)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("identity", ["x" * 256, "\u00e9" * 128, "a\0b"])
+def test_psk_identities_cpython_cannot_send_fail_as_sslerror(
+    version: Any, identity: str
+) -> None:
+    """CPython sends at most 255 bytes (a C string: no NUL); more is an
+    SSLError here with the ValueError as its cause, in TLS 1.2 and 1.3."""
+    client_ctx, server_ctx = psk_contexts(version)
+    client_ctx.set_psk_client_callback(lambda hint: (identity, KEY))
+    server_ctx.set_psk_server_callback(lambda identity: KEY)
+    client, server, links = object_pair(client_ctx, server_ctx)
+    with pytest.raises(ssl.SSLError) as info:
+        object_handshake(client, server, links)
+    assert isinstance(info.value.__cause__, ValueError)
+    # 255 bytes still go.
+    client_ctx.set_psk_client_callback(lambda hint: ("x" * 255, KEY))
+    client, server, links = object_pair(client_ctx, server_ctx)
+    object_handshake(client, server, links)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_psk_without_identity(version: Any) -> None:
+    """(None, key), as in CPython: TLS 1.2 sends an empty identity, which the
+    server callback gets as None; TLS 1.3 has no empty identities, so the
+    handshake fails (an SSLError, the ValueError its cause)."""
+    client_ctx, server_ctx = psk_contexts(version)
+    seen: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: (None, KEY))
+    server_ctx.set_psk_server_callback(lambda identity: seen.append(identity) or KEY)
+    client, server, links = object_pair(client_ctx, server_ctx)
+    if version == VERSIONS[0]:
+        object_handshake(client, server, links)
+        assert seen == [None]
+    else:
+        with pytest.raises(ssl.SSLError) as info:
+            object_handshake(client, server, links)
+        assert isinstance(info.value.__cause__, ValueError)
+
+
 def test_psk_server_callback_failure_is_an_sslerror_with_cause() -> None:
     boom = ValueError("unknown user")
 

@@ -109,7 +109,8 @@ _SIGALG_CANDIDATES = (
 _probed: dict[str, list[str]] = {}
 
 # OpenSSL's PSK_MAX_IDENTITY_LEN and PSK_MAX_PSK_LEN, the limits CPython's
-# callbacks enforce (its TLS 1.3 PSK goes through the TLS 1.2 buffers).
+# callbacks enforce (its TLS 1.3 PSK goes through the TLS 1.2 buffers; the
+# identity is a C string there, so at most 255 bytes and no NUL).
 _MAX_IDENTITY = 256
 _MAX_PSK = 512
 
@@ -331,11 +332,14 @@ def _psk_client_trampoline(context: ContextControls) -> Any:
             key = bytes(memoryview(psk))
             # CPython's limits (OpenSSL's TLS 1.2 buffers, used for TLS 1.3
             # too by CPython): checked here so that they fail like CPython.
-            if len(identity_bytes) > _MAX_IDENTITY:
+            if len(identity_bytes) + 1 > _MAX_IDENTITY or b"\0" in identity_bytes:
                 raise ValueError(
                     f"PSK identity of {len(identity_bytes)} bytes; at most "
-                    f"{_MAX_IDENTITY}"
+                    f"{_MAX_IDENTITY - 1}, without NUL"
                 )
+            # The TLS 1.3 offer (its ClientHello) has no empty identity.
+            if not identity_bytes and conn.get_protocol_version() == SSL.TLS1_3_VERSION:
+                raise ValueError("a TLS 1.3 PSK identity cannot be empty")
             if len(key) > _MAX_PSK:
                 raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
             return identity_bytes, key
@@ -354,7 +358,7 @@ def _psk_server_trampoline(context: ContextControls) -> Any:
         if callback is None:
             return b""
         try:
-            name = identity.decode("utf-8")
+            name = identity.decode("utf-8") if identity else None  # as CPython
         except UnicodeDecodeError:
             # Refused unasked, as CPython does: decoding it lossily would give
             # distinct identities one name, and so one key.

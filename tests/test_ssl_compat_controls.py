@@ -179,6 +179,12 @@ def test_a_psk_hint_that_is_not_utf8_offers_no_key() -> None:
     assert hints == []
 
 
+def test_has_psk_tls13_as_in_315() -> None:
+    """3.15's flag: TLS 1.3 external PSKs work here (tested above)."""
+    assert ssl_compat.HAS_PSK_TLS13 is True
+    assert "HAS_PSK_TLS13" in ssl_compat.__all__
+
+
 def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))

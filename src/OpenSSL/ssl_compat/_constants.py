@@ -182,6 +182,7 @@ def module_constants() -> dict[str, Any]:
         # NPN is gone from the OpenSSL in use (and set_npn_protocols refuses).
         HAS_NPN=False,
         HAS_PSK=True,
+        HAS_PSK_TLS13=True,  # 3.15's: external PSKs in TLS 1.3 work here
         HAS_PHA=SSL.HAS_POST_HANDSHAKE_AUTH,
     )
     return names

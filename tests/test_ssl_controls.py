@@ -349,6 +349,15 @@ def test_post_handshake_auth_refused_when_the_client_did_not_offer(pki: PKI) -> 
         server.verify_client_post_handshake()
 
 
+def test_post_handshake_auth_needs_verify_peer(pki: PKI) -> None:
+    """What doc/post_handshake_auth.rst says: no VERIFY_PEER, no request."""
+    client_ctx = client_context(identity=pki.client)
+    client_ctx.set_post_handshake_auth(True)
+    _client, server = handshake_pair(client_ctx, server_context())
+    with pytest.raises(Error):
+        server.verify_client_post_handshake()
+
+
 def test_post_handshake_auth_not_in_tls12(pki: PKI) -> None:
     seen: list[Any] = []
     client_ctx, server_ctx = _pha_contexts(pki, seen)

@@ -131,6 +131,34 @@ SCENARIOS: tuple[Scenario, ...] = (
         rounds=13,
     ),
     Scenario(
+        "asyncio_rtt",
+        "asyncio streams client, 64-byte round trips over TCP loopback",
+        (Metric("rtt_per_s", "round trips/s", "rt/s"),),
+        impls=("stdlib", "compat"),
+        rounds=9,
+    ),
+    Scenario(
+        "asyncio_bulk",
+        "asyncio streams client, bulk in 16 KiB writes over TCP loopback",
+        (Metric("mb_per_s", "asyncio bulk", "MB/s"),),
+        impls=("stdlib", "compat"),
+        rounds=7,
+    ),
+    Scenario(
+        "trio_rtt",
+        "trio SSLStream client, 64-byte round trips over TCP loopback",
+        (Metric("rtt_per_s", "round trips/s", "rt/s"),),
+        impls=("stdlib", "compat"),
+        rounds=9,
+    ),
+    Scenario(
+        "trio_bulk",
+        "trio SSLStream client, bulk in 16 KiB send_all over TCP loopback",
+        (Metric("mb_per_s", "trio bulk", "MB/s"),),
+        impls=("stdlib", "compat"),
+        rounds=7,
+    ),
+    Scenario(
         "memory_idle",
         "Memory per idle established connection (client+server ends / 2)",
         (
@@ -233,6 +261,10 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "sock_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "compat round trips >= 0.9x"
     ),
+    Target("asyncio_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "asyncio rt >= 0.9x"),
+    Target("asyncio_bulk", "mb_per_s", "compat", "stdlib", 0.9, "asyncio bulk >= 0.9x"),
+    Target("trio_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "trio rt >= 0.9x"),
+    Target("trio_bulk", "mb_per_s", "compat", "stdlib", 0.9, "trio bulk >= 0.9x"),
     Target("memory_idle", "rss_per_conn", "ours", "stdlib", 1.0, "RSS/conn <= stdlib"),
     Target(
         "recv_size",

@@ -543,6 +543,10 @@ class TestControls:
                 conn.do_handshake()
                 assert conn.get_cipher_name() in example.TLS13_SUITES.decode()
                 assert conn.get_group_name() in ("X25519MLKEM768", "x25519", "X25519")
+                report = example.handshake_report(conn)
+                assert report["peer_signature"] == "ecdsa_secp256r1_sha256"
+                assert report["our_signature"] is None  # no client certificate
+                assert report["version"] == "TLSv1.3"
                 conn.sendall(b"modern\n")
                 assert conn.recv(100) == b"MODERN\n"
         finally:

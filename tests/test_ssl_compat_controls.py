@@ -506,6 +506,13 @@ def test_client_sigalgs_alone_also_limit_the_servers_signature() -> None:
     assert client.version() == "TLSv1.3"
 
 
+def _track(*contexts: Any) -> Any:
+    """Turn on what client_sigalg()/server_sigalg() need (off by default)."""
+    for context in contexts:
+        context.openssl_context.set_signature_scheme_tracking(True)
+    return contexts[0]
+
+
 def test_sigalg_setters_and_get_sigalgs() -> None:
     sigalgs = ssl_compat.get_sigalgs()
     assert {"ed25519", "rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"} <= set(sigalgs)
@@ -519,13 +526,69 @@ def test_sigalg_setters_and_get_sigalgs() -> None:
     client_ctx = client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha384:ecdsa_secp256r1_sha256")
     client_ctx.set_client_sigalgs("ed25519")
-    client, server, links = object_pair(client_ctx, server_context(
-        identity="rsa_server"), "localhost")  # fmt: skip
+    server_ctx = _track(server_context(identity="rsa_server"))
+    client, server, links = object_pair(_track(client_ctx), server_ctx, "localhost")
+    assert client.server_sigalg() is None and server.server_sigalg() is None
     object_handshake(client, server, links)
-    with pytest.raises(NotImplementedError):
-        client.server_sigalg()
-    with pytest.raises(NotImplementedError):
-        client.client_sigalg()
+    # The server signed with the one scheme both allow; no client auth.
+    assert client.server_sigalg() == server.server_sigalg() == "rsa_pss_rsae_sha384"
+    assert client.client_sigalg() is None and server.client_sigalg() is None
+
+
+def _session_pair(
+    client_ctx: Any, server_ctx: Any, session: Any = None
+) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(
+        c_in, c_out, server_hostname="localhost", session=session
+    )
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    return client, server, [(c_out, s_in), (s_out, c_in)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sigalg_getters_with_client_auth_and_resumption(version: Any) -> None:
+    """As CPython 3.15: both sides agree; a resumed session signs nothing."""
+    server_ctx = server_context(identity="rsa_server")
+    server_ctx.verify_mode = ssl_compat.CERT_REQUIRED
+    server_ctx.load_verify_locations(str(files().ca))
+    server_ctx.set_server_sigalgs("rsa_pss_rsae_sha256")
+    server_ctx.set_client_sigalgs("ecdsa_secp256r1_sha256")
+    client_ctx = client_context()
+    client_ctx.maximum_version = version
+    client_ctx.load_cert_chain(*files().identities["client"])
+    _track(client_ctx, server_ctx)
+    client, server, links = _session_pair(client_ctx, server_ctx)
+    object_handshake(client, server, links)
+    for side in (client, server):
+        assert side.server_sigalg() == "rsa_pss_rsae_sha256"
+        assert side.client_sigalg() == "ecdsa_secp256r1_sha256"
+    server.write(b"tickets")
+    for _ in range(10):
+        move(links)
+        try:
+            assert client.read(100) == b"tickets"
+            break
+        except ssl_compat.SSLWantReadError:
+            continue
+    session = client.session
+    again, again_server, links = _session_pair(client_ctx, server_ctx, session)
+    object_handshake(again, again_server, links)
+    assert again.session_reused
+    for side in (again, again_server):
+        assert side.server_sigalg() is None and side.client_sigalg() is None
+
+
+def test_sigalg_getters_without_a_signature_psk() -> None:
+    """TLS 1.3 external PSK: nobody signs, both getters give None."""
+    client_ctx, server_ctx = psk_contexts(ssl_compat.TLSVersion.TLSv1_3)
+    client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
+    server_ctx.set_psk_server_callback(lambda identity: KEY)
+    _track(client_ctx, server_ctx)
+    client, server, links = object_pair(client_ctx, server_ctx)
+    object_handshake(client, server, links)
+    for side in (client, server):
+        assert side.server_sigalg() is None and side.client_sigalg() is None
 
 
 # -- chains (3.13), default flags -------------------------------------------------
@@ -644,3 +707,13 @@ def test_create_default_context_flags_on_every_python() -> None:
     assert flags & ssl_compat.VERIFY_X509_STRICT
     assert flags & ssl_compat.VERIFY_X509_PARTIAL_CHAIN
     assert sys.version_info >= (3, 9)
+
+
+def test_sigalg_getters_without_tracking() -> None:
+    """Off by default (it costs per record): the getters cannot answer."""
+    client_ctx, server_ctx = client_context(), _track(server_context())
+    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    object_handshake(client, server, links)
+    with pytest.raises(ssl_compat.SSLError, match="not recorded"):
+        client.server_sigalg()
+    assert server.server_sigalg() == "ecdsa_secp256r1_sha256"  # still tracking

@@ -19,6 +19,7 @@ __all__ = [
     "DTLS_SERVER_METHOD",
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "MODE_ENABLE_PARTIAL_WRITE",
     "MODE_RELEASE_BUFFERS",
     "NO_OVERLAPPING_PROTOCOLS",
     "OPENSSL_BUILT_ON",
@@ -190,6 +191,9 @@ OP_TLS_BLOCK_PADDING_BUG: int = lib.SSL_OP_TLS_BLOCK_PADDING_BUG
 OP_TLS_D5_BUG: int = lib.SSL_OP_TLS_D5_BUG
 OP_TLS_ROLLBACK_BUG: int = lib.SSL_OP_TLS_ROLLBACK_BUG
 MODE_RELEASE_BUFFERS: int = lib.SSL_MODE_RELEASE_BUFFERS
+# Set on every new Context (send() may write less than it was given);
+# ssl_compat clears it, since the stdlib's writes are all-or-nothing.
+MODE_ENABLE_PARTIAL_WRITE: int = lib.SSL_MODE_ENABLE_PARTIAL_WRITE
 VERIFY_NONE: int = lib.SSL_VERIFY_NONE
 VERIFY_PEER: int = lib.SSL_VERIFY_PEER
 VERIFY_FAIL_IF_NO_PEER_CERT: int = lib.SSL_VERIFY_FAIL_IF_NO_PEER_CERT

@@ -154,6 +154,10 @@ def _option_value(name: str) -> int:
     value = getattr(SSL, name, None)
     if value is None:
         value = int(getattr(_stdlib_ssl, name))
+    if name == "OP_ALL":
+        # CPython's OP_ALL leaves out empty-fragment insertion (a CBC
+        # countermeasure that breaks some peers); so do its default options.
+        value &= ~int(SSL.OP_DONT_INSERT_EMPTY_FRAGMENTS)
     return int(value)
 
 

@@ -22,11 +22,13 @@ What the binding does not allow, and what is done instead:
   OpenSSL's one list (``set1_sigalgs_list``) serves both directions, so
   either setter alone limits both, and when both setters are used the union
   of the two lists applies to both.
-* ``client_sigalg()``/``server_sigalg()``/``get_sigalgs()`` -- the binding
-  has no ``SSL_get_peer_signature_type_nid``/``SSL_get_signature_type_nid``:
-  ``get_sigalgs()`` is derived by probing as ``get_groups()``; the two
-  per-connection getters raise ``NotImplementedError`` until the message
-  callback (sessions work, issue 14) lets them read the CertificateVerify.
+* ``get_sigalgs()`` -- no ``SSL_CTX_get0_implemented_sigalgs``: derived
+  by probing the names of the signature-scheme registry as ``get_groups()``;
+* ``client_sigalg()``/``server_sigalg()`` -- no ``SSL_get0_signature_name``:
+  built on ``Connection.get_signature_scheme()`` /
+  ``get_peer_signature_scheme()``, which read the handshake messages
+  once ``openssl_context.set_signature_scheme_tracking(True)`` is called
+  (off by default: it costs a Python call per TLS record).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import weakref
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.SSL import SIGNATURE_SCHEMES
 from OpenSSL.ssl_compat._core import owner_of
 
 __all__ = ["ConnectionControls", "ContextControls", "get_sigalgs"]
@@ -70,40 +73,13 @@ _GROUP_CANDIDATES = (
 _GROUP_ALIASES = ("P-256", "P-384", "P-521", "prime256v1", "X25519", "X448")
 # Groups only TLS 1.3 can negotiate (key encapsulation, the *tls13 curves).
 _TLS13_ONLY = ("MLKEM", "tls13")
-# Signature schemes of the TLS registry, by OpenSSL's names.
+# The signature-scheme registry's names, and OpenSSL 3.0/3.1's spellings of
+# the TLS 1.3 brainpool schemes.
 _SIGALG_CANDIDATES = (
-    "ecdsa_secp256r1_sha256",
-    "ecdsa_secp384r1_sha384",
-    "ecdsa_secp521r1_sha512",
-    "ed25519",
-    "ed448",
-    "rsa_pss_rsae_sha256",
-    "rsa_pss_rsae_sha384",
-    "rsa_pss_rsae_sha512",
-    "rsa_pss_pss_sha256",
-    "rsa_pss_pss_sha384",
-    "rsa_pss_pss_sha512",
-    "rsa_pkcs1_sha256",
-    "rsa_pkcs1_sha384",
-    "rsa_pkcs1_sha512",
+    *SIGNATURE_SCHEMES.values(),
     "ecdsa_brainpoolP256r1_sha256",
     "ecdsa_brainpoolP384r1_sha384",
     "ecdsa_brainpoolP512r1_sha512",
-    "mldsa44",
-    "mldsa65",
-    "mldsa87",
-    "ecdsa_sha224",
-    "ecdsa_brainpoolP256r1tls13_sha256",
-    "ecdsa_brainpoolP384r1tls13_sha384",
-    "ecdsa_brainpoolP512r1tls13_sha512",
-    "rsa_pkcs1_sha224",
-    "ecdsa_sha1",
-    "rsa_pkcs1_sha1",
-    "dsa_sha256",
-    "dsa_sha384",
-    "dsa_sha512",
-    "dsa_sha224",
-    "dsa_sha1",
 )
 
 _probed: dict[str, list[str]] = {}
@@ -389,15 +365,40 @@ class ConnectionControls:
         return name
 
     def client_sigalg(self) -> Optional[str]:
-        """Not available: the binding cannot tell the signature algorithm used."""
-        raise NotImplementedError(
-            "client_sigalg() needs SSL_get_peer_signature_type_nid or the "
-            "message callback, which this binding does not offer yet"
-        )
+        """The signature algorithm of the client's certificate authentication.
+
+        As CPython 3.15: the name (``"rsa_pss_rsae_sha256"``...) of the
+        scheme the client signed its ``CertificateVerify`` with, or ``None``
+        before the handshake and when the client did not authenticate (no
+        certificate asked for or sent, a resumed session).
+        """
+        return self._sigalg(client=True)
 
     def server_sigalg(self) -> Optional[str]:
-        """Not available: the binding cannot tell the signature algorithm used."""
-        raise NotImplementedError(
-            "server_sigalg() needs SSL_get_peer_signature_type_nid or the "
-            "message callback, which this binding does not offer yet"
-        )
+        """The signature algorithm the server completed the handshake with.
+
+        As CPython 3.15: the scheme of the server's ``CertificateVerify``
+        (TLS 1.3) or ``ServerKeyExchange`` (TLS 1.2), or ``None`` before the
+        handshake and when the server signed nothing (a resumed session,
+        PSK, TLS 1.2 RSA key exchange).
+        """
+        return self._sigalg(client=False)
+
+    def _sigalg(self, *, client: bool) -> Optional[str]:
+        core = self._sslobj
+        if core is None:
+            return None
+        conn: SSL.Connection = core.connection
+        try:
+            # This side's own signature, or the one it received.
+            if client != core.server_side:
+                return conn.get_signature_scheme()
+            return conn.get_peer_signature_scheme()
+        except ValueError:
+            # Tracking is off (the default, for throughput): unknown, and
+            # an SSLError as CPython's getters give without OpenSSL 3.5.
+            raise _stdlib_ssl.SSLError(
+                "signature algorithms are not recorded on this context: call "
+                "context.openssl_context.set_signature_scheme_tracking(True) "
+                "before the handshake"
+            ) from None

@@ -65,7 +65,7 @@ class EarlyDataObject:
 
     _sslobj: Any
     _connection: SSL.Connection
-    _pull: Callable[[], None]
+    _io: Callable[..., Any]
     _push: Callable[[], None]
 
     def write_early_data(self, data: Any) -> int:
@@ -75,9 +75,9 @@ class EarlyDataObject:
         ``write``. Check :meth:`get_early_data_status` after the handshake
         and write the data again if it was rejected.
         """
-        self._pull()
         try:
-            written = self._connection.write_early_data(data)
+            # Record by record, as every SSLObject operation takes its input.
+            written: int = self._io(self._connection.write_early_data, data)
         except SSL.Error as exc:
             self._push()
             self._sslobj.raise_translated(exc)
@@ -91,9 +91,8 @@ class EarlyDataObject:
         ``SSLWantReadError`` while more input is needed. The data may be a
         replay.
         """
-        self._pull()
         try:
-            data = self._connection.read_early_data(size)
+            data: bytes = self._io(self._connection.read_early_data, size)
         except SSL.Error as exc:
             self._push()
             self._sslobj.raise_translated(exc)

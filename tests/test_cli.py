@@ -26,7 +26,7 @@ from cryptography.x509 import ocsp
 
 from OpenSSL._cli import main
 from OpenSSL._cli.report import ocsp_summary
-from tests.pki import PKI
+from tests.support import PKI
 
 PREFIX = "python -m OpenSSL"
 TIMEOUT = 20

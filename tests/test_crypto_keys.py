@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import (
 
 from OpenSSL import crypto
 from OpenSSL._util import lib
-from tests.pki import PKI
+from tests.support import PKI
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 

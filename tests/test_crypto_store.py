@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
-from tests.pki import PKI, Identity
+from tests.support import PKI, Identity
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 

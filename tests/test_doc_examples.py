@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from OpenSSL import SSL, crypto
-from tests.pki import PKI
+from tests.support import PKI
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "doc" / "examples"
 TIMEOUT = 20

@@ -10,7 +10,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from tests.compat_helpers import client_context, server_context
+from tests.support import ssl_client_context, ssl_server_context
 
 
 def _handshake(client: Any, server: Any, bios: tuple[Any, Any, Any, Any]) -> None:
@@ -35,8 +35,8 @@ def _handshake(client: Any, server: Any, bios: tuple[Any, Any, Any, Any]) -> Non
 
 
 def test_alpn_set_after_the_server_object_exists() -> None:
-    sctx = server_context()
-    cctx = client_context(ssl)
+    sctx = ssl_server_context()
+    cctx = ssl_client_context(ssl)
     cctx.set_alpn_protocols(["h2"])
     si, so, ci, co = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
     server = sctx.wrap_bio(si, so, server_side=True)
@@ -48,8 +48,8 @@ def test_alpn_set_after_the_server_object_exists() -> None:
 
 
 def test_keylog_set_after_the_client_object_exists(tmp_path: Path) -> None:
-    sctx = server_context()
-    cctx = client_context()
+    sctx = ssl_server_context()
+    cctx = ssl_client_context()
     si, so, ci, co = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
     client = cctx.wrap_bio(ci, co, server_hostname="localhost")
     keylog = tmp_path / "keys.log"

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, ssl_compat
-from tests.compat_helpers import client_context, files, server_context
+from tests.support import files, ssl_client_context, ssl_server_context
 
 MODULES = [ssl, ssl_compat]
 BIOS = [ssl.MemoryBIO, ssl_compat.MemoryBIO]
@@ -82,8 +82,8 @@ def _pair(
     # The stdlib's SSLObject only takes its own MemoryBIO.
     client_bio = bio_type if client_module is ssl_compat else ssl.MemoryBIO
     server_bio = bio_type if server_module is ssl_compat else ssl.MemoryBIO
-    client = End(client_context(client_module, **client_settings), client_bio)
-    server = End(server_context(server_module), server_bio, server_side=True)
+    client = End(ssl_client_context(client_module, **client_settings), client_bio)
+    server = End(ssl_server_context(server_module), server_bio, server_side=True)
     return client, server
 
 
@@ -198,7 +198,7 @@ def test_ragged_eof_raises_eof_error() -> None:
 
 
 def test_garbage_from_peer_is_ssl_error() -> None:
-    client = End(client_context(), ssl_compat.MemoryBIO)
+    client = End(ssl_client_context(), ssl_compat.MemoryBIO)
     with pytest.raises(ssl.SSLWantReadError):
         client.obj.do_handshake()
     assert client.outgoing.pending > 0  # the ClientHello went out before the wait
@@ -213,8 +213,8 @@ def test_garbage_from_peer_is_ssl_error() -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_verification_failure_over_memory_bios(module: Any) -> None:
     def failure(client_module: Any) -> Any:
-        client = End(client_context(client_module), ssl.MemoryBIO, hostname="other")
-        server = End(server_context(module), ssl.MemoryBIO, server_side=True)
+        client = End(ssl_client_context(client_module), ssl.MemoryBIO, hostname="other")
+        server = End(ssl_server_context(module), ssl.MemoryBIO, server_side=True)
         with pytest.raises(ssl.SSLCertVerificationError) as info:
             _handshake(client, server)
         return info.value.verify_code, info.value.verify_message, info.value.reason
@@ -223,7 +223,7 @@ def test_verification_failure_over_memory_bios(module: Any) -> None:
 
 
 def test_wrap_bio_validation() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.raises(TypeError):
         ctx.wrap_bio(b"in", b"out", server_hostname="localhost")
     with pytest.raises(ValueError, match="check_hostname requires"):
@@ -233,8 +233,8 @@ def test_wrap_bio_validation() -> None:
 
 
 def test_session_resumption_over_memory_bios() -> None:
-    client_ctx = client_context()
-    server_ctx = server_context()
+    client_ctx = ssl_client_context()
+    server_ctx = ssl_server_context()
     first = End(client_ctx, ssl.MemoryBIO)
     server = End(server_ctx, ssl.MemoryBIO, server_side=True)
     _handshake(first, server)
@@ -251,14 +251,14 @@ def test_session_resumption_over_memory_bios() -> None:
 
 def test_sni_callback_gets_the_sslobject_and_can_swap_context() -> None:
     seen = []
-    rsa_ctx = server_context(identity="rsa_server")
+    rsa_ctx = ssl_server_context(identity="rsa_server")
 
     def sni(obj: Any, name: Optional[str], ctx: Any) -> None:
         seen.append((type(obj), name))
         obj.context = rsa_ctx
 
-    client = End(client_context(), ssl.MemoryBIO)
-    server = End(server_context(sni_callback=sni), ssl.MemoryBIO, server_side=True)
+    client = End(ssl_client_context(), ssl.MemoryBIO)
+    server = End(ssl_server_context(sni_callback=sni), ssl.MemoryBIO, server_side=True)
     _handshake(client, server)
     assert seen == [(ssl_compat.SSLObject, "localhost")]
     assert server.obj.context is rsa_ctx
@@ -270,9 +270,9 @@ def test_sni_callback_gets_the_sslobject_and_can_swap_context() -> None:
 
 
 def test_alpn_and_channel_binding_over_memory_bios() -> None:
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_alpn_protocols(["h2", "http/1.1"])
-    server_ctx = server_context()
+    server_ctx = ssl_server_context()
     server_ctx.set_alpn_protocols(["http/1.1"])
     client = End(client_ctx, ssl.MemoryBIO)
     server = End(server_ctx, ssl.MemoryBIO, server_side=True)
@@ -289,8 +289,8 @@ def test_alpn_and_channel_binding_over_memory_bios() -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_write_and_read_before_handshake_drive_it(module: Any) -> None:
     # As in CPython: the first write/read performs the handshake implicitly.
-    client = End(client_context(module), ssl.MemoryBIO)
-    server = End(server_context(ssl_compat), ssl.MemoryBIO, server_side=True)
+    client = End(ssl_client_context(module), ssl.MemoryBIO)
+    server = End(ssl_server_context(ssl_compat), ssl.MemoryBIO, server_side=True)
     assert client.obj.version() is None
     with pytest.raises(ValueError, match="handshake not done yet"):
         client.obj.getpeercert()
@@ -312,8 +312,8 @@ def test_write_and_read_before_handshake_drive_it(module: Any) -> None:
 def test_context_of_sslobject_outlives_its_creator() -> None:
     import gc
 
-    client = End(client_context(), ssl.MemoryBIO)
-    server = End(server_context(), ssl.MemoryBIO, server_side=True)
+    client = End(ssl_client_context(), ssl.MemoryBIO)
+    server = End(ssl_server_context(), ssl.MemoryBIO, server_side=True)
     gc.collect()  # the contexts are only referenced by the SSLObjects now
     _handshake(client, server)
     assert client.obj.context.check_hostname is True

@@ -2,7 +2,7 @@
 
 Every setting is checked twice where that is possible: the call itself
 (return value, exact exception type for misuse) and its effect on a real
-handshake between two memory-BIO connections (``tests/ssl_helpers.py``).
+handshake between two memory-BIO connections (``tests/support``).
 """
 
 from __future__ import annotations
@@ -45,12 +45,13 @@ from OpenSSL.SSL import (
     TLSv1_2_METHOD,
     TLSv1_METHOD,
 )
-from tests.pki import PKI, make_pki
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     ca_file,
     client_context,
     handshake,
     handshake_pair,
+    make_pki,
     memory_pair,
     server_context,
 )

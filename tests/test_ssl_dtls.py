@@ -27,9 +27,9 @@ from OpenSSL.SSL import (
     WantReadError,
     ZeroReturnError,
 )
-from tests.pki import make_pki
-from tests.ssl_helpers import dtls_step as _step
-from tests.ssl_helpers import move_datagram as _move
+from tests.support import dtls_step as _step
+from tests.support import make_pki
+from tests.support import move_datagram as _move
 
 COOKIE = b"an opaque cookie"
 

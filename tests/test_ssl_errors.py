@@ -37,7 +37,7 @@ from OpenSSL.SSL import (
     WantX509LookupError,
     ZeroReturnError,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     handshake_pair,

@@ -46,14 +46,14 @@ from cryptography.x509 import ocsp
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
-from tests import compat_helpers
-from tests.pki import make_pki
+from tests import support
 from tests.reliability.memory import heap_in_use
 from tests.reliability.outcomes import COMPAT_DOCUMENTED, SSL_DOCUMENTED
-from tests.ssl_helpers import (
+from tests.support import (
     MAX_ROUNDS,
     client_context,
     dtls_step,
+    make_pki,
     move_datagram,
     pump,
     server_context,
@@ -507,8 +507,8 @@ def _compat_peer_fails(holder: list[Any]) -> Callable[[], None]:
 
 
 def _compat_sni(action: Callable[[Any], Any]) -> Built:
-    server_ctx = compat_helpers.server_context()
-    client_ctx = compat_helpers.client_context()
+    server_ctx = support.ssl_server_context()
+    client_ctx = support.ssl_client_context()
     server_ctx.sni_callback = lambda obj, name, ctx: _value(action(obj), None)
     c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
     client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
@@ -713,7 +713,7 @@ def _spare_server_context() -> SSL.Context:
 
 @functools.cache
 def _spare_compat_context() -> Any:
-    return compat_helpers.server_context(identity="rsa_server")
+    return support.ssl_server_context(identity="rsa_server")
 
 
 _Op = Callable[[Any], Any]
@@ -932,7 +932,7 @@ def openssl_context_outlives_case() -> None:
     The SNI trampoline was held only by the SSLContext: the next handshake
     on the OpenSSL Context called freed memory (fixed; this pins it).
     """
-    compat_ctx = compat_helpers.server_context()
+    compat_ctx = support.ssl_server_context()
     compat_ctx.sni_callback = lambda obj, name, ctx: None
     raw = compat_ctx.openssl_context
     del compat_ctx

@@ -64,7 +64,6 @@ from hypothesis import strategies as st
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import ffi, lib
-from tests.compat_helpers import files
 from tests.reliability.fuzz_api_compat_values import (
     BOOL_PARAMETERS,
     Hostile,
@@ -77,6 +76,7 @@ from tests.reliability.fuzz_api_compat_values import (
 )
 from tests.reliability.outcomes import COMPAT_DOCUMENTED
 from tests.reliability.subproc import emit_figures
+from tests.support import files
 
 KILL_AFTER = 0.05  # seconds a step may block before the peers vanish
 

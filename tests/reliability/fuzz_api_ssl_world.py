@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 
 from OpenSSL import SSL, crypto
-from tests import ssl_helpers
-from tests.pki import make_pki
+from tests import support
+from tests.support import make_pki
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -223,7 +223,7 @@ def _switch_context(method: int) -> Callable[..., Any]:
         conn = args[0] if args else None
         if isinstance(conn, SSL.Connection):
             if method == SSL.TLS_METHOD:
-                conn.set_context(ssl_helpers.server_context())
+                conn.set_context(support.server_context())
             else:
                 conn.set_context(SSL.Context(method))
         return True
@@ -284,13 +284,11 @@ class World:
             # The first two make the initial pairs; the others stay fresh
             # (configurable) until a new_pair transition uses them.
             contexts = [
-                ssl_helpers.client_context(),
-                ssl_helpers.server_context(),
-                ssl_helpers.client_context(),
-                ssl_helpers.server_context(),
-                ssl_helpers.server_context(
-                    pki.rsa_server, max_version=SSL.TLS1_2_VERSION
-                ),
+                support.client_context(),
+                support.server_context(),
+                support.client_context(),
+                support.server_context(),
+                support.server_context(pki.rsa_server, max_version=SSL.TLS1_2_VERSION),
                 SSL.Context(SSL.TLS_METHOD),
                 SSL.Context(SSL.DTLS_METHOD),
             ]
@@ -377,13 +375,13 @@ class World:
                 ctx.set_options(SSL.OP_NO_QUERY_MTU)
         elif mode == "tls12":
             # TLS 1.2 and RSA: renegotiation and session IDs are possible.
-            client_ctx = ssl_helpers.client_context()
-            server_ctx = ssl_helpers.server_context(
+            client_ctx = support.client_context()
+            server_ctx = support.server_context(
                 pki.rsa_server, max_version=SSL.TLS1_2_VERSION
             )
         else:
-            client_ctx = ssl_helpers.client_context()
-            server_ctx = ssl_helpers.server_context()
+            client_ctx = support.client_context()
+            server_ctx = support.server_context()
         contexts = (client_ctx, server_ctx)
         later = []
         for kind, callback_name in chosen:

@@ -54,8 +54,8 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests import ssl_helpers
-from tests.pki import make_pki
+from tests import support
+from tests.support import make_pki
 
 __all__ = [
     "GUARD",
@@ -94,7 +94,7 @@ MODES = ("blocking", "timeout", "nonblocking")
 
 def tcp_pair() -> tuple[socket.socket, socket.socket]:
     """``(ours, peer)``: the two ends of a TCP connection on 127.0.0.1."""
-    ours, peer = ssl_helpers.loopback_tcp()
+    ours, peer = support.loopback_tcp()
     for sock in (ours, peer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     peer.settimeout(GUARD)
@@ -196,7 +196,7 @@ def prime_pki() -> None:
     Two threads building them at once would make two different roots.
     """
     _pem_files()
-    ssl_helpers.ca_file()
+    support.ca_file()
 
 
 def _stdlib_context(server_side: bool, tls12: bool = False) -> ssl.SSLContext:
@@ -552,7 +552,7 @@ class SSLSide(Side):
             sock.settimeout(SHORT)
         else:
             sock.setblocking(False)
-        ctx = ssl_helpers.server_context() if server else ssl_helpers.client_context()
+        ctx = support.server_context() if server else support.client_context()
         self.conn = SSL.Connection(ctx, sock)
         if server:
             self.conn.set_accept_state()
@@ -598,13 +598,13 @@ class CompatSide(Side):
         ragged: bool = True,
     ) -> None:
         super().__init__(sock, server=server, mode=mode)
-        from tests import compat_helpers  # imports ssl_compat: only here
+        from tests import support  # imports ssl_compat: only here
 
         self.module = module
         self.want_read = (module.SSLWantReadError, socket.timeout)
         self.want_write = (module.SSLWantWriteError,)
         if server:
-            ctx = compat_helpers.server_context(module)
+            ctx = support.ssl_server_context(module)
             self.tls = ctx.wrap_socket(
                 sock,
                 server_side=True,
@@ -612,7 +612,7 @@ class CompatSide(Side):
                 suppress_ragged_eofs=ragged,
             )
         else:
-            ctx = compat_helpers.client_context(module)
+            ctx = support.ssl_client_context(module)
             self.tls = ctx.wrap_socket(
                 sock,
                 server_hostname="localhost",

@@ -22,9 +22,16 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
-from tests.compat_helpers import object_handshake
-from tests.pki import make_pki
-from tests.ssl_helpers import drain, dtls_step, handshake, move_datagram, pump
+from tests.support import (
+    deliver,
+    drain,
+    dtls_step,
+    handshake,
+    make_pki,
+    move_datagram,
+    object_pair,
+    pump,
+)
 
 __all__ = ["SCENARIOS", "Files", "LeakDriverError", "Step"]
 
@@ -768,39 +775,36 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
         if i % 4 == 3:
             sockets(i)
             return
-        c_in, c_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
-        s_in, s_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
         hostname = "wrong.example" if i % 4 == 1 else "localhost"
         # (Not on the wrong-host iterations: resuming skips certificate
         # checks, in the stdlib too.)
         session = sessions[-1] if sessions and i % 12 in (0, 6) else None
-        client = client_ctx.wrap_bio(
-            c_in, c_out, server_hostname=hostname, session=session
+        client_end, server_end = object_pair(
+            client_ctx, server_ctx, server_hostname=hostname, session=session
         )
-        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-        links = [(c_out, s_in), (s_out, c_in)]
+        client, server = client_end.obj, server_end.obj
         if i % 4 == 1:
             try:
-                object_handshake(client, server, links)
+                handshake(client_end, server_end)
             except ssl.SSLCertVerificationError:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("a wrong host name was accepted")
         if i % 4 == 2:
-            s_in.write(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)
+            server_end.incoming(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)
             try:
                 server.do_handshake()
             except ssl.SSLError:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("garbage was accepted as a ClientHello")
-        object_handshake(client, server, links)
+        handshake(client_end, server_end)
         expect(client.selected_alpn_protocol() == "h2", "ALPN not negotiated")
         client.write(b"hello")
-        s_in.write(c_out.read())
+        deliver(client_end, server_end)
         expect(server.read(5) == b"hello", "data garbled")
         server.write(b"world")
-        c_in.write(s_out.read())
+        deliver(client_end, server_end)
         expect(client.read(5) == b"world", "data garbled")
         expect(client.getpeercert()["subject"] is not None, "no peer certificate")
         expect(bool(client.getpeercert(binary_form=True)), "no peer certificate")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import lib
-from tests import compat_helpers
+from tests import support
 from tests.reliability.fuzz_records import (
     FATAL,
     OK,
@@ -71,12 +71,12 @@ class CompatFuzzer:
     def __init__(self) -> None:
         self.stats: Counter[str] = Counter()
         self.variants: list[tuple[str, Any, Any, list[bytes]]] = []
-        sctx, cctx = compat_helpers.server_context(), compat_helpers.client_context()
+        sctx, cctx = support.ssl_server_context(), support.ssl_client_context()
         self.add("tls13", sctx, cctx)
         # A TLS 1.2 client that checks nothing: mutated certificates from the
         # server are accepted, so they reach getpeercert and the chain getters.
-        sctx = compat_helpers.server_context(maximum_version=ssl.TLSVersion.TLSv1_2)
-        cctx = compat_helpers.client_context(check_hostname=False)
+        sctx = support.ssl_server_context(maximum_version=ssl.TLSVersion.TLSv1_2)
+        cctx = support.ssl_client_context(check_hostname=False)
         cctx.verify_mode = ssl_compat.CERT_NONE
         self.add("tls12 CERT_NONE", sctx, cctx)
 

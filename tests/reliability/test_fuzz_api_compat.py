@@ -23,9 +23,9 @@ import pytest
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import lib
-from tests.compat_helpers import client_context, server_context
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import REPO_ROOT, run_driver
+from tests.support import ssl_client_context, ssl_server_context
 
 FAST_SEEDS = [1, 2, 3]
 LONG_RUNS = 3
@@ -106,8 +106,10 @@ def test_der_cert_to_pem_cert_needs_a_buffer(value: object) -> None:
 
 def _memory_pair() -> tuple[list[ssl_compat.MemoryBIO], object, object]:
     bios = [ssl_compat.MemoryBIO() for _ in range(4)]
-    client = client_context().wrap_bio(bios[0], bios[1], server_hostname="localhost")
-    server = server_context().wrap_bio(bios[2], bios[3], server_side=True)
+    client = ssl_client_context().wrap_bio(
+        bios[0], bios[1], server_hostname="localhost"
+    )
+    server = ssl_server_context().wrap_bio(bios[2], bios[3], server_side=True)
     return bios, client, server
 
 
@@ -148,7 +150,7 @@ def test_unwrap_after_a_fatal_alert_leaves_the_error_queue_empty() -> None:
 @pytest.mark.parametrize("flags", [-1, 2**64, 2**64 + 8])
 def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
     """Stored as given, the flags failed every later wrap with OverflowError."""
-    ctx = client_context()
+    ctx = ssl_client_context()
     ctx.verify_flags = flags
     assert int(ctx.verify_flags) == flags & (2**64 - 1)
     reference = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -164,7 +166,7 @@ def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
 def test_sslsocket_context_is_checked_before_connect(value: object) -> None:
     """Unchecked without a TLS layer, it broke connect() with AttributeError."""
     raw = socket.socket()
-    with client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+    with ssl_client_context().wrap_socket(raw, server_hostname="localhost") as tls:
         with pytest.raises(TypeError):
             tls.context = value
         assert isinstance(tls.context, ssl_compat.SSLContext)
@@ -187,7 +189,7 @@ _CLOSED_PORT_HOLDERS: list[socket.socket] = []
 def test_server_hostname_too_long_for_sni_is_an_ssl_error(name: bytes) -> None:
     """A raw ``OpenSSL.SSL.Error`` escaped (``except ssl.SSLError`` missed it)."""
     for module in (ssl, ssl_compat):
-        ctx = client_context(module)
+        ctx = ssl_client_context(module)
         with pytest.raises(ssl.SSLError):
             ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=name)
     assert lib.ERR_peek_error() == 0
@@ -197,7 +199,7 @@ def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
     """1e7 s (116 days): poll() got more milliseconds than a C int holds and
     the first wait raised OverflowError instead of waiting for the peer."""
     raw, peer = socket.socketpair()
-    tls = client_context().wrap_socket(
+    tls = ssl_client_context().wrap_socket(
         raw, server_hostname="localhost", do_handshake_on_connect=False
     )
     tls.settimeout(1e7)
@@ -217,9 +219,9 @@ def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
 def test_alpn_protocols_must_be_text_or_bytes(protocols: list[object]) -> None:
     """``bytes(1)`` made a one-NUL protocol; ``bytes(2**40)`` a MemoryError."""
     with pytest.raises(TypeError):
-        client_context().set_alpn_protocols(protocols)
+        ssl_client_context().set_alpn_protocols(protocols)
     with pytest.raises(TypeError):
-        client_context(ssl).set_alpn_protocols(protocols)
+        ssl_client_context(ssl).set_alpn_protocols(protocols)
 
 
 @pytest.mark.parametrize("value", [5, 2**40, None])

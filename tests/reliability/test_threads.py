@@ -40,14 +40,12 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from OpenSSL import SSL, ssl_compat
+from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests.compat_helpers import client_context as compat_client_context
-from tests.compat_helpers import object_handshake
-from tests.compat_helpers import server_context as compat_server_context
-from tests.pki import make_pki
 from tests.reliability.profile import record, scale
-from tests.ssl_helpers import ca_file, handshake, pump
+from tests.support import ca_file, deliver, handshake, make_pki, object_pair, pump
+from tests.support import ssl_client_context as compat_client_context
+from tests.support import ssl_server_context as compat_server_context
 
 THREADS = 8
 SOCKET_THREADS = 2
@@ -707,24 +705,22 @@ def test_ssl_compat_objects_share_contexts_across_threads(tmp_path: Path) -> Non
     def body(worker: Worker) -> None:
         session = None
         for i in range(COMPAT_PER_THREAD):
-            bios = [ssl_compat.MemoryBIO() for _ in range(4)]
-            c_in, c_out, s_in, s_out = bios
-            client = client_ctx.wrap_bio(
-                c_in,
-                c_out,
+            client_end, server_end = object_pair(
+                client_ctx,
+                server_ctx,
                 server_hostname=f"thread-{worker.index}.test",
                 session=session if i % 2 else None,
             )
-            server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-            object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+            handshake(client_end, server_end)
+            client, server = client_end.obj, server_end.obj
             assert client.selected_alpn_protocol() == "h2"
             message = f"{worker.name} #{i}".encode()
             client.write(message)
-            s_in.write(c_out.read())
+            deliver(client_end, server_end)
             assert server.read(len(message)) == message
             # The reply carries the TLS 1.3 tickets along.
             server.write(message[::-1])
-            c_in.write(s_out.read())
+            deliver(client_end, server_end)
             assert client.read(len(message)) == message[::-1]
             resumed[worker.index] += client.session_reused
             session = client.session

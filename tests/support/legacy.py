@@ -1,0 +1,79 @@
+"""Adapters for the call signatures of the old helper modules.
+
+``tests/ssl_helpers.py``, ``tests/interop_helpers.py`` and
+``tests/compat_helpers.py`` now only re-export from :mod:`tests.support`;
+where the unified API changed a signature, the old one is kept here so that
+branches written against the old helpers merge. Kept only until those
+branches are merged; remove after, together with the re-export modules.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any, Optional
+
+from tests.support.contexts import ssl_client_context, ssl_server_context
+from tests.support.memory import MAX_ROUNDS, handshake
+
+__all__ = ["object_handshake", "stdlib_client_context", "stdlib_server_context"]
+
+
+def stdlib_server_context(
+    name: str = "server",
+    *,
+    version: Optional[str] = None,
+    require_client_cert: bool = False,
+) -> ssl.SSLContext:
+    """Old ``interop_helpers`` spelling of ``ssl_server_context(ssl, name, ...)``."""
+    ctx: ssl.SSLContext = ssl_server_context(
+        ssl, name, version=version, require_client_cert=require_client_cert
+    )
+    return ctx
+
+
+def stdlib_client_context(
+    *,
+    version: Optional[str] = None,
+    client_cert: bool = False,
+    cafile: Optional[Path] = None,
+) -> ssl.SSLContext:
+    """Old ``interop_helpers`` spelling of ``ssl_client_context(ssl, ...)``."""
+    ctx: ssl.SSLContext = ssl_client_context(
+        ssl, version=version, client_cert=client_cert, cafile=cafile
+    )
+    return ctx
+
+
+class _Linked:
+    """A bare SSLObject whose BIOs the caller holds, as an ``End``."""
+
+    def __init__(self, obj: Any, out_bio: Any, in_bio: Any) -> None:
+        self.obj, self.out_bio, self.in_bio = obj, out_bio, in_bio
+
+    def step_handshake(self) -> bool:
+        try:
+            self.obj.do_handshake()
+        except ssl.SSLWantReadError:
+            return False
+        return True
+
+    def outgoing(self) -> bytes:
+        data: bytes = self.out_bio.read()
+        return data
+
+    def incoming(self, data: bytes) -> None:
+        if data:
+            self.in_bio.write(data)
+
+
+def object_handshake(
+    client: Any, server: Any, links: list[tuple[Any, Any]], rounds: int = MAX_ROUNDS
+) -> None:
+    """Old ``compat_helpers`` handshake of two bare ``SSLObject``s.
+
+    *links* is ``[(client_out, server_in), (server_out, client_in)]``; use
+    :class:`~tests.support.objects.ObjectEnd` and ``handshake`` instead.
+    """
+    (c_out, s_in), (s_out, c_in) = links
+    handshake(_Linked(client, c_out, c_in), _Linked(server, s_out, s_in))  # type: ignore[arg-type]

@@ -207,7 +207,7 @@ def test_bytes_subclass_with_lying_len_is_copied(case: str) -> None:
         "warnings.simplefilter('ignore', DeprecationWarning)\n"
         "from cryptography.hazmat.primitives import serialization\n"
         "from OpenSSL import SSL, crypto, rand\n"
-        "from tests import ssl_helpers\n"
+        "from tests import support\n"
         "from tests.support import make_pki\n"
         "from tests.reliability.fuzz_api_ssl_world import LyingBytes as L\n"
         "from tests.reliability.fuzz_api_ssl_world import LyingStr as S\n"

@@ -425,12 +425,18 @@ def test_mutators_survive_degenerate_input() -> None:
         [fr.record(fr.HANDSHAKE, b"")],
         [fr.record(fr.HANDSHAKE, b"\x01\x00\x00\x00")],
     ]
+    outputs = 0
     for i in range(150):
         rng = random.Random(i)
         for _, _, mutator in fr.MUTATORS:
             for recs in degenerate:
-                mutator(rng, list(recs))
+                mutated = mutator(rng, list(recs))
+                assert all(isinstance(r, bytes) for r in mutated), mutated
+                outputs += 1
         for data in (b"", b"\x16", b"\x17\x03\x03\x00\x01x"):
-            fr.mutate(rng, data)
-            fr.mutate_dtls(rng, data)
-            fr.mutate_inner(rng, [data or b"\x16"])
+            for name, out in (fr.mutate(rng, data), fr.mutate_dtls(rng, data)):
+                assert isinstance(name, str) and isinstance(out, bytes)
+            name, inner = fr.mutate_inner(rng, [data or b"\x16"])
+            assert all(isinstance(r, bytes) for r in inner), (name, inner)
+            outputs += 3
+    assert outputs == 150 * (len(fr.MUTATORS) * len(degenerate) + 9)

@@ -29,10 +29,8 @@ import argparse
 import contextlib
 import functools
 import gc
-import shutil
 import ssl
 import sys
-import tempfile
 import tracemalloc
 import warnings
 from collections.abc import Iterator
@@ -52,12 +50,14 @@ from tests.reliability.outcomes import COMPAT_DOCUMENTED, SSL_DOCUMENTED
 from tests.support import (
     MAX_ROUNDS,
     client_context,
+    dtls_finish_handshake,
     dtls_step,
     make_pki,
     move_datagram,
     pump,
     server_context,
 )
+from tests.support import encrypted_key_file as support_encrypted_key_file
 
 __all__ = [
     "NORMAL",
@@ -92,27 +92,9 @@ def _value(result: Any, normal: Any) -> Any:
     return normal if result is NORMAL else result
 
 
-@functools.cache
-def _scratch() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="pyopenssl-ng-callback-abuse-"))
-    import atexit
-
-    atexit.register(shutil.rmtree, str(path), True)
-    return path
-
-
-@functools.cache
 def encrypted_key_file() -> Path:
     """The test server's key, PEM, encrypted with :data:`PASSPHRASE`."""
-    path = _scratch() / "encrypted.key"
-    path.write_bytes(
-        make_pki().server.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(PASSPHRASE),
-        )
-    )
-    return path
+    return support_encrypted_key_file(PASSPHRASE)
 
 
 # --- what a built scenario is -------------------------------
@@ -349,15 +331,7 @@ def dtls_handshake(holder: list[Any]) -> None:
         move_datagram(client, server)
     else:
         raise SSL.WantReadError()
-    done = [False, False]
-    for _ in range(MAX_ROUNDS):
-        for index, conn in enumerate((server, client)):
-            if not done[index]:
-                done[index] = dtls_step(conn.do_handshake)
-        moved = move_datagram(server, client) | move_datagram(client, server)
-        if all(done) and not moved:
-            return
-    raise Stalled("DTLS handshake did not complete")
+    dtls_finish_handshake(client, server, stalled=Stalled)
 
 
 def _dtls_first_step(holder: list[Any]) -> None:

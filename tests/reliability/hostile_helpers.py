@@ -29,21 +29,17 @@ compared between ``ssl_compat`` and the standard library.
 
 from __future__ import annotations
 
-import atexit
 import errno
-import functools
 import json
 import os
 import random
 import select
 import shlex
-import shutil
 import socket
 import ssl
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -55,7 +51,6 @@ from typing import Any, Callable, Optional
 from OpenSSL import SSL
 from OpenSSL._util import lib
 from tests import support
-from tests.support import make_pki
 
 __all__ = [
     "GUARD",
@@ -180,14 +175,10 @@ def _bounded(guard: float = 4 * GUARD) -> Iterator[int]:
         rounds += 1
 
 
-@functools.cache
 def _pem_files() -> tuple[str, str, str]:
     """``(ca, server cert chain, server key)`` PEM files of the test PKI."""
-    directory = Path(tempfile.mkdtemp(prefix="hostile-peers-"))
-    atexit.register(shutil.rmtree, str(directory), True)
-    pki = make_pki()
-    certfile, keyfile = pki.server.write(directory)
-    return str(pki.write_ca(directory)), str(certfile), str(keyfile)
+    certfile, keyfile = support.identity_files("server")
+    return str(support.ca_file()), str(certfile), str(keyfile)
 
 
 def prime_pki() -> None:

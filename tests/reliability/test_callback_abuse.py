@@ -683,11 +683,6 @@ def test_compat_sni_callback_set_last_wins_the_shared_slot() -> None:
         lambda conn: calls.append("openssl")
     )
     server_ctx.sni_callback = lambda obj, name, ctx: calls.append("last")
-    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-    client = support.ssl_client_context().wrap_bio(
-        c_in, c_out, server_hostname="localhost"
-    )
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    abuse.compat_handshake([client, server, c_in, c_out, s_in, s_out])
+    support.handshake(*support.object_pair(support.ssl_client_context(), server_ctx))
     assert calls == ["last"]
     _count(1, 1)

@@ -46,6 +46,7 @@ from tests.support import (
     handshake,
     make_pki,
     memory_pair,
+    scratch_dir,
     server_context,
     socket_connection_pair,
 )
@@ -442,7 +443,6 @@ SAN_WITH_NUL = "www.evil.example\x00.localhost"
 @functools.cache
 def _nul_identity() -> tuple[x509.Certificate, Path, Path]:
     """A leaf under the test intermediate whose CN and O contain NUL bytes."""
-    import tempfile
 
     pki = make_pki()
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -477,11 +477,7 @@ def _nul_identity() -> tuple[x509.Certificate, Path, Path]:
         )
         .sign(pki.intermediate.key, hashes.SHA256())
     )
-    directory = Path(tempfile.mkdtemp(prefix="pyopenssl-ng-cve-"))
-    import atexit
-    import shutil
-
-    atexit.register(shutil.rmtree, str(directory), True)
+    directory = scratch_dir()
     certfile = directory / "nul.pem"
     certfile.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)

@@ -25,7 +25,13 @@ from OpenSSL import ssl_compat
 from OpenSSL._util import lib
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import REPO_ROOT, run_driver
-from tests.support import ssl_client_context, ssl_server_context
+from tests.support import (
+    deliver,
+    handshake,
+    object_pair,
+    ssl_client_context,
+    ssl_server_context,
+)
 
 FAST_SEEDS = [1, 2, 3]
 LONG_RUNS = 3
@@ -104,47 +110,25 @@ def test_der_cert_to_pem_cert_needs_a_buffer(value: object) -> None:
         ssl.DER_cert_to_PEM_cert(value)  # type: ignore[arg-type]
 
 
-def _memory_pair() -> tuple[list[ssl_compat.MemoryBIO], object, object]:
-    bios = [ssl_compat.MemoryBIO() for _ in range(4)]
-    client = ssl_client_context().wrap_bio(
-        bios[0], bios[1], server_hostname="localhost"
-    )
-    server = ssl_server_context().wrap_bio(bios[2], bios[3], server_side=True)
-    return bios, client, server
-
-
-def _pump(bios: list[ssl_compat.MemoryBIO]) -> None:
-    for source, sink in ((bios[1], bios[2]), (bios[3], bios[0])):
-        data = source.read()
-        if data:
-            sink.write(data)
-
-
 def test_unwrap_after_a_fatal_alert_leaves_the_error_queue_empty() -> None:
     """``Connection.shutdown`` returned True but left the peer's alert queued.
 
     The stale entry then failed the next, unrelated OpenSSL call of the
     thread: here a fresh ``wrap_bio`` raised a raw ``OpenSSL.SSL.Error``.
     """
-    bios, client, server = _memory_pair()
-    for _ in range(3):
-        for side in (client, server):
-            try:
-                side.do_handshake()  # type: ignore[attr-defined]
-            except ssl.SSLWantReadError:
-                pass
-            _pump(bios)
-    assert client.version() is not None  # type: ignore[attr-defined]
+    client, server = object_pair(ssl_client_context(), ssl_server_context())
+    handshake(client, server)
+    assert client.obj.version() is not None
     # A bogus application record makes the client send a fatal alert.
-    bios[0].write(b"\x17\x03\x03\x00\x05hello")
+    client.incoming(b"\x17\x03\x03\x00\x05hello")
     with pytest.raises(ssl.SSLError):
-        client.read(100)  # type: ignore[attr-defined]
-    _pump(bios)
-    server.unwrap()  # type: ignore[attr-defined]
+        client.obj.read(100)
+    deliver(client, server)
+    server.obj.unwrap()
     assert lib.ERR_peek_error() == 0
-    _bios2, client2, _server2 = _memory_pair()
+    client2, _ = object_pair(ssl_client_context(), ssl_server_context())
     with pytest.raises(ssl.SSLWantReadError):
-        client2.do_handshake()  # type: ignore[attr-defined]
+        client2.obj.do_handshake()
 
 
 @pytest.mark.parametrize("flags", [-1, 2**64, 2**64 + 8])

@@ -43,7 +43,15 @@ import pytest
 from OpenSSL import SSL
 from OpenSSL._util import lib
 from tests.reliability.profile import record, scale
-from tests.support import ca_file, deliver, handshake, make_pki, object_pair, pump
+from tests.support import (
+    ca_file,
+    deliver,
+    handshake,
+    make_pki,
+    object_pair,
+    present,
+    pump,
+)
 from tests.support import ssl_client_context as compat_client_context
 from tests.support import ssl_server_context as compat_server_context
 
@@ -209,10 +217,7 @@ def _alpn(index: int) -> bytes:
 def _server_context(callbacks: Callbacks) -> SSL.Context:
     pki = make_pki()
     server = SSL.Context(SSL.TLS_METHOD)
-    server.use_certificate(pki.server.cert)
-    server.use_privatekey(pki.server.key)
-    for extra in pki.server.chain:
-        server.add_extra_chain_cert(extra)
+    present(server, pki.server)
     server.load_verify_locations(str(ca_file()))
     server.set_verify(
         SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, callbacks.verify
@@ -234,10 +239,7 @@ def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
     client = SSL.Context(SSL.TLS_METHOD)
     client.load_verify_locations(str(ca_file()))
     client.set_verify(SSL.VERIFY_PEER, callbacks.verify)
-    client.use_certificate(pki.client.cert)
-    client.use_privatekey(pki.client.key)
-    for extra in pki.client.chain:
-        client.add_extra_chain_cert(extra)
+    present(client, pki.client)
     client.set_info_callback(callbacks.info)
     client.set_keylog_callback(callbacks.keylog)
     client.set_ocsp_client_callback(callbacks.ocsp_client)
@@ -420,10 +422,7 @@ def test_callback_exceptions_surface_in_their_own_thread() -> None:
 
     pki = make_pki()
     server_ctx = SSL.Context(SSL.TLS_METHOD)
-    server_ctx.use_certificate(pki.server.cert)
-    server_ctx.use_privatekey(pki.server.key)
-    for extra in pki.server.chain:
-        server_ctx.add_extra_chain_cert(extra)
+    present(server_ctx, pki.server)
     server_ctx.set_alpn_select_callback(alpn)
     server_ctx.set_info_callback(info)
     client_ctx = SSL.Context(SSL.TLS_METHOD)

@@ -29,12 +29,14 @@ from __future__ import annotations
 from tests.support.contexts import (
     VERSIONS,
     client_context,
+    present,
     reasons,
     server_context,
     ssl_client_context,
     ssl_server_context,
 )
 from tests.support.dtls import (
+    dtls_finish_handshake,
     dtls_handshake,
     dtls_listen_exchange,
     dtls_pair,
@@ -43,6 +45,7 @@ from tests.support.dtls import (
 )
 from tests.support.files import (
     ca_file,
+    encrypted_key_file,
     files,
     identity_files,
     scratch_dir,
@@ -107,10 +110,12 @@ __all__ = [
     "connect",
     "deliver",
     "drain",
+    "dtls_finish_handshake",
     "dtls_handshake",
     "dtls_listen_exchange",
     "dtls_pair",
     "dtls_step",
+    "encrypted_key_file",
     "files",
     "free_port",
     "handshake",
@@ -125,6 +130,7 @@ __all__ = [
     "memory_pair",
     "move_datagram",
     "object_pair",
+    "present",
     "pump",
     "read_all",
     "read_exactly",

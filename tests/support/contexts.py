@@ -26,6 +26,7 @@ from tests.support.pki import Identity, make_pki
 __all__ = [
     "VERSIONS",
     "client_context",
+    "present",
     "reasons",
     "server_context",
     "ssl_client_context",
@@ -48,7 +49,9 @@ def _identity(identity: Union[Identity, str, None]) -> Identity:
     return identity
 
 
-def _present(ctx: SSL.Context, identity: Identity) -> None:
+def present(ctx: SSL.Context, identity: Union[Identity, str, None]) -> None:
+    """Make *ctx* present *identity* (default ``pki.server``) and its chain."""
+    identity = _identity(identity)
     ctx.use_certificate(identity.cert)
     ctx.use_privatekey(identity.key)
     for extra in identity.chain:
@@ -89,7 +92,7 @@ def server_context(
     (``VERIFY_FAIL_IF_NO_PEER_CERT``).
     """
     ctx = SSL.Context(method)
-    _present(ctx, _identity(identity))
+    present(ctx, identity)
     _limit(ctx, version, min_version, max_version)
     if verify_client or require_client_cert:
         ctx.load_verify_locations(str(ca_file()))
@@ -120,7 +123,7 @@ def client_context(
     ctx.load_verify_locations(str(cafile if cafile is not None else ca_file()))
     ctx.set_verify(SSL.VERIFY_PEER if verify else SSL.VERIFY_NONE)
     if identity is not None:
-        _present(ctx, _identity(identity))
+        present(ctx, identity)
     _limit(ctx, version, None, None)
     _limit(ctx, None, min_version, max_version)
     return ctx

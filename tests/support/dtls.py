@@ -4,7 +4,7 @@
 set (memory BIOs cannot report one), :func:`move_datagram` delivers one
 datagram, :func:`dtls_step` runs one call that may wait for the peer, and
 :func:`dtls_handshake` runs the cookie exchange (``DTLSv1_listen``) and the
-handshake that follows.
+handshake that follows (:func:`dtls_finish_handshake`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Callable
 from OpenSSL.SSL import Connection, Context, WantReadError
 
 __all__ = [
+    "dtls_finish_handshake",
     "dtls_handshake",
     "dtls_listen_exchange",
     "dtls_pair",
@@ -73,10 +74,16 @@ def dtls_listen_exchange(client: Connection, server: Connection) -> None:
     assert move_datagram(client, server)
 
 
-def dtls_handshake(client: Connection, server: Connection) -> None:
-    """The cookie exchange, ``DTLSv1_listen`` and the handshake to its end."""
-    dtls_listen_exchange(client, server)
-    server.DTLSv1_listen()  # the cookie checks out: no exception
+def dtls_finish_handshake(
+    client: Connection,
+    server: Connection,
+    stalled: type[Exception] = AssertionError,
+) -> None:
+    """After ``DTLSv1_listen`` accepted: run both handshakes to their end.
+
+    A handshake that stops moving raises *stalled* (the reliability drivers
+    pass the exception class they count as "stalled, not hung").
+    """
     done = [False, False]
     for _ in range(MAX_ROUNDS):
         for index, conn in enumerate((server, client)):
@@ -85,4 +92,11 @@ def dtls_handshake(client: Connection, server: Connection) -> None:
         moved = move_datagram(server, client) | move_datagram(client, server)
         if all(done) and not moved:
             return
-    raise AssertionError("DTLS handshake did not complete")
+    raise stalled("DTLS handshake did not complete")
+
+
+def dtls_handshake(client: Connection, server: Connection) -> None:
+    """The cookie exchange, ``DTLSv1_listen`` and the handshake to its end."""
+    dtls_listen_exchange(client, server)
+    server.DTLSv1_listen()  # the cookie checks out: no exception
+    dtls_finish_handshake(client, server)

@@ -24,7 +24,14 @@ from cryptography.x509.oid import NameOID
 
 from tests.support.pki import Identity, make_pki
 
-__all__ = ["ca_file", "files", "identity_files", "scratch_dir", "unrelated_ca_file"]
+__all__ = [
+    "ca_file",
+    "encrypted_key_file",
+    "files",
+    "identity_files",
+    "scratch_dir",
+    "unrelated_ca_file",
+]
 
 
 @functools.cache
@@ -46,6 +53,21 @@ def identity_files(name: str) -> tuple[Path, Path]:
     """``(certfile, keyfile)`` of the PKI identity *name* (leaf+chain, key)."""
     identity: Identity = getattr(make_pki(), name)
     return identity.write(scratch_dir())
+
+
+@functools.cache
+def encrypted_key_file(passphrase: bytes, name: str = "server") -> Path:
+    """The key of the PKI identity *name*, PEM, encrypted with *passphrase*."""
+    identity: Identity = getattr(make_pki(), name)
+    path = scratch_dir() / f"{name}-encrypted-{passphrase.hex()}.key"
+    path.write_bytes(
+        identity.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+    )
+    return path
 
 
 @functools.cache

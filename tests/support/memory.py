@@ -81,11 +81,26 @@ def drain(source: Connection) -> bytes:
     return b"".join(chunks)
 
 
-class OurEnd:
-    """An ``OpenSSL.SSL.Connection`` on memory BIOs, as an :class:`End`."""
+class _ConnectionEnd:
+    """One ``Connection`` whose handshake is stepped by :func:`handshake`."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def step_handshake(self) -> bool:
+        try:
+            self.conn.do_handshake()
+        except (WantReadError, WantWriteError):
+            return False
+        return True
+
+
+class _SocketEnd(_ConnectionEnd):
+    """A socket-mode Connection: OpenSSL does the I/O, nothing to deliver."""
+
+
+class OurEnd(_ConnectionEnd):
+    """An ``OpenSSL.SSL.Connection`` on memory BIOs, as an :class:`End`."""
 
     @classmethod
     def client(
@@ -105,13 +120,6 @@ class OurEnd:
         conn.set_accept_state()
         return cls(conn)
 
-    def step_handshake(self) -> bool:
-        try:
-            self.conn.do_handshake()
-        except (WantReadError, WantWriteError):
-            return False
-        return True
-
     def outgoing(self) -> bytes:
         return drain(self.conn)
 
@@ -128,20 +136,6 @@ class OurEnd:
             return self.conn.recv(size)
         except WantReadError:
             return None
-
-
-class _SocketEnd:
-    """A socket-mode Connection: OpenSSL does the I/O, nothing to deliver."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def step_handshake(self) -> bool:
-        try:
-            self.conn.do_handshake()
-        except (WantReadError, WantWriteError):
-            return False
-        return True
 
 
 def _is_memory(conn: Connection) -> bool:

@@ -12,57 +12,44 @@ flight together is fine.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from OpenSSL._util import lib
 from OpenSSL.SSL import (
     DTLS_CLIENT_METHOD,
-    DTLS_METHOD,
     DTLS_SERVER_METHOD,
-    OP_NO_QUERY_MTU,
     Connection,
     Context,
     WantReadError,
     ZeroReturnError,
 )
-from tests.support import dtls_handshake, dtls_listen_exchange, dtls_pair, make_pki
+from tests.support import (
+    DTLS_COOKIE,
+    dtls_client_context,
+    dtls_handshake,
+    dtls_listen_exchange,
+    dtls_pair,
+    dtls_server_context,
+    make_pki,
+)
 from tests.support import dtls_step as _step
 from tests.support import move_datagram as _move
 
-COOKIE = b"an opaque cookie"
+COOKIE = DTLS_COOKIE
 
 
 class Boom(Exception):
     """What the misbehaving cookie callbacks raise."""
 
 
-def _server_ctx(
-    generate: Callable[[Connection], bytes] | None = None,
-    verify: Callable[[Connection, bytes], bool] | None = None,
-    method: int = DTLS_METHOD,
-) -> Context:
-    pki = make_pki()
-    ctx = Context(method)
-    ctx.use_certificate(pki.server.cert)
-    ctx.use_privatekey(pki.server.key)
-    ctx.set_options(OP_NO_QUERY_MTU)
-    ctx.set_cookie_generate_callback(generate or (lambda conn: COOKIE))
-    ctx.set_cookie_verify_callback(verify or (lambda conn, cookie: cookie == COOKIE))
-    return ctx
-
-
-def _client_ctx(method: int = DTLS_METHOD) -> Context:
-    ctx = Context(method)
-    ctx.set_options(OP_NO_QUERY_MTU)
-    return ctx
-
-
 def _pair(
     server_ctx: Context | None = None, client_ctx: Context | None = None
 ) -> tuple[Connection, Connection]:
-    return dtls_pair(client_ctx or _client_ctx(), server_ctx or _server_ctx())
+    return dtls_pair(
+        client_ctx or dtls_client_context(), server_ctx or dtls_server_context()
+    )
 
 
 def _read(receiver: Connection, sender: Connection) -> bytes:
@@ -83,7 +70,7 @@ class TestHandshake:
             verified.append((conn, cookie))
             return cookie == COOKIE
 
-        client, server = _pair(_server_ctx(generate, verify))
+        client, server = _pair(dtls_server_context(generate, verify))
         dtls_handshake(client, server)
         assert generated and all(conn is server for conn in generated)
         # DTLSv1_listen checks the cookie, and do_handshake may check the
@@ -110,7 +97,8 @@ class TestHandshake:
 
     def test_client_and_server_methods(self) -> None:
         client, server = _pair(
-            _server_ctx(method=DTLS_SERVER_METHOD), _client_ctx(DTLS_CLIENT_METHOD)
+            dtls_server_context(method=DTLS_SERVER_METHOD),
+            dtls_client_context(DTLS_CLIENT_METHOD),
         )
         dtls_handshake(client, server)
         client.send(b"x")
@@ -123,7 +111,7 @@ class TestHandshake:
             calls.append(cookie)
             return False
 
-        client, server = _pair(_server_ctx(verify=verify))
+        client, server = _pair(dtls_server_context(verify=verify))
         dtls_listen_exchange(client, server)
         with pytest.raises(WantReadError):
             server.DTLSv1_listen()
@@ -137,7 +125,7 @@ class TestHandshake:
             verified.append(got)
             return got == cookie
 
-        client, server = _pair(_server_ctx(lambda conn: cookie, verify))
+        client, server = _pair(dtls_server_context(lambda conn: cookie, verify))
         dtls_handshake(client, server)
         # Checked by DTLSv1_listen and again by the handshake that follows.
         assert verified and all(got == cookie for got in verified), verified
@@ -152,7 +140,7 @@ class TestCookieCallbackErrors:
         def failing_callback(conn: Connection) -> bytes:
             raise exc
 
-        client, server = _pair(_server_ctx(generate=failing_callback))
+        client, server = _pair(dtls_server_context(generate=failing_callback))
         assert not _step(client.do_handshake)
         _move(client, server)
         with pytest.raises(Boom) as info:
@@ -166,7 +154,7 @@ class TestCookieCallbackErrors:
         def failing_callback(conn: Connection, cookie: bytes) -> bool:
             raise exc
 
-        client, server = _pair(_server_ctx(verify=failing_callback))
+        client, server = _pair(dtls_server_context(verify=failing_callback))
         assert not _step(client.do_handshake)
         _move(client, server)
         assert not _step(server.DTLSv1_listen)
@@ -181,7 +169,7 @@ class TestCookieCallbackErrors:
     @pytest.mark.parametrize("extra", [1, 100, 10_000])
     def test_too_long_cookie_is_value_error(self, extra: int) -> None:
         cookie = b"x" * (lib.DTLS1_COOKIE_LENGTH + extra)
-        client, server = _pair(_server_ctx(generate=lambda conn: cookie))
+        client, server = _pair(dtls_server_context(generate=lambda conn: cookie))
         assert not _step(client.do_handshake)
         _move(client, server)
         with pytest.raises(ValueError):
@@ -235,9 +223,9 @@ class TestTimersAndMtu:
 
 class TestSrtp:
     def test_selected_profile(self) -> None:
-        server_ctx = _server_ctx()
+        server_ctx = dtls_server_context()
         server_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
-        client_ctx = _client_ctx()
+        client_ctx = dtls_client_context()
         client_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_32:SRTP_AES128_CM_SHA1_80")
         client, server = _pair(server_ctx, client_ctx)
         dtls_handshake(client, server)

@@ -50,13 +50,16 @@ from tests.reliability.outcomes import COMPAT_DOCUMENTED, SSL_DOCUMENTED
 from tests.support import (
     MAX_ROUNDS,
     client_context,
+    dtls_client_context,
     dtls_finish_handshake,
+    dtls_server_context,
     dtls_step,
     make_pki,
     move_datagram,
     pump,
     server_context,
 )
+from tests.support import dtls_pair as support_dtls_pair
 from tests.support import encrypted_key_file as support_encrypted_key_file
 
 __all__ = [
@@ -347,23 +350,9 @@ def dtls_pair(
     verify: Callable[[SSL.Connection, bytes], Any],
 ) -> list[Any]:
     """``[client, server]`` DTLS memory-BIO connections with cookie callbacks."""
-    pki = make_pki()
-    server_ctx = SSL.Context(SSL.DTLS_METHOD)
-    server_ctx.use_certificate(pki.server.cert)
-    server_ctx.use_privatekey(pki.server.key)
-    server_ctx.set_options(SSL.OP_NO_QUERY_MTU)
-    server_ctx.set_cookie_generate_callback(generate)
-    server_ctx.set_cookie_verify_callback(verify)
-    client_ctx = SSL.Context(SSL.DTLS_METHOD)
-    client_ctx.set_options(SSL.OP_NO_QUERY_MTU)
-    client = SSL.Connection(client_ctx, None)
-    server = SSL.Connection(server_ctx, None)
-    client.set_connect_state()
-    server.set_accept_state()
-    # Memory BIOs have no path MTU: without one OpenSSL 4 sends nothing.
-    client.set_ciphertext_mtu(1500)
-    server.set_ciphertext_mtu(1500)
-    return [client, server]
+    return list(
+        support_dtls_pair(dtls_client_context(), dtls_server_context(generate, verify))
+    )
 
 
 def _cookie_generate(action: Callable[[Any], Any]) -> Built:

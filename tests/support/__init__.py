@@ -36,10 +36,13 @@ from tests.support.contexts import (
     ssl_server_context,
 )
 from tests.support.dtls import (
+    DTLS_COOKIE,
+    dtls_client_context,
     dtls_finish_handshake,
     dtls_handshake,
     dtls_listen_exchange,
     dtls_pair,
+    dtls_server_context,
     dtls_step,
     move_datagram,
 )
@@ -89,6 +92,7 @@ from tests.support.sockets import (
 )
 
 __all__ = [
+    "DTLS_COOKIE",
     "IO_TIMEOUT",
     "MAX_ROUNDS",
     "PEER_TIMEOUT",
@@ -110,10 +114,12 @@ __all__ = [
     "connect",
     "deliver",
     "drain",
+    "dtls_client_context",
     "dtls_finish_handshake",
     "dtls_handshake",
     "dtls_listen_exchange",
     "dtls_pair",
+    "dtls_server_context",
     "dtls_step",
     "encrypted_key_file",
     "files",

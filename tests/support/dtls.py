@@ -1,29 +1,69 @@
 """DTLS over memory BIOs: datagrams move one at a time.
 
-:func:`dtls_pair` makes a client and a server ``Connection`` with an MTU
-set (memory BIOs cannot report one), :func:`move_datagram` delivers one
-datagram, :func:`dtls_step` runs one call that may wait for the peer, and
-:func:`dtls_handshake` runs the cookie exchange (``DTLSv1_listen``) and the
-handshake that follows (:func:`dtls_finish_handshake`).
+* :func:`dtls_server_context` (cookie callbacks set) and
+  :func:`dtls_client_context` make the contexts; :func:`dtls_pair` a client
+  and a server ``Connection`` with an MTU set (memory BIOs cannot report one);
+* :func:`move_datagram` delivers one datagram, :func:`dtls_step` runs one
+  call that may wait for the peer;
+* :func:`dtls_handshake` runs the cookie exchange (``DTLSv1_listen``) and the
+  handshake that follows (:func:`dtls_finish_handshake`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
-from OpenSSL.SSL import Connection, Context, WantReadError
+from OpenSSL.SSL import (
+    DTLS_METHOD,
+    OP_NO_QUERY_MTU,
+    Connection,
+    Context,
+    WantReadError,
+)
+from tests.support.contexts import present
 
 __all__ = [
+    "DTLS_COOKIE",
+    "dtls_client_context",
     "dtls_finish_handshake",
     "dtls_handshake",
     "dtls_listen_exchange",
     "dtls_pair",
+    "dtls_server_context",
     "dtls_step",
     "move_datagram",
 ]
 
 #: Upper bound on handshake rounds.
 MAX_ROUNDS = 50
+
+#: The cookie :func:`dtls_server_context` issues and accepts by default.
+DTLS_COOKIE = b"an opaque cookie"
+
+
+def dtls_server_context(
+    generate: Optional[Callable[[Connection], Any]] = None,
+    verify: Optional[Callable[[Connection, bytes], Any]] = None,
+    method: int = DTLS_METHOD,
+) -> Context:
+    """A DTLS server ``Context`` presenting ``pki.server``, with cookie callbacks.
+
+    *generate* and *verify* default to issuing and accepting
+    :data:`DTLS_COOKIE`. ``OP_NO_QUERY_MTU``: memory BIOs have no path MTU.
+    """
+    ctx = Context(method)
+    present(ctx, None)
+    ctx.set_options(OP_NO_QUERY_MTU)
+    ctx.set_cookie_generate_callback(generate or (lambda conn: DTLS_COOKIE))
+    ctx.set_cookie_verify_callback(verify or (lambda conn, got: got == DTLS_COOKIE))
+    return ctx
+
+
+def dtls_client_context(method: int = DTLS_METHOD) -> Context:
+    """A DTLS client ``Context`` (no verification, ``OP_NO_QUERY_MTU``)."""
+    ctx = Context(method)
+    ctx.set_options(OP_NO_QUERY_MTU)
+    return ctx
 
 
 def move_datagram(source: Connection, sink: Connection) -> bool:

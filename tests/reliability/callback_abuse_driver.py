@@ -1,5 +1,54 @@
 """Callback abuse: every callback ``OpenSSL.SSL`` (and ``ssl_compat``) exposes.
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_callback_abuse.py::test_raising_callback``
+     - the callback's exception comes out of the triggering call unchanged
+       (or reaches ``sys.excepthook`` / becomes the ``__cause__``, where
+       documented); both peers fail; nothing unraisable; memory stays flat
+     - :func:`raised_as_documented`, :func:`after_failure`, :func:`assert_flat`
+       here; the test asserts their answers
+   * - ``test_callback_abuse.py::test_wrong_return_types``
+     - each wrong return type gives the outcome the test's ``EXPECT`` table
+       names, every round, without growth
+     - ``_returning_case`` in the test; :func:`after_failure` and
+       :func:`assert_flat` here
+   * - ``test_callback_abuse.py::test_wrong_type_expectations_are_not_all_ok``
+     - the ``EXPECT`` table is not vacuous
+     - the test
+   * - ``test_callback_abuse.py::test_oversized_return_values``
+     - too-long cookies, ALPN protocols, OCSP responses, passphrases and
+       alerts: the documented exception, no growth (RSS included)
+     - ``_returning_case`` in the test; :func:`assert_flat` here
+   * - ``test_callback_abuse.py::test_reentering_the_connection_from_its_callbacks``
+     - child ``reenter``: every slot calls back into its Connection,
+       SSLObject or Context; results or documented exceptions, no crash
+     - :func:`reenter_case` here, in the child; :func:`main` exits non-zero
+       on the first wrong outcome and ``subproc.run_driver`` fails the test,
+       which also checks that cases ran
+   * - ``test_callback_abuse.py::test_dropping_references_around_callbacks``
+     - child ``drop``: Contexts and Connections collected around and inside
+       callbacks
+     - :func:`drop_case`, :func:`openssl_context_outlives_case` here, in the
+       child (as above)
+   * - ``test_callback_abuse.py::test_normal_sentinel_is_the_slot_default``
+     - well-behaved callbacks complete every slot's handshake
+     - :func:`build` and :func:`drive` here; asserted in the test
+   * - ``test_callback_abuse.py::test_the_leak_check_can_fail``
+     - :func:`assert_flat` catches one container or kilobyte kept per round
+     - the test
+   * - the other tests of ``test_callback_abuse.py``
+     - one pinned defect each (see their docstrings)
+     - the tests; :func:`hooks` and :func:`error_queue_empty` collect
+   * - ``test_cve_regressions.py`` (cookies, servername, ``sni_callback``)
+     - the CVE regressions
+     - the tests; :func:`dtls_pair`, :func:`dtls_handshake` and
+       :func:`compat_handshake` here only drive
+
 This module holds the scenarios, one per callback *slot* (where a callback
 can be installed), and is also the child-process driver for the abuse that
 could crash the interpreter (``python -m tests.reliability.callback_abuse_driver``):

@@ -1,5 +1,19 @@
 """The world the API fuzzer acts on: fixtures, live objects, argument values.
 
+.. list-table:: Who relies on this module, and where verdicts are computed
+   :header-rows: 1
+
+   * - test
+     - uses
+     - verdict computed in
+   * - ``test_fuzz_api_ssl.py::test_fuzz_fixed_seed``, ``test_fuzz_fresh_seeds``
+     - the fixtures, live objects and argument pool, through ``fuzz_api_ssl``
+     - not here: ``fuzz_api_ssl.judge``/``check_clean``/``check_round_trip``
+   * - ``test_fuzz_api_ssl.py::test_bytes_subclass_with_lying_len_is_copied``,
+       ``test_recv_into_is_bounded_by_the_real_buffer_size``
+     - the lying ``bytes``/``str``/``bytearray`` classes
+     - the tests
+
 Part of ``fuzz_api_ssl`` (the driver; its docstring explains the fuzzer).
 This module holds what a step can name: the certificates, keys and files
 built once per process (:class:`_Fixtures`), the live objects of one

@@ -1,5 +1,35 @@
 """Record fuzzer: mutated and random TLS records fed to live connections.
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test (``test_fuzz_records.py``)
+     - checks
+     - verdict computed in
+   * - ``test_record_fuzz``
+     - the child fuzzes every scenario and stage: only ``SSL.Error`` (or
+       ``ssl.SSLError`` for the compat slice), clean error queue, dead
+       connections stay dead, data is a prefix of what was sent, controls
+       complete
+     - :class:`Checker` here (each call), :meth:`Fuzzer.report` collects,
+       :func:`run_shard` exits 1 on any defect and ``subproc.run_driver``
+       fails the test; the test checks the case counts and that at least 90
+       stages were reached
+   * - ``test_checker_flags_*``, ``test_checker_accepts_ssl_errors``
+     - :class:`Checker` flags each kind of defect on stubs (self-test)
+     - the tests
+   * - ``test_hello_round_trip``, ``test_oversize_records``,
+       ``test_alerts_cover_every_code_and_both_levels``,
+       ``test_refragment_keeps_the_bytes``, ``test_mutators_survive_degenerate_input``
+     - the wire helpers and mutators of ``record_mutators``
+     - the tests
+   * - ``test_tls13_flight_reencrypted_unchanged_still_works``
+     - the TLS 1.3 re-encryption the fuzzer mutates through is exact
+     - the test
+   * - the other tests (``..._leaves_no_error_queued``, ``ssl_compat_...``)
+     - one defect the fuzzer found each, pinned on a real handshake
+     - the tests
+
 Run as ``python -m tests.reliability.fuzz_records --seed N --records M
 [--jobs J]``; it prints its figures with :func:`subproc.emit_figures` and
 exits 1 after printing every defect it found (at most a screenful).

@@ -1,5 +1,50 @@
 """Scripted peers and uniform drivers for the hostile-peer tests.
 
+.. list-table:: The tests of ``test_hostile_peers.py``: checks and verdicts
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_peer_stops_mid_handshake``, ``test_peer_pauses_then_goes_on``,
+       ``test_trickling_peer``
+     - silence, pauses and single bytes: want-read or a timeout, then the
+       conversation goes on or ends with the documented EOF
+     - the tests (asserts on the :class:`Outcome` transcript;
+       :func:`stall_transcript`, :class:`Trickler` here only drive)
+   * - ``test_close_without_close_notify_while_receiving``,
+       ``test_reset_while_receiving``, ``test_peer_gone_while_sending``,
+       ``test_peer_vanishes_during_sendall``, ``test_peer_never_reads``
+     - FIN, RST, a vanished or a never-reading peer: data before the end
+       arrives, then the documented transport error
+     - the tests (:func:`matches`, :func:`send_until_error` collect)
+   * - ``test_close_notify_then_more_bytes``, ``test_garbage_after_data``,
+       ``test_endless_stream_during_handshake``,
+       ``test_endless_garbage_after_handshake``,
+       ``test_endless_hello_requests_to_a_client``,
+       ``test_flood_of_data_while_we_send``
+     - misbehaving streams: a protocol error at the first bad record, or
+       the conversation completes
+     - the tests (:class:`BioPeer`, :class:`Flooder` here only script bytes)
+   * - ``test_tls12_peer_ends``, ``test_shutdown_against_a_hostile_peer``,
+       ``test_compat_state_after_the_peer_ends``,
+       ``test_compat_use_after_eof_is_eof_error``
+     - every call after the peer ended: ``ssl_compat`` answers as the
+       standard library does
+     - the tests (``_compare_with_stdlib`` in the test module;
+       :func:`after_calls`, :func:`shutdown_transcript` here collect)
+   * - ``test_outcome_of_reports_exceptions``
+     - :func:`outcome_of` tells results and exceptions apart (self-test)
+     - the test
+   * - ``test_ssl_outcomes_match_pyopenssl``
+     - the oracle scenarios give the same outcomes under pyOpenSSL 26.4
+     - :func:`oracle_transcripts` here records both interpreters'
+       transcripts; the test compares them (:func:`pyopenssl_queue_leak`
+       excuses pyOpenSSL's own queue leak)
+
+:meth:`Side.drive` fails a test whose peer's bytes never come: a hang guard,
+never a verdict.
+
 The tests in ``test_hostile_peers.py`` put one of our endpoints on a real
 loopback TCP socket and a scripted peer on the other end. This module holds
 the two halves:

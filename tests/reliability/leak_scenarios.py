@@ -1,5 +1,38 @@
 """The scenarios of ``leak_driver``: one iteration each, repeated many times.
 
+.. list-table:: Which test runs each scenario, and where its verdict is computed
+   :header-rows: 1
+
+   * - scenario
+     - test (``test_leaks.py``)
+     - verdict computed in
+   * - :func:`scenario_handshakes`
+     - ``test_handshakes_with_every_callback``, ``test_a_deliberate_leak_is_caught``
+     - ``expect`` calls and ``step.check`` here (every callback ran);
+       growth in ``leak_driver.main``
+   * - :func:`scenario_objects`
+     - ``test_contexts_and_connections_created_and_dropped``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_sessions`
+     - ``test_sessions_stored_and_reused``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_errors`
+     - ``test_errors_provoked``
+     - ``expect_error``/``expect`` and ``step.check`` here; growth in
+       ``leak_driver.main``
+   * - :func:`scenario_compat`
+     - ``test_ssl_compat_objects_and_errors``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_data`
+     - ``test_data_path_on_long_lived_connections``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_dtls`
+     - ``test_dtls_cookie_exchange``
+     - ``expect`` and ``step.check`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_client_ca_list_error`
+     - ``test_set_client_ca_list_refusing_a_name_frees_the_copies``
+     - ``expect`` here; growth in ``leak_driver.main``
+
 Each ``scenario_<name>(files, figures)`` sets up what its iterations share
 (Contexts with every callback set, sessions kept for resumption, ...) and
 returns ``step(i)``, one iteration; ``step.check()``, when present, runs

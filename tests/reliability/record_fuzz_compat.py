@@ -1,5 +1,18 @@
 """The ssl_compat slice of the record fuzzer (``fuzz_records``).
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_fuzz_records.py::test_record_fuzz`` (its ``ssl_compat`` slice)
+     - only ``ssl.SSLError`` escapes; after a failure ``do_handshake``,
+       ``read`` and ``write`` keep failing; getters raise nothing undocumented
+     - :meth:`CompatFuzzer.call`, :meth:`CompatFuzzer.check_dead` and
+       :meth:`CompatFuzzer.introspect` here; defects go to
+       ``fuzz_records.Fuzzer.report`` (exit 1 in ``run_shard``)
+
 The same kinds of cases as the ``OpenSSL.SSL`` ones, through
 ``OpenSSL.ssl_compat``: ``SSLObject`` over ``MemoryBIO`` (TLS 1.3, and TLS
 1.2 with a ``CERT_NONE`` client so mutated certificates reach the getters).

@@ -11,7 +11,10 @@ issued by the intermediate::
         ├── expired_server    like server, valid from 30 days ago to 2 days ago
         └── wrong_host_server DNS:wrong.example only
 
-Leaves are valid from a day ago for a year; the CAs from 60 days ago.
+Leaves are valid from a day ago for a year; the CAs from 60 days ago. The
+certificates are issued by the repository's throwaway-PKI builder
+(``src/OpenSSL/_cli/_pki.py``, which also makes the demo's and the
+benchmark's chains), so all three carry the same extensions.
 Everything is built once per process (:func:`make_pki` is cached), so tests
 may call it freely; the session fixture ``pki`` in ``tests/conftest.py`` returns
 the same object. ``Identity.chain`` holds the intermediates between a leaf and
@@ -22,17 +25,19 @@ from __future__ import annotations
 
 import datetime
 import functools
-import ipaddress
+import importlib.util
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 __all__ = ["PKI", "Identity", "PrivateKey", "make_pki"]
 
@@ -128,69 +133,24 @@ class PKI:
         return response.public_bytes(serialization.Encoding.DER)
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pyopenssl-ng tests"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
+def _load_builder() -> ModuleType:
+    """``src/OpenSSL/_cli/_pki.py``, loaded from its file.
+
+    The same builder makes the demo's and the benchmark's chains. It is not
+    imported through ``OpenSSL``: the reliability oracle imports this
+    package under pyOpenSSL 26.4, whose ``OpenSSL`` has no ``_cli``.
+    """
+    spec = importlib.util.spec_from_file_location("_tests_pki_builder", _BUILDER)
+    assert spec is not None and spec.loader is not None, _BUILDER
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
-def _ec_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _ca_key_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _leaf_key_usage(key: PrivateKey) -> x509.KeyUsage:
-    is_rsa = isinstance(key, rsa.RSAPrivateKey)
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=is_rsa,
-        data_encipherment=False,
-        key_agreement=not is_rsa,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _builder(
-    subject: x509.Name,
-    issuer: x509.Name,
-    key: PrivateKey,
-    issuer_key: PrivateKey,
-    not_before: datetime.datetime,
-    not_after: datetime.datetime,
-) -> x509.CertificateBuilder:
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key())
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(ski, critical=False)
-        .add_extension(aki, critical=False)
-    )
+_BUILDER = Path(__file__).resolve().parents[2] / "src/OpenSSL/_cli/_pki.py"
+_build = _load_builder()
+_ORGANIZATION = "pyopenssl-ng tests"
 
 
 def _leaf(
@@ -205,26 +165,16 @@ def _leaf(
     not_before: datetime.datetime | None = None,
     not_after: datetime.datetime | None = None,
 ) -> Identity:
-    key = key if key is not None else _ec_key()
-    builder = (
-        _builder(
-            _name(common_name),
-            issuer.cert.subject,
-            key,
-            issuer.key,
-            not_before if not_before is not None else now - _ONE_DAY,
-            not_after if not_after is not None else now + 365 * _ONE_DAY,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_leaf_key_usage(key), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    issued = _build.leaf(
+        _build.name(_ORGANIZATION, common_name),
+        _build.Issued(issuer.cert, issuer.key),
+        sans=sans,
+        usage=usage,
+        key=key,
+        not_before=not_before if not_before is not None else now - _ONE_DAY,
+        not_after=not_after if not_after is not None else now + 365 * _ONE_DAY,
     )
-    if sans:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(sans), critical=False
-        )
-    cert = builder.sign(issuer.key, hashes.SHA256())
-    return Identity(name, cert, key, [issuer.cert])
+    return Identity(name, issued.cert, issued.key, [issuer.cert])
 
 
 _make_lock = threading.Lock()
@@ -249,37 +199,22 @@ def _make_pki() -> PKI:
     not_before = now - 60 * _ONE_DAY
     not_after = now + 365 * _ONE_DAY
 
-    root_key = _ec_key()
-    root_name = _name("pyopenssl-ng test root CA")
-    root_cert = (
-        _builder(root_name, root_name, root_key, root_key, not_before, not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_ca_key_usage(), critical=True)
-        .sign(root_key, hashes.SHA256())
+    root_issued = _build.ca(
+        _build.name(_ORGANIZATION, "pyopenssl-ng test root CA"),
+        not_before=not_before,
+        not_after=not_after,
     )
-    root = Identity("root", root_cert, root_key, [])
-
-    inter_key = _ec_key()
-    inter_cert = (
-        _builder(
-            _name("pyopenssl-ng test intermediate CA"),
-            root_name,
-            inter_key,
-            root_key,
-            not_before,
-            not_after,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_ca_key_usage(), critical=True)
-        .sign(root_key, hashes.SHA256())
+    root = Identity("root", root_issued.cert, root_issued.key, [])
+    inter_issued = _build.ca(
+        _build.name(_ORGANIZATION, "pyopenssl-ng test intermediate CA"),
+        root_issued,
+        path_length=0,
+        not_before=not_before,
+        not_after=not_after,
     )
-    intermediate = Identity("intermediate", inter_cert, inter_key, [])
+    intermediate = Identity("intermediate", inter_issued.cert, inter_issued.key, [])
 
-    localhost: list[x509.GeneralName] = [
-        x509.DNSName("localhost"),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        x509.IPAddress(ipaddress.ip_address("::1")),
-    ]
+    localhost: list[x509.GeneralName] = _build.localhost_names()
     server_auth = ExtendedKeyUsageOID.SERVER_AUTH
     return PKI(
         root=root,

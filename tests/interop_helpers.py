@@ -22,7 +22,6 @@ from tests.support import (
     free_port,
     handshake,
     identity_files,
-    iter_lines,
     listener,
     read_exactly,
     reasons,
@@ -36,7 +35,11 @@ from tests.support import (
 from tests.support import ObjectEnd as StdlibEnd
 from tests.support import client_context as our_client_context
 from tests.support import server_context as our_server_context
-from tests.support.legacy import stdlib_client_context, stdlib_server_context
+from tests.support.legacy import (
+    iter_lines,
+    stdlib_client_context,
+    stdlib_server_context,
+)
 
 __all__ = [
     "MAX_ROUNDS",

@@ -9,8 +9,6 @@ from tests.support import (
     MAX_ROUNDS,
     ca_file,
     client_context,
-    close_all,
-    collect_calls,
     drain,
     dtls_step,
     handshake,
@@ -26,6 +24,7 @@ from tests.support import (
     socket_pair,
     transfer,
 )
+from tests.support.legacy import close_all, collect_calls
 
 __all__ = [
     "MAX_ROUNDS",

@@ -10,14 +10,22 @@ branches are merged; remove after, together with the re-export modules.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from tests.support.contexts import ssl_client_context, ssl_server_context
 from tests.support.memory import MAX_ROUNDS, handshake
 from tests.support.objects import ObjectEnd
 
-__all__ = ["object_handshake", "stdlib_client_context", "stdlib_server_context"]
+__all__ = [
+    "close_all",
+    "collect_calls",
+    "iter_lines",
+    "object_handshake",
+    "stdlib_client_context",
+    "stdlib_server_context",
+]
 
 
 def stdlib_server_context(
@@ -64,3 +72,36 @@ def object_handshake(
     """
     (c_out, s_in), (s_out, c_in) = links
     handshake(_Linked(client, c_out, c_in), _Linked(server, s_out, s_in))
+
+
+# Unused by the suite; kept because the old modules exported them.
+
+
+def close_all(objects: Iterable[Any]) -> None:
+    """Close sockets / socket-mode connections, ignoring ones already closed."""
+    for obj in objects:
+        try:
+            obj.close()
+        except OSError:
+            pass
+
+
+def collect_calls(
+    result: Any = None,
+) -> tuple[Callable[..., Any], Sequence[tuple[Any, ...]]]:
+    """A callback that records its positional arguments and returns *result*."""
+    calls: list[tuple[Any, ...]] = []
+
+    def callback(*args: Any) -> Any:
+        calls.append(args)
+        return result
+
+    return callback, calls
+
+
+def iter_lines(text: str, prefixes: Sequence[str]) -> Iterator[str]:
+    """Lines of *text* (stripped) that start with one of *prefixes*."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(tuple(prefixes)):
+            yield stripped

@@ -19,7 +19,6 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, Optional
 
 from OpenSSL.SSL import Connection, Context
@@ -29,10 +28,7 @@ __all__ = [
     "PEER_TIMEOUT",
     "Background",
     "blocking_with_deadline",
-    "close_all",
-    "collect_calls",
     "free_port",
-    "iter_lines",
     "listener",
     "loopback_tcp",
     "recv_exactly",
@@ -95,28 +91,6 @@ def socket_connection_pair(
     if server_name is not None:
         client.set_tlsext_host_name(server_name)
     return client, server
-
-
-def close_all(objects: Iterable[Any]) -> None:
-    """Close sockets / socket-mode connections, ignoring ones already closed."""
-    for obj in objects:
-        try:
-            obj.close()
-        except OSError:
-            pass
-
-
-def collect_calls(
-    result: Any = None,
-) -> tuple[Callable[..., Any], Sequence[tuple[Any, ...]]]:
-    """A callback that records its positional arguments and returns *result*."""
-    calls: list[tuple[Any, ...]] = []
-
-    def callback(*args: Any) -> Any:
-        calls.append(args)
-        return result
-
-    return callback, calls
 
 
 class Background:
@@ -237,11 +211,3 @@ def wait_for_port(
         except OSError:
             time.sleep(0.02)
     raise AssertionError(f"nothing listened on port {port} within {timeout}s")
-
-
-def iter_lines(text: str, prefixes: Sequence[str]) -> Iterator[str]:
-    """Lines of *text* (stripped) that start with one of *prefixes*."""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(tuple(prefixes)):
-            yield stripped

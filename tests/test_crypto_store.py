@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
@@ -45,24 +44,6 @@ def _assert_verifies(ctx: crypto.X509StoreContext) -> None:
     assert ctx.verify_certificate() is None
     chain = ctx.get_verified_chain()
     assert chain[-1].to_cryptography() == make_pki().root.cert
-
-
-def _crl(pki: PKI, revoked_serials: list[int]) -> x509.CertificateRevocationList:
-    now = datetime.datetime.now(UTC)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.intermediate.cert.subject)
-        .last_update(now - datetime.timedelta(hours=1))
-        .next_update(now + datetime.timedelta(days=1))
-    )
-    for serial in revoked_serials:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(now - datetime.timedelta(minutes=5))
-            .build()
-        )
-    return builder.sign(pki.intermediate.key, hashes.SHA256())
 
 
 class TestFlags:
@@ -291,7 +272,7 @@ class TestFlagsAndTime:
 
 class TestCRL:
     def test_revoked_leaf(self, store: crypto.X509Store, pki: PKI) -> None:
-        store.add_crl(_crl(pki, [pki.server.cert.serial_number]))
+        store.add_crl(pki.crl([pki.server.cert.serial_number]))
         store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
         with pytest.raises(crypto.X509StoreContextError) as info:
             _context(store, pki.server).verify_certificate()
@@ -300,7 +281,7 @@ class TestCRL:
         _context(store, pki.client).verify_certificate()
 
     def test_crl_ignored_without_flag(self, store: crypto.X509Store, pki: PKI) -> None:
-        store.add_crl(_crl(pki, [pki.server.cert.serial_number]))
+        store.add_crl(pki.crl([pki.server.cert.serial_number]))
         _assert_verifies(_context(store, pki.server))
 
     def test_crl_check_without_crl(self, store: crypto.X509Store, pki: PKI) -> None:

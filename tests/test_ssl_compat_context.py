@@ -629,27 +629,7 @@ def test_capath_directory_is_trusted(tmp_path: Path) -> None:
 
 
 def _crl_file(tmp_path: Path, revoked_serials: list[int]) -> Path:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    pki = files().pki
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.intermediate.cert.subject)
-        .last_update(now - datetime.timedelta(days=1))
-        .next_update(now + datetime.timedelta(days=7))
-    )
-    for serial in revoked_serials:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(now - datetime.timedelta(hours=1))
-            .build()
-        )
-    crl = builder.sign(pki.intermediate.key, hashes.SHA256())
+    crl = files().pki.crl(revoked_serials)
     path = tmp_path / f"crl-{len(revoked_serials)}.pem"
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     return path

@@ -28,6 +28,7 @@ import functools
 import importlib.util
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -104,6 +105,30 @@ class PKI:
         path = Path(directory) / "ca.pem"
         path.write_bytes(self.root_pem())
         return path
+
+    def crl(
+        self, revoked_serials: Sequence[int] = ()
+    ) -> x509.CertificateRevocationList:
+        """A CRL of the intermediate revoking *revoked_serials*.
+
+        Issued an hour ago, next update in a day; each revocation dates from
+        five minutes ago.
+        """
+        now = datetime.datetime.now(datetime.timezone.utc)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.intermediate.cert.subject)
+            .last_update(now - datetime.timedelta(hours=1))
+            .next_update(now + datetime.timedelta(days=1))
+        )
+        for serial in revoked_serials:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(now - datetime.timedelta(minutes=5))
+                .build()
+            )
+        return builder.sign(self.intermediate.key, hashes.SHA256())
 
     def ocsp_response(self, *, revoked: bool = False) -> bytes:
         """A signed OCSP response (DER) about the server certificate.

@@ -61,19 +61,48 @@ class TestErrorQueue:
             _util.exception_from_error_queue(Boom)
         assert info.value.args[0][0][1] == "OpenSSL call"
 
-    def test_check(self) -> None:
-        _util.check(True, Boom, "fine")
-        _push_openssl_error()
-        with pytest.raises(Boom):
-            _util.check(False, Boom, "broken")
+    def test_checked_returns_the_result_on_success(self) -> None:
+        bio = _util.checked(Boom, lib.BIO_new, lib.BIO_s_mem(), ok=_util.not_null)
+        try:
+            assert (
+                _util.checked(Boom, lib.BIO_write, bio, b"abc", 3, ok=_util.positive)
+                == 3
+            )
+        finally:
+            lib.BIO_free(bio)
+
+    def test_checked_raises_the_given_class_with_the_queue(self) -> None:
+        bio = _util.new_mem_bio(b"not DER")
+        with pytest.raises(Boom) as info:
+            _util.checked(Boom, lib.d2i_X509_bio, bio, ffi.NULL, ok=_util.not_null)
+        assert info.value.args[0], "the queue's entries travel with the exception"
+        assert (
+            info.value.args[0][0][1] != "d2i_X509_bio"
+        )  # a real reason, not the stand-in
         assert lib.ERR_peek_error() == 0
 
-    def test_make_assert(self) -> None:
-        openssl_assert = _util.make_assert(Boom)
-        openssl_assert(True)
+    def test_checked_names_the_function_when_the_queue_is_empty(self) -> None:
+        # SSL_CTX_set_alpn_protos returns 1 for an empty list: a "failure"
+        # under ok=is_zero that OpenSSL queues nothing for.
+        ctx = ffi.gc(lib.SSL_CTX_new(lib.TLS_method()), lib.SSL_CTX_free)
         with pytest.raises(Boom) as info:
-            openssl_assert(False, "the call")
-        assert info.value.args[0][0][1] == "the call"
+            _util.checked(
+                Boom, lib.SSL_CTX_set_alpn_protos, ctx, b"\x00", 1, ok=_util.is_zero
+            )
+        assert info.value.args[0] == [
+            ("", "SSL_CTX_set_alpn_protos", "failed without an OpenSSL error")
+        ]
+
+    def test_checked_cleans_up_before_raising(self) -> None:
+        freed = []
+        with pytest.raises(Boom):
+            _util.checked(
+                Boom,
+                lib.ERR_peek_error,
+                ok=_util.positive,
+                on_failure=lambda: freed.append(True),
+            )
+        assert freed == [True]
 
     def test_clear_errors(self) -> None:
         _push_openssl_error()

@@ -27,6 +27,8 @@ Where things live: ``_ssl_context`` (Context), ``_ssl_connection``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from OpenSSL._ssl_connection import Connection, Session
 from OpenSSL._ssl_constants import *  # noqa: F403
 from OpenSSL._ssl_constants import __all__ as _constant_names
@@ -39,6 +41,7 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+from OpenSSL._util import deprecated
 
 __all__ = [
     "Connection",
@@ -52,3 +55,23 @@ __all__ = [
     "ZeroReturnError",
     *_constant_names,
 ]
+
+# The class names of pyOpenSSL's first releases (when Context and Connection
+# were C types), kept as deprecated aliases: reading one warns, and the value
+# is the class itself, so isinstance() keeps working.
+_DEPRECATED_ALIASES: dict[str, tuple[str, type]] = {
+    "ContextType": ("Context", Context),
+    "ConnectionType": ("Connection", Connection),
+}
+
+if TYPE_CHECKING:
+    ContextType = Context
+    ConnectionType = Connection
+else:
+
+    def __getattr__(name: str) -> Any:
+        alias = _DEPRECATED_ALIASES.get(name)
+        if alias is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        deprecated(f"OpenSSL.SSL.{name} is deprecated; use OpenSSL.SSL.{alias[0]}")
+        return alias[1]

@@ -9,14 +9,13 @@ importing ``crypto`` itself. Everything public here is re-exported by
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, NoReturn, Union
+from typing import Any, Callable, Union
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from OpenSSL._util import (
     byte_string,
     exact_bytes,
-    exception_from_error_queue,
     ffi,
     lib,
 )
@@ -83,15 +82,6 @@ class Error(Exception):
 
 
 Error.__module__ = "OpenSSL.crypto"
-
-
-def _raise_current_error(what: str) -> NoReturn:
-    exception_from_error_queue(Error, what)
-
-
-def _check(ok: bool, what: str) -> None:
-    if not ok:
-        exception_from_error_queue(Error, what)
 
 
 def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:

@@ -1,16 +1,18 @@
 """``PKey`` and the private-key/public-key loaders behind ``OpenSSL.crypto``.
 
-Also home to the passphrase plumbing for encrypted PEM: one cffi callback,
-created on first use, serves every load and dump; it reaches the per-call
-:class:`_PassphraseHelper` through OpenSSL's ``void *u`` argument.
+Encrypted PEM gets its passphrase through the one PEM passphrase callback of
+:mod:`OpenSSL._callbacks`, which finds the per-call
+:class:`~OpenSSL._callbacks.Passphrase` through OpenSSL's ``void *u`` argument.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from OpenSSL import _callbacks
 from OpenSSL._crypto_base import (
     _PRIVATE_KEY_TYPES,
     _PUBLIC_KEY_TYPES,
@@ -20,19 +22,18 @@ from OpenSSL._crypto_base import (
     TYPE_DSA,
     TYPE_RSA,
     Error,
-    _check,
     _check_filetype,
     _input_bytes,
     _Key,
-    _raise_current_error,
 )
 from OpenSSL._util import (
     bio_to_bytes,
+    checked,
     deprecated,
-    exact_bytes,
     ffi,
     lib,
     new_mem_bio,
+    not_null,
 )
 from OpenSSL._util import clear_errors as _clear_errors
 
@@ -45,86 +46,21 @@ _ANY_TYPE_NAMES = "FILETYPE_PEM, FILETYPE_ASN1, or FILETYPE_TEXT"
 # -- passphrases -------------------------------------------------------------
 
 
-class _PassphraseHelper:
-    """Feeds a passphrase (bytes or a callable) to OpenSSL's PEM callback.
+def _passphrase(type: int, passphrase: Any) -> _callbacks.Passphrase:
+    """Check *passphrase* (bytes, a callable or None) and wrap it for a load.
 
-    One module-level cffi callback serves every call; it finds its helper
-    through the ``void *u`` argument. A problem inside the callback (the
-    Python callable raised, or returned something unusable) is stored and
-    re-raised by :meth:`raise_if_problem` once OpenSSL has returned.
-
-    When no passphrase is given the callback still runs and supplies none, so
-    an encrypted key fails with :class:`Error` instead of OpenSSL prompting on
-    the terminal.
+    The wrapper reaches the one PEM passphrase callback through OpenSSL's
+    ``void *u`` argument; see :mod:`OpenSSL._callbacks`. When no passphrase
+    is given the callback still runs and supplies none, so an encrypted key
+    fails with :class:`Error` instead of OpenSSL prompting on the terminal.
     """
-
-    def __init__(self, type: int, passphrase: Any) -> None:
-        if passphrase is not None and type != FILETYPE_PEM:
-            raise ValueError("only FILETYPE_PEM key format supports encryption")
-        if not (passphrase is None or isinstance(passphrase, bytes)) and not (
-            callable(passphrase)
-        ):
-            raise TypeError("Last argument must be a byte string or a callable.")
-        self._passphrase = passphrase
-        self._problem: BaseException | None = None
-
-    @property
-    def callback(self) -> Any:
-        return _pem_password_callback()
-
-    @property
-    def callback_args(self) -> Any:
-        # A fresh handle, alive for the duration of the OpenSSL call it is
-        # passed to; not stored, so no reference cycle keeps the passphrase.
-        return ffi.new_handle(self)
-
-    def fill(self, buf: Any, size: int, rwflag: int) -> int:
-        if self._passphrase is None or self._problem is not None:
-            # No passphrase, or the callable already failed once: OpenSSL may
-            # ask again, but the first problem is the one to report.
-            return 0
-        try:
-            if callable(self._passphrase):
-                result = self._passphrase(rwflag)
-            else:
-                result = self._passphrase
-            result = exact_bytes(result)
-            if not isinstance(result, bytes):
-                raise ValueError(
-                    "Bytes expected: the passphrase callback returned "
-                    f"{type(result).__name__}"
-                )
-            if len(result) > size:
-                raise ValueError("passphrase returned by callback is too long")
-            ffi.memmove(buf, result, len(result))
-            return len(result)
-        except BaseException as exc:
-            self._problem = exc
-            return 0
-
-    def raise_if_problem(self) -> None:
-        if self._problem is not None:
-            problem, self._problem = self._problem, None
-            _clear_errors()
-            raise problem
-
-
-_PEM_CALLBACK: list[Any] = []
-
-
-def _pem_password_callback() -> Any:
-    # Created on first use: some platforms make cffi callbacks expensive or
-    # forbidden, and importing the module must not depend on them.
-    if not _PEM_CALLBACK:
-
-        def trampoline(buf: Any, size: int, rwflag: int, userdata: Any) -> int:
-            helper: _PassphraseHelper = ffi.from_handle(userdata)
-            return helper.fill(buf, size, rwflag)
-
-        _PEM_CALLBACK.append(
-            ffi.callback("int(char *, int, int, void *)", trampoline, error=0)
-        )
-    return _PEM_CALLBACK[0]
+    if passphrase is not None and type != FILETYPE_PEM:
+        raise ValueError("only FILETYPE_PEM key format supports encryption")
+    if not (passphrase is None or isinstance(passphrase, bytes)) and not (
+        callable(passphrase)
+    ):
+        raise TypeError("Last argument must be a byte string or a callable.")
+    return _callbacks.Passphrase(passphrase)
 
 
 # -- keys --------------------------------------------------------------------
@@ -138,8 +74,7 @@ class PKey:
     _pkey: Any
 
     def __init__(self) -> None:
-        pkey = lib.EVP_PKEY_new()
-        _check(pkey != ffi.NULL, "EVP_PKEY_new")
+        pkey = checked(Error, lib.EVP_PKEY_new, ok=not_null)
         self._pkey = ffi.gc(pkey, lib.EVP_PKEY_free)
         self._initialized = False
 
@@ -199,30 +134,43 @@ class PKey:
             if bits <= 0:
                 raise ValueError("Invalid number of bits")
             exponent = ffi.gc(lib.BN_new(), lib.BN_free)
-            _check(lib.BN_set_word(exponent, lib.RSA_F4) == 1, "BN_set_word")
-            rsa_key = lib.RSA_new()
-            _check(rsa_key != ffi.NULL, "RSA_new")
-            if lib.RSA_generate_key_ex(rsa_key, bits, exponent, ffi.NULL) != 1:
-                lib.RSA_free(rsa_key)
-                _raise_current_error("RSA_generate_key_ex")
-            if lib.EVP_PKEY_assign_RSA(self._pkey, rsa_key) != 1:
-                lib.RSA_free(rsa_key)
-                _raise_current_error("EVP_PKEY_assign_RSA")
+            checked(Error, lib.BN_set_word, exponent, lib.RSA_F4)
+            rsa_key = checked(Error, lib.RSA_new, ok=not_null)
+            free_rsa_key = functools.partial(lib.RSA_free, rsa_key)
+            checked(
+                Error,
+                lib.RSA_generate_key_ex,
+                rsa_key,
+                bits,
+                exponent,
+                ffi.NULL,
+                on_failure=free_rsa_key,
+            )
+            checked(
+                Error,
+                lib.EVP_PKEY_assign_RSA,
+                self._pkey,
+                rsa_key,
+                on_failure=free_rsa_key,
+            )
         elif type == TYPE_DSA:
             if bits <= 0:
                 raise ValueError("Invalid number of bits")
-            dsa_key = lib.DSA_new()
-            _check(dsa_key != ffi.NULL, "DSA_new")
+            dsa_key = checked(Error, lib.DSA_new, ok=not_null)
             dsa_key = ffi.gc(dsa_key, lib.DSA_free)
-            _check(
-                lib.DSA_generate_parameters_ex(
-                    dsa_key, bits, ffi.NULL, 0, ffi.NULL, ffi.NULL, ffi.NULL
-                )
-                == 1,
-                "DSA_generate_parameters_ex",
+            checked(
+                Error,
+                lib.DSA_generate_parameters_ex,
+                dsa_key,
+                bits,
+                ffi.NULL,
+                0,
+                ffi.NULL,
+                ffi.NULL,
+                ffi.NULL,
             )
-            _check(lib.DSA_generate_key(dsa_key) == 1, "DSA_generate_key")
-            _check(lib.EVP_PKEY_set1_DSA(self._pkey, dsa_key) == 1, "set1_DSA")
+            checked(Error, lib.DSA_generate_key, dsa_key)
+            checked(Error, lib.EVP_PKEY_set1_DSA, self._pkey, dsa_key)
         else:
             raise Error("No such key type")
         self._only_public = False
@@ -241,12 +189,10 @@ class PKey:
             raise TypeError("public key only")
         if lib.EVP_PKEY_id(self._pkey) != lib.EVP_PKEY_RSA:
             raise TypeError("Only RSA keys can currently be checked.")
-        rsa_key = lib.EVP_PKEY_get1_RSA(self._pkey)
-        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = checked(Error, lib.EVP_PKEY_get1_RSA, self._pkey, ok=not_null)
         rsa_key = ffi.gc(rsa_key, lib.RSA_free)
-        if lib.RSA_check_key(rsa_key) == 1:
-            return True
-        _raise_current_error("RSA_check_key")
+        checked(Error, lib.RSA_check_key, rsa_key)
+        return True
 
     def type(self) -> int:
         """The key type (``TYPE_RSA``, ``TYPE_DSA``, ``EVP_PKEY_EC``, ...)."""
@@ -271,11 +217,17 @@ def _load_publickey(type: int, buffer: Any) -> PKey:
     _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
     bio = new_mem_bio(_input_bytes(buffer))
     if type == FILETYPE_PEM:
-        pkey = lib.PEM_read_bio_PUBKEY(bio, ffi.NULL, ffi.NULL, ffi.NULL)
+        pkey = checked(
+            Error,
+            lib.PEM_read_bio_PUBKEY,
+            bio,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ok=not_null,
+        )
     else:
-        pkey = lib.d2i_PUBKEY_bio(bio, ffi.NULL)
-    if pkey == ffi.NULL:
-        _raise_current_error("load_publickey")
+        pkey = checked(Error, lib.d2i_PUBKEY_bio, bio, ffi.NULL, ok=not_null)
     return PKey._from_raw_pkey(pkey, only_public=True)
 
 
@@ -284,27 +236,32 @@ def _dump_publickey(type: int, pkey: PKey) -> bytes:
     _require_pkey(pkey)
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
-        ok = lib.PEM_write_bio_PUBKEY(bio, pkey._pkey)
+        checked(Error, lib.PEM_write_bio_PUBKEY, bio, pkey._pkey)
     else:
-        ok = lib.i2d_PUBKEY_bio(bio, pkey._pkey)
-    _check(ok == 1, "dump_publickey")
+        checked(Error, lib.i2d_PUBKEY_bio, bio, pkey._pkey)
     return bio_to_bytes(bio)
 
 
 def _load_privatekey(type: int, buffer: Any, passphrase: Any) -> PKey:
     _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
     data = _input_bytes(buffer)
-    helper = _PassphraseHelper(type, passphrase)
+    request = _passphrase(type, passphrase)
     bio = new_mem_bio(data)
     if type == FILETYPE_PEM:
-        pkey = lib.PEM_read_bio_PrivateKey(
-            bio, ffi.NULL, helper.callback, helper.callback_args
+        pkey = checked(
+            Error,
+            lib.PEM_read_bio_PrivateKey,
+            bio,
+            ffi.NULL,
+            _callbacks.pem_passphrase(),
+            request.handle(),
+            ok=not_null,
+            # The callback's own exception comes first.
+            on_failure=request.raise_if_failed,
         )
-        helper.raise_if_problem()
+        request.raise_if_failed()
     else:
-        pkey = lib.d2i_PrivateKey_bio(bio, ffi.NULL)
-    if pkey == ffi.NULL:
-        _raise_current_error("load_privatekey")
+        pkey = checked(Error, lib.d2i_PrivateKey_bio, bio, ffi.NULL, ok=not_null)
     return PKey._from_raw_pkey(pkey, only_public=False)
 
 
@@ -326,29 +283,31 @@ def _dump_privatekey(
             raise ValueError("Invalid cipher name")
     else:
         cipher_obj = ffi.NULL
-    helper = _PassphraseHelper(type, passphrase)
+    request = _passphrase(type, passphrase)
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
-        ok = lib.PEM_write_bio_PrivateKey(
+        checked(
+            Error,
+            lib.PEM_write_bio_PrivateKey,
             bio,
             pkey._pkey,
             cipher_obj,
             ffi.NULL,
             0,
-            helper.callback,
-            helper.callback_args,
+            _callbacks.pem_passphrase(),
+            request.handle(),
+            # The callback's own exception comes first.
+            on_failure=request.raise_if_failed,
         )
-        helper.raise_if_problem()
+        request.raise_if_failed()
     elif type == FILETYPE_ASN1:
-        ok = lib.i2d_PrivateKey_bio(bio, pkey._pkey)
+        checked(Error, lib.i2d_PrivateKey_bio, bio, pkey._pkey)
     else:
         if lib.EVP_PKEY_id(pkey._pkey) != lib.EVP_PKEY_RSA:
             raise TypeError("Only RSA keys are supported for FILETYPE_TEXT")
-        rsa_key = lib.EVP_PKEY_get1_RSA(pkey._pkey)
-        _check(rsa_key != ffi.NULL, "EVP_PKEY_get1_RSA")
+        rsa_key = checked(Error, lib.EVP_PKEY_get1_RSA, pkey._pkey, ok=not_null)
         rsa_key = ffi.gc(rsa_key, lib.RSA_free)
-        ok = lib.RSA_print(bio, rsa_key, 0)
-    _check(ok == 1, "dump_privatekey")
+        checked(Error, lib.RSA_print, bio, rsa_key, 0)
     return bio_to_bytes(bio)
 
 

@@ -5,6 +5,7 @@ of two I/O modes, fixed at construction:
 
 * socket mode, ``Connection(ctx, sock)``: OpenSSL reads and writes the
   socket's file descriptor itself, blocking or not as the socket is set;
+  the socket's own methods are there too (``_ssl_socket``) and other
   unknown attributes fall through to the socket.
 * memory mode, ``Connection(ctx, None)``: OpenSSL reads TLS bytes from an
   in-memory BIO filled by :meth:`Connection.bio_write` and writes to one
@@ -41,12 +42,18 @@ from OpenSSL._ssl_context import (
     key_pointer,
 )
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
+    checked,
+    deprecated,
     exact_bytes,
     exception_from_error_queue,
     ffi,
+    is_zero,
     lib,
     no_zero_allocator,
+    not_negative,
+    not_null,
     text,
     text_to_bytes_and_warn,
 )
@@ -130,7 +137,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection:
+class Connection(SocketMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -143,17 +150,18 @@ class Connection:
 
     _socket: Any = None
     _registered = False
-    # How many of this connection's callbacks are running (see _callbacks.call).
+    # How many of this connection's callbacks are running (see _callbacks).
     _in_callback = 0
+    # A weak reference to the object a layer above made this connection for
+    # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
+    _owner: Any = None
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
         if socket is not None:
             fd = _file_descriptor(socket)
-        ssl = lib.SSL_new(context._context)
-        if ssl == ffi.NULL:
-            exception_from_error_queue(Error, "SSL_new")
+        ssl = checked(Error, lib.SSL_new, context._context, ok=not_null)
         self._ssl = ffi.gc(ssl, _free_ssl)
         context._used = True
         self._context = context
@@ -195,8 +203,7 @@ class Connection:
             # cannot specialise them), so only socket-mode connections get
             # it, from a subclass that looks like the class they were made as.
             self.__class__ = _with_socket_attributes(type(self))
-            if not lib.SSL_set_fd(self._ssl, fd):
-                exception_from_error_queue(Error, "SSL_set_fd")
+            checked(Error, lib.SSL_set_fd, self._ssl, fd)
         if context._has_callbacks:
             self._register()
 
@@ -422,8 +429,7 @@ class Connection:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
         if self.renegotiate_pending():
             return False
-        if lib.SSL_renegotiate(self._ssl) != 1:
-            exception_from_error_queue(Error, "SSL_renegotiate")
+        checked(Error, lib.SSL_renegotiate, self._ssl)
         return True
 
     def renegotiate_pending(self) -> bool:
@@ -493,7 +499,7 @@ class Connection:
 
     def _require_socket(self) -> Any:
         if self._socket is None:
-            raise TypeError("this Connection has no socket (memory-BIO mode)")
+            raise NoSocketError("this Connection has no socket (memory-BIO mode)")
         return self._socket
 
     # -- per-connection settings ------------------------------------------
@@ -506,8 +512,7 @@ class Connection:
         """Switch to *context* (typically from the servername callback)."""
         if not isinstance(context, Context):
             raise TypeError("context must be an OpenSSL.SSL.Context")
-        if lib.SSL_set_SSL_CTX(self._ssl, context._context) == ffi.NULL:
-            exception_from_error_queue(Error, "SSL_set_SSL_CTX")
+        checked(Error, lib.SSL_set_SSL_CTX, self._ssl, context._context, ok=not_null)
         context._used = True
         self._context = context
         if context not in self._contexts:
@@ -620,8 +625,8 @@ class Connection:
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
         wire = alpn_wire_format(protos)
-        if lib.SSL_set_alpn_protos(self._ssl, wire, len(wire)) != 0:
-            exception_from_error_queue(Error, "SSL_set_alpn_protos")
+        # This one returns 0 on success.
+        checked(Error, lib.SSL_set_alpn_protos, self._ssl, wire, len(wire), ok=is_zero)
 
     def get_alpn_proto_negotiated(self) -> bytes:
         """The negotiated ALPN protocol, ``b""`` if none."""
@@ -634,20 +639,22 @@ class Connection:
 
     def request_ocsp(self) -> None:
         """Ask the server to staple an OCSP response (clients)."""
-        if lib.SSL_set_tlsext_status_type(self._ssl, lib.TLSEXT_STATUSTYPE_ocsp) != 1:
-            exception_from_error_queue(Error, "SSL_set_tlsext_status_type")
+        checked(
+            Error,
+            lib.SSL_set_tlsext_status_type,
+            self._ssl,
+            lib.TLSEXT_STATUSTYPE_ocsp,
+        )
 
     def use_certificate(self, cert: X509 | x509.Certificate) -> None:
         """Present *cert* on this connection instead of the Context's."""
         pointer = cert_pointer(cert, "use_certificate")
-        if lib.SSL_use_certificate(self._ssl, pointer) != 1:
-            exception_from_error_queue(Error, "SSL_use_certificate")
+        checked(Error, lib.SSL_use_certificate, self._ssl, pointer)
 
     def use_privatekey(self, pkey: Any) -> None:
         """Use *pkey* as this connection's private key instead of the Context's."""
         pointer = key_pointer(pkey, "use_privatekey")
-        if lib.SSL_use_PrivateKey(self._ssl, pointer) != 1:
-            exception_from_error_queue(Error, "SSL_use_PrivateKey")
+        checked(Error, lib.SSL_use_PrivateKey, self._ssl, pointer)
 
     def set_app_data(self, data: Any) -> None:
         """Attach any Python object to this connection."""
@@ -679,8 +686,7 @@ class Connection:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )
-        if lib.SSL_set_session(self._ssl, session._session) != 1:
-            exception_from_error_queue(Error, "SSL_set_session")
+        checked(Error, lib.SSL_set_session, self._ssl, session._session)
 
     # -- introspection -------------------------------------------------------
 
@@ -837,6 +843,11 @@ class Connection:
         """OpenSSL's description of the handshake state."""
         return ffi.string(lib.SSL_state_string_long(self._ssl))  # type: ignore[no-any-return]
 
+    def state_string(self) -> bytes:
+        """Deprecated: the first releases' name of :meth:`get_state_string`."""
+        deprecated("Connection.state_string() is deprecated; use get_state_string()")
+        return self.get_state_string()
+
     def get_selected_srtp_profile(self) -> bytes:
         """The negotiated DTLS-SRTP profile name, ``b""`` if none."""
         profile = lib.SSL_get_selected_srtp_profile(self._ssl)
@@ -879,15 +890,19 @@ class Connection:
         label, context = exact_bytes(label), exact_bytes(context)
         out = no_zero_allocator("unsigned char[]", olen)
         if context is None:
-            ok = lib.SSL_export_keying_material(
-                self._ssl, out, olen, label, len(label), ffi.NULL, 0, 0
-            )
+            context_args = (ffi.NULL, 0, 0)
         else:
-            ok = lib.SSL_export_keying_material(
-                self._ssl, out, olen, label, len(label), context, len(context), 1
-            )
-        if ok != 1:
-            exception_from_error_queue(Error, "SSL_export_keying_material")
+            context_args = (context, len(context), 1)
+        checked(
+            Error,
+            lib.SSL_export_keying_material,
+            self._ssl,
+            out,
+            olen,
+            label,
+            len(label),
+            *context_args,
+        )
         return ffi.buffer(out, olen)[:]  # type: ignore[no-any-return]
 
     # -- DTLS --------------------------------------------------------------
@@ -1037,9 +1052,7 @@ def _certificates(stack: Any, as_cryptography: bool) -> Any:
 
 def _name_der(name: Any) -> bytes:
     out = ffi.new("unsigned char **")
-    length = lib.i2d_X509_NAME(name, out)
-    if length < 0:
-        exception_from_error_queue(Error, "i2d_X509_NAME")
+    length = checked(Error, lib.i2d_X509_NAME, name, out, ok=not_negative)
     try:
         return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
     finally:

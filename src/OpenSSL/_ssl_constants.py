@@ -17,6 +17,8 @@ __all__ = [
     "DTLS_CLIENT_METHOD",
     "DTLS_METHOD",
     "DTLS_SERVER_METHOD",
+    "FILETYPE_ASN1",
+    "FILETYPE_PEM",
     "MODE_RELEASE_BUFFERS",
     "NO_OVERLAPPING_PROTOCOLS",
     "OPENSSL_BUILT_ON",
@@ -103,6 +105,8 @@ __all__ = [
     "OP_NO_TLSv1_3",
     "OpenSSL_version",
     "SSLeay_version",
+    "SSLv2_METHOD",
+    "SSLv3_METHOD",
     "SSLv23_METHOD",
     "TLSv1_1_METHOD",
     "TLSv1_2_METHOD",
@@ -110,6 +114,11 @@ __all__ = [
     "X509VerificationCodes",
 ]
 
+# SSL 2.0 and 3.0 are gone from every OpenSSL that cryptography ships: the
+# names keep early pyOpenSSL's numbers so that old code imports, and Context
+# refuses them (unsupported_method_message says why).
+SSLv2_METHOD = 1
+SSLv3_METHOD = 2
 SSLv23_METHOD = 3
 TLSv1_METHOD = 4
 TLSv1_1_METHOD = 5
@@ -134,6 +143,18 @@ METHODS: dict[int, tuple[str, int | None]] = {
     DTLS_SERVER_METHOD: ("DTLS_server_method", None),
     DTLS_CLIENT_METHOD: ("DTLS_client_method", None),
 }
+
+
+def unsupported_method_message(method: int) -> str:
+    """Why ``Context(method)`` refuses *method*, which is not in :data:`METHODS`."""
+    protocol = {SSLv2_METHOD: "SSLv2", SSLv3_METHOD: "SSLv3"}.get(method)
+    if protocol is None:
+        return f"no such protocol method: {method!r}"
+    return (
+        f"No such protocol: {protocol} is not available in the OpenSSL in use "
+        f"({OpenSSL_version(OPENSSL_VERSION).decode()}); use TLS_METHOD"
+    )
+
 
 # Plain copies of OpenSSL's values, written out so type checkers see them.
 OP_ALL: int = lib.SSL_OP_ALL
@@ -210,6 +231,8 @@ OPENSSL_BUILT_ON: int = lib.OPENSSL_BUILT_ON
 OPENSSL_PLATFORM: int = lib.OPENSSL_PLATFORM
 OPENSSL_DIR: int = lib.OPENSSL_DIR
 OP_IGNORE_UNEXPECTED_EOF: int = lib.SSL_OP_IGNORE_UNEXPECTED_EOF
+FILETYPE_PEM: int = lib.SSL_FILETYPE_PEM
+FILETYPE_ASN1: int = lib.SSL_FILETYPE_ASN1
 
 SSLEAY_VERSION: int = lib.OPENSSL_VERSION
 SSLEAY_CFLAGS: int = lib.OPENSSL_CFLAGS

@@ -25,17 +25,23 @@ from cryptography.hazmat.primitives.asymmetric import (
 )
 
 from OpenSSL import _callbacks
-from OpenSSL._ssl_constants import METHODS
+from OpenSSL._ssl_constants import (
+    FILETYPE_PEM,
+    METHODS,
+    unsupported_method_message,
+)
 from OpenSSL._ssl_errors import Error
 from OpenSSL._util import (
     StrOrBytesPath,
+    checked,
     deprecated,
     exact_bytes,
-    exception_from_error_queue,
     ffi,
+    is_zero,
     lib,
-    make_assert,
+    not_null,
     path_bytes,
+    positive,
     text_to_bytes_and_warn,
 )
 from OpenSSL.crypto import X509, PKey, X509Name, X509Store
@@ -63,9 +69,6 @@ _PRIVATE_KEY_TYPES = (
     rsa.RSAPrivateKey,
 )
 
-FILETYPE_PEM: int = lib.SSL_FILETYPE_PEM
-FILETYPE_ASN1: int = lib.SSL_FILETYPE_ASN1
-
 # Where Linux distributions keep their CA bundle, for when the compiled-in
 # default of cryptography's bundled OpenSSL points at nothing.
 _SYSTEM_CA_FILES = (
@@ -80,9 +83,6 @@ _SYSTEM_CA_DIRS = ("/etc/ssl/certs",)
 
 # cryptography uses the SEC names; OpenSSL knows these two by their X9.62 names.
 _OPENSSL_CURVE_NAMES = {"secp192r1": "prime192v1", "secp256r1": "prime256v1"}
-
-
-_check = make_assert(Error)
 
 
 def cert_pointer(cert: Any, what: str) -> Any:
@@ -175,13 +175,14 @@ class Context:
         try:
             constructor, version = METHODS[method]
         except KeyError:
-            raise ValueError(f"no such protocol method: {method!r}") from None
-        ctx = lib.SSL_CTX_new(getattr(lib, constructor)())
-        _check(ctx != ffi.NULL, "SSL_CTX_new")
+            raise ValueError(unsupported_method_message(method)) from None
+        ctx = checked(Error, lib.SSL_CTX_new, getattr(lib, constructor)(), ok=not_null)
         self._context = ffi.gc(ctx, lib.SSL_CTX_free)
         self._used = False
         self._app_data: Any = None
-        self._passphrase: _callbacks.PassphraseSlot | None = None
+        self._passphrase: _callbacks.Passphrase | None = None
+        self._passphrase_cb: Any = None
+        self._retired_passphrase_cbs: list[Any] = []
         # C callbacks registered with the SSL_CTX, kept alive with it.
         self._verify_cb: Any = None
         self._info_cb: Any = None
@@ -211,19 +212,13 @@ class Context:
     def set_min_proto_version(self, version: int) -> None:
         """Refuse protocol versions below *version* (``TLS1_2_VERSION``...; 0: none)."""
         check_int(version, "version")
-        _check(
-            lib.SSL_CTX_set_min_proto_version(self._context, version) == 1,
-            "SSL_CTX_set_min_proto_version",
-        )
+        checked(Error, lib.SSL_CTX_set_min_proto_version, self._context, version)
 
     @_configures
     def set_max_proto_version(self, version: int) -> None:
         """Refuse protocol versions above *version* (0 for no limit)."""
         check_int(version, "version")
-        _check(
-            lib.SSL_CTX_set_max_proto_version(self._context, version) == 1,
-            "SSL_CTX_set_max_proto_version",
-        )
+        checked(Error, lib.SSL_CTX_set_max_proto_version, self._context, version)
 
     @_configures
     def set_options(self, options: int) -> int:
@@ -252,20 +247,14 @@ class Context:
         cipher_list = text_to_bytes_and_warn("cipher_list", cipher_list)
         if not isinstance(cipher_list, bytes):
             raise TypeError("cipher_list must be bytes")
-        _check(
-            lib.SSL_CTX_set_cipher_list(self._context, cipher_list) == 1,
-            "SSL_CTX_set_cipher_list",
-        )
+        checked(Error, lib.SSL_CTX_set_cipher_list, self._context, cipher_list)
 
     @_configures
     def set_tls13_ciphersuites(self, ciphersuites: bytes) -> None:
         """Choose the TLS 1.3 cipher suites (colon-separated names)."""
         if not isinstance(ciphersuites, bytes):
             raise TypeError("ciphersuites must be bytes")
-        _check(
-            lib.SSL_CTX_set_ciphersuites(self._context, ciphersuites) == 1,
-            "SSL_CTX_set_ciphersuites",
-        )
+        checked(Error, lib.SSL_CTX_set_ciphersuites, self._context, ciphersuites)
 
     @_configures
     def set_tmp_ecdh(self, curve: _EllipticCurve | ec.EllipticCurve) -> None:
@@ -290,21 +279,26 @@ class Context:
                 raise ValueError(f"OpenSSL does not know the curve {curve.name}")
         else:
             raise TypeError("curve must be a cryptography EllipticCurve")
-        key = lib.EC_KEY_new_by_curve_name(nid)
-        _check(key != ffi.NULL, "EC_KEY_new_by_curve_name")
+        key = checked(Error, lib.EC_KEY_new_by_curve_name, nid, ok=not_null)
         key = ffi.gc(key, lib.EC_KEY_free)
-        _check(lib.SSL_CTX_set_tmp_ecdh(self._context, key) == 1, "set_tmp_ecdh")
+        checked(Error, lib.SSL_CTX_set_tmp_ecdh, self._context, key)
 
     @_configures
     def load_tmp_dh(self, dhfile: StrOrBytesPath) -> None:
         """Load Diffie-Hellman parameters for DHE key exchange from a PEM file."""
-        bio = lib.BIO_new_file(path_bytes(dhfile), b"r")
-        _check(bio != ffi.NULL, "BIO_new_file")
+        bio = checked(Error, lib.BIO_new_file, path_bytes(dhfile), b"r", ok=not_null)
         bio = ffi.gc(bio, lib.BIO_free)
-        dh = lib.PEM_read_bio_DHparams(bio, ffi.NULL, ffi.NULL, ffi.NULL)
-        _check(dh != ffi.NULL, "PEM_read_bio_DHparams")
+        dh = checked(
+            Error,
+            lib.PEM_read_bio_DHparams,
+            bio,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ok=not_null,
+        )
         dh = ffi.gc(dh, lib.DH_free)
-        _check(lib.SSL_CTX_set_tmp_dh(self._context, dh) == 1, "SSL_CTX_set_tmp_dh")
+        checked(Error, lib.SSL_CTX_set_tmp_dh, self._context, dh)
 
     @_configures
     def set_tlsext_use_srtp(self, profiles: bytes) -> None:
@@ -312,9 +306,8 @@ class Context:
         if not isinstance(profiles, bytes):
             raise TypeError("profiles must be a byte string.")
         # This one returns 0 on success.
-        _check(
-            lib.SSL_CTX_set_tlsext_use_srtp(self._context, profiles) == 0,
-            "SSL_CTX_set_tlsext_use_srtp",
+        checked(
+            Error, lib.SSL_CTX_set_tlsext_use_srtp, self._context, profiles, ok=is_zero
         )
 
     # -- certificates and keys -------------------------------------------
@@ -334,19 +327,23 @@ class Context:
             "Context.set_passwd_cb is deprecated; decrypt keys with cryptography"
         )
         check_callable(callback)
-        self._passphrase = _callbacks.PassphraseSlot(
-            callback, userdata, self._passphrase
+        owner = self._passphrase
+        if owner is None:
+            owner = self._passphrase = _callbacks.Passphrase()
+        elif owner._in_callback:
+            # Replaced from inside itself: OpenSSL is still running the old
+            # one, which must outlive that call.
+            self._retired_passphrase_cbs.append(self._passphrase_cb)
+        self._passphrase_cb = _callbacks.context_passphrase(
+            callback, userdata, owner=owner
         )
-        lib.SSL_CTX_set_default_passwd_cb(self._context, self._passphrase.c_callback)
+        lib.SSL_CTX_set_default_passwd_cb(self._context, self._passphrase_cb)
 
     @_configures
     def use_certificate(self, cert: X509 | x509.Certificate) -> None:
         """Present *cert* as this side's certificate."""
         pointer = cert_pointer(cert, "use_certificate")
-        _check(
-            lib.SSL_CTX_use_certificate(self._context, pointer) == 1,
-            "SSL_CTX_use_certificate",
-        )
+        checked(Error, lib.SSL_CTX_use_certificate, self._context, pointer)
 
     @_configures
     def use_certificate_file(
@@ -354,40 +351,46 @@ class Context:
     ) -> None:
         """Load this side's certificate from *certfile* (PEM or ASN.1)."""
         check_int(filetype, "filetype")
-        _check(
-            lib.SSL_CTX_use_certificate_file(
-                self._context, path_bytes(certfile), filetype
-            )
-            == 1,
-            "SSL_CTX_use_certificate_file",
+        checked(
+            Error,
+            lib.SSL_CTX_use_certificate_file,
+            self._context,
+            path_bytes(certfile),
+            filetype,
         )
 
     @_configures
     def use_certificate_chain_file(self, certfile: StrOrBytesPath) -> None:
         """Load this side's certificate followed by its chain from a PEM file."""
-        ok = lib.SSL_CTX_use_certificate_chain_file(self._context, path_bytes(certfile))
+        checked(
+            Error,
+            lib.SSL_CTX_use_certificate_chain_file,
+            self._context,
+            path_bytes(certfile),
+            # The passphrase callback's own exception comes first.
+            on_failure=self._raise_passphrase_error,
+        )
         self._raise_passphrase_error()
-        _check(ok == 1, "SSL_CTX_use_certificate_chain_file")
 
     @_configures
     def add_extra_chain_cert(self, certobj: X509 | x509.Certificate) -> None:
         """Send *certobj* as part of the chain after this side's certificate."""
         pointer = cert_pointer(certobj, "add_extra_chain_cert")
-        copy = lib.X509_dup(pointer)
-        _check(copy != ffi.NULL, "X509_dup")
+        copy = checked(Error, lib.X509_dup, pointer, ok=not_null)
         # On success the SSL_CTX owns the copy.
-        if not lib.SSL_CTX_add_extra_chain_cert(self._context, copy):
-            lib.X509_free(copy)
-            exception_from_error_queue(Error, "SSL_CTX_add_extra_chain_cert")
+        checked(
+            Error,
+            lib.SSL_CTX_add_extra_chain_cert,
+            self._context,
+            copy,
+            on_failure=functools.partial(lib.X509_free, copy),
+        )
 
     @_configures
     def use_privatekey(self, pkey: _PrivateKey | PKey) -> None:
         """Use *pkey* as the private key of this side's certificate."""
         pointer = key_pointer(pkey, "use_privatekey")
-        _check(
-            lib.SSL_CTX_use_PrivateKey(self._context, pointer) == 1,
-            "SSL_CTX_use_PrivateKey",
-        )
+        checked(Error, lib.SSL_CTX_use_PrivateKey, self._context, pointer)
 
     @_configures
     def use_privatekey_file(
@@ -395,18 +398,20 @@ class Context:
     ) -> None:
         """Load the private key from *keyfile* (see :meth:`set_passwd_cb`)."""
         check_int(filetype, "filetype")
-        ok = lib.SSL_CTX_use_PrivateKey_file(
-            self._context, path_bytes(keyfile), filetype
+        checked(
+            Error,
+            lib.SSL_CTX_use_PrivateKey_file,
+            self._context,
+            path_bytes(keyfile),
+            filetype,
+            # The passphrase callback's own exception comes first.
+            on_failure=self._raise_passphrase_error,
         )
         self._raise_passphrase_error()
-        _check(ok == 1, "SSL_CTX_use_PrivateKey_file")
 
     def check_privatekey(self) -> None:
         """Raise :class:`Error` unless the private key matches the certificate."""
-        _check(
-            lib.SSL_CTX_check_private_key(self._context) == 1,
-            "SSL_CTX_check_private_key",
-        )
+        checked(Error, lib.SSL_CTX_check_private_key, self._context)
 
     def _raise_passphrase_error(self) -> None:
         if self._passphrase is not None:
@@ -419,14 +424,12 @@ class Context:
         self, cafile: StrOrBytesPath | None, capath: StrOrBytesPath | None = None
     ) -> None:
         """Trust the CA certificates in *cafile* and/or the hashed dir *capath*."""
-        _check(
-            lib.SSL_CTX_load_verify_locations(
-                self._context,
-                ffi.NULL if cafile is None else path_bytes(cafile),
-                ffi.NULL if capath is None else path_bytes(capath),
-            )
-            == 1,
-            "SSL_CTX_load_verify_locations",
+        checked(
+            Error,
+            lib.SSL_CTX_load_verify_locations,
+            self._context,
+            ffi.NULL if cafile is None else path_bytes(cafile),
+            ffi.NULL if capath is None else path_bytes(capath),
         )
 
     @_configures
@@ -439,10 +442,7 @@ class Context:
         cryptography's bundled OpenSSL) hold nothing, the usual Linux bundle
         locations are loaded instead, so verification works out of the box.
         """
-        _check(
-            lib.SSL_CTX_set_default_verify_paths(self._context) == 1,
-            "SSL_CTX_set_default_verify_paths",
-        )
+        checked(Error, lib.SSL_CTX_set_default_verify_paths, self._context)
         if "SSL_CERT_FILE" in os.environ or "SSL_CERT_DIR" in os.environ:
             return
         default_file = ffi.string(lib.X509_get_default_cert_file())
@@ -497,8 +497,9 @@ class Context:
     @_configures
     def load_client_ca(self, cafile: bytes) -> None:
         """Name the subjects of the certificates in PEM *cafile* as acceptable CAs."""
-        names = lib.SSL_load_client_CA_file(path_bytes(cafile))
-        _check(names != ffi.NULL, "SSL_load_client_CA_file")
+        names = checked(
+            Error, lib.SSL_load_client_CA_file, path_bytes(cafile), ok=not_null
+        )
         lib.SSL_CTX_set_client_CA_list(self._context, names)
 
     @_configures
@@ -508,8 +509,7 @@ class Context:
             "Context.set_client_ca_list is deprecated; use add_client_ca or "
             "load_client_ca"
         )
-        names = lib.sk_X509_NAME_new_null()
-        _check(names != ffi.NULL, "sk_X509_NAME_new_null")
+        names = checked(Error, lib.sk_X509_NAME_new_null, ok=not_null)
         try:
             for name in certificate_authorities:
                 if not isinstance(name, X509Name):
@@ -517,11 +517,15 @@ class Context:
                         "certificate_authorities must hold X509Name objects, not "
                         f"{type(name).__name__}"
                     )
-                copy = lib.X509_NAME_dup(name._name)
-                _check(copy != ffi.NULL, "X509_NAME_dup")
-                if not lib.sk_X509_NAME_push(names, copy):
-                    lib.X509_NAME_free(copy)
-                    exception_from_error_queue(Error, "sk_X509_NAME_push")
+                copy = checked(Error, lib.X509_NAME_dup, name._name, ok=not_null)
+                checked(
+                    Error,
+                    lib.sk_X509_NAME_push,
+                    names,
+                    copy,
+                    ok=positive,
+                    on_failure=functools.partial(lib.X509_NAME_free, copy),
+                )
         except BaseException:
             # sk_X509_NAME_free frees the stack alone: the copies pushed so
             # far are ours to free (a bad element after good ones leaked them).
@@ -535,10 +539,7 @@ class Context:
     def add_client_ca(self, certificate_authority: X509 | x509.Certificate) -> None:
         """Add the subject of *certificate_authority* to the acceptable client CAs."""
         pointer = cert_pointer(certificate_authority, "add_client_ca")
-        _check(
-            lib.SSL_CTX_add_client_CA(self._context, pointer) == 1,
-            "SSL_CTX_add_client_CA",
-        )
+        checked(Error, lib.SSL_CTX_add_client_CA, self._context, pointer)
 
     # -- sessions ----------------------------------------------------------
 
@@ -549,10 +550,7 @@ class Context:
         if not isinstance(buf, bytes):
             raise TypeError("buf must be bytes")
         buf = exact_bytes(buf)
-        _check(
-            lib.SSL_CTX_set_session_id_context(self._context, buf, len(buf)) == 1,
-            "SSL_CTX_set_session_id_context",
-        )
+        checked(Error, lib.SSL_CTX_set_session_id_context, self._context, buf, len(buf))
 
     @_configures
     def set_session_cache_mode(self, mode: int) -> int:
@@ -618,9 +616,13 @@ class Context:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
         wire = alpn_wire_format(protos)
         # This one returns 0 on success.
-        _check(
-            lib.SSL_CTX_set_alpn_protos(self._context, wire, len(wire)) == 0,
-            "SSL_CTX_set_alpn_protos",
+        checked(
+            Error,
+            lib.SSL_CTX_set_alpn_protos,
+            self._context,
+            wire,
+            len(wire),
+            ok=is_zero,
         )
 
     @_configures
@@ -661,10 +663,7 @@ class Context:
 
     def _set_ocsp_callback(self, c_callback: Any) -> None:
         self._ocsp_cb = self._hold(c_callback)
-        _check(
-            lib.SSL_CTX_set_tlsext_status_cb(self._context, c_callback) == 1,
-            "SSL_CTX_set_tlsext_status_cb",
-        )
+        checked(Error, lib.SSL_CTX_set_tlsext_status_cb, self._context, c_callback)
 
     @_configures
     def set_cookie_generate_callback(self, callback: Callable[[Any], bytes]) -> None:

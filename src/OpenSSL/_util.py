@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Callable, NoReturn, Union
+from typing import Any, Callable, NoReturn, TypeVar, Union
 
 from cryptography.hazmat.bindings.openssl.binding import Binding
 
@@ -28,19 +28,29 @@ else:  # pragma: no cover - old Pythons
 
 __all__ = [
     "StrOrBytesPath",
+    "binding",
+    "bio_to_bytes",
     "byte_string",
-    "check",
+    "checked",
+    "clear_errors",
     "deprecated",
     "exact_bytes",
     "exception_from_error_queue",
     "ffi",
+    "is_one",
+    "is_zero",
     "lib",
-    "make_assert",
+    "new_mem_bio",
     "no_zero_allocator",
+    "not_negative",
+    "not_null",
     "path_bytes",
+    "positive",
     "text",
     "text_to_bytes_and_warn",
 ]
+
+_R = TypeVar("_R")
 
 binding = Binding()
 ffi: Any = binding.ffi
@@ -96,26 +106,55 @@ def clear_errors() -> None:
     lib.ERR_clear_error()
 
 
-def make_assert(
-    exception_type: type[Exception],
-) -> Callable[[bool, str], None]:
-    """Build an ``assert``-like checker that raises *exception_type*.
+def is_one(result: Any) -> bool:
+    """Success for most OpenSSL calls: they return 1."""
+    return bool(result == 1)
 
-    The checker raises with the drained error queue when its first argument
-    is false; the second argument names the call for the empty-queue case.
+
+def is_zero(result: Any) -> bool:
+    """Success for the few that return 0 (``SSL_CTX_set_alpn_protos``)."""
+    return bool(result == 0)
+
+
+def not_null(result: Any) -> bool:
+    """Success for calls returning a pointer."""
+    return bool(result != ffi.NULL)
+
+
+def positive(result: Any) -> bool:
+    """Success for calls returning a count or length that must be above 0."""
+    return bool(result > 0)
+
+
+def not_negative(result: Any) -> bool:
+    """Success for calls returning a length (0 is a valid length)."""
+    return bool(result >= 0)
+
+
+def checked(
+    error: type[Exception],
+    function: Callable[..., _R],
+    *args: Any,
+    ok: Callable[[_R], bool] = is_one,
+    on_failure: Callable[[], object] | None = None,
+) -> _R:
+    """Call ``lib`` *function* with *args*; return its result if *ok* says so.
+
+    Otherwise run *on_failure* (to free what the failed call did not take
+    over) and raise *error* -- ``OpenSSL.SSL.Error`` or
+    ``OpenSSL.crypto.Error`` -- carrying the drained error queue, naming the
+    function when OpenSSL recorded nothing. The one way this package calls
+    OpenSSL and checks the result::
+
+        ctx = checked(Error, lib.SSL_CTX_new, method, ok=not_null)
+        checked(Error, lib.SSL_CTX_use_certificate, ctx, x509)
     """
-
-    def openssl_assert(ok: bool, what: str = "OpenSSL call") -> None:
-        if not ok:
-            exception_from_error_queue(exception_type, what)
-
-    return openssl_assert
-
-
-def check(ok: bool, exception_type: type[Exception], what: str) -> None:
-    """Raise *exception_type* from the error queue unless *ok*."""
-    if not ok:
-        exception_from_error_queue(exception_type, what)
+    result = function(*args)
+    if not ok(result):
+        if on_failure is not None:
+            on_failure()
+        exception_from_error_queue(error, function.__name__)
+    return result
 
 
 def path_bytes(s: StrOrBytesPath) -> bytes:

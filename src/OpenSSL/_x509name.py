@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from OpenSSL._crypto_base import _check
+from OpenSSL._crypto_base import Error
+from OpenSSL._util import (
+    checked,
+    deprecated,
+    exact_bytes,
+    ffi,
+    lib,
+    not_negative,
+    not_null,
+)
 from OpenSSL._util import clear_errors as _clear_errors
-from OpenSSL._util import deprecated, exact_bytes, ffi, lib
 
 if TYPE_CHECKING:
     from OpenSSL.crypto import X509
@@ -54,8 +62,7 @@ class X509Name:
         self._init_copy(name._name)
 
     def _init_copy(self, name_ptr: Any) -> None:
-        copy = lib.X509_NAME_dup(name_ptr)
-        _check(copy != ffi.NULL, "X509_NAME_dup")
+        copy = checked(Error, lib.X509_NAME_dup, name_ptr, ok=not_null)
         object.__setattr__(self, "_name", ffi.gc(copy, lib.X509_NAME_free))
 
     @classmethod
@@ -70,7 +77,6 @@ class X509Name:
     @classmethod
     def _view(cls, name_ptr: Any, owner: X509) -> X509Name:
         """A view of a certificate's own name; keeps *owner* alive."""
-        _check(name_ptr != ffi.NULL, "X509_get_subject_name")
         name = cls.__new__(cls)
         object.__setattr__(name, "_name", name_ptr)
         object.__setattr__(name, "_owner", owner)
@@ -95,8 +101,7 @@ class X509Name:
         entry = lib.X509_NAME_get_entry(self._name, index)
         data = lib.X509_NAME_ENTRY_get_data(entry)
         out = ffi.new("unsigned char **")
-        length = lib.ASN1_STRING_to_UTF8(out, data)
-        _check(length >= 0, "ASN1_STRING_to_UTF8")
+        length = checked(Error, lib.ASN1_STRING_to_UTF8, out, data, ok=not_negative)
         try:
             return ffi.buffer(out[0], length)[:].decode("utf-8")  # type: ignore[no-any-return]
         finally:
@@ -121,10 +126,17 @@ class X509Name:
         name_ptr = self._name
         # Append first, so that a value OpenSSL rejects (too long, bad UTF-8)
         # leaves the name as it was; then drop the older entries of the type.
-        added = lib.X509_NAME_add_entry_by_NID(
-            name_ptr, nid, lib.MBSTRING_UTF8, value, len(value), -1, 0
+        checked(
+            Error,
+            lib.X509_NAME_add_entry_by_NID,
+            name_ptr,
+            nid,
+            lib.MBSTRING_UTF8,
+            value,
+            len(value),
+            -1,
+            0,
         )
-        _check(added == 1, f"setting X509Name.{name}")
         last = lib.X509_NAME_entry_count(name_ptr) - 1
         while True:
             index = lib.X509_NAME_get_index_by_NID(name_ptr, nid, -1)
@@ -173,8 +185,7 @@ class X509Name:
 
     def __repr__(self) -> str:
         buf = ffi.new("char[]", 512)
-        result = lib.X509_NAME_oneline(self._name, buf, len(buf))
-        _check(result != ffi.NULL, "X509_NAME_oneline")
+        checked(Error, lib.X509_NAME_oneline, self._name, buf, len(buf), ok=not_null)
         return "<X509Name object '{}'>".format(
             ffi.string(buf).decode("utf-8", "replace")
         )
@@ -186,8 +197,7 @@ class X509Name:
     def der(self) -> bytes:
         """The DER encoding of the name."""
         out = ffi.new("unsigned char **")
-        length = lib.i2d_X509_NAME(self._name, out)
-        _check(length >= 0, "i2d_X509_NAME")
+        length = checked(Error, lib.i2d_X509_NAME, self._name, out, ok=not_negative)
         try:
             return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
         finally:

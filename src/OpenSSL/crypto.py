@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -55,11 +56,9 @@ from OpenSSL._crypto_base import (
     TYPE_DSA,
     TYPE_RSA,
     Error,
-    _check,
     _check_filetype,
     _digest_by_name,
     _input_bytes,
-    _raise_current_error,
     _require_int,
 )
 from OpenSSL._crypto_base import (
@@ -91,11 +90,14 @@ from OpenSSL._pkey import (
 from OpenSSL._util import (
     StrOrBytesPath,
     bio_to_bytes,
+    checked,
     deprecated,
     ffi,
     lib,
     new_mem_bio,
+    not_null,
     path_bytes,
+    positive,
 )
 from OpenSSL._util import clear_errors as _clear_errors
 from OpenSSL._x509name import X509Name
@@ -151,8 +153,7 @@ class _EllipticCurve:
         return f"<Curve {self.name!r}>"
 
     def _to_EC_KEY(self) -> Any:
-        key = lib.EC_KEY_new_by_curve_name(self._nid)
-        _check(key != ffi.NULL, "EC_KEY_new_by_curve_name")
+        key = checked(Error, lib.EC_KEY_new_by_curve_name, self._nid, ok=not_null)
         return ffi.gc(key, lib.EC_KEY_free)
 
 
@@ -204,8 +205,9 @@ def _asn1_time_bytes(when: Any) -> bytes | None:
     as_string = ffi.cast("ASN1_STRING *", when)
     if lib.ASN1_STRING_length(as_string) == 0:
         return None
-    generalized = lib.ASN1_TIME_to_generalizedtime(when, ffi.NULL)
-    _check(generalized != ffi.NULL, "ASN1_TIME_to_generalizedtime")
+    generalized = checked(
+        Error, lib.ASN1_TIME_to_generalizedtime, when, ffi.NULL, ok=not_null
+    )
     try:
         gen_string = ffi.cast("ASN1_STRING *", generalized)
         return ffi.buffer(  # type: ignore[no-any-return]
@@ -229,8 +231,7 @@ class X509:
     _x509: Any
 
     def __init__(self) -> None:
-        x509_ptr = lib.X509_new()
-        _check(x509_ptr != ffi.NULL, "X509_new")
+        x509_ptr = checked(Error, lib.X509_new, ok=not_null)
         self._setup(x509_ptr)
 
     def _setup(self, x509_ptr: Any) -> None:
@@ -269,18 +270,20 @@ class X509:
 
     def get_pubkey(self) -> PKey:
         """The certificate's public key."""
-        pkey = lib.X509_get_pubkey(self._x509)
-        if pkey == ffi.NULL:
-            _raise_current_error("X509_get_pubkey")
+        pkey = checked(Error, lib.X509_get_pubkey, self._x509, ok=not_null)
         return PKey._from_raw_pkey(pkey, only_public=True)
 
     def get_serial_number(self) -> int:
         """The serial number."""
-        bignum = lib.ASN1_INTEGER_to_BN(lib.X509_get_serialNumber(self._x509), ffi.NULL)
-        _check(bignum != ffi.NULL, "ASN1_INTEGER_to_BN")
+        bignum = checked(
+            Error,
+            lib.ASN1_INTEGER_to_BN,
+            lib.X509_get_serialNumber(self._x509),
+            ffi.NULL,
+            ok=not_null,
+        )
         try:
-            hex_serial = lib.BN_bn2hex(bignum)
-            _check(hex_serial != ffi.NULL, "BN_bn2hex")
+            hex_serial = checked(Error, lib.BN_bn2hex, bignum, ok=not_null)
             try:
                 return int(ffi.string(hex_serial), 16)
             finally:
@@ -305,7 +308,7 @@ class X509:
         digest = _digest_by_name(digest_name)
         out = ffi.new("unsigned char[]", lib.EVP_MAX_MD_SIZE)
         out_len = ffi.new("unsigned int *", len(out))
-        _check(lib.X509_digest(self._x509, digest, out, out_len) == 1, "X509_digest")
+        checked(Error, lib.X509_digest, self._x509, digest, out, out_len)
         return b":".join(b"%02X" % byte for byte in ffi.buffer(out, out_len[0])[:])
 
     def subject_name_hash(self) -> int:
@@ -344,7 +347,7 @@ class X509:
             if which == "subject"
             else lib.X509_get_issuer_name
         )
-        name = X509Name._view(getter(self._x509), self)
+        name = X509Name._view(checked(Error, getter, self._x509, ok=not_null), self)
         views = self._name_views[which]
         views[:] = [ref for ref in views if ref() is not None]
         views.append(weakref.ref(name))
@@ -384,14 +387,14 @@ class X509:
             raise ValueError(
                 f"Invalid version {version}: X.509 versions are 0 (v1) to 2 (v3)"
             )
-        _check(lib.X509_set_version(self._x509, version) == 1, "X509_set_version")
+        checked(Error, lib.X509_set_version, self._x509, version)
 
     def set_pubkey(self, pkey: PKey) -> None:
         """Deprecated: set the public key."""
         self._deprecated_setter("set_pubkey")
         if not isinstance(pkey, PKey):
             raise TypeError("pkey must be a PKey instance")
-        _check(lib.X509_set_pubkey(self._x509, pkey._pkey) == 1, "X509_set_pubkey")
+        checked(Error, lib.X509_set_pubkey, self._x509, pkey._pkey)
 
     def sign(self, pkey: PKey, digest: str) -> None:
         """Deprecated: sign the certificate with *pkey* and digest *digest*."""
@@ -403,27 +406,28 @@ class X509:
         if not pkey._initialized:
             raise ValueError("Key is uninitialized")
         digest_obj = _digest_by_name(digest)
-        _check(lib.X509_sign(self._x509, pkey._pkey, digest_obj) > 0, "X509_sign")
+        checked(Error, lib.X509_sign, self._x509, pkey._pkey, digest_obj, ok=positive)
 
     def set_serial_number(self, serial: int) -> None:
         """Deprecated: set the serial number."""
         self._deprecated_setter("set_serial_number")
         _require_int(serial, "serial")
         bignum = ffi.new("BIGNUM **")
-        _check(lib.BN_hex2bn(bignum, b"%x" % serial) > 0, "BN_hex2bn")
+        checked(Error, lib.BN_hex2bn, bignum, b"%x" % serial, ok=positive)
         try:
-            asn1 = lib.BN_to_ASN1_INTEGER(bignum[0], ffi.NULL)
+            asn1 = checked(
+                Error, lib.BN_to_ASN1_INTEGER, bignum[0], ffi.NULL, ok=not_null
+            )
         finally:
             lib.BN_free(bignum[0])
-        _check(asn1 != ffi.NULL, "BN_to_ASN1_INTEGER")
         asn1 = ffi.gc(asn1, lib.ASN1_INTEGER_free)
-        _check(lib.X509_set_serialNumber(self._x509, asn1) == 1, "set_serialNumber")
+        checked(Error, lib.X509_set_serialNumber, self._x509, asn1)
 
     def _adjust(self, boundary: Any, amount: int) -> None:
         _require_int(amount, "amount")
         if not -(2**63) <= amount < 2**63:
             raise OverflowError("amount does not fit in a C long")
-        _check(lib.X509_gmtime_adj(boundary, amount) != ffi.NULL, "X509_gmtime_adj")
+        checked(Error, lib.X509_gmtime_adj, boundary, amount, ok=not_null)
 
     def gmtime_adj_notAfter(self, amount: int) -> None:
         """Deprecated: set the end of validity to now plus *amount* seconds."""
@@ -453,7 +457,7 @@ class X509:
         else:
             getter, setter = lib.X509_get_issuer_name, lib.X509_set_issuer_name
         old = getter(self._x509)
-        _check(setter(self._x509, name._name) == 1, f"X509_set_{which}_name")
+        checked(Error, setter, self._x509, name._name)
         if getter(self._x509) == old:
             return  # set to its own name: OpenSSL kept the same X509_NAME
         # The old X509_NAME is gone: views handed out earlier must not touch it.
@@ -511,8 +515,7 @@ class X509Store:
     _store: Any
 
     def __init__(self) -> None:
-        store = lib.X509_STORE_new()
-        _check(store != ffi.NULL, "X509_STORE_new")
+        store = checked(Error, lib.X509_STORE_new, ok=not_null)
         self._store = ffi.gc(store, lib.X509_STORE_free)
 
     @classmethod
@@ -520,7 +523,7 @@ class X509Store:
         """Wrap borrowed ``X509_STORE *`` *store_ptr*, taking a new reference."""
         if store_ptr == ffi.NULL:
             raise ValueError("cannot wrap a NULL X509_STORE pointer")
-        _check(lib.X509_STORE_up_ref(store_ptr) == 1, "X509_STORE_up_ref")
+        checked(Error, lib.X509_STORE_up_ref, store_ptr)
         store = cls.__new__(cls)
         store._store = ffi.gc(store_ptr, lib.X509_STORE_free)
         return store
@@ -528,7 +531,7 @@ class X509Store:
     def add_cert(self, cert: X509) -> None:
         """Trust *cert* (an :class:`X509` or ``cryptography`` certificate)."""
         cert = _as_x509(cert, "cert")
-        _check(lib.X509_STORE_add_cert(self._store, cert._x509) == 1, "add_cert")
+        checked(Error, lib.X509_STORE_add_cert, self._store, cert._x509)
 
     def add_crl(self, crl: x509.CertificateRevocationList) -> None:
         """Add a ``cryptography`` CRL, used with ``X509StoreFlags.CRL_CHECK``."""
@@ -537,25 +540,23 @@ class X509Store:
                 "CRL must be of type cryptography.x509.CertificateRevocationList"
             )
         bio = new_mem_bio(crl.public_bytes(serialization.Encoding.DER))
-        crl_ptr = lib.d2i_X509_CRL_bio(bio, ffi.NULL)
-        _check(crl_ptr != ffi.NULL, "d2i_X509_CRL_bio")
+        crl_ptr = checked(Error, lib.d2i_X509_CRL_bio, bio, ffi.NULL, ok=not_null)
         crl_ptr = ffi.gc(crl_ptr, lib.X509_CRL_free)
-        _check(lib.X509_STORE_add_crl(self._store, crl_ptr) == 1, "add_crl")
+        checked(Error, lib.X509_STORE_add_crl, self._store, crl_ptr)
 
     def set_flags(self, flags: int) -> None:
         """Add *flags* (``X509StoreFlags`` values or-ed together)."""
         _require_int(flags, "flags")
-        _check(lib.X509_STORE_set_flags(self._store, flags) == 1, "set_flags")
+        checked(Error, lib.X509_STORE_set_flags, self._store, flags)
 
     def set_time(self, vfy_time: datetime.datetime) -> None:
         """Verify as of *vfy_time* instead of now (naive means UTC)."""
         if not isinstance(vfy_time, datetime.datetime):
             raise TypeError("vfy_time must be a datetime.datetime")
-        param = lib.X509_VERIFY_PARAM_new()
-        _check(param != ffi.NULL, "X509_VERIFY_PARAM_new")
+        param = checked(Error, lib.X509_VERIFY_PARAM_new, ok=not_null)
         param = ffi.gc(param, lib.X509_VERIFY_PARAM_free)
         lib.X509_VERIFY_PARAM_set_time(param, calendar.timegm(vfy_time.utctimetuple()))
-        _check(lib.X509_STORE_set1_param(self._store, param) == 1, "set1_param")
+        checked(Error, lib.X509_STORE_set1_param, self._store, param)
 
     def load_locations(
         self, cafile: StrOrBytesPath | None, capath: StrOrBytesPath | None = None
@@ -567,8 +568,9 @@ class X509Store:
         for arg in (cafile_arg, capath_arg):
             if arg is not ffi.NULL and b"\0" in arg:
                 raise ValueError("paths must not contain NUL bytes")
-        if not lib.X509_STORE_load_locations(self._store, cafile_arg, capath_arg):
-            _raise_current_error("X509_STORE_load_locations")
+        checked(
+            Error, lib.X509_STORE_load_locations, self._store, cafile_arg, capath_arg
+        )
 
 
 class X509StoreContextError(Exception):
@@ -596,14 +598,18 @@ def _certificate_stack(certificates: Iterable[Any] | None) -> Any:
             lib.X509_free(lib.sk_X509_value(stack, i))
         lib.sk_X509_free(stack)
 
-    stack = lib.sk_X509_new_null()
-    _check(stack != ffi.NULL, "sk_X509_new_null")
+    stack = checked(Error, lib.sk_X509_new_null, ok=not_null)
     stack = ffi.gc(stack, free_stack)
     for cert in certs:
-        _check(lib.X509_up_ref(cert._x509) == 1, "X509_up_ref")
-        if lib.sk_X509_push(stack, cert._x509) <= 0:
-            lib.X509_free(cert._x509)
-            _raise_current_error("sk_X509_push")
+        checked(Error, lib.X509_up_ref, cert._x509)
+        checked(
+            Error,
+            lib.sk_X509_push,
+            stack,
+            cert._x509,
+            ok=positive,
+            on_failure=functools.partial(lib.X509_free, cert._x509),
+        )
     return stack
 
 
@@ -628,15 +634,15 @@ class X509StoreContext:
         self._store = store
 
     def _verify(self) -> Any:
-        ctx = lib.X509_STORE_CTX_new()
-        _check(ctx != ffi.NULL, "X509_STORE_CTX_new")
+        ctx = checked(Error, lib.X509_STORE_CTX_new, ok=not_null)
         ctx = ffi.gc(ctx, lib.X509_STORE_CTX_free)
-        _check(
-            lib.X509_STORE_CTX_init(
-                ctx, self._store._store, self._cert._x509, self._chain
-            )
-            == 1,
-            "X509_STORE_CTX_init",
+        checked(
+            Error,
+            lib.X509_STORE_CTX_init,
+            ctx,
+            self._store._store,
+            self._cert._x509,
+            self._chain,
         )
         if lib.X509_verify_cert(ctx) <= 0:
             _clear_errors()
@@ -648,7 +654,7 @@ class X509StoreContext:
             if current == ffi.NULL:
                 certificate = self._cert
             else:
-                _check(lib.X509_up_ref(current) == 1, "X509_up_ref")
+                checked(Error, lib.X509_up_ref, current)
                 certificate = X509._from_raw_x509_ptr(current)
             errors = [code, lib.X509_STORE_CTX_get_error_depth(ctx), message]
             raise X509StoreContextError(message, errors, certificate)
@@ -661,8 +667,7 @@ class X509StoreContext:
     def get_verified_chain(self) -> list[X509]:
         """Verify and return the chain, leaf first, trust anchor last."""
         ctx = self._verify()
-        stack = lib.X509_STORE_CTX_get1_chain(ctx)
-        _check(stack != ffi.NULL, "X509_STORE_CTX_get1_chain")
+        stack = checked(Error, lib.X509_STORE_CTX_get1_chain, ctx, ok=not_null)
         try:
             # get1: each certificate carries a reference that X509 takes over.
             return [
@@ -681,11 +686,11 @@ def load_certificate(type: int, buffer: bytes) -> X509:
     _check_filetype(type, _PEM_OR_ASN1, _PEM_OR_ASN1_NAMES)
     bio = new_mem_bio(_input_bytes(buffer))
     if type == FILETYPE_PEM:
-        cert = lib.PEM_read_bio_X509(bio, ffi.NULL, ffi.NULL, ffi.NULL)
+        cert = checked(
+            Error, lib.PEM_read_bio_X509, bio, ffi.NULL, ffi.NULL, ffi.NULL, ok=not_null
+        )
     else:
-        cert = lib.d2i_X509_bio(bio, ffi.NULL)
-    if cert == ffi.NULL:
-        _raise_current_error("load_certificate")
+        cert = checked(Error, lib.d2i_X509_bio, bio, ffi.NULL, ok=not_null)
     return X509._from_raw_x509_ptr(cert)
 
 
@@ -696,12 +701,11 @@ def dump_certificate(type: int, cert: X509) -> bytes:
         raise TypeError(f"cert must be an X509 instance, not {cert.__class__.__name__}")
     bio = new_mem_bio()
     if type == FILETYPE_PEM:
-        ok = lib.PEM_write_bio_X509(bio, cert._x509)
+        checked(Error, lib.PEM_write_bio_X509, bio, cert._x509)
     elif type == FILETYPE_ASN1:
-        ok = lib.i2d_X509_bio(bio, cert._x509)
+        checked(Error, lib.i2d_X509_bio, bio, cert._x509)
     else:
-        ok = lib.X509_print_ex(bio, cert._x509, 0, 0)
-    _check(ok == 1, "dump_certificate")
+        checked(Error, lib.X509_print_ex, bio, cert._x509, 0, 0)
     return bio_to_bytes(bio)
 
 

@@ -139,10 +139,9 @@ class TLSCore:
             _knobs.enable_post_handshake_auth(conn, server_side)
         if session is not None:
             self.set_session(session)
-        _knobs.register_owner(conn, self)
         # The stdlib lets a context gain callbacks (ALPN, keylog) after it
         # has made connections, so ours must always be findable by them.
-        conn._register()
+        _knobs.register_owner(conn, self)
 
     def release(self) -> None:
         """Mark the connection as shut down before it is dropped.

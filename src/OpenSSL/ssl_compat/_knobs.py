@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
 from OpenSSL import SSL, _callbacks
-from OpenSSL._util import exception_from_error_queue, ffi, lib
+from OpenSSL._util import checked, ffi, lib
 
 __all__ = [
     "CipherInfo",
@@ -106,8 +106,7 @@ def verify_client_post_handshake(connection: SSL.Connection) -> None:
     a client that did not offer post-handshake auth). Wanted:
     ``Connection.verify_client_post_handshake()``.
     """
-    if lib.SSL_verify_client_post_handshake(connection._ssl) != 1:
-        exception_from_error_queue(SSL.Error, "SSL_verify_client_post_handshake")
+    checked(SSL.Error, lib.SSL_verify_client_post_handshake, connection._ssl)
 
 
 def session_reused(connection: SSL.Connection) -> bool:
@@ -160,12 +159,52 @@ def output_pending_probe(connection: SSL.Connection) -> Callable[[], int]:
 
 # -- connections back to the object that owns them (for C callbacks) ---------
 
-_owners: weakref.WeakValueDictionary[Any, Any] = weakref.WeakValueDictionary()
-
 
 def register_owner(connection: SSL.Connection, owner: Any) -> None:
-    """Remember *owner* (an SSLSocket/SSLObject core) for ``connection``'s SSL *."""
-    _owners[connection._ssl] = owner
+    """Remember *owner* (an SSLSocket/SSLObject core) for ``connection``.
+
+    Callbacks find the Connection from its ``SSL *`` through the one
+    registry, ``_callbacks.connections``; the owner hangs off the Connection
+    by a weak reference (the owner holds the Connection already).
+    """
+    connection._owner = weakref.ref(owner)
+    connection._register()
+
+
+def _owner_of(connection: SSL.Connection) -> Any:
+    ref = connection._owner
+    return None if ref is None else ref()
+
+
+def _sni_failed(connection: Any, exc: BaseException, c_args: tuple[Any, ...]) -> None:
+    # The handler catches what the user's sni_callback raises; what still
+    # arrives here (refused nesting, ...) fails the handshake with an
+    # internal error and is chained by the owner's translated SSLError.
+    owner = _owner_of(connection)
+    if owner is not None:
+        owner.callback_exception = exc
+    else:
+        _callbacks.record(connection, exc)
+    c_args[1][0] = 80  # internal_error
+
+
+@_callbacks.callback_kind(
+    "int (*)(SSL *, int *, void *)",
+    failed=lib.SSL_TLSEXT_ERR_ALERT_FATAL,
+    unowned=lib.SSL_TLSEXT_ERR_OK,
+    on_error=_sni_failed,
+)
+def _servername(connection: Any, handler: Any, ssl: Any, alert: Any, _arg: Any) -> int:
+    owner = _owner_of(connection)
+    if owner is None:
+        # A Connection ssl_compat did not make (``openssl_context`` handed
+        # to SSL.Connection): no sni_callback to run for it.
+        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+    result = handler(owner)
+    if result is None:
+        return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
+    alert[0] = int(result)
+    return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
 
 
 def install_servername_callback(
@@ -177,31 +216,13 @@ def install_servername_callback(
     with a chosen alert, nor return its error to the caller; the stdlib's
     ``sni_callback`` returns an ``ALERT_DESCRIPTION_*`` to fail the handshake
     with that alert. ``handler(owner)`` returns ``None`` to go on or an alert
-    number; exceptions are the handler's business (it must not raise). The
-    returned cffi callback is kept alive by *context* itself. This shares the
-    OpenSSL slot with ``Context.set_tlsext_servername_callback``: whichever
-    is set last wins. Wanted: an alert-returning variant in ``OpenSSL.SSL``.
+    number; exceptions are the handler's business (it must not raise; one
+    that escapes fails the handshake with an internal error). The returned
+    cffi callback is kept alive by *context* itself. This shares the OpenSSL
+    slot with ``Context.set_tlsext_servername_callback``: whichever is set
+    last wins. Wanted: an alert-returning variant in ``OpenSSL.SSL``.
     """
-
-    def trampoline(ssl: Any, alert: Any, _arg: Any) -> int:
-        owner = _owners.get(ssl)
-        if owner is None:
-            return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
-        # Marked as inside a callback: the connection refuses to be driven
-        # again from there (OpenSSL is not re-entrant), and refuses to run
-        # the handler again from a call made inside it.
-        try:
-            result = _callbacks.call(owner.connection, handler, owner)
-        except ValueError as exc:
-            owner.callback_exception = exc
-            alert[0] = 80  # internal_error
-            return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
-        if result is None:
-            return lib.SSL_TLSEXT_ERR_OK  # type: ignore[no-any-return]
-        alert[0] = int(result)
-        return lib.SSL_TLSEXT_ERR_ALERT_FATAL  # type: ignore[no-any-return]
-
-    callback = ffi.callback("int (*)(SSL *, int *, void *)", trampoline)
+    callback = _servername(handler)
     # The OpenSSL Context holds it too, in the slot its own servername
     # callback uses: the SSL_CTX may outlive the caller (``openssl_context``
     # handed to SSL.Connection), and a freed callback crashes the handshake.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import ssl
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,17 +29,20 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 from OpenSSL._util import lib
 from OpenSSL.SSL import Connection, Context
-from tests import interop_helpers as interop
-from tests.pki import PKI, make_pki
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
+    ObjectEnd,
+    OurEnd,
     ca_file,
     client_context,
     handshake,
+    make_pki,
     memory_pair,
     pump,
     read_all,
     server_context,
     socket_connection_pair,
+    ssl_client_context,
     transfer,
 )
 
@@ -515,13 +519,13 @@ class TestContextMethods:
             timed = server_context()
             if timeout is not None:
                 timed.set_timeout(timeout)
-            server = interop.OurEnd.server(timed)
-            client = interop.StdlibEnd(
-                interop.stdlib_client_context(),
+            server = OurEnd.server(timed)
+            client = ObjectEnd(
+                ssl_client_context(ssl),
                 server_side=False,
                 server_hostname="localhost",
             )
-            interop.handshake(client, server)
+            handshake(client, server)
             assert client.recv(1) is None  # reads the tickets sent after it
             assert client.obj.session is not None
             lifetime = client.obj.session.ticket_lifetime_hint

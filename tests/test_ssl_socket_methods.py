@@ -28,7 +28,7 @@ from OpenSSL.SSL import (
     WantReadError,
     ZeroReturnError,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     read_all,

@@ -220,18 +220,12 @@ def _bounded(guard: float = 4 * GUARD) -> Iterator[int]:
         rounds += 1
 
 
-def _pem_files() -> tuple[str, str, str]:
-    """``(ca, server cert chain, server key)`` PEM files of the test PKI."""
-    certfile, keyfile = support.identity_files("server")
-    return str(support.ca_file()), str(certfile), str(keyfile)
-
-
 def prime_pki() -> None:
     """Build the test PKI and its files now, in this thread.
 
     Two threads building them at once would make two different roots.
     """
-    _pem_files()
+    support.identity_files("server")
     support.ca_file()
 
 
@@ -240,15 +234,12 @@ def _stdlib_context(server_side: bool, tls12: bool = False) -> ssl.SSLContext:
 
     With *tls12* the peer speaks TLS 1.2 at most.
     """
-    ca, certfile, keyfile = _pem_files()
+    settings = {"maximum_version": ssl.TLSVersion.TLSv1_2} if tls12 else {}
     if server_side:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(certfile, keyfile)
-    else:
-        ctx = ssl.create_default_context(cafile=ca)
-    if tls12:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
+        server: ssl.SSLContext = support.ssl_server_context(ssl, **settings)
+        return server
+    client: ssl.SSLContext = support.ssl_client_context(ssl, **settings)
+    return client
 
 
 # -- the scripted peer -----------------------------------------------------------

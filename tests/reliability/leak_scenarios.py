@@ -56,6 +56,7 @@ from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
 from tests.support import (
     ca_file,
+    close_pair,
     deliver,
     drain,
     dtls_finish_handshake,
@@ -91,18 +92,7 @@ def expect(condition: bool, message: str) -> None:
 
 
 def shutdown_both(client: SSL.Connection, server: SSL.Connection) -> None:
-    client.shutdown()
-    pump(client, server)
-    try:
-        server.recv(1)
-    except SSL.ZeroReturnError:
-        pass
-    server.shutdown()
-    pump(client, server)
-    try:
-        client.recv(1)
-    except SSL.ZeroReturnError:
-        pass
+    close_pair(client, server)
     expect(
         client.get_shutdown() == server.get_shutdown() == 3,
         "shutdown did not complete on both sides",

@@ -29,7 +29,6 @@ from __future__ import annotations
 import array
 import ctypes
 import gc
-import select
 import socket
 import struct
 import sys
@@ -45,12 +44,14 @@ from OpenSSL._util import lib
 from tests.reliability.profile import record, scale
 from tests.support import (
     ca_file,
+    close_pair,
     deliver,
     handshake,
     make_pki,
     object_pair,
     present,
     pump,
+    read_all,
 )
 from tests.support import ssl_client_context as compat_client_context
 from tests.support import ssl_server_context as compat_server_context
@@ -70,43 +71,6 @@ MAX_ROUNDS = 100
 
 
 # -- plumbing shared by the tests ---------------------------------------------
-
-
-def _memory(client: SSL.Connection) -> bool:
-    return client._into_ssl is not None
-
-
-def _receive(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
-    data = b""
-    for _ in range(MAX_ROUNDS):
-        try:
-            data += receiver.recv(size - len(data))
-        except SSL.WantReadError:
-            if _memory(receiver):
-                pump(sender, receiver)
-            elif not select.select([receiver], [], [], IO_TIMEOUT)[0]:
-                break
-        if len(data) == size:
-            return data
-    raise AssertionError(f"expected {size} bytes, got {len(data)}")
-
-
-def _close(client: SSL.Connection, server: SSL.Connection) -> None:
-    """A close_notify exchange, so the client's session stays resumable."""
-    client.shutdown()
-    if _memory(client):
-        pump(client, server)
-    for _ in range(MAX_ROUNDS):
-        try:
-            server.recv(1)
-        except SSL.ZeroReturnError:
-            break
-        except SSL.WantReadError:
-            if not _memory(server):
-                select.select([server], [], [], IO_TIMEOUT)
-    server.shutdown()
-    if _memory(client):
-        pump(client, server)
 
 
 class Worker(threading.Thread):
@@ -305,13 +269,16 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                 client.sendall(payload)
                 if not sockets:
                     pump(client, server)
-                assert _receive(server, client, len(payload)) == payload
+                assert read_all(server, pump_with=client, size=len(payload)) == payload
                 server.sendall(payload[::-1])
                 if not sockets:
                     pump(server, client)
-                assert _receive(client, server, len(payload)) == payload[::-1]
+                assert (
+                    read_all(client, pump_with=server, size=len(payload))
+                    == payload[::-1]
+                )
                 resumed[worker.index] += lib.SSL_session_reused(client._ssl)
-                _close(client, server)
+                close_pair(client, server)
                 session = client.get_session()
                 if not shared and session is not None:
                     shared.append(session)
@@ -627,7 +594,7 @@ def test_gil_is_released_during_a_blocking_recv() -> None:
         handshake(client, server)
         # The client processes the server's tickets, then reads nothing more.
         server.sendall(b"x")
-        assert _receive(client, server, 1) == b"x"
+        assert read_all(client, pump_with=server, size=1) == b"x"
         assert _unread(a) == 0
         _blocking_with_kernel_timeout(a)
 

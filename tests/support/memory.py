@@ -17,7 +17,8 @@ failure as it happens; :func:`run_handshake` instead records each end's
 failure and keeps delivering (so the alert reaches the peer) for tests that
 check what both ends saw. :func:`memory_pair` makes the usual client/server
 pair of Connections; :func:`pump`, :func:`read_all`, :func:`transfer` and
-:func:`interact_in_memory` move application data between them.
+:func:`interact_in_memory` move application data between them, and
+:func:`close_pair` ends the conversation cleanly.
 
 Every loop is bounded: a conversation that stops making progress fails the
 test with ``AssertionError`` instead of hanging it.
@@ -28,7 +29,13 @@ from __future__ import annotations
 import select
 from typing import Optional, Protocol, Union
 
-from OpenSSL.SSL import Connection, Context, WantReadError, WantWriteError
+from OpenSSL.SSL import (
+    Connection,
+    Context,
+    WantReadError,
+    WantWriteError,
+    ZeroReturnError,
+)
 from tests.support.contexts import client_context, server_context
 
 __all__ = [
@@ -36,6 +43,7 @@ __all__ = [
     "End",
     "HandshakeOutcome",
     "OurEnd",
+    "close_pair",
     "deliver",
     "drain",
     "handshake",
@@ -322,10 +330,12 @@ def read_all(
     """Read exactly *size* bytes of application data from *receiver*.
 
     For memory-BIO connections pass the peer as *pump_with* so that its
-    pending records are delivered whenever *receiver* runs dry. For a
-    non-blocking socket connection leave it ``None``: the helper waits up to
-    *timeout* seconds in ``select`` for more bytes.
+    pending records are delivered whenever *receiver* runs dry. A
+    non-blocking socket connection (*pump_with* is then not needed) waits up
+    to *timeout* seconds in ``select`` for more bytes.
     """
+    if not _is_memory(receiver):
+        pump_with = None
     received = bytearray()
     while len(received) < size:
         try:
@@ -341,6 +351,37 @@ def read_all(
     if len(received) != size:
         raise AssertionError(f"expected {size} bytes, got {len(received)}")
     return bytes(received)
+
+
+def _await_close_notify(
+    receiver: Connection, sender: Connection, timeout: float
+) -> None:
+    memory = _is_memory(receiver)
+    for _ in range(MAX_ROUNDS):
+        if memory:
+            pump(sender, receiver)
+        try:
+            receiver.recv(1)
+        except ZeroReturnError:
+            return
+        except WantReadError:
+            if not memory and not select.select([receiver], [], [], timeout)[0]:
+                break
+    raise AssertionError("the peer's close_notify did not arrive")
+
+
+def close_pair(client: Connection, server: Connection, timeout: float = 10.0) -> None:
+    """A clean close both ways: each side sends close_notify and sees the other's.
+
+    Memory-BIO or (non-blocking) socket-mode pairs; application data still in
+    flight is read and dropped. Afterwards both report
+    ``SENT_SHUTDOWN | RECEIVED_SHUTDOWN``, and the client's session stays
+    resumable.
+    """
+    client.shutdown()
+    _await_close_notify(server, client, timeout)
+    server.shutdown()
+    _await_close_notify(client, server, timeout)
 
 
 def transfer(sender: Connection, receiver: Connection, data: bytes) -> bytes:

@@ -3,25 +3,32 @@
 =====================  =======================================================
 module                 what lives there
 =====================  =======================================================
-``pki``                the generated test PKI (:func:`make_pki`, ``Identity``)
-``files``              the PKI on disk: one scratch directory, :func:`ca_file`,
-                       :func:`files`, :func:`identity_files`
+``pki``                the generated test PKI (:func:`make_pki`, ``Identity``,
+                       ``PKI.crl``, ``PKI.ocsp_response``)
+``files``              the PKI on disk, in one scratch directory:
+                       :func:`ca_file`, :func:`identity_files`, :func:`files`,
+                       :func:`encrypted_key_file`
 ``contexts``           one builder per context kind: ``OpenSSL.SSL``
-                       (:func:`server_context`, :func:`client_context`) and
-                       ``ssl``/``ssl_compat`` (:func:`ssl_server_context`,
-                       :func:`ssl_client_context`)
-``memory``             memory-BIO ends, the one :func:`handshake` loop,
-                       :func:`memory_pair`, :func:`pump`, :func:`transfer`
+                       (:func:`server_context`, :func:`client_context`,
+                       :func:`present`) and ``ssl``/``ssl_compat``
+                       (:func:`ssl_server_context`, :func:`ssl_client_context`)
+``memory``             memory-BIO ends and the one :func:`handshake` loop
+                       (memory, socket-mode and ``SSLObject`` ends);
+                       :func:`memory_pair`, :func:`pump`, :func:`read_all`,
+                       :func:`transfer`, :func:`close_pair`
 ``objects``            ``SSLObject`` ends (:class:`ObjectEnd`,
                        :func:`object_pair`)
-``dtls``               datagram-at-a-time DTLS plumbing
+``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
+                       the cookie-exchange handshake
 ``sockets``            socket pairs, loopback listener, background peers
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
 ``legacy``             old signatures, kept only until open branches merge
 =====================  =======================================================
 
 Import from the package itself (``from tests.support import handshake``);
-the modules are where the code lives, not separate APIs.
+the modules are where the code lives, not separate APIs. Nothing here may
+import ``OpenSSL.ssl_compat`` or ``OpenSSL._cli`` at import time: the
+reliability oracle imports this package under pyOpenSSL 26.4.
 """
 
 from __future__ import annotations

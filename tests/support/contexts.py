@@ -156,10 +156,10 @@ def ssl_server_context(
 ) -> Any:
     """A ``PROTOCOL_TLS_SERVER`` context of *module* presenting *identity*.
 
-    *module* is ``ssl`` or ``OpenSSL.ssl_compat`` (the default); *identity* names a PKI
-    leaf. With *require_client_cert* the server demands a certificate the
-    test root issued. Remaining keywords are set as attributes
-    (``maximum_version=...``).
+    *module* is ``ssl`` or ``OpenSSL.ssl_compat`` (the default); *identity*
+    names a PKI leaf. With *require_client_cert* the server demands a
+    certificate the test root issued. Remaining keywords are set as
+    attributes (``maximum_version=...``).
     """
     module = _module(module)
     ctx = module.SSLContext(module.PROTOCOL_TLS_SERVER)
@@ -181,9 +181,9 @@ def ssl_client_context(
 ) -> Any:
     """``create_default_context`` of *module* (``ssl_compat``), trusting the root.
 
-    Host name checking is on, as the default context has it. With
-    *client_cert* the context presents ``pki.client``. Remaining keywords
-    are set as attributes.
+    *cafile* replaces the test root. Host name checking is on, as the
+    default context has it. With *client_cert* the context presents
+    ``pki.client``. Remaining keywords are set as attributes.
     """
     module = _module(module)
     ctx = module.create_default_context(

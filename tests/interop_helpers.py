@@ -20,7 +20,6 @@ from tests.support import (
     ca_file,
     deliver,
     free_port,
-    handshake,
     identity_files,
     listener,
     read_exactly,
@@ -35,6 +34,9 @@ from tests.support import (
 from tests.support import ObjectEnd as StdlibEnd
 from tests.support import client_context as our_client_context
 from tests.support import server_context as our_server_context
+from tests.support.legacy import (
+    interop_handshake as handshake,
+)
 from tests.support.legacy import (
     iter_lines,
     stdlib_client_context,

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from tests.support.contexts import ssl_client_context, ssl_server_context
-from tests.support.memory import MAX_ROUNDS, handshake
+from tests.support.memory import MAX_ROUNDS, End, handshake, run_handshake
 from tests.support.objects import ObjectEnd
 
 __all__ = [
     "close_all",
     "collect_calls",
+    "interop_handshake",
     "iter_lines",
     "object_handshake",
     "stdlib_client_context",
@@ -52,6 +53,22 @@ def stdlib_client_context(
         ssl, version=version, client_cert=client_cert, cafile=cafile
     )
     return ctx
+
+
+def interop_handshake(client: End, server: End) -> None:
+    """Old ``interop_helpers.handshake``: the client's failure wins.
+
+    Both ends run until each finished or failed (the failing side's alert
+    still reaches the other), then the client's exception is raised, else
+    the server's. :func:`~tests.support.memory.handshake` instead raises the
+    first failure the moment it happens.
+    """
+    outcome = run_handshake(client, server)
+    for end in (client, server):
+        exc = outcome.error(end)
+        if exc is not None:
+            raise exc
+    assert all(outcome.done.get(id(e)) for e in (client, server)), "stalled"
 
 
 class _Linked(ObjectEnd):

@@ -4,7 +4,9 @@ Everything here lives in :mod:`tests.support`; import from there. The old
 names map as: ``our_server_context``/``our_client_context`` ->
 ``server_context``/``client_context``; ``StdlibEnd`` -> ``ObjectEnd``;
 ``stdlib_server_context``/``stdlib_client_context`` ->
-``ssl_server_context(ssl, ...)``/``ssl_client_context(ssl, ...)``.
+``ssl_server_context(ssl, ...)``/``ssl_client_context(ssl, ...)``;
+``handshake`` -> ``handshake`` (which raises the first failure at once; the
+old one, kept in ``tests.support.legacy``, let the client's failure win).
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ from tests.support import (
     wait_for_port,
 )
 from tests.support import ObjectEnd as StdlibEnd
-from tests.support import client_context as our_client_context
-from tests.support import server_context as our_server_context
 from tests.support.legacy import (
     interop_handshake as handshake,
 )
 from tests.support.legacy import (
     iter_lines,
+    our_client_context,
+    our_server_context,
     stdlib_client_context,
     stdlib_server_context,
 )

@@ -14,9 +14,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from tests.support.contexts import ssl_client_context, ssl_server_context
+from OpenSSL import SSL
+from tests.support.contexts import (
+    client_context,
+    server_context,
+    ssl_client_context,
+    ssl_server_context,
+)
 from tests.support.memory import MAX_ROUNDS, End, handshake, run_handshake
 from tests.support.objects import ObjectEnd
+from tests.support.pki import Identity
 
 __all__ = [
     "close_all",
@@ -24,9 +31,43 @@ __all__ = [
     "interop_handshake",
     "iter_lines",
     "object_handshake",
+    "our_client_context",
+    "our_server_context",
     "stdlib_client_context",
     "stdlib_server_context",
 ]
+
+
+def our_server_context(
+    identity: Optional[Identity] = None,
+    *,
+    version: Optional[str] = None,
+    require_client_cert: bool = False,
+) -> SSL.Context:
+    """Old ``interop_helpers`` spelling: ``server_context`` on TLS_SERVER_METHOD."""
+    return server_context(
+        identity,
+        method=SSL.TLS_SERVER_METHOD,
+        version=version,
+        require_client_cert=require_client_cert,
+    )
+
+
+def our_client_context(
+    *,
+    version: Optional[str] = None,
+    identity: Optional[Identity] = None,
+    cafile: Optional[Path] = None,
+    verify: bool = True,
+) -> SSL.Context:
+    """Old ``interop_helpers`` spelling: ``client_context`` on TLS_CLIENT_METHOD."""
+    return client_context(
+        method=SSL.TLS_CLIENT_METHOD,
+        version=version,
+        identity=identity,
+        cafile=cafile,
+        verify=verify,
+    )
 
 
 def stdlib_server_context(

@@ -457,3 +457,276 @@ class TestSslCompat:
             thread.join(TIMEOUT)
             listener.close()
         assert events[:2] == ["handshake started", "handshake done"]
+
+
+# -- controls beyond pyOpenSSL: PSK, PHA, certificate callback, groups ------------
+
+
+def _memory_handshake(client_ctx: Any, server_ctx: Any, name: bytes = b"") -> Any:
+    from tests.support import handshake, memory_pair
+
+    client, server = memory_pair(client_ctx, server_ctx, server_name=name or None)
+    handshake(client, server)
+    return client, server
+
+
+class TestControls:
+    @pytest.mark.parametrize("version", [SSL.TLS1_2_VERSION, SSL.TLS1_3_VERSION])
+    def test_psk_admits_known_identities_only(self, version: int) -> None:
+        example = load("psk")
+        keys = {b"sensor-17": bytes(range(32))}
+
+        def contexts(identity: bytes, key: bytes) -> tuple[Any, Any]:
+            client = example.psk_client_context(identity, key)
+            server = example.psk_server_context(keys)
+            for ctx in (client, server):
+                ctx.set_max_proto_version(version)
+            return client, server
+
+        client, server = _memory_handshake(*contexts(b"sensor-17", keys[b"sensor-17"]))
+        assert server.get_peer_certificate() is None  # no certificates at all
+        client.send(b"reading: 21.5")
+        from tests.support import pump
+
+        pump(client, server)
+        assert server.recv(100) == b"reading: 21.5"
+        with pytest.raises(SSL.Error):
+            _memory_handshake(*contexts(b"intruder", keys[b"sensor-17"]))
+        with pytest.raises(SSL.Error):
+            _memory_handshake(*contexts(b"sensor-17", b"\x00" * 32))
+
+    def test_post_handshake_auth(self, pki: PKI, pki_files: SimpleNamespace) -> None:
+        example = load("post_handshake_auth")
+        from tests.support import transfer
+
+        server_ctx = example.server_context(
+            pki.server.cert, pki.server.key, str(pki_files.ca_pem)
+        )
+        for cert in pki.server.chain:
+            server_ctx.add_extra_chain_cert(cert)
+        client_ctx = example.client_context(
+            pki.client.cert, pki.client.key, str(pki_files.ca_pem)
+        )
+        for cert in pki.client.chain:
+            client_ctx.add_extra_chain_cert(cert)
+        client, server = _memory_handshake(client_ctx, server_ctx)
+        assert server.get_peer_certificate() is None  # not asked yet
+        example.require_client_certificate(server)
+        assert transfer(server, client, b"admin area: who are you?") != b""
+        assert transfer(client, server, b"GET /admin") == b"GET /admin"
+        peer = server.get_peer_certificate(as_cryptography=True)
+        assert peer == pki.client.cert
+
+    def test_cert_callback_per_name(self, pki: PKI) -> None:
+        example = load("cert_callback")
+        ctx = example.certificate_per_name(
+            {b"rsa.example": (pki.rsa_server.cert, pki.rsa_server.key)},
+            (pki.server.cert, pki.server.key),
+        )
+        for name, expected in ((b"rsa.example", pki.rsa_server), (b"", pki.server)):
+            client, _ = _memory_handshake(SSL.Context(SSL.TLS_CLIENT_METHOD), ctx, name)
+            assert client.get_peer_certificate(as_cryptography=True) == expected.cert
+
+    def test_modern_context_against_stdlib(self, pki_files: SimpleNamespace) -> None:
+        example = load("key_exchange")
+        ctx = example.modern_context(SSL.TLS_CLIENT_METHOD)
+        with pytest.raises(SSL.Error):
+            ctx.set_groups(["X25519", "no-such-group"])  # refused at once
+        listener, thread = stdlib_line_echo(pki_files)
+        port = listener.getsockname()[1]
+        try:
+            with socket.create_connection(("127.0.0.1", port), TIMEOUT) as raw:
+                from tests.support import blocking_with_deadline
+
+                conn = SSL.Connection(ctx, blocking_with_deadline(raw))
+                conn.set_connect_state()
+                conn.do_handshake()
+                assert conn.get_cipher_name() in example.TLS13_SUITES.decode()
+                assert conn.get_group_name() in ("X25519MLKEM768", "x25519", "X25519")
+                conn.sendall(b"modern\n")
+                assert conn.recv(100) == b"MODERN\n"
+        finally:
+            thread.join(TIMEOUT)
+            listener.close()
+
+    def test_compat_psk(self) -> None:
+        example = load("compat_psk")
+        from tests.support import handshake, object_pair
+
+        server_ctx = example.psk_server_context({"sensor-17": b"k" * 32})
+        client_ctx = example.psk_client_context("sensor-17", b"k" * 32)
+        client, server = object_pair(client_ctx, server_ctx, server_hostname=None)
+        handshake(client, server)
+        assert client.obj.version() == "TLSv1.3"
+        assert client.obj.getpeercert(True) is None
+
+
+# -- ssl_compat beyond the standard library -----------------------------------------
+
+
+class _WhoAmI(http.server.BaseHTTPRequestHandler):
+    """Answers with the common name of the verified client certificate."""
+
+    def do_GET(self) -> None:
+        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
+        body = f"hello {dict(i[0] for i in peer['subject'])['commonName']}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def client_cert_server(files: SimpleNamespace) -> Iterator[int]:
+    """A stdlib HTTPS server that requires a client certificate."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WhoAmI)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(files.server_pem, files.server_key)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(files.ca_pem)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(TIMEOUT)
+
+
+def compat_objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:
+    """Handshake an ssl_compat SSLObject pair over memory BIOs."""
+    from OpenSSL import ssl_compat
+
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    done = [False, False]
+    for _ in range(20):
+        for index, obj in enumerate((client, server)):
+            if not done[index]:
+                try:
+                    obj.do_handshake()
+                    done[index] = True
+                except ssl.SSLWantReadError:
+                    pass
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+        if all(done):
+            return client, server
+    raise AssertionError("handshake did not complete")
+
+
+def compat_server(pki: PKI) -> Any:
+    from OpenSSL import ssl_compat
+
+    ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.server.chain_pem(), pki.server.key)
+    return ctx
+
+
+class TestSslCompatBeyond:
+    PASSWORD = b"kept in a vault"
+
+    def encrypted_client_key(self, pki: PKI) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return pki.client.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(self.PASSWORD),
+        )
+
+    def test_urllib3_mtls_from_memory(
+        self, pki: PKI, pki_files: SimpleNamespace
+    ) -> None:
+        example = load("beyond_mtls_urllib3")
+        pool = example.mtls_pool(
+            pki.client.chain_pem(),
+            self.encrypted_client_key(pki),
+            self.PASSWORD,
+            pki.root_pem().decode(),
+        )
+        with client_cert_server(pki_files) as port, pool:
+            status, body = example.fetch(pool, f"https://localhost:{port}/")
+        assert (status, body) == (200, b"hello client")
+
+    def test_urllib3_mtls_wrong_password(self, pki: PKI) -> None:
+        example = load("beyond_mtls_urllib3")
+        with pytest.raises(ssl.SSLError):
+            example.mtls_pool(
+                pki.client.chain_pem(),
+                self.encrypted_client_key(pki),
+                b"guess",
+                pki.root_pem().decode(),
+            )
+
+    def test_ocsp_good_staple(self, pki: PKI) -> None:
+        example = load("beyond_ocsp")
+        staple = pki.ocsp_response()
+        server_ctx = example.stapling_server_context(
+            pki.server.chain_pem(), pki.server.key, lambda: staple
+        )
+        client, _ = compat_objects(
+            example.must_staple_client_context(pki.root.cert), server_ctx
+        )
+        assert client.get_ocsp_response() == staple
+
+    def test_ocsp_revoked_and_missing_staples_fail(self, pki: PKI) -> None:
+        example = load("beyond_ocsp")
+        for staple, words in [
+            (pki.ocsp_response(revoked=True), "revoked"),
+            (None, "no stapled response"),
+        ]:
+            server_ctx = example.stapling_server_context(
+                pki.server.chain_pem(), pki.server.key, lambda s=staple: s
+            )
+            with pytest.raises(ssl.SSLCertVerificationError) as info:
+                compat_objects(
+                    example.must_staple_client_context(pki.root.cert), server_ctx
+                )
+            assert words in info.value.verify_message
+
+    def test_pinning(self, pki: PKI) -> None:
+        example = load("beyond_verify_callback")
+        pin = example.spki_sha256(pki.server.cert)
+        compat_objects(
+            example.pinning_context(pki.root.cert, {pin}), compat_server(pki)
+        )
+        other = example.spki_sha256(pki.client.cert)
+        with pytest.raises(ssl.SSLCertVerificationError) as info:
+            compat_objects(
+                example.pinning_context(pki.root.cert, {other}), compat_server(pki)
+            )
+        assert "verify callback" in info.value.verify_message
+
+    def test_channel_binding(self, pki: PKI) -> None:
+        from OpenSSL import ssl_compat
+
+        example = load("beyond_channel_binding")
+        client_ctx = ssl_compat.create_default_context(cadata=pki.root.cert)
+        a, b = socket.socketpair()
+        a.settimeout(TIMEOUT)
+        b.settimeout(TIMEOUT)
+        server_side: list[Any] = []
+
+        def serve() -> None:
+            tls = compat_server(pki).wrap_socket(a, server_side=True)
+            server_side.append(
+                (example.binding_for_scram(tls), example.session_key(tls))
+            )
+            tls.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        with client_ctx.wrap_socket(b, server_hostname="localhost") as tls:
+            ours = (example.binding_for_scram(tls), example.session_key(tls))
+        thread.join(TIMEOUT)
+        assert example.supported()
+        assert server_side == [ours]
+        assert ours[0].startswith(b"p=tls-exporter,,") and len(ours[0]) == 16 + 32
+        assert len(ours[1]) == 32

@@ -86,8 +86,19 @@ def test_defaults_equal_cpython(protocol: int) -> None:
 def test_create_default_context_equals_the_running_pythons(purpose: Any) -> None:
     ours = ssl_compat.create_default_context(purpose)
     theirs = ssl.create_default_context(purpose)
-    for name in ("protocol", "verify_mode", "check_hostname", "verify_flags"):
+    for name in ("protocol", "verify_mode", "check_hostname"):
         assert getattr(ours, name) == getattr(theirs, name), name
+    # The verify flags are CPython 3.13's on every Python (strict, partial
+    # chains), so older Pythons differ by exactly those two.
+    strict = ssl_compat.VERIFY_X509_STRICT | ssl_compat.VERIFY_X509_PARTIAL_CHAIN
+    assert ours.verify_flags == theirs.verify_flags | strict
+
+
+def test_create_default_context_has_the_313_verify_flags() -> None:
+    for purpose in (ssl.Purpose.SERVER_AUTH, ssl.Purpose.CLIENT_AUTH):
+        flags = ssl_compat.create_default_context(purpose).verify_flags
+        assert flags & ssl_compat.VERIFY_X509_STRICT
+        assert flags & ssl_compat.VERIFY_X509_PARTIAL_CHAIN
 
 
 def test_create_default_context_is_secure() -> None:

@@ -730,20 +730,16 @@ def test_certificate_chains_python_313_api(server_side_view: bool) -> None:
     pki = files().pki
     leaf = pki.client if server_side_view else pki.server
     der = serialization.Encoding.DER
-    assert [c.public_bytes(2) for c in verified] == [
+    # DER bytes, leaf first, as CPython 3.13 returns them.
+    assert verified == [
         leaf.cert.public_bytes(der),
         pki.intermediate.cert.public_bytes(der),
         pki.root.cert.public_bytes(der),
     ]
-    assert [c.public_bytes(2) for c in unverified] == [
+    assert unverified == [
         leaf.cert.public_bytes(der),
         pki.intermediate.cert.public_bytes(der),
     ]
-    common_name = "client" if server_side_view else "localhost"
-    assert verified[0].get_info()["subject"][-1] == (("commonName", common_name),)
-    assert verified[0].public_bytes().startswith("-----BEGIN CERTIFICATE-----")
-    with pytest.raises(ValueError):
-        verified[0].public_bytes(99)
 
 
 def _ipv6_available() -> bool:

@@ -264,7 +264,8 @@ def test_protocol_support_flags() -> None:
     assert ssl_compat.HAS_SNI is True
     assert ssl_compat.HAS_ALPN is True
     assert ssl_compat.HAS_NPN is False
-    assert ssl_compat.CHANNEL_BINDING_TYPES == ["tls-unique"]
+    # tls-exporter (RFC 9266) is an ssl_compat addition (issue 16).
+    assert ssl_compat.CHANNEL_BINDING_TYPES == ["tls-unique", "tls-exporter"]
 
 
 def test_rand_functions() -> None:

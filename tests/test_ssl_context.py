@@ -1043,6 +1043,25 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         ),
         # pyOpenSSL 26.4 refuses this one too.
         "set_app_data": lambda c: c.set_app_data(object()),
+        # pyopenssl-ng's own controls (_ssl_controls), guarded the same way.
+        "set_verify_mode": lambda c: c.set_verify_mode(VERIFY_PEER),
+        "set_groups": lambda c: c.set_groups(["X25519"]),
+        "set_sigalgs": lambda c: c.set_sigalgs(["ed25519"]),
+        "set_post_handshake_auth": lambda c: c.set_post_handshake_auth(True),
+        "set_tlsext_servername_alert_callback": lambda c: (
+            c.set_tlsext_servername_alert_callback(lambda conn: None)
+        ),
+        "clear_tlsext_servername_callback": lambda c: (
+            c.clear_tlsext_servername_callback()
+        ),
+        "set_psk_client_callback": lambda c: c.set_psk_client_callback(
+            lambda conn, hint: (b"id", b"key")
+        ),
+        "set_psk_server_callback": lambda c: c.set_psk_server_callback(
+            lambda conn, identity: b"key"
+        ),
+        "use_psk_identity_hint": lambda c: c.use_psk_identity_hint(b"hint"),
+        "set_cert_callback": lambda c: c.set_cert_callback(lambda conn: True),
     }
 
 
@@ -1061,7 +1080,7 @@ def _identity_files() -> tuple[Path, Path]:
 
 
 #: Context methods that only read state (or check it) and stay usable.
-_NON_MUTATING = {"check_privatekey"}
+_NON_MUTATING = {"check_privatekey", "allow_changes_after_use"}
 
 _MUTATORS = sorted(
     name

@@ -88,6 +88,7 @@ import sys
 import weakref
 from typing import Any, Callable
 
+from OpenSSL._alpn import parse_wire
 from OpenSSL._ssl_constants import NO_OVERLAPPING_PROTOCOLS
 from OpenSSL._util import exact_bytes, ffi, lib
 
@@ -184,6 +185,16 @@ def callback_kind(
                 if owner is None:
                     return unowned
                 try:
+                    # OpenSSL's handshake is not re-entrant: a callback that
+                    # drives the same connection again (do_handshake from the
+                    # SNI callback) would corrupt the SSL, so the methods that
+                    # drive it refuse while _in_callback is set. Callbacks may
+                    # nest (a shutdown from the info callback writes an alert
+                    # the info callback hears), but the data path is left
+                    # unchecked to keep it free of work, and recv from the
+                    # info callback runs the info callback again: past
+                    # MAX_NESTING levels that is refused instead of recursing
+                    # until RecursionError (or the C stack runs out).
                     if owner._in_callback >= MAX_NESTING:
                         raise ValueError(
                             f"callbacks of this Connection nested {MAX_NESTING} "
@@ -215,15 +226,16 @@ def callback_kind(
 @callback_kind("int (*)(int, X509_STORE_CTX *)", failed=0, find=store_ctx_connection)
 def verify(conn: Any, callback: Any, ok: int, store_ctx: Any) -> int:
     """``callback(conn, cert, errnum, depth, ok) -> bool`` for SSL_*_set_verify."""
-    from OpenSSL.crypto import X509
-
     x509 = lib.X509_STORE_CTX_get_current_cert(store_ctx)
     # Some failures (an unmet explicit policy) concern no one certificate:
     # the callback then gets None.
     cert = None
     if x509 != ffi.NULL:
         lib.X509_up_ref(x509)
-        cert = X509._from_raw_x509_ptr(x509)
+        # Wrapped by the Connection, which knows OpenSSL.crypto's X509: this
+        # module imports nothing above the binding (crypto imports it, for
+        # the PEM passphrase callback).
+        cert = conn._x509_from_pointer(x509)
     errnum = lib.X509_STORE_CTX_get_error(store_ctx)
     depth = lib.X509_STORE_CTX_get_error_depth(store_ctx)
     if callback(conn, cert, errnum, depth, ok):
@@ -281,17 +293,7 @@ def report_to_excepthook(
 def servername(conn: Any, callback: Any, ssl: Any, alert: Any, arg: Any) -> int:
     """``callback(conn)`` for the SNI callback (errors: ``sys.excepthook``)."""
     callback(conn)
-    return _OK  # type: ignore[no-any-return]
-
-
-def _parse_protocol_list(data: bytes) -> list[bytes]:
-    protos = []
-    i = 0
-    while i < len(data):
-        length = data[i]
-        protos.append(data[i + 1 : i + 1 + length])
-        i += 1 + length
-    return protos
+    return _OK
 
 
 @callback_kind(
@@ -310,14 +312,14 @@ def alpn_select(
     arg: Any,
 ) -> int:
     """``callback(conn, offered) -> bytes | NO_OVERLAPPING_PROTOCOLS``."""
-    offered = _parse_protocol_list(ffi.buffer(in_, inlen)[:])
+    offered = parse_wire(ffi.buffer(in_, inlen)[:])
     chosen = exact_bytes(callback(conn, offered))
     if chosen is NO_OVERLAPPING_PROTOCOLS:
-        return _NOACK  # type: ignore[no-any-return]
+        return _NOACK
     if chosen == b"":
         # Twisted answers b"" when nothing overlaps and expects the
         # handshake to fail with SSL.Error, as under pyOpenSSL.
-        return _ALERT_FATAL  # type: ignore[no-any-return]
+        return _ALERT_FATAL
     if not isinstance(chosen, bytes):
         raise TypeError(
             "ALPN select callback must return bytes or "
@@ -332,7 +334,7 @@ def alpn_select(
     conn._alpn_selected = buf = ffi.new("unsigned char[]", chosen)
     out[0] = buf
     outlen[0] = len(chosen)
-    return _OK  # type: ignore[no-any-return]
+    return _OK
 
 
 @callback_kind("int (*)(SSL *, void *)", failed=_ALERT_FATAL)
@@ -344,7 +346,7 @@ def ocsp_server(conn: Any, callback: Any, ssl: Any, arg: Any) -> int:
             f"OCSP server callback must return bytes, not {type(response).__name__}"
         )
     if not response:
-        return _NOACK  # type: ignore[no-any-return]
+        return _NOACK
     # OpenSSL takes ownership of the buffer and frees it itself.
     buf = lib.OPENSSL_malloc(len(response))
     if buf == ffi.NULL:
@@ -357,7 +359,7 @@ def ocsp_server(conn: Any, callback: Any, ssl: Any, arg: Any) -> int:
     # OpenSSL itself carries on, so forget it.
     if lib.ERR_peek_error():
         lib.ERR_clear_error()
-    return _OK  # type: ignore[no-any-return]
+    return _OK
 
 
 @callback_kind("int (*)(SSL *, void *)", failed=-1)

@@ -87,9 +87,10 @@ Error.__module__ = "OpenSSL.crypto"
 def _input_bytes(buffer: Any, what: str = "buffer") -> bytes:
     """*buffer* as bytes: ``str`` is encoded as ASCII (as pyOpenSSL does)."""
     if isinstance(buffer, str):
-        return exact_bytes(buffer.encode("ascii"))  # type: ignore[no-any-return]
+        # A str subclass may return a lying bytes subclass from encode().
+        return exact_bytes(buffer.encode("ascii"))
     if isinstance(buffer, bytes):
-        return exact_bytes(buffer)  # type: ignore[no-any-return]
+        return exact_bytes(buffer)
     if isinstance(buffer, (bytearray, memoryview)):
         return bytes(buffer)
     raise TypeError(f"{what} must be bytes or str, not {type(buffer).__name__}")

@@ -33,14 +33,17 @@ from typing import Any, Callable, Literal, NoReturn, overload
 from cryptography import x509
 
 from OpenSSL import _callbacks
+from OpenSSL._alpn import wire_format
+from OpenSSL._der import name_from_der
+from OpenSSL._ssl_channel import ChannelMethods
 from OpenSSL._ssl_context import (
     Context,
-    alpn_wire_format,
     cert_pointer,
     check_callable,
     check_int,
     key_pointer,
 )
+from OpenSSL._ssl_controls import ConnectionControls
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
@@ -52,12 +55,11 @@ from OpenSSL._util import (
     is_zero,
     lib,
     no_zero_allocator,
-    not_negative,
     not_null,
     text,
     text_to_bytes_and_warn,
 )
-from OpenSSL._x509_names import name_from_der
+from OpenSSL._x509name import name_der
 from OpenSSL.crypto import X509, X509Name
 
 __all__ = ["Connection", "Session"]
@@ -137,7 +139,7 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(SocketMethods):
+class Connection(ConnectionControls, SocketMethods, ChannelMethods):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -155,6 +157,8 @@ class Connection(SocketMethods):
     # A weak reference to the object a layer above made this connection for
     # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
     _owner: Any = None
+    # How the verify callback (in _callbacks) wraps an owned ``X509 *``.
+    _x509_from_pointer = staticmethod(X509._from_raw_x509_ptr)
 
     def __init__(self, context: Context, socket: _socket_module.socket | None = None):
         if not isinstance(context, Context):
@@ -270,7 +274,7 @@ class Connection(SocketMethods):
                 result = _SSL_write(self._ssl, data, len(data))
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     write = send
 
@@ -279,7 +283,7 @@ class Connection(SocketMethods):
         if type(buf) is bytes and len(buf) <= _MAX_INT:
             result = _SSL_write(self._ssl, buf, len(buf))
             if result == len(buf) and self._callback_exception is None:
-                return result  # type: ignore[no-any-return]
+                return result
             if result <= 0 or self._callback_exception is not None:
                 self._raise_io_error(result)
             # A partial write: finish through the general loop below.
@@ -319,7 +323,7 @@ class Connection(SocketMethods):
             result = _SSL_read(self._ssl, buf, bufsiz)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
-        return _unpack(buf, result)  # type: ignore[no-any-return]
+        return _unpack(buf, result)
 
     read = recv
 
@@ -358,11 +362,11 @@ class Connection(SocketMethods):
                 lib.ERR_clear_error()
                 return 0
             self._raise_io_error(result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def pending(self) -> int:
         """How many decrypted bytes can be read without touching the transport."""
-        return _SSL_pending(self._ssl)  # type: ignore[no-any-return]
+        return _SSL_pending(self._ssl)
 
     def bio_write(self, buf: Any) -> int:
         """Give OpenSSL *buf*, TLS bytes received from the peer (memory mode)."""
@@ -381,7 +385,7 @@ class Connection(SocketMethods):
             if size == 0:
                 return 0
             _raise_bio_error(into_ssl, "BIO_write")
-        return result  # type: ignore[no-any-return]
+        return result
 
     def bio_read(self, bufsiz: int) -> bytes:
         """Take up to *bufsiz* TLS bytes that OpenSSL wants sent to the peer.
@@ -399,7 +403,7 @@ class Connection(SocketMethods):
         result = _BIO_read(from_ssl, buf, bufsiz)
         if result <= 0:
             _raise_bio_error(from_ssl, "BIO_read")
-        return _unpack(buf, result)  # type: ignore[no-any-return]
+        return _unpack(buf, result)
 
     def bio_shutdown(self) -> None:
         """Tell OpenSSL the peer's byte stream has ended (memory mode)."""
@@ -434,11 +438,11 @@ class Connection(SocketMethods):
 
     def renegotiate_pending(self) -> bool:
         """Whether a renegotiation has been started but not finished."""
-        return lib.SSL_renegotiate_pending(self._ssl) == 1  # type: ignore[no-any-return]
+        return lib.SSL_renegotiate_pending(self._ssl) == 1
 
     def total_renegotiations(self) -> int:
         """How many renegotiations this connection has started."""
-        return lib.SSL_total_renegotiations(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_total_renegotiations(self._ssl)
 
     def shutdown(self) -> bool:
         """Send close_notify; ``True`` once the peer's close_notify has arrived too."""
@@ -450,11 +454,11 @@ class Connection(SocketMethods):
             # but stays queued; left there, it would fail a later, unrelated
             # call of this thread (SSL_get_error reads the queue first).
             lib.ERR_clear_error()
-        return result > 0  # type: ignore[no-any-return]
+        return result > 0
 
     def get_shutdown(self) -> int:
         """The ``SENT_SHUTDOWN`` / ``RECEIVED_SHUTDOWN`` bits of this connection."""
-        return lib.SSL_get_shutdown(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_shutdown(self._ssl)
 
     def set_shutdown(self, state: int) -> None:
         """Set the shutdown bits (to close without a close_notify exchange)."""
@@ -463,11 +467,11 @@ class Connection(SocketMethods):
 
     def want_read(self) -> bool:
         """Whether OpenSSL is waiting for bytes from the peer."""
-        return lib.SSL_want_read(self._ssl) > 0  # type: ignore[no-any-return]
+        return lib.SSL_want_read(self._ssl) > 0
 
     def want_write(self) -> bool:
         """Whether OpenSSL has bytes waiting to go to the peer."""
-        return lib.SSL_want_write(self._ssl) > 0  # type: ignore[no-any-return]
+        return lib.SSL_want_write(self._ssl) > 0
 
     # -- socket mode ---------------------------------------------------------
 
@@ -478,9 +482,9 @@ class Connection(SocketMethods):
 
     def connect_ex(self, addr: Any) -> int:
         """Like :meth:`connect`, returning an errno instead of raising."""
-        connect_ex = self._require_socket().connect_ex
+        connect_ex: Callable[[Any], int] = self._require_socket().connect_ex
         self.set_connect_state()
-        return connect_ex(addr)  # type: ignore[no-any-return]
+        return connect_ex(addr)
 
     def accept(self) -> tuple[Connection, Any]:
         """Accept a client on the listening socket; return ``(Connection, address)``."""
@@ -538,7 +542,7 @@ class Connection(SocketMethods):
         name = lib.SSL_get_servername(self._ssl, lib.TLSEXT_NAMETYPE_host_name)
         if name == ffi.NULL:
             return None
-        return ffi.string(name)  # type: ignore[no-any-return]
+        return ffi.string(name)
 
     def set_verify_hostname(
         self, hostname: str | bytes, *, check_common_name: bool = False
@@ -587,16 +591,19 @@ class Connection(SocketMethods):
 
         (An extension of pyopenssl-ng.)
         """
-        return lib.SSL_get_verify_result(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_verify_result(self._ssl)
 
     def set_verify(self, mode: int, callback: Callable[..., Any] | None = None) -> None:
         """Override the Context's verification mode and callback for this connection."""
         check_int(mode, "mode")
         if callback is None:
-            self._retire(self._verify_cb)
-            self._verify_cb = None
-            lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
-            return
+            if self._verify_cb is None:
+                lib.SSL_set_verify(self._ssl, mode, ffi.NULL)
+                return
+            # SSL_set_verify ignores a NULL callback: the one set before would
+            # stay in force, called after being freed (a crash). Replace it by
+            # one that keeps OpenSSL's own verdict, as no callback would.
+            callback = _keep_verdict
         check_callable(callback)
         self._register()
         self._retire(self._verify_cb)
@@ -605,12 +612,12 @@ class Connection(SocketMethods):
 
     def get_verify_mode(self) -> int:
         """The ``VERIFY_*`` mode in force for this connection."""
-        return lib.SSL_get_verify_mode(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_get_verify_mode(self._ssl)
 
     def set_options(self, options: int) -> int:
         """Add ``OP_*`` bits for this connection; return the resulting mask."""
         check_int(options, "options")
-        return lib.SSL_set_options(self._ssl, options)  # type: ignore[no-any-return]
+        return lib.SSL_set_options(self._ssl, options)
 
     def set_info_callback(
         self, callback: Callable[[Connection, int, int], None]
@@ -624,7 +631,7 @@ class Connection(SocketMethods):
 
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
-        wire = alpn_wire_format(protos)
+        wire = wire_format(protos)
         # This one returns 0 on success.
         checked(Error, lib.SSL_set_alpn_protos, self._ssl, wire, len(wire), ok=is_zero)
 
@@ -635,7 +642,7 @@ class Connection(SocketMethods):
         lib.SSL_get0_alpn_selected(self._ssl, data, length)
         if not length[0]:
             return b""
-        return ffi.buffer(data[0], length[0])[:]  # type: ignore[no-any-return]
+        return ffi.buffer(data[0], length[0])[:]
 
     def request_ocsp(self) -> None:
         """Ask the server to staple an OCSP response (clients)."""
@@ -787,7 +794,7 @@ class Connection(SocketMethods):
         for i in range(lib.sk_X509_NAME_num(names)):
             name = lib.sk_X509_NAME_value(names, i)
             if as_cryptography:
-                result.append(name_from_der(_name_der(name)))
+                result.append(name_from_der(name_der(name)))
             else:
                 result.append(X509Name._from_raw_name_copy(name))
         return result
@@ -813,7 +820,7 @@ class Connection(SocketMethods):
         cipher = lib.SSL_get_current_cipher(self._ssl)
         if cipher == ffi.NULL:
             return None
-        return lib.SSL_CIPHER_get_bits(cipher, ffi.NULL)  # type: ignore[no-any-return]
+        return lib.SSL_CIPHER_get_bits(cipher, ffi.NULL)
 
     def get_cipher_version(self) -> str | None:
         """The protocol version that introduced the negotiated cipher, or ``None``."""
@@ -826,7 +833,7 @@ class Connection(SocketMethods):
 
     def get_protocol_version(self) -> int:
         """The protocol version number (``TLS1_3_VERSION``, ...)."""
-        return lib.SSL_version(self._ssl)  # type: ignore[no-any-return]
+        return lib.SSL_version(self._ssl)
 
     def get_group_name(self) -> str | None:
         """The key-exchange group negotiated (``"x25519"``), or ``None``."""
@@ -841,7 +848,7 @@ class Connection(SocketMethods):
 
     def get_state_string(self) -> bytes:
         """OpenSSL's description of the handshake state."""
-        return ffi.string(lib.SSL_state_string_long(self._ssl))  # type: ignore[no-any-return]
+        return ffi.string(lib.SSL_state_string_long(self._ssl))
 
     def state_string(self) -> bytes:
         """Deprecated: the first releases' name of :meth:`get_state_string`."""
@@ -853,7 +860,7 @@ class Connection(SocketMethods):
         profile = lib.SSL_get_selected_srtp_profile(self._ssl)
         if profile == ffi.NULL:
             return b""
-        return ffi.string(profile.name)  # type: ignore[no-any-return]
+        return ffi.string(profile.name)
 
     def client_random(self) -> bytes | None:
         """The client's handshake random, or ``None`` before there is a session."""
@@ -903,7 +910,7 @@ class Connection(SocketMethods):
             len(label),
             *context_args,
         )
-        return ffi.buffer(out, olen)[:]  # type: ignore[no-any-return]
+        return ffi.buffer(out, olen)[:]
 
     # -- DTLS --------------------------------------------------------------
 
@@ -934,7 +941,7 @@ class Connection(SocketMethods):
         seconds = ffi.new("int64_t *")
         microseconds = ffi.new("long *")
         if lib.Cryptography_DTLSv1_get_timeout(self._ssl, seconds, microseconds):
-            return seconds[0] + microseconds[0] / 1000000.0  # type: ignore[no-any-return]
+            return float(seconds[0] + microseconds[0] / 1000000.0)
         return None
 
     def DTLSv1_handle_timeout(self) -> bool:
@@ -954,7 +961,7 @@ class Connection(SocketMethods):
         # SSL is DTLS: on a TLS connection with a cipher it crashed.
         if not _is_dtls(self._ssl):
             raise TypeError("get_cleartext_mtu needs a DTLS Connection")
-        return lib.DTLS_get_data_mtu(self._ssl)  # type: ignore[no-any-return]
+        return lib.DTLS_get_data_mtu(self._ssl)
 
     def set_ciphertext_mtu(self, mtu: int) -> None:
         """Set the DTLS datagram size (use with ``OP_NO_QUERY_MTU``)."""
@@ -1008,6 +1015,11 @@ def _file_descriptor(sock: Any) -> int:
     return fd
 
 
+def _keep_verdict(conn: Any, cert: Any, errnum: int, depth: int, ok: int) -> bool:
+    """A verify callback that changes nothing: OpenSSL's verdict stands."""
+    return bool(ok)
+
+
 def _is_dtls(ssl: Any) -> bool:
     # DTLS versions count down from 0xFEFF (DTLS1_BAD_VER is 0x0100); a DTLS
     # SSL reports one even before its handshake, a TLS SSL a 0x03xx one.
@@ -1031,7 +1043,7 @@ def _sized(fill: Callable[[Any, int], int]) -> bytes:
         return b""
     buf = no_zero_allocator("unsigned char[]", size)
     fill(buf, size)
-    return ffi.buffer(buf, size)[:]  # type: ignore[no-any-return]
+    return ffi.buffer(buf, size)[:]
 
 
 def _certificate(owned_pointer: Any, as_cryptography: bool) -> Any:
@@ -1048,12 +1060,3 @@ def _certificates(stack: Any, as_cryptography: bool) -> Any:
         lib.X509_up_ref(pointer)
         result.append(_certificate(pointer, as_cryptography))
     return result
-
-
-def _name_der(name: Any) -> bytes:
-    out = ffi.new("unsigned char **")
-    length = checked(Error, lib.i2d_X509_NAME, name, out, ok=not_negative)
-    try:
-        return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
-    finally:
-        lib.OPENSSL_free(out[0])

@@ -244,7 +244,7 @@ OPENSSL_VERSION_NUMBER: int = lib.OPENSSL_VERSION_NUMBER
 
 def OpenSSL_version(type: int) -> bytes:
     """Describe the linked OpenSSL; *type* is one of the ``OPENSSL_*`` selectors."""
-    return ffi.string(lib.OpenSSL_version(type))  # type: ignore[no-any-return]
+    return ffi.string(lib.OpenSSL_version(type))
 
 
 SSLeay_version = OpenSSL_version

@@ -13,24 +13,22 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    rsa,
-)
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from OpenSSL import _callbacks
+from OpenSSL._alpn import wire_format
+from OpenSSL._crypto_base import _PRIVATE_KEY_TYPES, _PrivateKey
 from OpenSSL._ssl_constants import (
     FILETYPE_PEM,
     METHODS,
     unsupported_method_message,
 )
+from OpenSSL._ssl_controls import ContextControls, check_tls13_ciphersuites
 from OpenSSL._ssl_errors import Error
+from OpenSSL._ssl_psk import PskControls
 from OpenSSL._util import (
     StrOrBytesPath,
     checked,
@@ -53,21 +51,6 @@ __all__ = ["Context"]
 
 _T = TypeVar("_T")
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-_PrivateKey = Union[
-    dsa.DSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    rsa.RSAPrivateKey,
-]
-_PRIVATE_KEY_TYPES = (
-    dsa.DSAPrivateKey,
-    ec.EllipticCurvePrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    rsa.RSAPrivateKey,
-)
 
 # Where Linux distributions keep their CA bundle, for when the compiled-in
 # default of cryptography's bundled OpenSSL points at nothing.
@@ -129,28 +112,12 @@ def check_callable(callback: Any, name: str = "callback") -> None:
         raise TypeError(f"{name} must be callable")
 
 
-def alpn_wire_format(protos: Any) -> bytes:
-    """Encode a list of ALPN protocol names as length-prefixed bytes."""
-    if isinstance(protos, (bytes, str)) or not isinstance(protos, Sequence):
-        raise TypeError("protos must be a list of bytes")
-    if not protos:
-        raise ValueError("at least one protocol must be given")
-    parts = []
-    for proto in protos:
-        if not isinstance(proto, bytes):
-            raise TypeError("each protocol must be bytes")
-        if not 0 < len(proto) < 256:
-            raise ValueError("each protocol must be 1 to 255 bytes long")
-        parts.append(bytes((len(proto),)) + proto)
-    return b"".join(parts)
-
-
 def _configures(method: _F) -> _F:
     """Mark *method* as changing the SSL_CTX, which a used Context refuses."""
 
     @functools.wraps(method)
     def wrapper(self: Context, *args: Any, **kwargs: Any) -> Any:
-        if self._used:
+        if self._used and not self._changes_allowed:
             raise ValueError(
                 "this Context has already been used to create a Connection "
                 "and can no longer be changed; configure it first"
@@ -160,7 +127,7 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context:
+class Context(ContextControls, PskControls):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,
@@ -224,19 +191,19 @@ class Context:
     def set_options(self, options: int) -> int:
         """Add the ``OP_*`` bits in *options*; return the resulting option mask."""
         check_int(options, "options")
-        return lib.SSL_CTX_set_options(self._context, options)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_options(self._context, options)
 
     @_configures
     def set_mode(self, mode: int) -> int:
         """Add the ``MODE_*`` bits in *mode*; return the resulting mode mask."""
         check_int(mode, "mode")
-        return lib.SSL_CTX_set_mode(self._context, mode)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_mode(self._context, mode)
 
     @_configures
     def clear_mode(self, mode_to_clear: int) -> int:
         """Remove the ``MODE_*`` bits in *mode_to_clear*; return the resulting mask."""
         check_int(mode_to_clear, "mode_to_clear")
-        return lib.SSL_CTX_clear_mode(self._context, mode_to_clear)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_clear_mode(self._context, mode_to_clear)
 
     @_configures
     def set_cipher_list(self, cipher_list: bytes) -> None:
@@ -254,6 +221,7 @@ class Context:
         """Choose the TLS 1.3 cipher suites (colon-separated names)."""
         if not isinstance(ciphersuites, bytes):
             raise TypeError("ciphersuites must be bytes")
+        check_tls13_ciphersuites(ciphersuites)
         checked(Error, lib.SSL_CTX_set_ciphersuites, self._context, ciphersuites)
 
     @_configures
@@ -486,11 +454,11 @@ class Context:
 
     def get_verify_mode(self) -> int:
         """The ``VERIFY_*`` mode set by :meth:`set_verify`."""
-        return lib.SSL_CTX_get_verify_mode(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_verify_mode(self._context)
 
     def get_verify_depth(self) -> int:
         """The depth set by :meth:`set_verify_depth`."""
-        return lib.SSL_CTX_get_verify_depth(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_verify_depth(self._context)
 
     # -- client CA names sent in CertificateRequest ---------------------------
 
@@ -556,11 +524,11 @@ class Context:
     def set_session_cache_mode(self, mode: int) -> int:
         """Set the ``SESS_CACHE_*`` mode; return the previous one."""
         check_int(mode, "mode")
-        return lib.SSL_CTX_set_session_cache_mode(self._context, mode)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_set_session_cache_mode(self._context, mode)
 
     def get_session_cache_mode(self) -> int:
         """The current ``SESS_CACHE_*`` mode."""
-        return lib.SSL_CTX_get_session_cache_mode(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_session_cache_mode(self._context)
 
     @_configures
     def set_timeout(self, timeout: int) -> None:
@@ -570,7 +538,7 @@ class Context:
 
     def get_timeout(self) -> int:
         """The session timeout in seconds."""
-        return lib.SSL_CTX_get_timeout(self._context)  # type: ignore[no-any-return]
+        return lib.SSL_CTX_get_timeout(self._context)
 
     # -- application data ----------------------------------------------------
 
@@ -614,7 +582,7 @@ class Context:
     @_configures
     def set_alpn_protos(self, protos: list[bytes]) -> None:
         """Offer the ALPN protocols *protos*, most preferred first (clients)."""
-        wire = alpn_wire_format(protos)
+        wire = wire_format(protos)
         # This one returns 0 on success.
         checked(
             Error,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from typing import Any, Callable, NoReturn, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar, Union, overload
 
 from cryptography.hazmat.bindings.openssl.binding import Binding
 
@@ -48,13 +48,18 @@ __all__ = [
     "positive",
     "text",
     "text_to_bytes_and_warn",
+    "verify_error_string",
 ]
 
 _R = TypeVar("_R")
 
+if TYPE_CHECKING:
+    from OpenSSL._lib_types import FFI, Lib
+
 binding = Binding()
-ffi: Any = binding.ffi
-lib: Any = binding.lib
+# Typed for mypy by OpenSSL._lib_types; at run time cryptography's objects.
+ffi: FFI = binding.ffi
+lib: Lib = binding.lib
 
 StrOrBytesPath: TypeAlias = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -67,7 +72,7 @@ def text(charp: Any) -> str:
     """Decode a NUL-terminated C string from OpenSSL; ``""`` for NULL."""
     if charp == ffi.NULL:
         return ""
-    return ffi.string(charp).decode("utf-8", "replace")  # type: ignore[no-any-return]
+    return ffi.string(charp).decode("utf-8", "replace")
 
 
 def _drain_error_queue() -> list[tuple[str, str, str]]:
@@ -99,6 +104,11 @@ def exception_from_error_queue(
     if not errors:
         errors = [("", what, "failed without an OpenSSL error")]
     raise exception_type(errors)
+
+
+def verify_error_string(code: int) -> str:
+    """OpenSSL's description of an ``X509_V_*`` verification result *code*."""
+    return text(lib.X509_verify_cert_error_string(code))
 
 
 def clear_errors() -> None:
@@ -175,6 +185,12 @@ def path_bytes(s: StrOrBytesPath) -> bytes:
     return path
 
 
+@overload
+def exact_bytes(data: bytes) -> bytes: ...
+@overload
+def exact_bytes(data: _R) -> _R: ...
+
+
 def exact_bytes(data: Any) -> Any:
     """*data*, as plain ``bytes`` if it is a ``bytes`` subclass.
 
@@ -222,7 +238,7 @@ def bio_to_bytes(bio: Any) -> bytes:
     """Return everything written to memory BIO *bio*."""
     result = ffi.new("char**")
     length = lib.BIO_get_mem_data(bio, result)
-    return ffi.buffer(result[0], length)[:]  # type: ignore[no-any-return]
+    return ffi.buffer(result[0], length)[:]
 
 
 def new_mem_bio(data: bytes | None = None) -> Any:

@@ -9,7 +9,7 @@ then raises ``AttributeError``) when it replaces that name, because the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from OpenSSL._crypto_base import Error
 from OpenSSL._util import (
@@ -23,8 +23,15 @@ from OpenSSL._util import (
 )
 from OpenSSL._util import clear_errors as _clear_errors
 
-if TYPE_CHECKING:
-    from OpenSSL.crypto import X509
+
+def name_der(name_ptr: Any) -> bytes:
+    """The DER encoding of the ``X509_NAME *`` *name_ptr*."""
+    out = ffi.new("unsigned char **")
+    length = checked(Error, lib.i2d_X509_NAME, name_ptr, out, ok=not_negative)
+    try:
+        return ffi.buffer(out[0], length)[:]
+    finally:
+        lib.OPENSSL_free(out[0])
 
 
 def _name_nid(name: str) -> int:
@@ -75,8 +82,8 @@ class X509Name:
         return name
 
     @classmethod
-    def _view(cls, name_ptr: Any, owner: X509) -> X509Name:
-        """A view of a certificate's own name; keeps *owner* alive."""
+    def _view(cls, name_ptr: Any, owner: object) -> X509Name:
+        """A view of a certificate's own name; keeps *owner* (the X509) alive."""
         name = cls.__new__(cls)
         object.__setattr__(name, "_name", name_ptr)
         object.__setattr__(name, "_owner", owner)
@@ -103,7 +110,7 @@ class X509Name:
         out = ffi.new("unsigned char **")
         length = checked(Error, lib.ASN1_STRING_to_UTF8, out, data, ok=not_negative)
         try:
-            return ffi.buffer(out[0], length)[:].decode("utf-8")  # type: ignore[no-any-return]
+            return ffi.buffer(out[0], length)[:].decode("utf-8")
         finally:
             lib.OPENSSL_free(out[0])
 
@@ -196,12 +203,7 @@ class X509Name:
 
     def der(self) -> bytes:
         """The DER encoding of the name."""
-        out = ffi.new("unsigned char **")
-        length = checked(Error, lib.i2d_X509_NAME, self._name, out, ok=not_negative)
-        try:
-            return ffi.buffer(out[0], length)[:]  # type: ignore[no-any-return]
-        finally:
-            lib.OPENSSL_free(out[0])
+        return name_der(self._name)
 
     def get_components(self) -> list[tuple[bytes, bytes]]:
         """``(short name, raw value)`` pairs in order, values undecoded."""

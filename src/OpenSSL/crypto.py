@@ -98,6 +98,7 @@ from OpenSSL._util import (
     not_null,
     path_bytes,
     positive,
+    verify_error_string,
 )
 from OpenSSL._util import clear_errors as _clear_errors
 from OpenSSL._x509name import X509Name
@@ -210,7 +211,7 @@ def _asn1_time_bytes(when: Any) -> bytes | None:
     )
     try:
         gen_string = ffi.cast("ASN1_STRING *", generalized)
-        return ffi.buffer(  # type: ignore[no-any-return]
+        return ffi.buffer(
             lib.ASN1_STRING_get0_data(gen_string), lib.ASN1_STRING_length(gen_string)
         )[:]
     finally:
@@ -301,7 +302,7 @@ class X509:
         if nid == lib.NID_undef:
             _clear_errors()
             raise ValueError("Undefined signature algorithm")
-        return ffi.string(lib.OBJ_nid2ln(nid))  # type: ignore[no-any-return]
+        return ffi.string(lib.OBJ_nid2ln(nid))
 
     def digest(self, digest_name: str) -> bytes:
         """The fingerprint, as colon-separated upper-case hex bytes."""
@@ -647,9 +648,7 @@ class X509StoreContext:
         if lib.X509_verify_cert(ctx) <= 0:
             _clear_errors()
             code = lib.X509_STORE_CTX_get_error(ctx)
-            message = ffi.string(lib.X509_verify_cert_error_string(code)).decode(
-                "utf-8", "replace"
-            )
+            message = verify_error_string(code)
             current = lib.X509_STORE_CTX_get_current_cert(ctx)
             if current == ffi.NULL:
                 certificate = self._cert

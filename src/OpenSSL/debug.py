@@ -21,7 +21,7 @@ __all__ = ["environment_report"]
 
 
 def _c_text(charp: object) -> str:
-    return ffi.string(charp).decode("ascii", "replace")  # type: ignore[no-any-return]
+    return ffi.string(charp).decode("ascii", "replace")
 
 
 def _cffi_version() -> str:

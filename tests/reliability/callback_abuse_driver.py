@@ -534,6 +534,139 @@ def _compat_sni(action: Callable[[Any], Any]) -> Built:
     )
 
 
+# --- pyopenssl-ng's own callbacks: PSK, certificate, SNI alert --------
+
+#: The pre-shared key both ends of the PSK scenarios know.
+PSK_KEY = bytes(range(32))
+
+
+def _psk_suite(c: SSL.Context, s: SSL.Context) -> None:
+    # The suite the key is bound to: with the certificate path open, a
+    # server preferring a SHA-384 suite would otherwise skip the PSK.
+    for ctx in (c, s):
+        ctx.set_tls13_ciphersuites(b"TLS_AES_128_GCM_SHA256")
+
+
+def _psk_client(action: Callable[[Any], Any]) -> Built:
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        _psk_suite(c, s)
+        c.set_psk_client_callback(
+            lambda conn, hint: _value(action(conn), (b"abuse", PSK_KEY))
+        )
+        s.set_psk_server_callback(lambda conn, identity: PSK_KEY)
+
+    return _tls(configure, failing_side=0)
+
+
+def _psk_server(action: Callable[[Any], Any]) -> Built:
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        _psk_suite(c, s)
+        c.set_psk_client_callback(lambda conn, hint: (b"abuse", PSK_KEY))
+        s.set_psk_server_callback(lambda conn, identity: _value(action(conn), PSK_KEY))
+
+    return _tls(configure, failing_side=1)
+
+
+def _cert_callback(action: Callable[[Any], Any]) -> Built:
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        s.set_cert_callback(lambda conn: _value(action(conn), True))
+
+    return _tls(configure, failing_side=1)
+
+
+def _servername_alert(action: Callable[[Any], Any]) -> Built:
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        s.set_tlsext_servername_alert_callback(lambda conn: _value(action(conn), None))
+
+    return _tls(configure, failing_side=1)
+
+
+def _compat_side_fails(holder: list[Any], peer_index: int) -> Callable[[], None]:
+    """After a failed handshake, the SSLObject at *peer_index* fails too."""
+
+    def check() -> None:
+        if len(holder) < 6:
+            return
+        client, server, c_in, c_out, s_in, s_out = holder[:6]
+        peer = (client, server)[peer_index]
+        for _ in range(MAX_ROUNDS):
+            for source, sink in ((c_out, s_in), (s_out, c_in)):
+                data = source.read()
+                if data:
+                    sink.write(data)
+            try:
+                peer.do_handshake()
+            except ssl.SSLWantReadError:
+                continue
+            except ssl.SSLError:
+                return
+            raise AssertionError("the peer completed a handshake that had failed")
+        raise AssertionError("the peer never saw the failure")
+
+    return check
+
+
+def _compat_pair(server_ctx: Any, client_ctx: Any, failing_side: int) -> Built:
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    holder = [client, server, c_in, c_out, s_in, s_out]
+    return Built(
+        drive=lambda: compat_handshake(holder),
+        peer_fails=_compat_side_fails(holder, 1 - failing_side),
+        holder=holder,
+        step=lambda: _compat_step(holder),
+    )
+
+
+def _compat_psk(action: Callable[[Any], Any], failing_side: int) -> Built:
+    server_ctx = support.ssl_server_context()
+    client_ctx = support.ssl_client_context()
+    for ctx in (server_ctx, client_ctx):
+        ctx.set_ciphersuites("TLS_AES_128_GCM_SHA256")
+    holder: list[Any] = []
+
+    def target(index: int) -> Any:
+        return holder[index] if len(holder) > index else None
+
+    if failing_side == 0:
+        client_ctx.set_psk_client_callback(
+            lambda hint: _value(action(target(0)), ("abuse", PSK_KEY))
+        )
+        server_ctx.set_psk_server_callback(lambda identity: PSK_KEY)
+    else:
+        client_ctx.set_psk_client_callback(lambda hint: ("abuse", PSK_KEY))
+        server_ctx.set_psk_server_callback(
+            lambda identity: _value(action(target(1)), PSK_KEY)
+        )
+    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    holder[:] = [client, server, c_in, c_out, s_in, s_out]
+    return Built(
+        drive=lambda: compat_handshake(holder),
+        peer_fails=_compat_side_fails(holder, 1 - failing_side),
+        holder=holder,
+        step=lambda: _compat_step(holder),
+    )
+
+
+def _compat_verify(action: Callable[[Any], Any]) -> Built:
+    client_ctx = support.ssl_client_context()
+    client_ctx.set_verify_callback(
+        lambda obj, cert, depth, error, ok: _value(action(obj), ok)
+    )
+    return _compat_pair(support.ssl_server_context(), client_ctx, failing_side=0)
+
+
+def _compat_ocsp_response(action: Callable[[Any], Any]) -> Built:
+    staple = make_pki().ocsp_response()
+    server_ctx = support.ssl_server_context()
+    server_ctx.set_ocsp_response_callback(lambda obj: _value(action(obj), staple))
+    client_ctx = support.ssl_client_context(ocsp_mode="require_good")
+    return _compat_pair(server_ctx, client_ctx, failing_side=1)
+
+
 SLOTS: dict[str, Slot] = {
     slot.name: slot
     for slot in (
@@ -551,6 +684,28 @@ SLOTS: dict[str, Slot] = {
         Slot("Context.set_passwd_cb", _passwd, passwd=True),
         Slot(
             "ssl_compat SSLContext.sni_callback", _compat_sni, kind="cause", compat=True
+        ),
+        Slot("Context.set_psk_client_callback", _psk_client),
+        Slot("Context.set_psk_server_callback", _psk_server),
+        Slot("Context.set_cert_callback", _cert_callback),
+        Slot("Context.set_tlsext_servername_alert_callback", _servername_alert),
+        Slot(
+            "ssl_compat SSLContext.set_psk_client_callback",
+            functools.partial(_compat_psk, failing_side=0),
+            kind="cause",
+            compat=True,
+        ),
+        Slot(
+            "ssl_compat SSLContext.set_psk_server_callback",
+            functools.partial(_compat_psk, failing_side=1),
+            kind="cause",
+            compat=True,
+        ),
+        Slot("ssl_compat SSLContext.set_verify_callback", _compat_verify, compat=True),
+        Slot(
+            "ssl_compat SSLContext.set_ocsp_response_callback",
+            _compat_ocsp_response,
+            compat=True,
         ),
     )
 }

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 
 from OpenSSL import SSL, crypto
+from OpenSSL._ssl_socket import SocketMethods
 from tests import support
 from tests.support import make_pki
 
@@ -820,8 +821,11 @@ def required_count(function: Any) -> int:
     return found
 
 
-#: Methods that pass socket errors through unchanged (as pyOpenSSL does).
-SOCKET_PASSTHROUGH = {"connect", "connect_ex", "accept", "sock_shutdown"}
+#: Methods that pass socket errors through unchanged (as pyOpenSSL does):
+#: the TLS-role ones and every socket-mode method of ``SocketMethods``.
+SOCKET_PASSTHROUGH = {"connect", "connect_ex", "accept", "sock_shutdown"} | {
+    name for name in vars(SocketMethods) if not name.startswith("_")
+}
 
 
 def skip_reason(target: str, name: str, args: list[Any]) -> Optional[str]:

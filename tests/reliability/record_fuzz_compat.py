@@ -59,10 +59,7 @@ COMPAT_GETTERS: list[tuple[str, Callable[[Any], Any]]] = [
     ("get_channel_binding", lambda o: o.get_channel_binding()),
     ("session", lambda o: (o.session, o.session_reused, o.server_hostname)),
     ("get_verified_chain", lambda o: o.get_verified_chain()),
-    (
-        "get_unverified_chain",
-        lambda o: [c.public_bytes() for c in o.get_unverified_chain()],
-    ),
+    ("get_unverified_chain", lambda o: o.get_unverified_chain()),
     ("pending", lambda o: o.pending()),
 ]
 

@@ -36,6 +36,7 @@ from cryptography.x509 import ocsp
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
+from OpenSSL.ssl_compat import _ocsp as ssl_compat_ocsp
 from tests.reliability import callback_abuse_driver as abuse
 from tests.reliability.callback_abuse_driver import (
     NORMAL,
@@ -146,6 +147,8 @@ WRONG_VALUES: list[Callable[[], Any]] = [
 WRONG_IDS = ["None", "str", "float", "object", "list", "bytes", "int", "BadBool"]
 
 OK = "ok"
+#: The triggering call fails with SSL.Error and the peer is told nothing.
+QUIET = "quiet"
 #: The exception of BadBool.__bool__, unchanged.
 OWN = "own"
 
@@ -187,6 +190,28 @@ def _compat_alert(value: Any) -> _Expected:
     return ("cause", TypeError)
 
 
+def _servername_alert(value: Any) -> _Expected:
+    if value is None:
+        return OK
+    if isinstance(value, int) and not isinstance(value, bool):
+        # A TLS alert is sent and the handshake fails; for a number that is
+        # no alert OpenSSL sends nothing: the server fails, the client waits.
+        return SSL.Error if value in _ALERTS else QUIET
+    return TypeError
+
+
+def _compat_psk_key(value: Any) -> _Expected:
+    if isinstance(value, (bytes, bytearray)):
+        return ("cause", None)
+    return ("cause", TypeError)
+
+
+def _compat_staple(value: Any) -> _Expected:
+    if value is None:
+        return ssl.SSLCertVerificationError  # nothing stapled, one is required
+    return ValueError if isinstance(value, bytes) else TypeError
+
+
 #: What each slot's triggering call does with a returned value.
 EXPECT: dict[str, Callable[[Any], _Expected]] = {
     "Context.set_verify": _truth(SSL.Error),
@@ -206,6 +231,23 @@ EXPECT: dict[str, Callable[[Any], _Expected]] = {
     # pyOpenSSL: "Bytes expected" (ValueError); wrong bytes: a bad decrypt.
     "Context.set_passwd_cb": _needs_bytes(ValueError, SSL.Error),
     "ssl_compat SSLContext.sni_callback": _compat_alert,
+    # Anything but an (identity, key) tuple of bytes.
+    "Context.set_psk_client_callback": lambda value: TypeError,
+    # Bytes: a key the client does not have, the binder check fails.
+    "Context.set_psk_server_callback": _needs_bytes(TypeError, SSL.Error),
+    "Context.set_cert_callback": lambda value: TypeError,
+    "Context.set_tlsext_servername_alert_callback": _servername_alert,
+    "ssl_compat SSLContext.set_psk_client_callback": lambda value: (
+        "cause",
+        TypeError,
+    ),
+    # Bytes: the wrong key; the handshake fails on its own (no cause).
+    "ssl_compat SSLContext.set_psk_server_callback": _compat_psk_key,
+    # A verdict, truth-tested; a rejection is a verification failure.
+    "ssl_compat SSLContext.set_verify_callback": _truth(ssl.SSLCertVerificationError),
+    # None staples nothing (the client requires one); bytes must be a DER
+    # OCSPResponse (ValueError), anything else is a TypeError.
+    "ssl_compat SSLContext.set_ocsp_response_callback": _compat_staple,
 }
 
 
@@ -220,6 +262,10 @@ def _returning_case(slot: Slot, value: Any, expected: _Expected) -> None:
         error_queue_empty(what)
         return
     assert outcome is not None, f"{what}: the handshake went on"
+    if expected == QUIET:
+        assert isinstance(outcome, SSL.Error), f"{what}: {outcome!r}"
+        error_queue_empty(what)
+        return
     if expected == OWN:
         assert outcome is value.exc, f"{what}: {outcome!r}"
     elif isinstance(expected, tuple):
@@ -379,7 +425,83 @@ OVERSIZED: list[Any] = [
         ("cause", ValueError),
         "alert--1",
     ),
+    # TLS-PSK: OpenSSL takes keys of at most 512 bytes, TLS 1.3 identities
+    # of at most 65535 (a 10 KiB one works), TLS 1.2 identities of 256.
+    (
+        "Context.set_psk_client_callback",
+        lambda: (b"abuse", b"k" * 513),
+        ValueError,
+        "psk-key-513",
+    ),
+    (
+        "Context.set_psk_client_callback",
+        lambda: (b"abuse", b"k" * MB),
+        ValueError,
+        "psk-key-1MB",
+    ),
+    (
+        "Context.set_psk_client_callback",
+        lambda: (b"i" * 10240, abuse.PSK_KEY),
+        OK,
+        "psk-identity-10KiB",
+    ),
+    (
+        "Context.set_psk_client_callback",
+        lambda: (b"i" * 70000, abuse.PSK_KEY),
+        ValueError,
+        "psk-identity-70000",
+    ),
+    (
+        "Context.set_psk_server_callback",
+        lambda: b"k" * 513,
+        ValueError,
+        "psk-server-key-513",
+    ),
+    (
+        "Context.set_psk_server_callback",
+        lambda: b"k" * MB,
+        ValueError,
+        "psk-server-key-1MB",
+    ),
+    (
+        "Context.set_tlsext_servername_alert_callback",
+        lambda: 256,
+        ValueError,
+        "sni-alert-256",
+    ),
+    (
+        "ssl_compat SSLContext.set_psk_client_callback",
+        lambda: ("i" * 10240, abuse.PSK_KEY),
+        ("cause", ValueError),  # CPython's limit: 256 bytes
+        "compat-psk-identity-10KiB",
+    ),
+    (
+        "ssl_compat SSLContext.set_psk_client_callback",
+        lambda: ("abuse", b"k" * 513),
+        ("cause", ValueError),
+        "compat-psk-key-513",
+    ),
     ("Context.set_verify", lambda: 10**100, OK, "verify-huge-int"),
+    # ssl_compat checks a staple's size before OpenSSL sees it: at most
+    # what TLS 1.3 carries (65,531 bytes), and a valid one that big passes.
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: _big_ocsp_response(ssl_compat_ocsp.MAX_STAPLE_SIZE - 2048),
+        OK,
+        "compat-ocsp-63k",
+    ),
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: _big_ocsp_response(MB),
+        ValueError,
+        "compat-ocsp-1MB",
+    ),
+    (
+        "ssl_compat SSLContext.set_ocsp_response_callback",
+        lambda: b"\x30" * (16 * MB),
+        ValueError,
+        "compat-ocsp-16MB-junk",
+    ),
     (
         "Context.set_ocsp_client_callback",
         lambda: b"x" * MB,

@@ -130,32 +130,62 @@ class PKI:
             )
         return builder.sign(self.intermediate.key, hashes.SHA256())
 
-    def ocsp_response(self, *, revoked: bool = False) -> bytes:
+    def ocsp_response(
+        self,
+        *,
+        revoked: bool = False,
+        unknown: bool = False,
+        expired: bool = False,
+        signer: Identity | None = None,
+        include_signer: bool = False,
+        subject: Identity | None = None,
+        forge_signature: bool = False,
+    ) -> bytes:
         """A signed OCSP response (DER) about the server certificate.
 
         Signed by the intermediate that issued it, valid from five minutes
         ago for a day: OpenSSL 4 parses what a server staples, so tests need
-        a real one.
+        a real one. The options make the bad ones: *revoked*/*unknown*
+        status, *expired* (valid from three days ago to yesterday), another
+        *signer* (an unauthorised responder, or a delegated one with
+        *include_signer* putting its certificate in the response), and a
+        response about another *subject* than the server certificate.
+        *forge_signature* flips a bit of the signature (the last byte of the
+        DER, when no certificate is included: the signature's end).
         """
         now = datetime.datetime.now(datetime.timezone.utc)
         since = now - datetime.timedelta(minutes=5)
-        status = ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD
-        response = (
+        until = now + datetime.timedelta(days=1)
+        if expired:
+            since, until = now - 3 * _ONE_DAY, now - _ONE_DAY
+        status = ocsp.OCSPCertStatus.GOOD
+        if revoked:
+            status = ocsp.OCSPCertStatus.REVOKED
+        elif unknown:
+            status = ocsp.OCSPCertStatus.UNKNOWN
+        about = subject if subject is not None else self.server
+        signing = signer if signer is not None else self.intermediate
+        builder = (
             ocsp.OCSPResponseBuilder()
             .add_response(
-                cert=self.server.cert,
+                cert=about.cert,
                 issuer=self.intermediate.cert,
                 algorithm=hashes.SHA256(),
                 cert_status=status,
                 this_update=since,
-                next_update=now + datetime.timedelta(days=1),
+                next_update=until,
                 revocation_time=since if revoked else None,
                 revocation_reason=None,
             )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, self.intermediate.cert)
-            .sign(self.intermediate.key, hashes.SHA256())
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, signing.cert)
         )
-        return response.public_bytes(serialization.Encoding.DER)
+        if include_signer:
+            builder = builder.certificates([signing.cert])
+        response = builder.sign(signing.key, hashes.SHA256())
+        der = response.public_bytes(serialization.Encoding.DER)
+        if forge_signature:
+            der = der[:-1] + bytes([der[-1] ^ 1])
+        return der
 
 
 def _load_builder() -> ModuleType:

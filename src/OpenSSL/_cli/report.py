@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from OpenSSL import SSL
-from OpenSSL._util import lib, text
 
 __all__ = [
     "certificate_lines",
@@ -34,7 +33,7 @@ Field = tuple[str, str]
 
 def verify_message(code: int) -> str:
     """OpenSSL's description of an ``X509_V_*`` verification result code."""
-    return text(lib.X509_verify_cert_error_string(code)) or f"error {code}"
+    return SSL.verify_error_string(code)
 
 
 def _alpn(conn: SSL.Connection) -> str:

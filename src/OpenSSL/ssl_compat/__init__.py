@@ -21,6 +21,18 @@ Example, with a pyOpenSSL-only feature through the escape hatch::
     )
     urllib.request.urlopen("https://example.org/", context=ctx)
 
+Beyond the standard library
+---------------------------
+
+In the stdlib's shape (``_extensions`` and the modules it names):
+``load_cert_chain`` also takes PEM data and ``cryptography`` certificates
+and keys (``_memory_certs``), ``load_verify_locations(cadata=...)`` also
+``cryptography`` certificates; ``SSLContext.set_verify_callback``
+(``_verification``); OCSP stapling with
+``SSLContext.set_ocsp_response_callback``, ``SSLContext.ocsp_mode`` and
+``get_ocsp_response()`` (``_ocsp``); ``get_channel_binding("tls-exporter")``
+and ``export_keying_material()``. See ``doc/ssl_compat_beyond.rst``.
+
 How the surface maps onto ``OpenSSL.SSL``
 -----------------------------------------
 
@@ -28,7 +40,8 @@ How the surface maps onto ``OpenSSL.SSL``
   (:attr:`SSLContext.openssl_context`, the escape hatch for verify, OCSP and
   info callbacks). Its properties validate like CPython's and make one call
   on it; a few settings the binding cannot read back are kept in Python
-  (``_context``, ``_knobs``).
+  (``_context``). Everything goes through ``OpenSSL.SSL``'s public API
+  (the layer rule, enforced by ``tests/test_layering.py``).
 * ``SSLSocket`` (``_socket``) runs a socket-mode ``Connection`` on its own
   file descriptor; one retry helper handles want-read/want-write against the
   socket's blocking mode or timeout.
@@ -77,12 +90,16 @@ CPython uses; the nearest honest thing is done instead:
   3.13+).
 * ``server_hostname="[::1]"`` (brackets) is taken as an IP address; CPython
   treats it as a DNS name that never matches.
-* ``get_verified_chain()``/``get_unverified_chain()`` (3.13) and PSK
-  setters exist on every Python; the PSK setters raise
-  ``NotImplementedError``.
+* The 3.13-3.15 additions exist on every Python (``_controls``): PSK
+  callbacks, ``get_verified_chain()``/``get_unverified_chain()`` (DER
+  bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
+  binding cannot list groups), ``group()``, ``set_client_sigalgs``/
+  ``set_server_sigalgs`` (one OpenSSL list for both directions) and
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
+  ``NotImplementedError`` (the binding cannot tell the algorithm used).
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
-  ``OpenSSL.SSL.Context`` would refuse, so ``_knobs.mutable`` lifts its
-  freeze for the one call.
+  the ``OpenSSL.SSL.Context`` underneath is told so once
+  (``Context.allow_changes_after_use``).
 """
 
 from __future__ import annotations
@@ -94,7 +111,7 @@ import sys
 import warnings
 from typing import Any, Optional
 
-from OpenSSL._util import lib
+from OpenSSL import SSL
 from OpenSSL.ssl_compat._certs import (
     PEM_FOOTER,
     PEM_HEADER,
@@ -103,7 +120,6 @@ from OpenSSL.ssl_compat._certs import (
     PEM_cert_to_DER_cert,
     cert_time_to_seconds,
     get_default_verify_paths,
-    get_server_certificate,
     match_hostname,
 )
 from OpenSSL.ssl_compat._constants import (
@@ -122,7 +138,9 @@ from OpenSSL.ssl_compat._constants import (
     module_constants,
 )
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
+from OpenSSL.ssl_compat._controls import get_sigalgs
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
+from OpenSSL.ssl_compat._ocsp import OCSPMode
 from OpenSSL.ssl_compat._session import SSLSession
 from OpenSSL.ssl_compat._socket import SSLSocket
 
@@ -160,7 +178,7 @@ _INT_MAX = 2**31 - 1
 
 def RAND_status() -> bool:
     """Whether OpenSSL's random generator is seeded."""
-    return bool(lib.RAND_status())
+    return SSL.random_status()
 
 
 def RAND_add(string: Any, entropy: float) -> None:
@@ -170,7 +188,7 @@ def RAND_add(string: Any, entropy: float) -> None:
         data = string.encode("utf-8")
     else:
         data = bytes(memoryview(string))
-    lib.RAND_add(data, len(data), float(entropy))
+    SSL.random_add(data, float(entropy))
 
 
 def RAND_bytes(n: int) -> bytes:
@@ -307,6 +325,38 @@ def wrap_socket(
     )
 
 
+# socket.create_connection's "use the global default" marker.
+_DEFAULT_TIMEOUT: Any = getattr(_socket_module, "_GLOBAL_DEFAULT_TIMEOUT")  # noqa: B009
+
+
+def get_server_certificate(
+    addr: tuple[str, int],
+    ssl_version: Optional[int] = None,
+    ca_certs: Optional[str] = None,
+    timeout: Any = _DEFAULT_TIMEOUT,
+) -> str:
+    """The PEM certificate of the server at *addr*.
+
+    Verified against *ca_certs* when given (hostname checks are not part of
+    this function, as in CPython); otherwise fetched without verification.
+    """
+    host, _port = addr
+    if ssl_version is None:
+        ssl_version = PROTOCOL_TLS_CLIENT
+    context = SSLContext(ssl_version)
+    context.check_hostname = False
+    if ca_certs is not None:
+        context.verify_mode = CERT_REQUIRED
+        context.load_verify_locations(ca_certs)
+    else:
+        context.verify_mode = CERT_NONE
+    with _socket_module.create_connection(addr, timeout=timeout) as sock:
+        with context.wrap_socket(sock, server_hostname=host) as ssl_sock:
+            der = ssl_sock.getpeercert(True)
+    assert der is not None
+    return DER_cert_to_PEM_cert(der)
+
+
 __all__ = [
     "CHANNEL_BINDING_TYPES",
     "OPENSSL_VERSION",
@@ -319,6 +369,7 @@ __all__ = [
     "DER_cert_to_PEM_cert",
     "DefaultVerifyPaths",
     "MemoryBIO",
+    "OCSPMode",
     "Options",
     "PEM_cert_to_DER_cert",
     "Purpose",
@@ -348,6 +399,7 @@ __all__ = [
     "get_default_verify_paths",
     "get_protocol_name",
     "get_server_certificate",
+    "get_sigalgs",
     "match_hostname",
     "wrap_socket",
     *sorted(module_constants()),

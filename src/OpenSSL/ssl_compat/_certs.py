@@ -17,7 +17,9 @@ certificate -- same keys, same tuple nesting, same string formats:
 
 Also here: PEM/DER conversion, :func:`cert_time_to_seconds`,
 :func:`match_hostname` (the early stdlib API, implemented from its documented
-rules), :func:`get_default_verify_paths` and :func:`get_server_certificate`.
+rules) and :func:`get_default_verify_paths`. (``get_server_certificate``, a
+network call, is in the package's ``__init__`` with the other functions that
+make a context.)
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import base64
 import calendar
 import ipaddress
 import os
-import socket
 import ssl as _stdlib_ssl
 import textwrap
 import time
@@ -40,7 +41,8 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
-from OpenSSL._util import ffi, lib, text
+from OpenSSL import SSL
+from OpenSSL._der import read_tlv
 
 __all__ = [
     "PEM_FOOTER",
@@ -53,9 +55,6 @@ __all__ = [
     "get_default_verify_paths",
     "match_hostname",
 ]
-
-# socket.create_connection's "use the global default" marker.
-_DEFAULT_TIMEOUT: Any = getattr(socket, "_GLOBAL_DEFAULT_TIMEOUT")  # noqa: B009
 
 PEM_HEADER = "-----BEGIN CERTIFICATE-----"
 PEM_FOOTER = "-----END CERTIFICATE-----"
@@ -80,12 +79,7 @@ _CertDict = dict[str, Any]
 
 def _oid_name(oid: ObjectIdentifier) -> str:
     """OpenSSL's long name for *oid*, or its dotted form when unknown."""
-    nid = lib.OBJ_txt2nid(oid.dotted_string.encode("ascii"))
-    if nid != lib.NID_undef:
-        name = lib.OBJ_nid2ln(nid)
-        if name != ffi.NULL:
-            return text(name)
-    return oid.dotted_string
+    return SSL.oid_long_name(oid.dotted_string) or oid.dotted_string
 
 
 def _attribute_value(value: Union[str, bytes]) -> str:
@@ -174,20 +168,14 @@ _DER_STRING_TAGS = (0x0C, 0x16)
 
 
 def _der_string(der: bytes) -> Optional[str]:
-    """The text of a short DER UTF8String/IA5String, else ``None``."""
-    if len(der) < 2 or der[0] not in _DER_STRING_TAGS:
+    """The text of a DER UTF8String/IA5String, else ``None``."""
+    try:
+        tag, contents, end = read_tlv(der)
+    except ValueError:
         return None
-    length = der[1]
-    offset = 2
-    if length & 0x80:
-        size = length & 0x7F
-        if size == 0 or size > 2 or len(der) < 2 + size:
-            return None
-        length = int.from_bytes(der[2 : 2 + size], "big")
-        offset = 2 + size
-    if len(der) != offset + length:
+    if tag not in _DER_STRING_TAGS or end != len(der):
         return None
-    return der[offset:].decode("utf-8", "replace")
+    return contents.decode("utf-8", "replace")
 
 
 def _extension(cert: x509.Certificate, oid: ObjectIdentifier) -> Any:
@@ -241,60 +229,6 @@ def decode_certificate(cert: x509.Certificate) -> _CertDict:
         if uris:
             result["crlDistributionPoints"] = uris
     return result
-
-
-ENCODING_PEM = 1
-ENCODING_DER = 2
-
-
-class Certificate:
-    """A certificate of a peer's chain, as Python 3.13's ``_ssl.Certificate``.
-
-    Returned by ``get_verified_chain()`` / ``get_unverified_chain()``.
-    """
-
-    __slots__ = ("_cert", "_der")
-
-    def __init__(self, der: bytes) -> None:
-        # The DER OpenSSL holds, parsed by cryptography only when needed: a
-        # peer may send a certificate OpenSSL takes and cryptography refuses
-        # (CPython's Certificate never re-parses it either).
-        self._der = der
-        self._cert: Optional[x509.Certificate] = None
-
-    @property
-    def _parsed(self) -> x509.Certificate:
-        if self._cert is None:
-            self._cert = x509.load_der_x509_certificate(self._der)
-        return self._cert
-
-    def public_bytes(self, format: int = ENCODING_PEM) -> Any:
-        """PEM text (``ENCODING_PEM``, the default) or DER bytes."""
-        der = self._der
-        if format == ENCODING_DER:
-            return der
-        if format == ENCODING_PEM:
-            return DER_cert_to_PEM_cert(der)
-        raise ValueError("Unsupported format")
-
-    def get_info(self) -> _CertDict:
-        """The ``getpeercert()`` dictionary of this certificate."""
-        return decode_certificate(self._parsed)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Certificate):
-            return NotImplemented
-        return self._der == other._der
-
-    def __hash__(self) -> int:
-        return hash(self._der)
-
-    def __repr__(self) -> str:
-        try:
-            subject = self._parsed.subject.rfc4514_string()
-        except ValueError:
-            return "<Certificate (not parseable by cryptography)>"
-        return f"<Certificate '{subject}'>"
 
 
 def DER_cert_to_PEM_cert(der_cert_bytes: bytes) -> str:
@@ -440,8 +374,7 @@ def get_default_verify_paths() -> Any:
     """
     cafile_env = "SSL_CERT_FILE"
     capath_env = "SSL_CERT_DIR"
-    openssl_cafile = text(lib.X509_get_default_cert_file())
-    openssl_capath = text(lib.X509_get_default_cert_dir())
+    openssl_cafile, openssl_capath = SSL.default_verify_paths()
     cafile = os.environ.get(cafile_env, openssl_cafile)
     capath = os.environ.get(capath_env, openssl_capath)
     return DefaultVerifyPaths(
@@ -452,36 +385,6 @@ def get_default_verify_paths() -> Any:
         capath_env,
         openssl_capath,
     )
-
-
-def get_server_certificate(
-    addr: tuple[str, int],
-    ssl_version: Optional[int] = None,
-    ca_certs: Optional[str] = None,
-    timeout: Any = _DEFAULT_TIMEOUT,
-) -> str:
-    """The PEM certificate of the server at *addr*.
-
-    Verified against *ca_certs* when given (hostname checks are not part of
-    this function, as in CPython); otherwise fetched without verification.
-    """
-    from OpenSSL.ssl_compat._context import SSLContext
-
-    host, _port = addr
-    if ssl_version is None:
-        ssl_version = _stdlib_ssl.PROTOCOL_TLS_CLIENT
-    context = SSLContext(ssl_version)
-    context.check_hostname = False
-    if ca_certs is not None:
-        context.verify_mode = _stdlib_ssl.CERT_REQUIRED
-        context.load_verify_locations(ca_certs)
-    else:
-        context.verify_mode = _stdlib_ssl.CERT_NONE
-    with socket.create_connection(addr, timeout=timeout) as sock:
-        with context.wrap_socket(sock, server_hostname=host) as ssl_sock:
-            der = ssl_sock.getpeercert(True)
-    assert der is not None
-    return DER_cert_to_PEM_cert(der)
 
 
 def load_der_certificate(der: bytes) -> Optional[x509.Certificate]:

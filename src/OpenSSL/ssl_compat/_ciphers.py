@@ -3,7 +3,8 @@
 CPython fills each dictionary from ``SSL_CIPHER_*`` getters
 (``get_cipher_nid``, ``get_digest_nid``, ``get_kx_nid``, ``get_auth_nid``,
 ``description``) that cryptography's binding does not expose. The binding does
-give the name, protocol version and key sizes (see ``_knobs.cipher_table``);
+give the name, protocol version and key sizes
+(``OpenSSL.SSL.Connection.get_cipher_details``);
 the rest -- key exchange, authentication, cipher and MAC -- is spelled out in
 OpenSSL's suite names (``ECDHE-ECDSA-AES256-GCM-SHA384``,
 ``TLS_CHACHA20_POLY1305_SHA256``), so it is parsed from them, and the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Optional
 
-from OpenSSL.ssl_compat._knobs import CipherInfo
+from OpenSSL.SSL import CipherDetails as CipherInfo
 
 __all__ = ["cipher_dict", "shared_cipher_tuple"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ssl as _stdlib_ssl
 from typing import Any
 
-from OpenSSL._util import ffi, lib
+from OpenSSL import SSL, crypto
 
 __all__ = [
     "CHANNEL_BINDING_TYPES",
@@ -47,7 +47,7 @@ SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
 Purpose = _stdlib_ssl.Purpose
 _SSLMethod: Any = _stdlib_ssl._SSLMethod
 
-CHANNEL_BINDING_TYPES = ["tls-unique"]
+CHANNEL_BINDING_TYPES = ["tls-unique", "tls-exporter"]
 
 # The cipher string CPython (3.10+) installs in every new context: security
 # level 2, forward-secret AEAD suites first, no anonymous, NULL, DSS, SHA-1
@@ -60,8 +60,8 @@ DEFAULT_CIPHERS = (
 # SSLContext.security_level until set_ciphers() changes it).
 DEFAULT_SECURITY_LEVEL = 2
 
-OPENSSL_VERSION_NUMBER: int = lib.OpenSSL_version_num()
-OPENSSL_VERSION: str = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode(
+OPENSSL_VERSION_NUMBER: int = SSL.OPENSSL_VERSION_NUMBER
+OPENSSL_VERSION: str = SSL.OpenSSL_version(SSL.OPENSSL_VERSION).decode(
     "ascii", "replace"
 )
 
@@ -129,29 +129,29 @@ _ERROR_NUMBER_NAMES = [
 _PROTOCOL_SUPPORT = {
     "SSLv2": False,
     "SSLv3": False,
-    "TLSv1": hasattr(lib, "TLS1_VERSION"),
-    "TLSv1_1": hasattr(lib, "TLS1_1_VERSION"),
-    "TLSv1_2": hasattr(lib, "TLS1_2_VERSION"),
-    "TLSv1_3": hasattr(lib, "TLS1_3_VERSION"),
+    "TLSv1": hasattr(SSL, "TLS1_VERSION"),
+    "TLSv1_1": hasattr(SSL, "TLS1_1_VERSION"),
+    "TLSv1_2": hasattr(SSL, "TLS1_2_VERSION"),
+    "TLSv1_3": hasattr(SSL, "TLS1_3_VERSION"),
 }
 
 
-# VerifyFlags members added after Python 3.9, with their binding constants.
+# VerifyFlags members added after Python 3.9, with their OpenSSL values.
 _VERIFY_FLAG_FALLBACKS = {
-    "VERIFY_ALLOW_PROXY_CERTS": "X509_V_FLAG_ALLOW_PROXY_CERTS",
-    "VERIFY_X509_PARTIAL_CHAIN": "X509_V_FLAG_PARTIAL_CHAIN",
+    "VERIFY_ALLOW_PROXY_CERTS": crypto.X509StoreFlags.ALLOW_PROXY_CERTS,
+    "VERIFY_X509_PARTIAL_CHAIN": crypto.X509StoreFlags.PARTIAL_CHAIN,
 }
 
 
 def _verify_flag(name: str) -> Any:
     member = getattr(VerifyFlags, name, None)
     if member is None:
-        member = VerifyFlags(int(getattr(lib, _VERIFY_FLAG_FALLBACKS[name])))
+        member = VerifyFlags(_VERIFY_FLAG_FALLBACKS[name])
     return member
 
 
 def _option_value(name: str) -> int:
-    value = getattr(lib, "SSL_" + name, None)
+    value = getattr(SSL, name, None)
     if value is None:
         value = int(getattr(_stdlib_ssl, name))
     return int(value)
@@ -179,8 +179,9 @@ def module_constants() -> dict[str, Any]:
         HAS_ALPN=True,
         HAS_ECDH=True,
         HAS_NEVER_CHECK_COMMON_NAME=True,
-        HAS_NPN=bool(lib.Cryptography_HAS_NEXTPROTONEG),
-        HAS_PSK=False,
-        HAS_PHA=bool(lib.Cryptography_HAS_SSL_VERIFY_CLIENT_POST_HANDSHAKE),
+        # NPN is gone from the OpenSSL in use (and set_npn_protocols refuses).
+        HAS_NPN=False,
+        HAS_PSK=True,
+        HAS_PHA=SSL.HAS_POST_HANDSHAKE_AUTH,
     )
     return names

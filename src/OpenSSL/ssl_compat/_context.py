@@ -11,7 +11,7 @@ run, so nothing falls through to the interpreter's ``_ssl``.
 Each property validates the way CPython does and then makes one call on the
 ``OpenSSL.SSL.Context`` underneath (:attr:`SSLContext.openssl_context`, the
 documented escape hatch). A few settings cannot be read back through the
-binding and are kept here instead (see the ``_knobs`` module): minimum and
+binding and are kept here instead: minimum and
 maximum version, verify flags, security level, ``num_tickets``.
 """
 
@@ -30,8 +30,8 @@ from typing import Any, Callable, Optional, Union
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
+from OpenSSL._alpn import parse_wire
 from OpenSSL._util import StrOrBytesPath
-from OpenSSL.ssl_compat import _knobs
 from OpenSSL.ssl_compat._certs import decode_certificate, get_default_verify_paths
 from OpenSSL.ssl_compat._ciphers import cipher_dict
 from OpenSSL.ssl_compat._constants import (
@@ -43,8 +43,18 @@ from OpenSSL.ssl_compat._constants import (
     VerifyFlags,
     VerifyMode,
     _SSLMethod,
+    _verify_flag,
 )
+from OpenSSL.ssl_compat._controls import ContextControls
+from OpenSSL.ssl_compat._core import owner_of
 from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._extensions import ContextExtensions
+from OpenSSL.ssl_compat._memory_certs import (
+    Password,
+    is_memory_input,
+    load_chain_from_memory,
+    load_private_key,
+)
 from OpenSSL.ssl_compat._trust import TrustLedger, parse_der_sequence, quietly
 
 __all__ = ["SSLContext", "create_default_context"]
@@ -97,11 +107,14 @@ _VERSION_NUMBERS = {
     TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
 }
 
+# create_default_context()'s extra flags (CPython 3.13+); PARTIAL_CHAIN is
+# not a VerifyFlags member before Python 3.10.
+_STRICT_FLAGS = VerifyFlags.VERIFY_X509_STRICT | _verify_flag(
+    "VERIFY_X509_PARTIAL_CHAIN"
+)
+
 _ULONG_MASK = 2**64 - 1  # X509_VERIFY_PARAM_set_flags takes an unsigned long
 _SECLEVEL = re.compile(r"@SECLEVEL=(\d+)")
-_PASSWORD_LIMIT = 1024  # OpenSSL's PEM_BUFSIZE, CPython's limit too
-
-_Password = Union[str, bytes, bytearray, Callable[[], Union[str, bytes, bytearray]]]
 
 
 def _not_found(path: Any) -> FileNotFoundError:
@@ -118,7 +131,7 @@ def _check_path(path: Any, what: str) -> Any:
     return path
 
 
-class SSLContext(_stdlib_ssl.SSLContext):
+class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
     """The stdlib's ``SSLContext``, on pyopenssl-ng.
 
     Create it as the stdlib's (``SSLContext(PROTOCOL_TLS_CLIENT)``) or with
@@ -159,6 +172,9 @@ class SSLContext(_stdlib_ssl.SSLContext):
 
     def _setup(self, method: Any, openssl_method: int) -> None:
         ctx = SSL.Context(openssl_method)
+        # The stdlib lets a context change after it made connections (with
+        # effect on later ones); urllib3 sets ALPN on every new connection.
+        ctx.allow_changes_after_use()
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING
@@ -173,12 +189,13 @@ class SSLContext(_stdlib_ssl.SSLContext):
         self._alpn_protocols: list[bytes] = []
         self._alpn_callback_installed = False
         self._sni_callback: Any = None
-        self._sni_c_callback: Any = None
         self._keylog_filename: Any = None
         self._keylog_file: Any = None
         self._keylog_lock = threading.Lock()
         self._keylog_installed = False
         self._trust = TrustLedger()
+        # DER of the chain certificates loaded from memory (see _memory_certs).
+        self._memory_chain: set[bytes] = set()
         self._stats_lock = threading.Lock()
         self._stats = dict.fromkeys(
             (
@@ -198,16 +215,20 @@ class SSLContext(_stdlib_ssl.SSLContext):
         )
         ctx.set_options(_DEFAULT_OPTIONS)
         ctx.set_cipher_list(DEFAULT_CIPHERS.encode("ascii"))
-        # Lets servers resume sessions of clients they verified.
-        ctx.set_session_id(b"OpenSSL.ssl_compat")
+        if method != _SSLMethod.PROTOCOL_TLS_CLIENT:
+            # Lets servers resume sessions of clients they verified. Not on
+            # client contexts: a session id context there makes OpenSSL
+            # refuse the TLS 1.3 external PSK sessions it is offered back
+            # ("attempt to reuse session in different context").
+            ctx.set_session_id(b"OpenSSL.ssl_compat")
         if not self._fixed_version:
             ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
             self._minimum_version = TLSVersion.TLSv1_2
         if method == _SSLMethod.PROTOCOL_TLS_CLIENT:
-            _knobs.set_verify_mode(ctx, _VERIFY_BITS[VerifyMode.CERT_REQUIRED])
+            ctx.set_verify_mode(_VERIFY_BITS[VerifyMode.CERT_REQUIRED])
             self._check_hostname = True
         else:
-            _knobs.set_verify_mode(ctx, SSL.VERIFY_NONE)
+            ctx.set_verify_mode(SSL.VERIFY_NONE)
 
     # -- the escape hatch -----------------------------------------------------
 
@@ -230,8 +251,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def _configure(self, call: Callable[[], Any]) -> Any:
         """Run one configuring call, also on a context already in use."""
         try:
-            with _knobs.mutable(self._ctx):
-                return call()
+            return call()
         except (SSL.Error, crypto.Error) as exc:
             raise translate_error(exc) from None  # type: ignore[arg-type]
 
@@ -299,12 +319,12 @@ class SSLContext(_stdlib_ssl.SSLContext):
     @property
     def options(self) -> Options:
         """The ``OP_*`` bits in force."""
-        return Options(_knobs.context_options(self._ctx))
+        return Options(self._ctx.get_options())
 
     @options.setter
     def options(self, value: int) -> None:
         value = int(value)
-        current = _knobs.context_options(self._ctx)
+        current = self._ctx.get_options()
         if current & ~value:
             # The binding has SSL_CTX_set_options but not clear_options.
             raise ValueError(
@@ -337,8 +357,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             else self._ctx.set_max_proto_version
         )
         try:
-            with _knobs.mutable(self._ctx):
-                setter(number)
+            setter(number)
         except SSL.Error:
             raise ValueError(f"Unsupported protocol version 0x{number:x}") from None
         if which == "min":
@@ -398,7 +417,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise ValueError(
                 "Cannot set verify_mode to CERT_NONE when check_hostname is enabled."
             )
-        _knobs.set_verify_mode(self._ctx, _VERIFY_BITS[mode])
+        self._ctx.set_verify_mode(_VERIFY_BITS[mode])
 
     @property
     def check_hostname(self) -> bool:
@@ -462,7 +481,8 @@ class SSLContext(_stdlib_ssl.SSLContext):
         """Trust CA certificates from a PEM file, a hashed directory, or *cadata*.
 
         *cadata* is PEM text (``str``) or DER (bytes-like, possibly several
-        certificates back to back).
+        certificates back to back); ``ssl_compat`` also takes a
+        ``cryptography.x509.Certificate`` or a list of them.
         """
         if cafile is None and capath is None and cadata is None:
             raise TypeError("cafile, capath and cadata cannot be all omitted")
@@ -481,7 +501,14 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def _load_cadata(self, cadata: Any) -> None:
         from cryptography import x509
 
-        if isinstance(cadata, str):
+        if isinstance(cadata, x509.Certificate) or (
+            isinstance(cadata, (list, tuple))
+            and cadata
+            and all(isinstance(c, x509.Certificate) for c in cadata)
+        ):
+            # ssl_compat extension: cryptography certificates, as objects.
+            certs = [cadata] if isinstance(cadata, x509.Certificate) else list(cadata)
+        elif isinstance(cadata, str):
             data = cadata.encode("ascii")
             try:
                 certs = x509.load_pem_x509_certificates(data)
@@ -555,15 +582,23 @@ class SSLContext(_stdlib_ssl.SSLContext):
 
     def load_cert_chain(
         self,
-        certfile: StrOrBytesPath,
-        keyfile: Optional[StrOrBytesPath] = None,
-        password: Optional[_Password] = None,
+        certfile: Any,
+        keyfile: Any = None,
+        password: Optional[Password] = None,
     ) -> None:
-        """Load this side's certificate chain and private key (PEM files).
+        """Load this side's certificate chain and private key.
 
-        *password* decrypts the key: ``str``, ``bytes`` or a callable
-        returning either, called only when the key is encrypted.
+        From PEM files, as the stdlib; ``ssl_compat`` also takes them from
+        memory (PEM ``str``/``bytes``, ``cryptography`` certificates and
+        private keys; see ``_memory_certs`` for the rules). *password*
+        decrypts the key: ``str``, ``bytes`` or a callable returning either,
+        called only when the key is encrypted.
         """
+        if is_memory_input(certfile) or is_memory_input(keyfile):
+            load_chain_from_memory(
+                self._ctx, certfile, keyfile, password, self._memory_chain
+            )
+            return
         _check_path(certfile, "certfile")
         if keyfile is not None:
             _check_path(keyfile, "keyfile")
@@ -573,33 +608,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
         key_path = keyfile if keyfile is not None else certfile
         with open(os.fspath(key_path), "rb") as f:
             key_data = f.read()
-
-        def passphrase(_writing: int) -> bytes:
-            value: Any = password() if callable(password) else password
-            if value is None:
-                return b""
-            if isinstance(value, str):
-                value = value.encode("utf-8")
-            if not isinstance(value, (bytes, bytearray)):
-                raise TypeError(
-                    "password callback must return a string"
-                    if callable(password)
-                    else "password should be a string or callable"
-                )
-            if len(value) > _PASSWORD_LIMIT:
-                raise ValueError(
-                    f"password cannot be longer than {_PASSWORD_LIMIT} bytes"
-                )
-            return bytes(value)
-
         ctx = self._ctx
         self._configure(lambda: ctx.use_certificate_chain_file(certfile))
-        try:
-            pkey = crypto.load_privatekey(crypto.FILETYPE_PEM, key_data, passphrase)
-        except crypto.Error as exc:
-            raise translate_error(exc) from None  # type: ignore[arg-type]
-        key = pkey.to_cryptography_key()
-        self._configure(lambda: ctx.use_privatekey(key))  # type: ignore[arg-type]
+        key = load_private_key(key_data, password)
+        self._configure(lambda: ctx.use_privatekey(key))
         self._configure(ctx.check_privatekey)
 
     # -- ciphers and groups ---------------------------------------------------
@@ -610,8 +622,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise TypeError("ciphers must be a str")
         ctx = self._ctx
         try:
-            with _knobs.mutable(ctx):
-                ctx.set_cipher_list(ciphers.encode("ascii"))
+            ctx.set_cipher_list(ciphers.encode("ascii"))
         except (SSL.Error, UnicodeEncodeError):
             raise _stdlib_ssl.SSLError("No cipher can be selected.") from None
         levels = _SECLEVEL.findall(ciphers)
@@ -621,13 +632,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
     def get_ciphers(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The enabled cipher suites, as CPython describes them."""
         connection = SSL.Connection(self._ctx, None)
-        table = _knobs.cipher_table(connection)
-        result = []
-        for name in connection.get_cipher_list():
-            info = table.get(name)
-            if info is not None:
-                result.append(cipher_dict(info))
-        return result
+        return [cipher_dict(info) for info in connection.get_cipher_details()]
 
     def set_ecdh_curve(self, curve_name: Union[str, bytes]) -> None:
         """Use the named curve (``"prime256v1"``, ``"X25519"``, ...) for ECDH."""
@@ -637,8 +642,10 @@ class SSLContext(_stdlib_ssl.SSLContext):
             name = curve_name
         else:
             raise TypeError("curve_name must be str or bytes")
-        if b":" in name or not _knobs.set_curves(self._ctx, name):
-            raise ValueError(f"unknown elliptic curve name {curve_name!r}")
+        try:
+            self._ctx.set_groups([name])
+        except (SSL.Error, ValueError):
+            raise ValueError(f"unknown elliptic curve name {curve_name!r}") from None
 
     def load_dh_params(self, path: StrOrBytesPath) -> None:
         """Load DH parameters (PEM) for DHE key exchange."""
@@ -671,13 +678,7 @@ class SSLContext(_stdlib_ssl.SSLContext):
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
 
     def _set_alpn_protocols(self, wire: bytes) -> None:
-        protocols = []
-        i = 0
-        while i < len(wire):
-            size = wire[i]
-            protocols.append(wire[i + 1 : i + 1 + size])
-            i += 1 + size
-        self.set_alpn_protocols(protocols)
+        self.set_alpn_protocols(parse_wire(wire))
 
     def _select_alpn(self, connection: SSL.Connection, offered: list[bytes]) -> Any:
         # Server preference, as CPython (SSL_select_next_proto): our first
@@ -693,18 +694,6 @@ class SSLContext(_stdlib_ssl.SSLContext):
             "ssl NPN is deprecated, use ALPN instead", DeprecationWarning, stacklevel=2
         )
         raise NotImplementedError("The NPN extension requires OpenSSL 1.0.1 or later.")
-
-    # -- PSK (Python 3.13 API) --------------------------------------------------
-
-    def set_psk_client_callback(self, callback: Any) -> None:
-        """Not supported by ssl_compat yet: ``NotImplementedError``."""
-        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
-
-    def set_psk_server_callback(
-        self, callback: Any, identity_hint: Optional[str] = None
-    ) -> None:
-        """Not supported by ssl_compat yet: ``NotImplementedError``."""
-        raise NotImplementedError("ssl_compat does not support TLS-PSK yet")
 
     # -- SNI ------------------------------------------------------------------
 
@@ -728,20 +717,14 @@ class SSLContext(_stdlib_ssl.SSLContext):
             raise ValueError("sni_callback cannot be set on TLS_CLIENT context")
         if callback is None:
             self._sni_callback = None
-            _knobs.uninstall_servername_callback(self._ctx)
-            self._sni_c_callback = None
+            self._ctx.clear_tlsext_servername_callback()
             return
         if not callable(callback):
             raise TypeError("not a callable object")
         self._sni_callback = callback
-        if self._sni_c_callback is None:
-            self._sni_c_callback = _knobs.install_servername_callback(
-                self._ctx, _dispatch_sni
-            )
-        else:
-            # The slot is shared with set_tlsext_servername_callback, which
-            # may have taken it since: the last one set wins.
-            _knobs.reinstall_servername_callback(self._ctx, self._sni_c_callback)
+        # The slot is shared with set_tlsext_servername_callback, which may
+        # have taken it since: the last one set wins.
+        self._ctx.set_tlsext_servername_alert_callback(_dispatch_sni)
 
     def set_servername_callback(self, server_name_callback: Any) -> None:
         """The older spelling of :attr:`sni_callback`."""
@@ -865,8 +848,15 @@ def _weak_method(owner: Any, name: str, default: Any) -> Callable[..., Any]:
     return call
 
 
-def _dispatch_sni(core: Any) -> Optional[int]:
-    """Run the stdlib ``sni_callback`` for one handshake; ``None`` or an alert."""
+def _dispatch_sni(connection: SSL.Connection) -> Optional[int]:
+    """Run the stdlib ``sni_callback`` for one handshake; ``None`` or an alert.
+
+    Never raises: the callback's exception is kept on the connection's core,
+    which chains it to the ``SSLError`` the handshake then raises.
+    """
+    core = owner_of(connection)
+    if core is None:
+        return None
     context = core.context_at_creation
     callback = context._sni_callback
     if callback is None:
@@ -907,7 +897,8 @@ def create_default_context(
     newer, ``CERT_REQUIRED``, hostname checked inside the handshake, system
     CAs unless *cafile*/*capath*/*cadata* are given. For
     ``Purpose.CLIENT_AUTH``: a server context. On Python 3.13+ also
-    ``VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN``, as the stdlib there.
+    ``VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN`` on every Python, as
+    the stdlib does from 3.13 on.
     ``SSLKEYLOGFILE`` is honoured (unless Python runs with ``-E``).
     """
     if not isinstance(purpose, type(Purpose.SERVER_AUTH)):
@@ -920,12 +911,9 @@ def create_default_context(
         context = SSLContext(_SSLMethod.PROTOCOL_TLS_SERVER)
     else:
         raise ValueError(purpose)
-    if sys.version_info >= (3, 13):
-        # What the running Python's own create_default_context() does (3.13+):
-        # RFC 5280-strict certificates, intermediates usable as anchors.
-        context.verify_flags |= (
-            VerifyFlags.VERIFY_X509_PARTIAL_CHAIN | VerifyFlags.VERIFY_X509_STRICT
-        )
+    # What CPython 3.13+ does, on every Python: RFC 5280-strict
+    # certificates, and trusted intermediates usable as anchors.
+    context.verify_flags |= _STRICT_FLAGS
     if cafile or capath or cadata:
         context.load_verify_locations(cafile, capath, cadata)
     elif context.verify_mode != VerifyMode.CERT_NONE:

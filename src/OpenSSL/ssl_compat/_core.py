@@ -24,13 +24,28 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
 from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import Certificate, decode_certificate
+from OpenSSL.ssl_compat._certs import decode_certificate
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
 from OpenSSL.ssl_compat._errors import translate_error
 from OpenSSL.ssl_compat._session import SSLSession
 
-__all__ = ["TLSCore", "check_wrap_arguments"]
+__all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
+
+# Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
+# with the Connection (sni_callback, PSK, verify and OCSP callbacks) to find
+# the stdlib object. Weak both ways: the core holds its Connection, and a
+# strong value would keep the key alive for ever.
+_owners: weakref.WeakKeyDictionary[SSL.Connection, weakref.ref[TLSCore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def owner_of(connection: SSL.Connection) -> Optional[TLSCore]:
+    """The :class:`TLSCore` driving *connection* (``None`` once it is gone)."""
+    ref = _owners.get(connection)
+    return None if ref is None else ref()
+
 
 _T = TypeVar("_T")
 _FINISHED_STATE = b"SSL negotiation finished successfully"
@@ -87,6 +102,15 @@ def _ip_literal(hostname: str) -> Optional[str]:
         return None
 
 
+def refine_error(error: BaseException, failure: Any) -> BaseException:
+    """``_verification.refine_error`` (imported late: it imports this module)."""
+    if failure is None:
+        return error
+    from OpenSSL.ssl_compat._verification import refine_error as refine
+
+    return refine(error, failure)
+
+
 def _der(cert: X509) -> bytes:
     """The DER encoding of *cert* as OpenSSL holds it (no re-parsing)."""
     return dump_certificate(FILETYPE_ASN1, cert)
@@ -112,6 +136,11 @@ class TLSCore:
         self.server_hostname = server_hostname
         self._public = weakref.ref(public)
         self.callback_exception: Optional[BaseException] = None
+        # Filled by ssl_compat's own checks and callbacks (_extensions,
+        # _ocsp, _verification): what was stapled, why verification failed.
+        self.ocsp_mode: Any = None
+        self.ocsp_response: Optional[bytes] = None
+        self.verification_failure: Any = None
         self.handshake_done = False
         self._counted = False
         self._offered_session = False
@@ -134,14 +163,31 @@ class TLSCore:
                     self._check_hostname_in_handshake(
                         server_hostname if address is None else address
                     )
-        _knobs.set_connection_verify_flags(conn, context._verify_flags)
+        conn.add_verify_flags(context._verify_flags)
         if context.post_handshake_auth:
-            _knobs.enable_post_handshake_auth(conn, server_side)
+            self._enable_post_handshake_auth()
         if session is not None:
             self.set_session(session)
-        # The stdlib lets a context gain callbacks (ALPN, keylog) after it
-        # has made connections, so ours must always be findable by them.
-        _knobs.register_owner(conn, self)
+        context._prepare_connection(self)
+        _owners[conn] = weakref.ref(self)
+        # Callbacks installed later (ALPN, keylog) find the connection: its
+        # Context allows changes after use, which keeps connections findable.
+
+    def _enable_post_handshake_auth(self) -> None:
+        """Arm TLS 1.3 post-handshake authentication, as CPython does.
+
+        A client announces it will answer certificate requests after the
+        handshake; a server that verifies peers adds
+        ``VERIFY_POST_HANDSHAKE`` to its mode (the verify callback of the
+        context stays in force).
+        """
+        conn = self.connection
+        if not self.server_side:
+            conn.set_post_handshake_auth(True)
+            return
+        mode = conn.get_verify_mode()
+        if mode & SSL.VERIFY_PEER:
+            conn.set_verify(mode | SSL.VERIFY_POST_HANDSHAKE)
 
     def release(self) -> None:
         """Mark the connection as shut down before it is dropped.
@@ -185,8 +231,11 @@ class TLSCore:
 
         *data_transfer*: *exc* came from a read or a write.
         """
-        error = translate_error(
-            exc, self.connection, self.server_hostname, data_transfer=data_transfer
+        error = refine_error(
+            translate_error(
+                exc, self.connection, self.server_hostname, data_transfer=data_transfer
+            ),
+            self.verification_failure,
         )
         cause = self.callback_exception
         if cause is not None:
@@ -215,6 +264,9 @@ class TLSCore:
         if self.handshake_done:
             return
         self.handshake_done = True
+        # A verification failure noted by ssl_compat's own checks no longer
+        # explains anything: the handshake went on.
+        self.verification_failure = None
         context = self.context_at_creation
         context._count("accept_good" if self.server_side else "connect_good")
         reused = _knobs.session_reused(self.connection)
@@ -272,12 +324,7 @@ class TLSCore:
         if not self.handshake_finished():
             return None
         conn = self.connection
-        table = _knobs.cipher_table(conn)
-        return [
-            shared_cipher_tuple(table[name])
-            for name in conn.get_cipher_list()
-            if name in table
-        ]
+        return [shared_cipher_tuple(info) for info in conn.get_cipher_details()]
 
     def version(self) -> Optional[str]:
         if not self.handshake_finished():
@@ -292,6 +339,24 @@ class TLSCore:
         if cb_type not in CHANNEL_BINDING_TYPES:
             raise ValueError(f"{cb_type!r} channel binding type not implemented")
         conn = self.connection
+        if cb_type == "tls-exporter":
+            # RFC 9266: the exporter with this label, 32 bytes, no context
+            # (as openssl s_client -keymatexport and Go do; the same as an
+            # empty context under TLS 1.3).
+            if not self.handshake_finished():
+                return None
+            if (
+                conn.get_protocol_version() < SSL.TLS1_3_VERSION
+                and conn.get_extms_support() is not True
+            ):
+                # RFC 9266 section 4.2: not unique to this connection.
+                raise ValueError(
+                    "tls-exporter needs TLS 1.3 or the extended master secret "
+                    "(RFC 7627), which this TLS 1.2 session did not use"
+                )
+            return self.call(
+                conn.export_keying_material, b"EXPORTER-Channel-Binding", 32, None
+            )
         # tls-unique is the first Finished message of the handshake: the
         # client's own for a full handshake, the server's for a resumption.
         if _knobs.session_reused(conn) ^ (not self.server_side):
@@ -300,13 +365,18 @@ class TLSCore:
             data = conn.get_peer_finished()
         return data or None
 
-    def verified_chain(self) -> list[Certificate]:
-        """The chain verification built, leaf first (empty when none)."""
-        chain = self.connection.get_verified_chain()
-        return [Certificate(_der(cert)) for cert in chain or ()]
+    def verified_chain(self) -> list[bytes]:
+        """The chain verification built, leaf first, DER (as CPython 3.13).
 
-    def unverified_chain(self) -> list[Certificate]:
-        """The chain the peer sent, leaf first (empty when none)."""
+        Without one (verification off), the chain the peer sent.
+        """
+        chain = self.connection.get_verified_chain()
+        if not chain:
+            return self.unverified_chain()
+        return [_der(cert) for cert in chain]
+
+    def unverified_chain(self) -> list[bytes]:
+        """The chain the peer sent, leaf first, DER (empty when none)."""
         conn = self.connection
         chain = list(conn.get_peer_cert_chain() or ())
         if self.server_side:
@@ -314,10 +384,10 @@ class TLSCore:
             peer = conn.get_peer_certificate()
             if peer is not None:
                 chain.insert(0, peer)
-        return [Certificate(_der(cert)) for cert in chain]
+        return [_der(cert) for cert in chain]
 
     def verify_client_post_handshake(self) -> None:
-        self.call(_knobs.verify_client_post_handshake, self.connection)
+        self.call(self.connection.verify_client_post_handshake)
 
     # -- session and context --------------------------------------------------
 

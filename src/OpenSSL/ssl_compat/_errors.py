@@ -36,14 +36,10 @@ import sys
 from typing import Any, Optional
 
 from OpenSSL import SSL
-from OpenSSL._util import lib, text
 
 __all__ = ["eof_error", "translate_error", "want_read_error", "want_write_error"]
 
 _SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
-
-# Shift of the library code inside a packed OpenSSL 3+ error code.
-_ERR_LIB_SHIFT = 23
 
 _lib_names: Optional[dict[str, str]] = None
 _reason_names: Optional[dict[tuple[str, str], str]] = None
@@ -60,15 +56,14 @@ def _load_name_tables() -> None:
         getattr(native, "err_codes_to_names", {})
     )
     for code, name in lib_codes.items():
-        string = text(lib.ERR_lib_error_string(code << _ERR_LIB_SHIFT))
+        string = SSL.error_strings(code)[0]
         if string:
             lib_names.setdefault(string, name)
     for (lib_code, reason_code), name in err_codes.items():
         lib_name = lib_codes.get(lib_code)
         if lib_name is None:
             continue
-        packed = (lib_code << _ERR_LIB_SHIFT) | reason_code
-        string = text(lib.ERR_reason_error_string(packed))
+        string = SSL.error_strings(lib_code, reason_code)[1]
         if string:
             reason_names.setdefault((lib_name, string), name)
     _lib_names, _reason_names = lib_names, reason_names
@@ -171,11 +166,11 @@ def eof_error() -> _stdlib_ssl.SSLError:
 
 
 def _verify_message(code: int, hostname: Optional[str]) -> str:
-    if code == lib.X509_V_ERR_HOSTNAME_MISMATCH and hostname is not None:
+    if code == SSL.X509_V_ERR_HOSTNAME_MISMATCH and hostname is not None:
         return f"Hostname mismatch, certificate is not valid for '{hostname}'."
-    if code == lib.X509_V_ERR_IP_ADDRESS_MISMATCH and hostname is not None:
+    if code == SSL.X509_V_ERR_IP_ADDRESS_MISMATCH and hostname is not None:
         return f"IP address mismatch, certificate is not valid for '{hostname}'."
-    return text(lib.X509_verify_cert_error_string(code))
+    return SSL.verify_error_string(code)
 
 
 #: The start of the entry ``OpenSSL.SSL`` raises when OpenSSL recorded no reason.

@@ -19,8 +19,9 @@ import warnings
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
-from OpenSSL.ssl_compat._knobs import output_pending_probe
+from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
@@ -70,7 +71,7 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(_stdlib_ssl.SSLObject):
+class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore
@@ -115,7 +116,7 @@ class SSLObject(_stdlib_ssl.SSLObject):
             public=self,
         )
         self._connection = self._sslobj.connection
-        self._output_pending = output_pending_probe(self._connection)
+        self._output_pending = self._connection.bio_pending
         return self
 
     # -- moving bytes between the caller's BIOs and the connection ------------
@@ -146,6 +147,11 @@ class SSLObject(_stdlib_ssl.SSLObject):
         except SSL.Error as exc:
             self._push()
             core.raise_translated(exc)
+        except BaseException:
+            # A callback's own exception (verify, OCSP...): the alert OpenSSL
+            # queued for the peer still goes out.
+            self._push()
+            raise
         self._push()
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:

@@ -41,8 +41,10 @@ from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES, SSLErrorNumber
+from OpenSSL.ssl_compat._controls import ConnectionControls
 from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
 from OpenSSL.ssl_compat._errors import want_read_error, want_write_error
+from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["SSLSocket"]
 
@@ -71,7 +73,7 @@ def _wait(fd: int, for_write: bool, timeout: Optional[float]) -> bool:
     return bool(r or w)
 
 
-class SSLSocket(_stdlib_ssl.SSLSocket):
+class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket):
     """A TLS socket; made by ``SSLContext.wrap_socket``."""
 
     _sslobj: Optional[TLSCore]

@@ -22,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
+from OpenSSL._der import elements
+
 __all__ = ["TrustLedger", "parse_der_sequence", "quietly"]
 
 _CRL_MARKER = b"-----BEGIN X509 CRL-----"
@@ -33,23 +35,10 @@ def parse_der_sequence(data: bytes) -> list[x509.Certificate]:
     Raises ``ValueError`` on anything that is not a certificate.
     """
     certs = []
-    offset = 0
-    while offset < len(data):
-        if len(data) - offset < 2 or data[offset] != 0x30:
+    for tag, _contents, element in elements(data):
+        if tag != 0x30:  # SEQUENCE
             raise ValueError("not a DER certificate")
-        length = data[offset + 1]
-        header = 2
-        if length & 0x80:
-            size = length & 0x7F
-            if size == 0 or size > 4 or len(data) - offset < 2 + size:
-                raise ValueError("bad DER length")
-            length = int.from_bytes(data[offset + 2 : offset + 2 + size], "big")
-            header = 2 + size
-        end = offset + header + length
-        if end > len(data):
-            raise ValueError("truncated DER certificate")
-        certs.append(x509.load_der_x509_certificate(data[offset:end]))
-        offset = end
+        certs.append(x509.load_der_x509_certificate(element))
     return certs
 
 

@@ -1,19 +1,30 @@
-"""Turn a DER-encoded X.509 Name into a ``cryptography.x509.Name``.
+"""The package's one DER reader, and what is decoded with it.
 
-``cryptography`` parses names only inside certificates and requests, and the
-binding has no function that prints an OID as dotted text, so client-CA names
-(``Connection.get_client_ca_list(as_cryptography=True)``) are decoded here
-with a minimal DER reader: Name = SEQUENCE OF SET OF SEQUENCE {OID, value}.
+Where neither the binding nor ``cryptography`` can parse something, it is
+read here, with :func:`read_tlv` (one tag-length-value element) and
+:func:`elements` (the elements one after another):
+
+* :func:`name_from_der` -- client-CA names
+  (``Connection.get_client_ca_list(as_cryptography=True)``): ``cryptography``
+  parses names only inside certificates and requests, and the binding has no
+  function that prints an OID as dotted text. Name = SEQUENCE OF SET OF
+  SEQUENCE {OID, value}.
+* ``ssl_compat`` splits concatenated DER certificates (``cadata``) and reads
+  the fields of an ``SSL_SESSION`` encoding with :func:`elements`.
+
+Only definite lengths of up to four bytes are accepted; anything truncated or
+malformed raises ``ValueError``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from cryptography import x509
 from cryptography.x509.name import _ASN1Type
 
-__all__ = ["name_from_der"]
+__all__ = ["elements", "name_from_der", "read_tlv"]
 
 _SEQUENCE = 0x30
 _SET = 0x31
@@ -31,8 +42,8 @@ _DECODERS = {
 }
 
 
-def _read(data: bytes, pos: int) -> tuple[int, bytes, int]:
-    """Read one TLV at *pos*: return (tag, contents, position after it)."""
+def read_tlv(data: bytes, pos: int = 0) -> tuple[int, bytes, int]:
+    """Read one element at *pos*: return (tag, contents, position after it)."""
     if pos + 2 > len(data):
         raise ValueError("truncated DER")
     tag = data[pos]
@@ -50,11 +61,18 @@ def _read(data: bytes, pos: int) -> tuple[int, bytes, int]:
     return tag, data[pos:end], end
 
 
-def _items(data: bytes, expected_tag: int) -> list[bytes]:
-    items = []
+def elements(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+    """Yield ``(tag, contents, whole element)`` for each element in *data*."""
     pos = 0
     while pos < len(data):
-        tag, contents, pos = _read(data, pos)
+        tag, contents, end = read_tlv(data, pos)
+        yield tag, contents, data[pos:end]
+        pos = end
+
+
+def _items(data: bytes, expected_tag: int) -> list[bytes]:
+    items = []
+    for tag, contents, _ in elements(data):
         if tag != expected_tag:
             raise ValueError(f"unexpected DER tag {tag:#x}")
         items.append(contents)
@@ -77,17 +95,17 @@ def _oid_text(contents: bytes) -> str:
 
 def name_from_der(der: bytes) -> x509.Name:
     """Decode a DER X.509 Name into a ``cryptography.x509.Name``."""
-    tag, body, end = _read(der, 0)
+    tag, body, end = read_tlv(der)
     if tag != _SEQUENCE or end != len(der):
         raise ValueError("not a DER X.509 Name")
     rdns = []
     for rdn in _items(body, _SET):
         attributes = []
         for atv in _items(rdn, _SEQUENCE):
-            oid_tag, oid, pos = _read(atv, 0)
+            oid_tag, oid, pos = read_tlv(atv)
             if oid_tag != _OID:
                 raise ValueError("attribute type is not an OID")
-            value_tag, value, _ = _read(atv, pos)
+            value_tag, value, _ = read_tlv(atv, pos)
             encoding = _DECODERS.get(value_tag)
             oid_object = x509.ObjectIdentifier(_oid_text(oid))
             if encoding is None:

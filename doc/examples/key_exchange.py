@@ -1,0 +1,27 @@
+"""Key-exchange groups, signature algorithms and TLS 1.3 cipher suites.
+
+A context that prefers the hybrid post-quantum group where the OpenSSL in
+use has it, and allows only modern signatures and AEAD suites. A name
+OpenSSL does not know raises ``SSL.Error`` right away.
+"""
+
+from __future__ import annotations
+
+from OpenSSL import SSL
+
+GROUPS = ["X25519MLKEM768", "X25519", "P-256"]
+SIGALGS = ["ed25519", "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"]
+TLS13_SUITES = b"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
+
+def modern_context(method: int = SSL.TLS_METHOD) -> SSL.Context:
+    """A context restricted to modern key exchange, signatures and suites."""
+    ctx = SSL.Context(method)
+    ctx.set_min_proto_version(SSL.TLS1_3_VERSION)
+    try:
+        ctx.set_groups(GROUPS)
+    except SSL.Error:  # an OpenSSL without ML-KEM
+        ctx.set_groups(GROUPS[1:])
+    ctx.set_sigalgs(SIGALGS)
+    ctx.set_tls13_ciphersuites(TLS13_SUITES)
+    return ctx

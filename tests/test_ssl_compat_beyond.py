@@ -95,6 +95,15 @@ def _later_error(client: Any) -> BaseException:
 # -- certificates and keys from memory ----------------------------------------------
 
 
+def _assert_serves_the_chain(pki: PKI, server_ctx: Any) -> None:
+    """A client trusting only the root verifies the server's leaf and chain."""
+    client, _ = objects(root_client(pki), server_ctx)
+    assert client.getpeercert(True) == pki.server.cert.public_bytes(
+        serialization.Encoding.DER
+    )
+    assert len(client.get_verified_chain()) == 3
+
+
 class TestLoadCertChainFromMemory:
     def test_pem_bytes_chain_and_encrypted_key(self, pki: PKI) -> None:
         server = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -115,13 +124,13 @@ class TestLoadCertChainFromMemory:
     def test_password_forms(self, pki: PKI, password: Any) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(pki.server.chain_pem(), encrypted_key(pki.server), password)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_pem_text_with_key_in_the_same_string(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         combined = (pki.server.chain_pem() + encrypted_key(pki.server)).decode()
         ctx.load_cert_chain(combined, password=PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_cryptography_objects(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -150,7 +159,7 @@ class TestLoadCertChainFromMemory:
         certfile, _keyfile = files().identities["server"]
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(certfile), encrypted_key(pki.server), PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_paths_still_paths(self, pki: PKI, tmp_path: Path) -> None:
         certfile, keyfile = files().identities["server"]
@@ -175,7 +184,7 @@ class TestLoadCertChainFromMemory:
         odd.write_bytes(pki.server.chain_pem() + pki.server.key_pem())
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(odd))
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_no_file_is_opened(self, pki: PKI, monkeypatch: pytest.MonkeyPatch) -> None:
         opened: list[Any] = []

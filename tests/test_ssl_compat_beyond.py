@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
 from OpenSSL import ssl_compat as compat
-from tests.compat_helpers import IO_TIMEOUT, files, object_handshake
-from tests.pki import PKI, Identity
+from tests.support import IO_TIMEOUT, PKI, Identity, files, handshake, object_pair
 
 PASSWORD = "correct horse"
 
@@ -39,11 +38,9 @@ def objects(
     client_ctx: Any, server_ctx: Any, hostname: str = "localhost"
 ) -> tuple[Any, Any]:
     """A handshaken SSLObject pair (client, server)."""
-    c_in, c_out, s_in, s_out = (compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
-    return client, server
+    client, server = object_pair(client_ctx, server_ctx, server_hostname=hostname)
+    handshake(client, server)
+    return client.obj, server.obj
 
 
 def memory_server(pki: PKI, **settings: Any) -> Any:
@@ -98,6 +95,15 @@ def _later_error(client: Any) -> BaseException:
 # -- certificates and keys from memory ----------------------------------------------
 
 
+def _assert_serves_the_chain(pki: PKI, server_ctx: Any) -> None:
+    """A client trusting only the root verifies the server's leaf and chain."""
+    client, _ = objects(root_client(pki), server_ctx)
+    assert client.getpeercert(True) == pki.server.cert.public_bytes(
+        serialization.Encoding.DER
+    )
+    assert len(client.get_verified_chain()) == 3
+
+
 class TestLoadCertChainFromMemory:
     def test_pem_bytes_chain_and_encrypted_key(self, pki: PKI) -> None:
         server = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -118,13 +124,13 @@ class TestLoadCertChainFromMemory:
     def test_password_forms(self, pki: PKI, password: Any) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(pki.server.chain_pem(), encrypted_key(pki.server), password)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_pem_text_with_key_in_the_same_string(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         combined = (pki.server.chain_pem() + encrypted_key(pki.server)).decode()
         ctx.load_cert_chain(combined, password=PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_cryptography_objects(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -153,7 +159,7 @@ class TestLoadCertChainFromMemory:
         certfile, _keyfile = files().identities["server"]
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(certfile), encrypted_key(pki.server), PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_paths_still_paths(self, pki: PKI, tmp_path: Path) -> None:
         certfile, keyfile = files().identities["server"]
@@ -178,7 +184,7 @@ class TestLoadCertChainFromMemory:
         odd.write_bytes(pki.server.chain_pem() + pki.server.key_pem())
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(odd))
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_no_file_is_opened(self, pki: PKI, monkeypatch: pytest.MonkeyPatch) -> None:
         opened: list[Any] = []

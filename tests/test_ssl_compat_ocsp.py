@@ -33,9 +33,16 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from OpenSSL import SSL
 from OpenSSL import ssl_compat as compat
 from OpenSSL.ssl_compat import _ocsp
-from tests.compat_helpers import IO_TIMEOUT, object_handshake
-from tests.interop_helpers import PEER_TIMEOUT, free_port, wait_for_port
-from tests.pki import PKI, Identity
+from tests.support import (
+    IO_TIMEOUT,
+    PEER_TIMEOUT,
+    PKI,
+    Identity,
+    free_port,
+    handshake,
+    object_pair,
+    wait_for_port,
+)
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(
@@ -61,11 +68,9 @@ def client_context(pki: PKI, mode: str, version: str = "TLSv1_3") -> Any:
 
 
 def objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:
-    c_in, c_out, s_in, s_out = (compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
-    return client, server
+    client, server = object_pair(client_ctx, server_ctx)
+    handshake(client, server)
+    return client.obj, server.obj
 
 
 def delegated_responder(pki: PKI, *, ocsp_signing: bool = True) -> Identity:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import ffi, lib
-from tests.compat_helpers import files
+from tests.support import files
 
 # Every name of the stdlib ssl documentation (shared/reference/stdlib-ssl-surface.txt).
 SURFACE_NAMES = (
@@ -400,11 +400,11 @@ def test_nothing_falls_through_to_the_stdlib_implementation(
 
 
 def test_get_server_certificate_equals_cpython() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
     results = []
     for module, ca in ((ssl, None), (ssl_compat, None), (ssl_compat, str(files().ca))):
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         with server:
             results.append(module.get_server_certificate(server.address, ca_certs=ca))
     assert results[0] == results[1] == results[2]
@@ -414,9 +414,9 @@ def test_get_server_certificate_equals_cpython() -> None:
 
 
 def test_get_server_certificate_verifies_with_ca_certs() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(ssl.SSLCertVerificationError):
         ssl_compat.get_server_certificate(
             server.address, ca_certs=str(files().pki.client.write(files().directory)[0])

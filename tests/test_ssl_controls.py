@@ -26,8 +26,8 @@ from OpenSSL.SSL import (
     Error,
     WantReadError,
 )
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
     handshake,
     handshake_pair,
@@ -470,12 +470,16 @@ def test_psk_tls13_ciphersuite_choice() -> None:
 
 def test_psk_tls13_long_identity_works() -> None:
     identity = b"i" * 10240
+    seen: list[bytes] = []
     client_ctx, server_ctx = psk_contexts(
         TLS1_3_VERSION,
         lambda conn, hint: (identity, KEY),
-        lambda conn, seen: KEY if seen == identity else b"",
+        lambda conn, got: seen.append(got) or (KEY if got == identity else b""),
     )
-    handshake_pair(client_ctx, server_ctx)
+    client, server = handshake_pair(client_ctx, server_ctx)
+    assert seen == [identity]
+    assert client.get_protocol_version_name() == "TLSv1.3"
+    assert transfer(client, server, b"psk") == b"psk"
 
 
 @pytest.mark.parametrize(

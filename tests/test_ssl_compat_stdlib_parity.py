@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import array
 import datetime
+import socket
 import ssl
 import sysconfig
 from pathlib import Path
@@ -123,6 +124,20 @@ def test_nul_in_server_hostname_is_a_type_error(module: Any) -> None:
         module.create_default_context().wrap_bio(
             module.MemoryBIO(), module.MemoryBIO(), server_hostname="a.example\0b.com"
         )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_leading_dot_in_server_hostname(module: Any) -> None:
+    """Text fails in the IDNA codec (UnicodeError), bytes at the dot check."""
+    ctx = module.create_default_context()
+    with pytest.raises(UnicodeError):
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=".x.org")
+    with socket.socket() as raw, pytest.raises(UnicodeError):
+        ctx.wrap_socket(raw, server_hostname=".x.org")
+    with pytest.raises(ValueError) as info:
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=b".x.org")
+    assert type(info.value) is ValueError
+    assert "leading dot" in str(info.value)
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -89,11 +89,16 @@ def check_wrap_arguments(
         raise ValueError("check_hostname requires server_hostname")
     if server_hostname is None:
         return None
-    if isinstance(server_hostname, str) and server_hostname.startswith("."):
-        raise ValueError("server_hostname cannot start with a dot")
+    # Encoded first, as CPython: a text name with an empty label (".x.net")
+    # fails in the IDNA codec (UnicodeError); the dot check then catches
+    # what the codec lets through (bytes).
     hostname: str = context._encode_hostname(server_hostname)
     if not hostname:
         raise ValueError("server_hostname cannot be an empty string")
+    if hostname.startswith("."):
+        raise ValueError(
+            "server_hostname cannot be an empty string or start with a leading dot."
+        )
     if "\0" in hostname:
         # TypeError, as CPython's argument parser raises for embedded NULs.
         raise TypeError("server_hostname cannot contain NUL characters")

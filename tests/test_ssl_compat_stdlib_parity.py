@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import array
 import datetime
+import gc
+import os
 import socket
 import ssl
 import sysconfig
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +141,22 @@ def test_leading_dot_in_server_hostname(module: Any) -> None:
         ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=b".x.org")
     assert type(info.value) is ValueError
     assert "leading dot" in str(info.value)
+
+
+def test_refused_server_hostname_closes_the_wrapped_socket() -> None:
+    """As CPython 3.13 (test_check_hostname_idn): no descriptor left behind."""
+    ctx = ssl_compat.create_default_context()
+    raw = socket.socket()
+    fd = raw.fileno()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(UnicodeError):
+            ctx.wrap_socket(raw, server_hostname=".x.org")
+        gc.collect()
+    assert raw.fileno() == -1  # taken over (detached) ...
+    with pytest.raises(OSError):
+        os.fstat(fd)  # ... and closed
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -23,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from OpenSSL import ssl_compat
 from tests.compat_helpers import client_context, object_handshake, server_context
-from tests.pki import _leaf, make_pki
+from tests.support.pki import _leaf, make_pki
 
 MODULES = [pytest.param(ssl, id="stdlib"), pytest.param(ssl_compat, id="compat")]
 

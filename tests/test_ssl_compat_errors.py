@@ -13,7 +13,7 @@ import pytest
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL.ssl_compat._errors import translate_error
-from tests.compat_helpers import IO_TIMEOUT, EchoServer, client_context, server_context
+from tests.support import IO_TIMEOUT, EchoServer, ssl_client_context, ssl_server_context
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_protocol_error_equals_cpython() -> None:
         listener, thread = _plain_tcp_garbage_server()
         raw = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
         with pytest.raises(ssl.SSLError) as info:
-            client_context(module).wrap_socket(raw, server_hostname="localhost")
+            ssl_client_context(module).wrap_socket(raw, server_hostname="localhost")
         thread.join(IO_TIMEOUT)
         listener.close()
         exc = info.value
@@ -125,8 +125,10 @@ def test_protocol_error_equals_cpython() -> None:
 
 def test_alert_from_peer_equals_cpython() -> None:
     def failure(module: Any) -> Any:
-        server = EchoServer(server_context(ssl, maximum_version=ssl.TLSVersion.TLSv1_2))
-        client = client_context(module, minimum_version=ssl.TLSVersion.TLSv1_3)
+        server = EchoServer(
+            ssl_server_context(ssl, maximum_version=ssl.TLSVersion.TLSv1_2)
+        )
+        client = ssl_client_context(module, minimum_version=ssl.TLSVersion.TLSv1_3)
         with server, pytest.raises(ssl.SSLError) as info:
             raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
             with client.wrap_socket(raw, server_hostname="localhost"):
@@ -139,7 +141,7 @@ def test_alert_from_peer_equals_cpython() -> None:
 
 def test_except_clauses_of_unrelated_code_still_work() -> None:
     # Code that never heard of ssl_compat catches the stdlib's classes.
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server:
         raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
         try:
@@ -219,10 +221,10 @@ def test_reset_after_handshake_equals_cpython(suppress: bool) -> None:
         tls.recv(1)
 
     def outcome(module: Any) -> Any:
-        server = EchoServer(server_context(ssl), handler=reset)
+        server = EchoServer(ssl_server_context(ssl), handler=reset)
         with server:
             raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
-            with client_context(module).wrap_socket(
+            with ssl_client_context(module).wrap_socket(
                 raw, server_hostname="localhost", suppress_ragged_eofs=suppress
             ) as tls:
                 tls.sendall(b"x")

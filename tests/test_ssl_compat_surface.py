@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import ffi, lib
-from tests.compat_helpers import files
+from tests.support import files
 
 # Every name of the stdlib ssl documentation (shared/reference/stdlib-ssl-surface.txt).
 SURFACE_NAMES = (
@@ -252,6 +252,15 @@ def test_option_values_come_from_our_openssl() -> None:
     assert isinstance(ssl_compat.OP_NO_COMPRESSION, ssl.Options)
 
 
+def test_every_option_of_the_running_stdlib_exists() -> None:
+    """Python 3.12 added OP_LEGACY_SERVER_CONNECT and OP_ENABLE_KTLS."""
+    names = [name for name in dir(ssl) if name.startswith("OP_")]
+    assert "OP_NO_TICKET" in names
+    for name in names:
+        assert isinstance(getattr(ssl_compat, name, None), ssl.Options), name
+        assert name in ssl_compat.__all__, name
+
+
 def test_openssl_version_describes_the_bundled_library() -> None:
     expected = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
     assert ssl_compat.OPENSSL_VERSION == expected
@@ -400,11 +409,11 @@ def test_nothing_falls_through_to_the_stdlib_implementation(
 
 
 def test_get_server_certificate_equals_cpython() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
     results = []
     for module, ca in ((ssl, None), (ssl_compat, None), (ssl_compat, str(files().ca))):
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         with server:
             results.append(module.get_server_certificate(server.address, ca_certs=ca))
     assert results[0] == results[1] == results[2]
@@ -414,9 +423,9 @@ def test_get_server_certificate_equals_cpython() -> None:
 
 
 def test_get_server_certificate_verifies_with_ca_certs() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(ssl.SSLCertVerificationError):
         ssl_compat.get_server_certificate(
             server.address, ca_certs=str(files().pki.client.write(files().directory)[0])

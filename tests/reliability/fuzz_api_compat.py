@@ -1,5 +1,26 @@
 """API fuzzer for ``OpenSSL.ssl_compat`` (run in a child interpreter).
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test (``test_fuzz_api_compat.py``)
+     - checks
+     - verdict computed in
+   * - ``test_fuzz_fixed_seed``, ``test_fuzz_fresh_seed`` (long profile)
+     - random call sequences on ssl_compat objects: documented exceptions
+       only (or what the stdlib raises too), clean error queue, nothing
+       unraisable, no hang
+     - :meth:`World.invoke` and :func:`_twin_raises` (each call),
+       :meth:`World.check_clean` (each step), :class:`Watchdog` (hangs)
+       here; :func:`main` exits 1 (finding) or 3 (hang) and
+       ``subproc.run_driver`` fails the test; the test checks calls ran
+   * - ``test_the_fuzzer_reports_a_planted_defect``
+     - ``--plant``: each planted defect ends the driver with a finding
+     - the test (exit status and output)
+   * - the other tests
+     - one defect the fuzzer found each
+     - the tests
+
 ``python -m tests.reliability.fuzz_api_compat --seed N --examples M``
 
 Each hypothesis example is one *sequence*: a fresh world of ssl_compat
@@ -68,7 +89,6 @@ from hypothesis import strategies as st
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import ffi, lib
-from tests.compat_helpers import files
 from tests.reliability.fuzz_api_compat_values import (
     BOOL_PARAMETERS,
     Hostile,
@@ -81,6 +101,7 @@ from tests.reliability.fuzz_api_compat_values import (
 )
 from tests.reliability.outcomes import COMPAT_DOCUMENTED
 from tests.reliability.subproc import emit_figures
+from tests.support import files
 
 KILL_AFTER = 0.05  # seconds a step may block before the peers vanish
 

@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv demo test lint pytest stress bench bench-smoke docs clean
+.PHONY: all venv demo test lint pytest conformance stress bench bench-smoke docs clean
 
 all: test
 
@@ -30,7 +30,12 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint pytest
+# CPython's own test_ssl against the stdlib and against ssl_compat (about a
+# minute); before pytest, so that pytest's summary closes the output.
+conformance: $(STAMP)
+	$(BIN)/python tests/conformance/run_test_ssl.py
+
+test: lint conformance pytest
 
 # The reliability suite's long profile: fuzzing, leaks, threads and hostile
 # peers at full counts (make test runs the same tests on smaller ones).

@@ -375,3 +375,9 @@ SCENARIOS = {
         threads,
     )
 }
+
+try:  # this project's own scenarios (sessions across processes, early data)
+    from impl_sessions import SCENARIOS as _SESSION_SCENARIOS
+except ImportError:  # pyOpenSSL has neither
+    _SESSION_SCENARIOS = {}
+SCENARIOS.update(_SESSION_SCENARIOS)

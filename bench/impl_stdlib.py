@@ -356,3 +356,8 @@ SCENARIOS = {
         threads,
     )
 }
+
+# asyncio streams and trio's SSLStream, on the same module (see event_loops).
+from event_loops import SCENARIOS as _EVENT_LOOP_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(_EVENT_LOOP_SCENARIOS)

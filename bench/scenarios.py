@@ -131,6 +131,34 @@ SCENARIOS: tuple[Scenario, ...] = (
         rounds=13,
     ),
     Scenario(
+        "asyncio_rtt",
+        "asyncio streams client, 64-byte round trips over TCP loopback",
+        (Metric("rtt_per_s", "round trips/s", "rt/s"),),
+        impls=("stdlib", "compat"),
+        rounds=9,
+    ),
+    Scenario(
+        "asyncio_bulk",
+        "asyncio streams client, bulk in 16 KiB writes over TCP loopback",
+        (Metric("mb_per_s", "asyncio bulk", "MB/s"),),
+        impls=("stdlib", "compat"),
+        rounds=7,
+    ),
+    Scenario(
+        "trio_rtt",
+        "trio SSLStream client, 64-byte round trips over TCP loopback",
+        (Metric("rtt_per_s", "round trips/s", "rt/s"),),
+        impls=("stdlib", "compat"),
+        rounds=9,
+    ),
+    Scenario(
+        "trio_bulk",
+        "trio SSLStream client, bulk in 16 KiB send_all over TCP loopback",
+        (Metric("mb_per_s", "trio bulk", "MB/s"),),
+        impls=("stdlib", "compat"),
+        rounds=7,
+    ),
+    Scenario(
         "memory_idle",
         "Memory per idle established connection (client+server ends / 2)",
         (
@@ -157,6 +185,38 @@ SCENARIOS: tuple[Scenario, ...] = (
             Metric("hs2_per_s", "2 threads, aggregate", "hs/s"),
             Metric("scaling", "2 threads / 1 thread", "x"),
         ),
+    ),
+)
+
+# This project only: pyOpenSSL and the stdlib cannot export a session or
+# send early data (issue 14).
+SCENARIOS += (
+    Scenario(
+        "resume_imported",
+        "TLS 1.3: resumption from a session loaded from bytes vs full handshake",
+        (
+            Metric("full_per_s", "full handshakes/s", "hs/s"),
+            Metric("resumed_per_s", "resumptions from bytes/s", "hs/s"),
+            Metric("resumed_ratio", "resumed / full", "x"),
+        ),
+        impls=("ours",),
+    ),
+    Scenario(
+        "first_byte",
+        "TCP loopback: first answer byte, full vs 1-RTT resumed vs 0-RTT",
+        (
+            Metric("rt_full", "round trips, full handshake", "RT", False),
+            Metric("rt_resumed", "round trips, resumed (1-RTT)", "RT", False),
+            Metric("rt_0rtt", "round trips, early data (0-RTT)", "RT", False),
+            Metric("ms_full", "first byte, full handshake", "ms", False),
+            Metric("ms_resumed", "first byte, resumed (1-RTT)", "ms", False),
+            Metric("ms_0rtt", "first byte, early data (0-RTT)", "ms", False),
+            Metric("link_full", "10 ms RTT link: full handshake", "ms", False),
+            Metric("link_resumed", "10 ms RTT link: resumed (1-RTT)", "ms", False),
+            Metric("link_0rtt", "10 ms RTT link: early data (0-RTT)", "ms", False),
+        ),
+        impls=("ours",),
+        rounds=5,
     ),
 )
 
@@ -201,6 +261,10 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "sock_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "compat round trips >= 0.9x"
     ),
+    Target("asyncio_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "asyncio rt >= 0.9x"),
+    Target("asyncio_bulk", "mb_per_s", "compat", "stdlib", 0.9, "asyncio bulk >= 0.9x"),
+    Target("trio_rtt", "rtt_per_s", "compat", "stdlib", 0.9, "trio rt >= 0.9x"),
+    Target("trio_bulk", "mb_per_s", "compat", "stdlib", 0.9, "trio bulk >= 0.9x"),
     Target("memory_idle", "rss_per_conn", "ours", "stdlib", 1.0, "RSS/conn <= stdlib"),
     Target(
         "recv_size",

@@ -543,6 +543,10 @@ class TestControls:
                 conn.do_handshake()
                 assert conn.get_cipher_name() in example.TLS13_SUITES.decode()
                 assert conn.get_group_name() in ("X25519MLKEM768", "x25519", "X25519")
+                report = example.handshake_report(conn)
+                assert report["peer_signature"] == "ecdsa_secp256r1_sha256"
+                assert report["our_signature"] is None  # no client certificate
+                assert report["version"] == "TLSv1.3"
                 conn.sendall(b"modern\n")
                 assert conn.recv(100) == b"MODERN\n"
         finally:
@@ -730,3 +734,187 @@ class TestSslCompatBeyond:
         assert server_side == [ours]
         assert ours[0].startswith(b"p=tls-exporter,,") and len(ours[0]) == 16 + 32
         assert len(ours[1]) == 32
+
+
+@contextlib.contextmanager
+def serving(
+    serve_one: Any, context: SSL.Context, count: int
+) -> Iterator[tuple[int, list[Any]]]:
+    """Run ``serve_one(context, listener)`` *count* times in a thread."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(TIMEOUT)
+    results: list[Any] = []
+
+    def loop() -> None:
+        for _ in range(count):
+            try:
+                results.append(serve_one(context, listener))
+            except Exception as exc:  # the test looks at it
+                results.append(exc)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], results
+    finally:
+        thread.join(TIMEOUT)
+        listener.close()
+
+
+def _plain_serve_one(context: SSL.Context, listener: socket.socket) -> bytes:
+    sock, _ = listener.accept()
+    conn = SSL.Connection(context, sock)
+    conn.set_accept_state()
+    request = b""
+    while not request.endswith(b"\r\n\r\n"):
+        request += conn.recv(4096)
+    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello\n")
+    conn.shutdown()
+    sock.close()
+    return request
+
+
+class TestSessions:
+    def test_session_file_resumes_across_calls(
+        self, pki: PKI, pki_files: SimpleNamespace
+    ) -> None:
+        example = load("session_file")
+        sessions = pki_files.directory / "sessions.der"
+        with serving(_plain_serve_one, server_context(pki), 3) as (port, served):
+            answers = [
+                example.fetch("localhost", port, str(pki_files.ca_pem), sessions)
+                for _ in range(3)
+            ]
+        assert [resumed for resumed, _ in answers] == [False, True, True]
+        assert all(answer.endswith(b"hello\n") for _, answer in answers)
+        assert sessions.stat().st_mode & 0o777 == 0o600
+        assert len(served) == 3
+
+    def test_early_data_accepted_then_refused_and_resent(
+        self, pki_files: SimpleNamespace
+    ) -> None:
+        example = load("early_data")
+        server = example.server_context(
+            str(pki_files.server_pem), str(pki_files.server_key)
+        )
+        client = example.client_context(str(pki_files.ca_pem))
+        with serving(example.serve_one, server, 3) as (port, served):
+            first = example.request(client, "localhost", port, None)
+            second = example.request(client, "localhost", port, first[2])
+            # The same ticket again: single-use, so the server refuses.
+            third = example.request(client, "localhost", port, first[2])
+        statuses = [status for status, _, _ in (first, second, third)]
+        assert statuses == [
+            SSL.EARLY_DATA_NOT_SENT,
+            SSL.EARLY_DATA_ACCEPTED,
+            SSL.EARLY_DATA_REJECTED,
+        ]
+        assert all(
+            answer.endswith(b"news\n") for _, answer, _ in (first, second, third)
+        )
+        assert served == [example.REQUEST] * 3  # each request exactly once
+
+    def test_asyncio_client_keeps_sessions_in_a_file(
+        self, pki_files: SimpleNamespace
+    ) -> None:
+        example = load("compat_asyncio_sessions")
+        server_example = load("early_data")
+        server = server_example.server_context(
+            str(pki_files.server_pem), str(pki_files.server_key)
+        )
+        sessions = pki_files.directory / "asyncio-sessions.der"
+
+        async def three(port: int) -> list[tuple[bool, int, bytes]]:
+            cafile = str(pki_files.ca_pem)
+            return [
+                await asyncio.wait_for(
+                    example.fetch("localhost", port, cafile, sessions, early), TIMEOUT
+                )
+                for early in (False, False, True)
+            ]
+
+        with serving(server_example.serve_one, server, 3) as (port, served):
+            results = asyncio.run(three(port))
+        assert [(resumed, status) for resumed, status, _ in results] == [
+            (False, SSL.EARLY_DATA_NOT_SENT),
+            (True, SSL.EARLY_DATA_NOT_SENT),
+            (True, SSL.EARLY_DATA_ACCEPTED),
+        ]
+        assert all(answer.endswith(b"news\n") for _, _, answer in results)
+        assert served == [example.REQUEST] * 3
+
+
+class TestAsyncioEarlyData:
+    def test_asyncio_on_both_ends_with_early_data(
+        self, pki_files: SimpleNamespace
+    ) -> None:
+        server_example = load("compat_asyncio_early_server")
+        client_example = load("compat_asyncio_sessions")
+        sessions = pki_files.directory / "both-asyncio.der"
+        seen: list[tuple[bytes, int]] = []
+
+        async def scenario() -> list[tuple[bool, int, bytes]]:
+            server = await server_example.serve(
+                str(pki_files.server_pem), str(pki_files.server_key), seen
+            )
+            port = server.sockets[0].getsockname()[1]
+            try:
+                return [
+                    await asyncio.wait_for(
+                        client_example.fetch(
+                            "localhost", port, str(pki_files.ca_pem), sessions, early
+                        ),
+                        TIMEOUT,
+                    )
+                    for early in (False, True, True)
+                ]
+            finally:
+                server.close()
+                await server.wait_closed()
+
+        results = asyncio.run(scenario())
+        assert [(resumed, status) for resumed, status, _ in results] == [
+            (False, SSL.EARLY_DATA_NOT_SENT),
+            (True, SSL.EARLY_DATA_ACCEPTED),
+            (True, SSL.EARLY_DATA_ACCEPTED),
+        ]
+        assert all(answer.endswith(b"news\n") for _, _, answer in results)
+        assert seen == [
+            (client_example.REQUEST, SSL.EARLY_DATA_NOT_SENT),
+            (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
+            (client_example.REQUEST, SSL.EARLY_DATA_ACCEPTED),
+        ]
+
+
+class TestPreforkServer:
+    @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+    def test_workers_resume_each_others_sessions(
+        self, pki: PKI, pki_files: SimpleNamespace
+    ) -> None:
+        import os
+        import signal
+
+        example = load("prefork_server")
+        client = load("session_file")
+        context = server_context(pki)  # before the fork: shared ticket keys
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        pids = example.start_workers(context, listener, 2)
+        sessions = pki_files.directory / "prefork.der"
+        try:
+            answers = [
+                client.fetch("localhost", port, str(pki_files.ca_pem), sessions)
+                for _ in range(6)
+            ]
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            listener.close()
+        assert [resumed for resumed, _ in answers] == [False] + [True] * 5
+        workers = {answer.split(b"worker ")[1].strip() for _, answer in answers}
+        assert workers <= {str(pid).encode() for pid in pids}

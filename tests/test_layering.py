@@ -37,17 +37,11 @@ PURE_MODULES = {"OpenSSL._der", "OpenSSL._alpn"}
 #: (whose own private ``_ssl`` the error tables read).
 EXEMPT_BASES = {"self", "cls", "_stdlib_ssl", "ssl"}
 
-#: Reaches that remain, each with the reason it is still there. They belong
-#: to the sessions work (issue 14: ``Connection.session_reused()`` and the
-#: ``Session`` properties); the lead converts them when that lands.
-KNOWN_PENDING = {
-    ("ssl_compat/_knobs.py", "import lib"): "session_reused, session_details (#14)",
-    ("ssl_compat/_knobs.py", "import ffi"): "session_details parses the DER (#14)",
-    (
-        "ssl_compat/_knobs.py",
-        "._ssl",
-    ): "session_reused (#14: Connection.session_reused)",
-}
+#: Reaches that remain, each with the reason it is still there (none: the
+#: last ones, ``ssl_compat/_knobs.py``, went with the sessions work of
+#: issue 14, which made ``Connection.session_reused()`` and the ``Session``
+#: facts public).
+KNOWN_PENDING: dict[tuple[str, str], str] = {}
 
 
 def _ssl_private_names() -> set[str]:

@@ -277,8 +277,10 @@ class TestLoadCertChainFromMemory:
             ctx.load_cert_chain([], pki.server.key)
         with pytest.raises(TypeError):
             ctx.load_cert_chain(pki.server.cert, 42)
-        with pytest.raises(TypeError):
-            ctx.load_cert_chain(3.5)  # type: ignore[arg-type]
+        # Not a certificate object: the error is about certfile, not keyfile.
+        for wrong in (3.5, 42, object()):
+            with pytest.raises(TypeError, match="certfile should be"):
+                ctx.load_cert_chain(wrong)  # type: ignore[arg-type]
 
     def test_chain_certificates_are_not_added_twice(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -316,6 +318,19 @@ class TestCadataCertificates:
             ctx.load_verify_locations(cadata=[1, 2])
         with pytest.raises(ssl.SSLError):
             ctx.load_verify_locations(cadata="no certificate here")
+
+    @pytest.mark.parametrize(
+        "cadata", ["", b"", bytearray(), "\u00e9", "   ", b"not DER"]
+    )
+    def test_empty_and_bad_cadata_fail_as_in_the_stdlib(self, cadata: Any) -> None:
+        failures = []
+        for module in (ssl, compat):
+            ctx = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+            with pytest.raises(Exception) as info:
+                ctx.load_verify_locations(cadata=cadata)
+            message = str(info.value).split(" (_ssl.c:")[0]
+            failures.append((type(info.value), message, len(info.value.args)))
+        assert failures[0] == failures[1]
 
 
 # -- the verify callback -------------------------------------------------------------
@@ -371,6 +386,20 @@ class TestVerifyCallback:
         assert (0, SSL.X509_V_ERR_HOSTNAME_MISMATCH, False) in seen
         assert info.value.verify_code == SSL.X509_V_ERR_HOSTNAME_MISMATCH
         assert "Hostname mismatch" in info.value.verify_message
+
+    def test_the_name_mismatch_comes_first_then_the_chain(self, pki: PKI) -> None:
+        """The order doc/ssl_compat_beyond.rst describes."""
+        seen: list[tuple[int, int, bool]] = []
+        client_ctx = root_client(pki)
+
+        def callback(obj: Any, cert: Any, depth: int, error: int, ok: bool) -> bool:
+            seen.append((depth, error, ok))
+            return True
+
+        client_ctx.set_verify_callback(callback)
+        objects(client_ctx, memory_server(pki), hostname="other.example")
+        mismatch = SSL.X509_V_ERR_HOSTNAME_MISMATCH
+        assert seen == [(0, mismatch, False), (2, 0, True), (1, 0, True), (0, 0, True)]
 
     def test_overriding_openssl_accepts_a_pinned_untrusted_server(
         self, pki: PKI

@@ -25,8 +25,9 @@ from typing import Any, Callable, Optional
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from OpenSSL import SSL
@@ -183,6 +184,23 @@ class TestOurServer:
         )
         assert client.get_ocsp_response() == staple
         with pytest.raises(ssl.SSLCertVerificationError, match="does not know"):
+            objects(
+                client_context(pki, "require_good", version),
+                server_context(pki, lambda obj: staple),
+            )
+
+    def test_unsuccessful_response(self, pki: PKI, version: str) -> None:
+        """tryLater carries no status: no staple to ``request``, a failure to
+        ``require_good`` (what doc/ssl_compat_beyond.rst says)."""
+        staple = ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.TRY_LATER
+        ).public_bytes(serialization.Encoding.DER)
+        client, _ = objects(
+            client_context(pki, "request", version),
+            server_context(pki, lambda obj: staple),
+        )
+        assert client.get_ocsp_response() == staple
+        with pytest.raises(ssl.SSLCertVerificationError, match="TRY_LATER"):
             objects(
                 client_context(pki, "require_good", version),
                 server_context(pki, lambda obj: staple),
@@ -345,6 +363,20 @@ class TestSettings:
         ctx.ocsp_mode = "request"
         with pytest.raises(ValueError, match="one OpenSSL slot"):
             ctx.set_ocsp_response_callback(lambda o: None)
+
+    @pytest.mark.parametrize("version", VERSIONS)
+    def test_a_checking_context_still_serves(self, pki: PKI, version: str) -> None:
+        """A PROTOCOL_TLS context with ocsp_mode set, on the server side of a
+        connection whose client asks for a status, staples nothing and goes on
+        (the client check must not answer OpenSSL's server-side question)."""
+        with pytest.warns(DeprecationWarning):
+            either = compat.SSLContext(compat.PROTOCOL_TLS)
+        either.load_cert_chain(pki.server.chain_pem(), pki.server.key)
+        either.ocsp_mode = "require_good"
+        client, server = objects(client_context(pki, "request", version), either)
+        assert client.get_ocsp_response() is None
+        assert server.get_ocsp_response() is None
+        assert client.version() == version.replace("_", ".")
 
     def test_stop_stapling(self, pki: PKI) -> None:
         server_ctx = server_context(pki, lambda obj: pki.ocsp_response())

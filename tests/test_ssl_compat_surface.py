@@ -244,7 +244,11 @@ def test_exceptions_are_the_stdlibs() -> None:
 
 def test_option_values_come_from_our_openssl() -> None:
     assert ssl_compat.OP_NO_TICKET == lib.SSL_OP_NO_TICKET
-    assert ssl_compat.OP_ALL == lib.SSL_OP_ALL
+    # As CPython's: OpenSSL's bug workarounds without empty-fragment insertion.
+    assert ssl_compat.OP_ALL == lib.SSL_OP_ALL & ~lib.SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS
+    assert ssl_compat.create_default_context().options & ssl_compat.OP_ALL == (
+        ssl_compat.OP_ALL
+    )
     assert isinstance(ssl_compat.OP_NO_COMPRESSION, ssl.Options)
 
 

@@ -1062,6 +1062,12 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         ),
         "use_psk_identity_hint": lambda c: c.use_psk_identity_hint(b"hint"),
         "set_cert_callback": lambda c: c.set_cert_callback(lambda conn: True),
+        # pyopenssl-ng's sessions and early data (issue 14).
+        "set_max_early_data": lambda c: c.set_max_early_data(1024),
+        "set_msg_callback": lambda c: c.set_msg_callback(lambda *a: None),
+        "set_new_session_callback": lambda c: c.set_new_session_callback(
+            lambda conn, session: None
+        ),
     }
 
 

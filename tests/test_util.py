@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from OpenSSL import _util
+from OpenSSL import _lib_types, _util
 from OpenSSL._util import ffi, lib
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
@@ -32,6 +32,35 @@ class TestBinding:
         assert lib.SSL_CTX_new is not None
         assert ffi.NULL == Binding.ffi.NULL
         assert ffi.typeof("X509 *") is not None
+
+
+class TestTypedBinding:
+    """``_lib_types`` declares names mypy then trusts: each must be real."""
+
+    @staticmethod
+    def _declared(protocol: type) -> list[str]:
+        names = set(getattr(protocol, "__annotations__", {}))
+        names.update(
+            name
+            for name, value in vars(protocol).items()
+            if callable(value) and not name.startswith("_")
+        )
+        return sorted(names)
+
+    def test_every_declared_lib_name_is_in_the_binding(self) -> None:
+        declared = self._declared(_lib_types.Lib)
+        assert "SSL_read" in declared and "SSL_TLSEXT_ERR_OK" in declared
+        assert [name for name in declared if not hasattr(lib, name)] == []
+
+    def test_every_declared_ffi_name_is_in_the_binding(self) -> None:
+        declared = self._declared(_lib_types.FFI)
+        assert {"NULL", "buffer", "string", "unpack"} <= set(declared)
+        assert [name for name in declared if not hasattr(ffi, name)] == []
+
+    def test_declared_results_have_the_declared_types(self) -> None:
+        assert isinstance(lib.SSL_TLSEXT_ERR_OK, int)
+        assert isinstance(ffi.buffer(ffi.new("char[]", b"ab"), 2)[:], bytes)
+        assert ffi.unpack(ffi.new("char[]", b"ab"), 2) == b"ab"
 
 
 class TestErrorQueue:

@@ -67,6 +67,10 @@ What the options cover:
   without callbacks, or a ``Connection`` being collected); defaults to
   ``failed``.
 * ``on_error(owner, exc, c_args)`` -- defaults to :func:`record`.
+* ``gate(frame) -> function of the C arguments`` -- for a callback OpenSSL
+  makes on the data path (the message callback runs per TLS record): the
+  function it returns is what cffi calls, and it runs *frame* only for the
+  calls that matter (:func:`handshake_message`).
 
 The conversion must convert with care: wrong types from the user's function
 raise ``TypeError``/``ValueError`` (which the frame records), never reach C.
@@ -101,8 +105,10 @@ __all__ = [
     "context_passphrase",
     "cookie_generate",
     "cookie_verify",
+    "handshake_message",
     "info",
     "keylog",
+    "message",
     "ocsp_client",
     "ocsp_server",
     "pem_passphrase",
@@ -165,11 +171,15 @@ def callback_kind(
     find: Callable[..., Any] = ssl_connection,
     unowned: Any = _SAME_AS_FAILED,
     on_error: Callable[[Any, BaseException, tuple[Any, ...]], None] = record,
+    gate: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn a conversion ``convert(owner, callback, *c_args)`` into a maker.
 
     See the module docstring for the contract and an example. The maker,
     ``maker(callback, *extra, owner=None)``, returns the cffi callback.
+    *gate*, for callbacks OpenSSL makes on the data path, wraps the frame in
+    a function of the C arguments that drops the calls nobody needs before
+    any other work (see :func:`handshake_message`).
     """
     if unowned is _SAME_AS_FAILED:
         unowned = failed
@@ -210,7 +220,8 @@ def callback_kind(
                     on_error(owner, exc, c_args)
                     return failed
 
-            return ffi.callback(signature, trampoline, **options)
+            entry = trampoline if gate is None else gate(trampoline)
+            return ffi.callback(signature, entry, **options)
 
         make.__name__ = convert.__name__
         make.__qualname__ = convert.__qualname__
@@ -259,6 +270,91 @@ def info(conn: Any, callback: Any, ssl: Any, where: int, ret: int) -> None:
 def keylog(conn: Any, callback: Any, ssl: Any, line: Any) -> None:
     """``callback(conn, line)`` for SSL_CTX_set_keylog_callback."""
     callback(conn, ffi.string(line))
+
+
+def _message_connection(
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> Any:
+    return connections.get(ssl)
+
+
+@callback_kind(
+    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
+    failed=None,
+    find=_message_connection,
+)
+def message(
+    conn: Any,
+    callback: Any,
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> None:
+    """``callback(conn, sent, version, content_type, data)``: the message callback.
+
+    Called for every protocol message and record header a connection reads
+    or writes. It returns nothing, so an exception cannot stop OpenSSL at
+    once: it is kept and comes out of the driving call when that returns.
+    ``_ssl_messages`` gives it its dispatcher (the user's message callback,
+    the new-session callback, the early-data bookkeeping).
+    """
+    callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
+
+
+_HANDSHAKE = 22
+
+
+def _handshake_only(frame: Callable[..., Any]) -> Callable[..., Any]:
+    # Every record (application data too) reaches the message callback: all
+    # but handshake messages stop here, one compare, no other work.
+    def gate(
+        write_p: int,
+        version: int,
+        content_type: int,
+        buf: Any,
+        length: int,
+        ssl: Any,
+        arg: Any,
+    ) -> None:
+        if content_type == _HANDSHAKE:
+            frame(write_p, version, content_type, buf, length, ssl, arg)
+
+    return gate
+
+
+@callback_kind(
+    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
+    failed=None,
+    find=_message_connection,
+    gate=_handshake_only,
+)
+def handshake_message(
+    conn: Any,
+    callback: Any,
+    write_p: int,
+    version: int,
+    content_type: int,
+    buf: Any,
+    length: int,
+    ssl: Any,
+    arg: Any,
+) -> None:
+    """:func:`message` for handshake messages only (the others are dropped).
+
+    What a Context installs when nothing needs the other records: the
+    early-data and signature-scheme bookkeeping.
+    """
+    callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
 
 
 def report_to_excepthook(

@@ -9,8 +9,9 @@ read here, with :func:`read_tlv` (one tag-length-value element) and
   parses names only inside certificates and requests, and the binding has no
   function that prints an OID as dotted text. Name = SEQUENCE OF SET OF
   SEQUENCE {OID, value}.
-* ``ssl_compat`` splits concatenated DER certificates (``cadata``) and reads
-  the fields of an ``SSL_SESSION`` encoding with :func:`elements`.
+* ``ssl_compat`` splits concatenated DER certificates (``cadata``), and
+  ``_ssl_session`` reads the facts of a ``Session`` from its DER encoding,
+  with :func:`elements`.
 
 Only definite lengths of up to four bytes are accepted; anything truncated or
 malformed raises ``ValueError``.

@@ -44,7 +44,11 @@ from OpenSSL._ssl_context import (
     key_pointer,
 )
 from OpenSSL._ssl_controls import ConnectionControls
+from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
+from OpenSSL._ssl_messages import MessageConnection
+from OpenSSL._ssl_session import SessionConnection, SessionExport
+from OpenSSL._ssl_sigalgs import SignatureConnection
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     checked,
@@ -124,12 +128,12 @@ def _empty_read(bufsiz: int) -> bytes:
     return b""
 
 
-class Session:
+class Session(SessionExport):
     """A TLS session that a later connection can resume.
 
-    Get one from :meth:`Connection.get_session` after a handshake and give it
-    to :meth:`Connection.set_session` of a new connection made from the same
-    :class:`Context`.
+    Get one from :meth:`Connection.get_session` after a handshake (or from
+    the new-session callback, or :meth:`from_bytes`) and give it to
+    :meth:`Connection.set_session` of a new connection.
     """
 
     __module__ = "OpenSSL.SSL"
@@ -139,7 +143,15 @@ class Session:
         self._context: Context | None = None
 
 
-class Connection(ConnectionControls, SocketMethods, ChannelMethods):
+class Connection(
+    ConnectionControls,
+    SocketMethods,
+    ChannelMethods,
+    SessionConnection,
+    EarlyDataConnection,
+    SignatureConnection,
+    MessageConnection,
+):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
 
     :param context: the :class:`Context` supplying the configuration; it can
@@ -221,6 +233,9 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
 
     def _raise_io_error(self, result: int) -> NoReturn:
         self._check_callbacks()
+        if self._sessions_pending:
+            # A session ticket arrived during this call (see _ssl_messages).
+            self._deliver_sessions(result)
         raise_ssl_error(self._ssl, result)
 
     def _retire(self, c_callback: Any) -> None:
@@ -316,12 +331,17 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
             bufsiz = _MAX_RECORD
         elif bufsiz <= 0:
             return _empty_read(bufsiz)
+        peek = flags and flags & _MSG_PEEK
+        if self._held:
+            return self._take_held(bufsiz, peek)
         buf = _scratch.buf
-        if flags and flags & _MSG_PEEK:
+        if peek:
             result = _SSL_peek(self._ssl, buf, bufsiz)
         else:
             result = _SSL_read(self._ssl, buf, bufsiz)
         if result <= 0 or self._callback_exception is not None:
+            if result > 0 and not peek:
+                self._held = _unpack(buf, result)
             self._raise_io_error(result)
         return _unpack(buf, result)
 
@@ -346,14 +366,21 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
             view = _from_buffer(buffer, require_writable=True)
         except BufferError:
             raise TypeError("recv_into needs a writable buffer") from None
+        peek = flags and flags & _MSG_PEEK
         with view as data:
             # Never past the buffer's real end: len() of a subclass may lie.
             if nbytes > len(data):
                 nbytes = len(data)
-            if flags and flags & _MSG_PEEK:
+            if self._held and nbytes > 0:
+                held = self._take_held(nbytes, peek)
+                ffi.memmove(data, held, len(held))
+                return len(held)
+            if peek:
                 result = _SSL_peek(self._ssl, data, nbytes)
             else:
                 result = _SSL_read(self._ssl, data, nbytes)
+            if result > 0 and not peek and self._callback_exception is not None:
+                self._held = ffi.buffer(data, result)[:]
         if result <= 0 or self._callback_exception is not None:
             if nbytes == 0 and self._callback_exception is None:
                 # A zero-byte read reports no failure; what OpenSSL queued
@@ -364,9 +391,21 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
             self._raise_io_error(result)
         return result
 
+    #: Application data that a read took from OpenSSL in a call that then
+    #: raised a callback's exception (a new-session or message callback runs
+    #: while OpenSSL reads on): the exception comes out of that call, and the
+    #: next reads return these bytes first, so none is lost.
+    _held = b""
+
+    def _take_held(self, bufsiz: int, peek: Any) -> bytes:
+        held = self._held
+        if not peek:
+            self._held = held[bufsiz:]
+        return held[:bufsiz]
+
     def pending(self) -> int:
         """How many decrypted bytes can be read without touching the transport."""
-        return _SSL_pending(self._ssl)
+        return _SSL_pending(self._ssl) + len(self._held)
 
     def bio_write(self, buf: Any) -> int:
         """Give OpenSSL *buf*, TLS bytes received from the peer (memory mode)."""
@@ -428,6 +467,9 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
         result = lib.SSL_do_handshake(self._ssl)
         if result <= 0 or self._callback_exception is not None:
             self._raise_io_error(result)
+        if self._sessions_pending:
+            # A TLS 1.2 handshake that just made a new session (_ssl_messages).
+            self._deliver_sessions(result)
 
     def renegotiate(self) -> bool:
         """Start a TLS 1.2 renegotiation; ``False`` if one is already pending."""
@@ -689,11 +731,20 @@ class Connection(ConnectionControls, SocketMethods, ChannelMethods):
             raise TypeError("session must be an OpenSSL.SSL.Session")
         if session._session is None:
             raise ValueError("this Session holds no TLS session")
-        if session._context is not self._context:
+        # Sessions imported with Session.from_bytes belong to no Context:
+        # whether they resume is the server's decision.
+        pointer = session._session
+        if session._context is None:
+            # Imported: OpenSSL marks the session of a connection freed
+            # without a shutdown as not resumable, and the Session (a cache
+            # entry) must stay usable, so every use after the first gets a
+            # copy made from the DER form (which has no such mark).
+            pointer = session._lend()
+        elif session._context is not self._context:
             raise ValueError(
                 "the Session comes from a Connection with a different Context"
             )
-        checked(Error, lib.SSL_set_session, self._ssl, session._session)
+        checked(Error, lib.SSL_set_session, self._ssl, pointer)
 
     # -- introspection -------------------------------------------------------
 

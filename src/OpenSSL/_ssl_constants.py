@@ -19,6 +19,7 @@ __all__ = [
     "DTLS_SERVER_METHOD",
     "FILETYPE_ASN1",
     "FILETYPE_PEM",
+    "MODE_ENABLE_PARTIAL_WRITE",
     "MODE_RELEASE_BUFFERS",
     "NO_OVERLAPPING_PROTOCOLS",
     "OPENSSL_BUILT_ON",
@@ -190,6 +191,9 @@ OP_TLS_BLOCK_PADDING_BUG: int = lib.SSL_OP_TLS_BLOCK_PADDING_BUG
 OP_TLS_D5_BUG: int = lib.SSL_OP_TLS_D5_BUG
 OP_TLS_ROLLBACK_BUG: int = lib.SSL_OP_TLS_ROLLBACK_BUG
 MODE_RELEASE_BUFFERS: int = lib.SSL_MODE_RELEASE_BUFFERS
+# Set on every new Context (send() may write less than it was given);
+# ssl_compat clears it, since the stdlib's writes are all-or-nothing.
+MODE_ENABLE_PARTIAL_WRITE: int = lib.SSL_MODE_ENABLE_PARTIAL_WRITE
 VERIFY_NONE: int = lib.SSL_VERIFY_NONE
 VERIFY_PEER: int = lib.SSL_VERIFY_PEER
 VERIFY_FAIL_IF_NO_PEER_CERT: int = lib.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
@@ -353,3 +357,36 @@ class _NoOverlappingProtocols:
 
 NO_OVERLAPPING_PROTOCOLS: Any = _NoOverlappingProtocols()
 """Return this from an ALPN select callback to negotiate no protocol at all."""
+
+
+# -- OpenSSL's documented ABI values missing from the binding ----------------
+#
+# cryptography's binding does not export these names. The values are part of
+# OpenSSL's documented, stable ABI (ssl.h, ssl3.h) and have not changed from
+# OpenSSL 1.1.1 to 4.0; add here any other such constant this package needs.
+
+#: ``SSL_read_early_data`` results (``man SSL_read_early_data``).
+SSL_READ_EARLY_DATA_ERROR = 0
+SSL_READ_EARLY_DATA_SUCCESS = 1
+SSL_READ_EARLY_DATA_FINISH = 2
+
+#: What became of early data (``SSL_EARLY_DATA_*``, the values
+#: ``SSL_get_early_data_status`` would return): see
+#: ``Connection.get_early_data_status``.
+EARLY_DATA_NOT_SENT = 0
+EARLY_DATA_REJECTED = 1
+EARLY_DATA_ACCEPTED = 2
+
+#: Pseudo content types of the message callback (``SSL3_RT_HEADER``: a
+#: record's 5-byte header; ``SSL3_RT_INNER_CONTENT_TYPE``: the one-byte real
+#: content type inside a TLS 1.3 record).
+SSL3_RT_HEADER = 256
+SSL3_RT_INNER_CONTENT_TYPE = 257
+
+__all__ += [
+    "EARLY_DATA_ACCEPTED",
+    "EARLY_DATA_NOT_SENT",
+    "EARLY_DATA_REJECTED",
+    "SSL3_RT_HEADER",
+    "SSL3_RT_INNER_CONTENT_TYPE",
+]

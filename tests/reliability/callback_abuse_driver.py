@@ -361,6 +361,35 @@ def _ocsp_client(action: Callable[[Any], Any]) -> Built:
     return _tls(configure, failing_side=0, per_connection=lambda c, s: c.request_ocsp())
 
 
+def _msg(action: Callable[[Any], Any]) -> Built:
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        c.set_msg_callback(lambda conn, *message: _value(action(conn), None))
+
+    return _tls(configure, failing_side=0)
+
+
+def _new_session(action: Callable[[Any], Any]) -> Built:
+    """TLS 1.3 tickets arrive after the handshake: the client reads them."""
+
+    def configure(c: SSL.Context, s: SSL.Context, holder: list[Any]) -> None:
+        c.set_new_session_callback(lambda conn, session: _value(action(conn), None))
+
+    built = _tls(configure, failing_side=0)
+    holder = built.holder
+
+    def drive() -> None:
+        _tls_handshake(holder)
+        if len(holder) < 2:
+            return
+        try:
+            holder[0].recv(1)  # processes the tickets, then wants more
+        except SSL.WantReadError:
+            pass
+
+    built.drive = drive
+    return built
+
+
 # --- DTLS cookies over memory BIOs ---------------------------
 
 
@@ -675,6 +704,8 @@ SLOTS: dict[str, Slot] = {
         Slot("Context.set_info_callback", _ctx_info, aborts=False),
         Slot("Connection.set_info_callback", _conn_info, aborts=False),
         Slot("Context.set_keylog_callback", _keylog, aborts=False),
+        Slot("Context.set_msg_callback", _msg, aborts=False),
+        Slot("Context.set_new_session_callback", _new_session, aborts=False),
         Slot("Context.set_tlsext_servername_callback", _servername, kind="excepthook"),
         Slot("Context.set_alpn_select_callback", _alpn),
         Slot("Context.set_ocsp_server_callback", _ocsp_server),

@@ -443,6 +443,12 @@ def scenario_sessions(files: Files, figures: dict[str, float]) -> Step:
         ctx.set_max_proto_version(version)
         ctx.load_verify_locations(files.ca)
         ctx.set_verify(SSL.VERIFY_PEER)
+        # Sessions as they arrive (the message callback underneath).
+        ctx.set_new_session_callback(
+            lambda conn, session: figures.__setitem__(
+                "new sessions", figures.get("new sessions", 0) + 1
+            )
+        )
         clients.append(ctx)
     other = SSL.Context(SSL.TLS_METHOD)
     kept: list[deque[SSL.Session]] = [deque(maxlen=16), deque(maxlen=16)]
@@ -474,7 +480,19 @@ def scenario_sessions(files: Files, figures: dict[str, float]) -> Step:
             client.set_shutdown(SSL.SENT_SHUTDOWN | SSL.RECEIVED_SHUTDOWN)
         session = client.get_session()
         expect(session is not None, "no session after the handshake")
-        kept[which].append(session)  # type: ignore[arg-type]
+        assert session is not None
+        # Half of them go through their DER form, as across processes.
+        der = session.to_bytes()
+        imported = SSL.Session.from_bytes(der)
+        expect(imported.id == session.id, "an imported session lost its id")
+        expect(imported.cipher == session.cipher, "an imported session's cipher")
+        try:
+            SSL.Session.from_bytes(der[: len(der) // 2])
+        except ValueError:
+            pass
+        else:
+            raise LeakDriverError("half a session was loaded")
+        kept[which].append(imported if i % 2 else session)
         # Both ends' sessions, and a session refused by a foreign Connection.
         expect(peer.get_session() is not None, "server has no session")
         try:

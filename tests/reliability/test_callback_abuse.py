@@ -54,6 +54,7 @@ from tests.reliability.callback_abuse_driver import (
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import run_driver
 from tests.support import (
+    ca_file,
     client_context,
     handshake,
     make_pki,
@@ -219,6 +220,8 @@ EXPECT: dict[str, Callable[[Any], _Expected]] = {
     "Context.set_info_callback": lambda value: OK,
     "Connection.set_info_callback": lambda value: OK,
     "Context.set_keylog_callback": lambda value: OK,
+    "Context.set_msg_callback": lambda value: OK,
+    "Context.set_new_session_callback": lambda value: OK,
     "Context.set_tlsext_servername_callback": lambda value: OK,
     # Bytes not offered by the client: the client refuses the answer.
     "Context.set_alpn_select_callback": _needs_bytes(TypeError, SSL.Error),
@@ -310,7 +313,7 @@ def test_wrong_type_expectations_are_not_all_ok() -> None:
         for name, expect in EXPECT.items()
         if any(expect(make()) != OK for make in WRONG_VALUES)
     ]
-    assert len(refusing) == len(EXPECT) - 4
+    assert len(refusing) == len(EXPECT) - 6
 
 
 # --- (c) oversized values ----------------------------------------------------
@@ -720,16 +723,33 @@ def test_compat_sni_callback_alert_must_be_an_integer(value: Any) -> None:
     after_failure(slot, built, f"sni_callback returning {value!r}")
 
 
-def test_compat_msg_callback_is_not_supported() -> None:
-    """The stdlib's private ``_msg_callback`` hook: NotImplementedError, no crash.
+def test_compat_msg_callback_raising_comes_out_of_the_handshake() -> None:
+    """The stdlib's private ``_msg_callback`` hook: its exception comes out.
 
-    ``keylog_filename`` is a file name, not a callback (covered elsewhere).
+    As in CPython, from the call that drove OpenSSL, unchanged; nothing goes
+    to ``sys.unraisablehook``. (``keylog_filename`` is a file name, not a
+    callback: covered elsewhere.)
     """
-    ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
+    exc = Boom("from _msg_callback")
+
+    def failing_callback(*args: Any) -> None:
+        raise exc
+
+    ctx = ssl_compat.create_default_context(cafile=str(ca_file()))
     assert ctx._msg_callback is None
-    with pytest.raises(NotImplementedError):
-        ctx._msg_callback = lambda *args: None
+    ctx._msg_callback = failing_callback
+    assert ctx._msg_callback is failing_callback
+    obj = ctx.wrap_bio(
+        ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO(), server_hostname="localhost"
+    )
+    with hooks() as seen:
+        with pytest.raises(Boom) as info:
+            obj.do_handshake()
+    assert info.value is exc
+    assert not seen["unraisable"]
+    error_queue_empty("after _msg_callback raised")
     ctx._msg_callback = None
+    assert ctx._msg_callback is None
 
 
 def test_servername_callback_exception_reaches_the_real_excepthook(

@@ -203,6 +203,71 @@ def test_set_client_ca_list_refusing_a_name_frees_the_copies(
     _require_heap(figures)
 
 
+def _failed_handshakes(module: Any, rounds: int) -> None:
+    """Server handshakes that fail: on sockets and on memory BIOs."""
+    import socket
+    import ssl
+
+    from tests.compat_helpers import client_context, server_context
+
+    server_ctx = server_context(module)
+    client_ctx = client_context(module)
+    for i in range(rounds):
+        a, b = socket.socketpair()
+        a.settimeout(5)
+        b.settimeout(5)
+        if i % 2:
+            a.sendall(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)  # not a ClientHello
+        else:
+            a.close()  # EOF before the ClientHello
+        with pytest.raises((ssl.SSLError, OSError)):
+            server_ctx.wrap_socket(b, server_side=True)
+        a.close()
+        b.close()
+        c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = client_ctx.wrap_bio(c_in, c_out, server_hostname="wrong.example")
+        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+        with pytest.raises(ssl.SSLError):
+            for _ in range(10):
+                for end, peer_in, outgoing in (
+                    (client, s_in, c_out),
+                    (server, c_in, s_out),
+                ):
+                    try:
+                        end.do_handshake()
+                    except ssl.SSLWantReadError:
+                        pass
+                    peer_in.write(outgoing.read())
+
+
+@pytest.mark.parametrize("module_name", ["ssl", "ssl_compat"])
+def test_failed_handshakes_leave_no_reference_cycles(module_name: str) -> None:
+    """A failed handshake must be freed at once, not by the cyclic collector.
+
+    ssl_compat used to leave each failed connection in a cycle (exception ->
+    traceback -> frame -> exception) holding its SSLSocket, Connection and
+    OpenSSL buffers until a full collection: a server meeting thousands of
+    failed handshakes grew by megabytes where the stdlib does not.
+    """
+    import gc
+    import ssl
+
+    from OpenSSL import ssl_compat
+
+    module = ssl if module_name == "ssl" else ssl_compat
+    _failed_handshakes(module, 5)  # warm-up: caches, tables
+    gc.collect()
+    gc.disable()
+    try:
+        _failed_handshakes(module, 40)
+        unreachable = gc.collect()
+    finally:
+        gc.enable()
+    record(f"cyclic garbage after 40 failed {module_name} handshakes", unreachable)
+    assert unreachable == 0
+
+
 # -- the check can fail --------------------------------------------------------
 
 

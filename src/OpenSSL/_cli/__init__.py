@@ -5,11 +5,13 @@ with throwaway certificates and explains it; ``client`` is a readable
 ``openssl s_client``; ``server`` is an echo server for trying clients out.
 Each sub-command lives in its own module (``demo``, ``client``, ``server``);
 ``report`` formats sessions and certificates, ``_io`` drives non-blocking
-socket-mode Connections with deadlines.
+socket-mode Connections with deadlines, ``_files`` reads certificates, keys
+and passphrases, ``_protocol`` holds the version and cipher options.
 
 Exit status: 0 on success, 1 for a failure at run time (connection refused,
 handshake or verification failure, unreadable certificate), 2 for bad
-command-line input. Either failure is one line on stderr, never a traceback.
+command-line input, 130 after Ctrl-C. Either failure is one line on stderr,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from ._common import CommandError, UsageError
+from ._common import CommandError, UsageError, version_line
 
 __all__ = ["build_parser", "main"]
 
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="TLS from the command line with pyopenssl-ng's OpenSSL.SSL. "
         "Without a command, runs the demo.",
     )
+    version = version_line()
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module, summary in (
         ("demo", demo, "a verified TLS session over loopback, explained (offline)"),
@@ -54,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(
             name, help=summary, description=_description(module.__doc__, summary)
+        )
+        sub.add_argument(
+            "--version",
+            action="version",
+            version=version,
+            help="show this project's, OpenSSL's and cryptography's versions",
         )
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -11,7 +11,10 @@ import argparse
 import ipaddress
 import os
 
+import cryptography
+
 from OpenSSL import SSL
+from OpenSSL.version import __title__, __version__
 
 from .report import verify_message
 
@@ -20,11 +23,11 @@ __all__ = [
     "UsageError",
     "alpn_list",
     "describe_ssl_error",
-    "existing_file",
     "host_port",
     "is_ip_address",
     "port_number",
     "seconds",
+    "version_line",
 ]
 
 
@@ -34,6 +37,15 @@ class CommandError(Exception):
 
 class UsageError(CommandError):
     """Arguments that make no sense together: one line and exit status 2."""
+
+
+def version_line() -> str:
+    """This project's, OpenSSL's and cryptography's versions, for ``--version``."""
+    openssl = SSL.OpenSSL_version(SSL.OPENSSL_VERSION).decode("ascii", "replace")
+    return (
+        f"{__title__} {__version__} on {openssl} "
+        f"(cryptography {cryptography.__version__})"
+    )
 
 
 def is_ip_address(host: str) -> bool:
@@ -94,15 +106,6 @@ def seconds(value: str) -> float:
     if not 0 < number < 1e6:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number of seconds")
     return number
-
-
-def existing_file(value: str) -> str:
-    """``argparse`` type: the path of a readable regular file."""
-    if not os.path.isfile(value):
-        raise argparse.ArgumentTypeError(f"no such file: {value!r}")
-    if not os.access(value, os.R_OK):
-        raise argparse.ArgumentTypeError(f"cannot read file: {value!r}")
-    return value
 
 
 def alpn_list(value: str) -> list[bytes]:

@@ -23,6 +23,8 @@ __all__ = [
     "TransferTimeout",
     "deadline_after",
     "handshake",
+    "no_delay",
+    "read_until",
     "recv",
     "retry",
     "send_all",
@@ -56,6 +58,17 @@ def _wait(sock: socket.socket, *, for_write: bool, deadline: Deadline) -> None:
         ready = select.select([sock], [], [], remaining)[0]
     if not ready:
         raise TransferTimeout("timed out")
+
+
+def no_delay(sock: socket.socket) -> None:
+    """Send each record at once (``TCP_NODELAY``).
+
+    TLS writes whole records, so Nagle's algorithm only hurts: it holds a
+    small record back until the peer acknowledges the one before -- a
+    server's echo behind its session tickets, a client's first data behind
+    its Finished -- and the peer's delayed ACK costs 40 ms per exchange.
+    """
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def retry(sock: socket.socket, call: Callable[[], _T], deadline: Deadline) -> _T:
@@ -101,6 +114,41 @@ def recv(
         if exc.args and exc.args[0] == -1:
             return b""
         raise
+
+
+def read_until(
+    conn: SSL.Connection, sock: socket.socket, done: Callable[[], bool], seconds: float
+) -> bytes:
+    """Read until *done()* holds, the peer closes, or *seconds* pass.
+
+    For what arrives beside application data (a TLS 1.3 session ticket):
+    *done* is asked after every record, where :func:`recv` would wait on
+    for data. Returns the application data read meanwhile.
+    """
+    deadline = deadline_after(seconds)
+    received = b""
+    while not done():
+        try:
+            received += conn.recv(65536)
+        except SSL.WantReadError:
+            if done():
+                break
+            try:
+                _wait(sock, for_write=False, deadline=deadline)
+            except TransferTimeout:
+                break
+        except SSL.WantWriteError:
+            try:
+                _wait(sock, for_write=True, deadline=deadline)
+            except TransferTimeout:
+                break
+        except SSL.ZeroReturnError:
+            break
+        except SSL.SysCallError as exc:
+            if exc.args and exc.args[0] == -1:
+                break
+            raise
+    return received
 
 
 def shutdown(conn: SSL.Connection, sock: socket.socket, deadline: Deadline) -> None:

@@ -5,7 +5,9 @@ with an ``OpenSSL.SSL`` socket-mode :class:`~OpenSSL.SSL.Connection`, verifies
 the server's chain against the default trust store (or ``--cafile``) and its
 name against the host (or ``--servername``) inside the handshake, then prints
 the session and the certificates. With ``--send`` it also sends data and prints
-the reply. Any failure ends the command with one line and exit status 1.
+the reply; ``--msg`` shows every protocol message, ``--sess-out``/``--sess-in``
+keep and resume sessions in files and ``--early-data`` sends 0-RTT data. Any
+failure ends the command with one line and exit status 1.
 """
 
 from __future__ import annotations
@@ -20,17 +22,17 @@ from cryptography import x509
 
 from OpenSSL import SSL
 
-from . import _io
+from . import _files, _io, _protocol, _resumption
 from ._common import (
     CommandError,
     UsageError,
     alpn_list,
     describe_ssl_error,
-    existing_file,
     host_port,
     is_ip_address,
     seconds,
 )
+from ._messages import message_printer
 from .report import (
     chain_lines,
     connection_fields,
@@ -67,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cafile",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="trust the CA certificates in this PEM file instead of the "
         "system's default trust store",
     )
@@ -80,19 +82,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-cert",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="present this certificate (PEM, leaf first, then intermediates)",
     )
     parser.add_argument(
         "--client-key",
         metavar="FILE",
-        type=existing_file,
+        type=_files.input_file,
         help="private key for --client-cert (default: read from that file)",
+    )
+    parser.add_argument(
+        "--pass",
+        dest="passphrase",
+        metavar="SOURCE",
+        type=_files.passphrase,
+        help="passphrase of an encrypted client key: pass:TEXT, env:VARIABLE "
+        "or file:PATH (its first line)",
     )
     parser.add_argument(
         "--ocsp",
         action="store_true",
         help="ask the server to staple an OCSP response, and show it",
+    )
+    parser.add_argument(
+        "--msg",
+        action="store_true",
+        help="print each protocol message as it is sent (>>>) or received (<<<)",
     )
     parser.add_argument(
         "--show-certs",
@@ -113,29 +128,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="give up on connecting, the handshake or a reply after this long "
         "(default: %(default)s)",
     )
+    _protocol.add_arguments(parser)
+    _resumption.add_arguments(parser)
 
 
-def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context:
+def _make_context(
+    args: argparse.Namespace, stapled: list[bytes], out: TextIO
+) -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
-    ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
-    try:
-        if args.cafile:
-            ctx.load_verify_locations(args.cafile)
-        else:
-            ctx.set_default_verify_paths()
-    except SSL.Error as exc:
-        raise CommandError(
-            f"cannot load CA certificates: {describe_ssl_error(exc)}"
-        ) from None
-    if args.client_cert:
+    _protocol.apply(ctx, args)
+    if args.cafile:
+        _files.trust_certificates(ctx, args.cafile)
+    else:
         try:
-            ctx.use_certificate_chain_file(args.client_cert)
-            ctx.use_privatekey_file(args.client_key or args.client_cert)
-            ctx.check_privatekey()
+            ctx.set_default_verify_paths()
         except SSL.Error as exc:
             raise CommandError(
-                f"cannot use client certificate/key: {describe_ssl_error(exc)}"
+                f"cannot load the default CA certificates: {describe_ssl_error(exc)}"
             ) from None
+    if args.client_cert:
+        _files.use_identity(
+            ctx, args.client_cert, args.client_key or args.client_cert, args.passphrase
+        )
     ctx.set_verify(SSL.VERIFY_NONE if args.insecure else SSL.VERIFY_PEER)
     protocols = [proto for group in args.alpn for proto in group]
     if protocols:
@@ -147,6 +161,8 @@ def _make_context(args: argparse.Namespace, stapled: list[bytes]) -> SSL.Context
             return True  # only reported, never enforced
 
         ctx.set_ocsp_client_callback(keep_response)
+    if args.msg:
+        ctx.set_msg_callback(message_printer(lambda line: write_lines([line], out)))
     return ctx
 
 
@@ -159,6 +175,13 @@ def _connect(host: str, port: int, timeout: float) -> socket.socket:
         reason = exc.strerror or str(exc) or "timed out"
         raise CommandError(f"cannot connect to {host}:{port}: {reason}") from None
     sock.setblocking(False)
+    try:
+        _io.no_delay(sock)
+    except OSError as exc:
+        sock.close()
+        raise CommandError(
+            f"cannot connect to {host}:{port}: {exc.strerror or exc}"
+        ) from None
     return sock
 
 
@@ -230,15 +253,27 @@ def _ocsp_field(
     return [("OCSP", ocsp_summary(stapled[-1] if stapled else None, peer))]
 
 
+def _show_reply(reply: bytes, out: TextIO) -> None:
+    write_lines([f"received {len(reply)} bytes:"], out)
+    out.write(reply.decode("utf-8", "replace"))
+    if reply and not reply.endswith(b"\n"):
+        out.write("\n")
+    out.flush()
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Connect, handshake, report; raise :class:`CommandError` on failure."""
     if args.client_key and not args.client_cert:
         raise UsageError("--client-key needs --client-cert")
+    if args.passphrase is not None and not args.client_cert:
+        raise UsageError("--pass needs --client-cert")
     out = out or sys.stdout
     host, port = args.address
     hostname = args.servername or host
     stapled: list[bytes] = []
-    ctx = _make_context(args, stapled)
+    resumption = _resumption.Resumption(args)
+    ctx = _make_context(args, stapled, out)
+    resumption.configure(ctx)
     sock = _connect(host, port, args.timeout)
     try:
         conn = SSL.Connection(ctx, sock)
@@ -247,8 +282,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             conn.request_ocsp()
         conn.set_connect_state()
         started = time.perf_counter()
+        deadline = _io.deadline_after(args.timeout)
         try:
-            _io.handshake(conn, sock, _io.deadline_after(args.timeout))
+            resumption.before_handshake(conn, sock, deadline)
+            _io.handshake(conn, sock, deadline)
         except SSL.Error as exc:
             raise CommandError(
                 f"handshake with {host}:{port} failed: {describe_ssl_error(exc, conn)}"
@@ -267,29 +304,36 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                 ("trusted root", _trusted_root(conn)),
                 ("handshake", f"{elapsed * 1000:.1f} ms"),
                 *_ocsp_field(conn, stapled, args.ocsp),
+                *resumption.fields(conn),
             ]
         )
         lines.append("certificate chain sent by the server:")
-        lines += chain_lines(
-            conn.get_peer_cert_chain(as_cryptography=True),
-            show_pem=args.show_certs,
-        )
+        chain = conn.get_peer_cert_chain(as_cryptography=True)
+        if not chain and conn.session_reused():
+            lines.append("   (none: a resumed session is not authenticated again)")
+        else:
+            lines += chain_lines(chain, show_pem=args.show_certs)
         write_lines(lines, out)
 
-        if args.send is not None:
-            try:
-                reply = _exchange(conn, sock, _payload(args.send), args.timeout)
-            except SSL.Error as exc:
-                raise CommandError(
-                    f"exchanging data failed: {describe_ssl_error(exc, conn)}"
-                ) from None
-            except _io.TransferTimeout:
-                raise CommandError("sending data timed out") from None
-            write_lines([f"received {len(reply)} bytes:"], out)
-            out.write(reply.decode("utf-8", "replace"))
-            if reply and not reply.endswith(b"\n"):
-                out.write("\n")
-            out.flush()
+        try:
+            # Early data the server refused goes again, before anything else.
+            resend = resumption.to_resend(conn)
+            if args.send is not None:
+                payload = resend + _payload(args.send)
+                _show_reply(_exchange(conn, sock, payload, args.timeout), out)
+            elif resend:
+                _io.send_all(conn, sock, resend, _io.deadline_after(args.timeout))
+            received, saved = resumption.save(conn, sock, args.timeout)
+        except SSL.Error as exc:
+            raise CommandError(
+                f"exchanging data failed: {describe_ssl_error(exc, conn)}"
+            ) from None
+        except _io.TransferTimeout:
+            raise CommandError("sending data timed out") from None
+        if received:
+            _show_reply(received, out)
+        if saved is not None:
+            write_lines([saved], out)
         _io.shutdown(conn, sock, _io.deadline_after(1.0))
     finally:
         sock.close()

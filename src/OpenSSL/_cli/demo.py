@@ -20,14 +20,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional, TextIO
 
-import cryptography
 from cryptography import x509
 
 from OpenSSL import SSL, crypto
-from OpenSSL.version import __version__
 
 from . import _io, _pki
-from ._common import CommandError, describe_ssl_error
+from ._common import CommandError, describe_ssl_error, version_line
 from .report import (
     chain_lines,
     connection_fields,
@@ -228,9 +226,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     write_lines(
         [
-            f"pyopenssl-ng {__version__} on "
-            f"{SSL.SSLeay_version(SSL.SSLEAY_VERSION).decode('ascii', 'replace')}"
-            f" (cryptography {cryptography.__version__})",
+            version_line(),
             "",
             "1. A throwaway PKI, made in memory: root CA -> intermediate CA -> "
             f"server certificate for {HOSTNAME!r} and 127.0.0.1",

@@ -58,14 +58,48 @@ How the surface maps onto ``OpenSSL.SSL``
   ``VerifyMode``, ``Purpose``, ...) so values compare equal; ``OP_*`` values
   and ``OPENSSL_VERSION*`` describe the OpenSSL we run on (cryptography's).
 
+Beyond CPython
+--------------
+
+* ``SSLSession.to_bytes()``/``from_bytes()``: sessions kept in a file or a
+  shared cache, resumed from another process (``session=`` accepts them);
+* TLS 1.3 early data: ``SSLContext.max_early_data``,
+  ``SSLObject``/``SSLSocket.write_early_data()``, ``read_early_data()``,
+  ``get_early_data_status()`` (``_early_data``; asyncio clients offer it
+  from a ``wrap_bio`` override);
+* CPython's private ``SSLContext._msg_callback`` hook works (``_tracing``).
+
 What differs from CPython, and why
 ----------------------------------
 
 cryptography's binding (the only C surface allowed) lacks some functions
 CPython uses; the nearest honest thing is done instead:
 
-* ``SSLContext.options`` can add options but not clear them
-  (no ``SSL_CTX_clear_options``): clearing raises ``ValueError``.
+* ``SSLContext.options`` is kept by the context and given to each new
+  connection (``Connection.set_options``), so options can be cleared (the
+  binding has no ``SSL_CTX_clear_options``) -- except the two OpenSSL puts
+  in every ``SSL_CTX``, ``OP_NO_COMPRESSION`` and
+  ``OP_ENABLE_MIDDLEBOX_COMPAT``, which stay on and are reported; so do
+  options set through ``openssl_context.set_options``. Setting
+  ``OP_NO_SSL*``/``OP_NO_TLS*`` warns as in CPython.
+* Writes are all-or-nothing as in CPython (the context clears OpenSSL's
+  partial-write mode); an ``openssl_context`` handed to ``SSL.Connection``
+  directly keeps that setting.
+* ``SSLObject`` hands the connection one TLS record at a time (CPython's
+  OpenSSL reads the caller's BIO itself), so bytes after the peer's
+  close_notify stay in the caller's ``MemoryBIO``.
+* ``server_hostname`` values OpenSSL 4 refuses to check (one character,
+  or a trailing dot) are accepted and checked by this module the moment
+  the handshake completes, with OpenSSL 3's result ("example.com." does not
+  match "example.com"); a mismatch raises the same
+  ``SSLCertVerificationError``, but the server sees a finished handshake
+  followed by a close instead of a ``bad_certificate`` alert.
+* A certificate extension cryptography cannot parse (a CRL distribution
+  point with no name, CPython's ``talos-2019-0758.pem``) is left out of
+  ``getpeercert()`` and the CA check, as OpenSSL leaves it out.
+* ``get_ca_certs()`` lists a CA found in a ``capath`` directory once a
+  handshake verified a chain ending in it (OpenSSL keeps such CAs; CPython
+  then lists them).
 * ``verify_flags``, ``minimum_version``/``maximum_version`` and
   ``security_level`` are remembered in Python (no getters in the binding);
   verify flags are applied to each new connection.
@@ -78,7 +112,8 @@ CPython uses; the nearest honest thing is done instead:
   certificates and counts as CPython, in load order rather than OpenSSL's
   store order.
 * ``get_ciphers()`` derives key exchange/auth/cipher/MAC fields from suite
-  names; ``shared_ciphers()`` lists this side's enabled suites.
+  names; on a server ``shared_ciphers()`` lists this side's enabled suites
+  (no ``SSL_get_client_ciphers``); on a client it is ``None``, as in CPython.
 * ``RAND_bytes`` uses ``os.urandom`` (no ``RAND_bytes`` in the binding).
 * NPN is absent from the OpenSSL in use (``HAS_NPN`` is false).
 * An exception raised by ``sni_callback`` fails the handshake with
@@ -95,8 +130,14 @@ CPython uses; the nearest honest thing is done instead:
   bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
   binding cannot list groups), ``group()``, ``set_client_sigalgs``/
   ``set_server_sigalgs`` (one OpenSSL list for both directions) and
-  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
-  ``NotImplementedError`` (the binding cannot tell the algorithm used).
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()``, read from the
+  handshake messages (the binding cannot tell the algorithm used).
+* ``_ssl`` (CPython's private C module) is not offered; the stdlib's
+  pure-Python private names that code uses (``_TLSContentType``,
+  ``_PROTOCOL_NAMES``, ``_ASN1Object``, ...) are the stdlib's own objects.
+* CPython's ``test_ssl`` runs against this module in ``make test``
+  (``tests/conformance``); the tests it fails, each with its reason, are
+  in ``tests/conformance/known_differences.txt``.
 * ``SSLContext`` objects may be changed after use, as the stdlib allows;
   the ``OpenSSL.SSL.Context`` underneath is told so once
   (``Context.allow_changes_after_use``).
@@ -139,6 +180,11 @@ from OpenSSL.ssl_compat._constants import (
 )
 from OpenSSL.ssl_compat._context import SSLContext, create_default_context
 from OpenSSL.ssl_compat._controls import get_sigalgs
+from OpenSSL.ssl_compat._early_data import (
+    EARLY_DATA_ACCEPTED,
+    EARLY_DATA_NOT_SENT,
+    EARLY_DATA_REJECTED,
+)
 from OpenSSL.ssl_compat._object import MemoryBIO, SSLObject
 from OpenSSL.ssl_compat._ocsp import OCSPMode
 from OpenSSL.ssl_compat._session import SSLSession
@@ -174,6 +220,19 @@ SOCK_STREAM = _socket_module.SOCK_STREAM
 socket_error = OSError
 _DEFAULT_CIPHERS = DEFAULT_CIPHERS
 _INT_MAX = 2**31 - 1
+
+# Private names of the stdlib's ssl.py that programs (and CPython's own
+# test_ssl) reach for. They are pure Python there and describe no engine:
+# the stdlib's own objects, so they compare equal with the stdlib's.
+_ASN1Object = _stdlib_ssl._ASN1Object  # Purpose's base class
+_PROTOCOL_NAMES: Any = getattr(_stdlib_ssl, "_PROTOCOL_NAMES")  # noqa: B009
+_SSLMethod = _stdlib_ssl._SSLMethod
+_TLSAlertType: Any = getattr(_stdlib_ssl, "_TLSAlertType")  # noqa: B009
+_TLSContentType: Any = getattr(_stdlib_ssl, "_TLSContentType")  # noqa: B009
+_TLSMessageType: Any = getattr(_stdlib_ssl, "_TLSMessageType")  # noqa: B009
+_inet_paton: Any = getattr(_stdlib_ssl, "_inet_paton")  # noqa: B009
+# The OpenSSL this module runs on (cryptography's), like OPENSSL_VERSION_INFO.
+_OPENSSL_API_VERSION = OPENSSL_VERSION_INFO
 
 
 def RAND_status() -> bool:
@@ -359,6 +418,9 @@ def get_server_certificate(
 
 __all__ = [
     "CHANNEL_BINDING_TYPES",
+    "EARLY_DATA_ACCEPTED",
+    "EARLY_DATA_NOT_SENT",
+    "EARLY_DATA_REJECTED",
     "OPENSSL_VERSION",
     "OPENSSL_VERSION_INFO",
     "OPENSSL_VERSION_NUMBER",

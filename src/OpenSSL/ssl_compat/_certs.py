@@ -43,6 +43,7 @@ from cryptography.x509.oid import (
 
 from OpenSSL import SSL
 from OpenSSL._der import read_tlv
+from OpenSSL.ssl_compat._salvage import usable_extensions_view
 
 __all__ = [
     "PEM_FOOTER",
@@ -195,7 +196,12 @@ def _access_uris(aia: Any, method: ObjectIdentifier) -> tuple[str, ...]:
 
 
 def decode_certificate(cert: x509.Certificate) -> _CertDict:
-    """The ``getpeercert()`` dictionary CPython builds for *cert*."""
+    """The ``getpeercert()`` dictionary CPython builds for *cert*.
+
+    An extension cryptography cannot parse is left out, as OpenSSL leaves
+    it out of CPython's dictionary (see ``_salvage``).
+    """
+    cert = usable_extensions_view(cert)
     result: _CertDict = {
         "subject": _name_tuple(cert.subject),
         "issuer": _name_tuple(cert.issuer),

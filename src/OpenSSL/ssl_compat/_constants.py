@@ -154,6 +154,10 @@ def _option_value(name: str) -> int:
     value = getattr(SSL, name, None)
     if value is None:
         value = int(getattr(_stdlib_ssl, name))
+    if name == "OP_ALL":
+        # CPython's OP_ALL leaves out empty-fragment insertion (a CBC
+        # countermeasure that breaks some peers); so do its default options.
+        value &= ~int(SSL.OP_DONT_INSERT_EMPTY_FRAGMENTS)
     return int(value)
 
 
@@ -182,6 +186,7 @@ def module_constants() -> dict[str, Any]:
         # NPN is gone from the OpenSSL in use (and set_npn_protocols refuses).
         HAS_NPN=False,
         HAS_PSK=True,
+        HAS_PSK_TLS13=True,  # 3.15's: external PSKs in TLS 1.3 work here
         HAS_PHA=SSL.HAS_POST_HANDSHAKE_AUTH,
     )
     return names

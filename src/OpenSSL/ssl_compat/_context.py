@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 from OpenSSL._alpn import parse_wire
 from OpenSSL._util import StrOrBytesPath
+from OpenSSL.ssl_compat import _tracing
 from OpenSSL.ssl_compat._certs import decode_certificate, get_default_verify_paths
 from OpenSSL.ssl_compat._ciphers import cipher_dict
 from OpenSSL.ssl_compat._constants import (
@@ -47,7 +48,8 @@ from OpenSSL.ssl_compat._constants import (
 )
 from OpenSSL.ssl_compat._controls import ContextControls
 from OpenSSL.ssl_compat._core import owner_of
-from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._early_data import EarlyDataContext
+from OpenSSL.ssl_compat._errors import pem_lib_error, translate_error
 from OpenSSL.ssl_compat._extensions import ContextExtensions
 from OpenSSL.ssl_compat._memory_certs import (
     Password,
@@ -99,6 +101,16 @@ _DEFAULT_OPTIONS = (
     | SSL.OP_SINGLE_ECDH_USE
 )
 
+# Setting any of these warns, as in CPython 3.10+ (use minimum_version).
+_NO_PROTOCOL_OPTIONS = (
+    SSL.OP_NO_SSLv2
+    | SSL.OP_NO_SSLv3
+    | SSL.OP_NO_TLSv1
+    | SSL.OP_NO_TLSv1_1
+    | SSL.OP_NO_TLSv1_2
+    | SSL.OP_NO_TLSv1_3
+)
+
 _VERSION_NUMBERS = {
     TLSVersion.SSLv3: 0x0300,
     TLSVersion.TLSv1: SSL.TLS1_VERSION,
@@ -106,6 +118,9 @@ _VERSION_NUMBERS = {
     TLSVersion.TLSv1_2: SSL.TLS1_2_VERSION,
     TLSVersion.TLSv1_3: SSL.TLS1_3_VERSION,
 }
+
+# The lowest version cryptography's OpenSSL can speak (no SSLv3 in its builds).
+_LOWEST_VERSION = TLSVersion.TLSv1
 
 # create_default_context()'s extra flags (CPython 3.13+); PARTIAL_CHAIN is
 # not a VerifyFlags member before Python 3.10.
@@ -131,7 +146,9 @@ def _check_path(path: Any, what: str) -> Any:
     return path
 
 
-class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
+class SSLContext(
+    ContextControls, ContextExtensions, EarlyDataContext, _stdlib_ssl.SSLContext
+):
     """The stdlib's ``SSLContext``, on pyopenssl-ng.
 
     Create it as the stdlib's (``SSLContext(PROTOCOL_TLS_CLIENT)``) or with
@@ -175,6 +192,10 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
         # The stdlib lets a context change after it made connections (with
         # effect on later ones); urllib3 sets ALPN on every new connection.
         ctx.allow_changes_after_use()
+        # client_sigalg()/server_sigalg() need signature-scheme tracking,
+        # which costs a Python call per TLS record (see OpenSSL._ssl_sigalgs):
+        # off unless openssl_context.set_signature_scheme_tracking(True), so
+        # the data path of every other user stays as fast as the stdlib's.
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING
@@ -213,7 +234,14 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
             ),
             0,
         )
-        ctx.set_options(_DEFAULT_OPTIONS)
+        # Options live here and go to each connection as it is made
+        # (Connection.set_options): the binding cannot clear an option once
+        # set on the SSL_CTX, and the stdlib lets ``options`` be lowered.
+        self._options = _DEFAULT_OPTIONS
+        # The stdlib's writes are all-or-nothing (SSLObject.write takes the
+        # whole buffer, SSLSocket.send returns len(data) or raises), and
+        # trio, anyio and asyncio ignore the count: no partial writes.
+        ctx.clear_mode(SSL.MODE_ENABLE_PARTIAL_WRITE)
         ctx.set_cipher_list(DEFAULT_CIPHERS.encode("ascii"))
         if method != _SSLMethod.PROTOCOL_TLS_CLIENT:
             # Lets servers resume sessions of clients they verified. Not on
@@ -318,22 +346,35 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
 
     @property
     def options(self) -> Options:
-        """The ``OP_*`` bits in force."""
-        return Options(self._ctx.get_options())
+        """The ``OP_*`` bits in force for new connections.
+
+        Any option can be set and cleared, except the two OpenSSL puts in
+        every new context (``OP_NO_COMPRESSION``, and
+        ``OP_ENABLE_MIDDLEBOX_COMPAT``, TLS 1.3's wire-compatible layout):
+        the binding has no ``SSL_CTX_clear_options``/``SSL_clear_options``,
+        so those stay on (and are reported) whatever is assigned. Options
+        set through ``openssl_context.set_options`` are reported and cannot
+        be cleared either.
+        """
+        return Options(self._options | self._ctx.get_options())
 
     @options.setter
     def options(self, value: int) -> None:
         value = int(value)
-        current = self._ctx.get_options()
-        if current & ~value:
-            # The binding has SSL_CTX_set_options but not clear_options.
-            raise ValueError(
-                "OpenSSL.ssl_compat cannot clear options once set "
-                f"(would clear {Options(current & ~value)!r}); "
-                "only adding options is supported"
+        if value < 0 or value > _ULONG_MASK:
+            raise OverflowError("options must fit in an unsigned long")
+        added = value & ~self.options
+        if added & _NO_PROTOCOL_OPTIONS:
+            warnings.warn(
+                "ssl.OP_NO_SSL*/ssl.OP_NO_TLS* options are deprecated",
+                DeprecationWarning,
+                stacklevel=2,
             )
-        ctx = self._ctx
-        self._configure(lambda: ctx.set_options(value & ~current))
+        self._options = value
+
+    def _connection_options(self) -> int:
+        """What each new connection gets (``Connection.set_options``)."""
+        return self._options
 
     def _version_setter(self, value: Any, which: str) -> None:
         if self._fixed_version:
@@ -345,10 +386,19 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
             version = TLSVersion(value)
         except ValueError:
             raise ValueError(f"Unsupported TLS/SSL version 0x{int(value):x}") from None
-        if version == TLSVersion.MINIMUM_SUPPORTED:
-            number = 0 if which == "min" else _VERSION_NUMBERS[TLSVersion.SSLv3]
-        elif version == TLSVersion.MAXIMUM_SUPPORTED:
-            number = 0 if which == "max" else _VERSION_NUMBERS[TLSVersion.TLSv1_3]
+        # As CPython: the open end of a bound is "no limit" (0); the other
+        # end means the lowest / highest version this OpenSSL speaks, and
+        # reads back as that version.
+        if version == TLSVersion.MINIMUM_SUPPORTED and which == "max":
+            version = _LOWEST_VERSION
+        elif version == TLSVersion.MAXIMUM_SUPPORTED and which == "min":
+            version = TLSVersion.TLSv1_3
+        if version in (TLSVersion.MINIMUM_SUPPORTED, TLSVersion.MAXIMUM_SUPPORTED):
+            number = 0
+        elif version == TLSVersion.SSLv3 and which == "min":
+            # OpenSSL 4 refuses SSL3_VERSION as a bound; "SSLv3 and up" is
+            # "whatever it speaks" there (it reads back as SSLv3, as asked).
+            number = 0
         else:
             number = _VERSION_NUMBERS[version]
         setter = (
@@ -497,6 +547,8 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
             self._configure(lambda: ctx.load_verify_locations(cafile, capath))
             if cafile is not None:
                 self._trust.add_file(cafile)
+            if capath is not None:
+                self._trust.uses_directory = True
 
     def _load_cadata(self, cadata: Any) -> None:
         from cryptography import x509
@@ -509,29 +561,38 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
             # ssl_compat extension: cryptography certificates, as objects.
             certs = [cadata] if isinstance(cadata, x509.Certificate) else list(cadata)
         elif isinstance(cadata, str):
-            data = cadata.encode("ascii")
+            if not cadata:
+                raise ValueError("Empty certificate data")
+            try:
+                data = cadata.encode("ascii")
+            except UnicodeEncodeError:
+                raise TypeError(
+                    "cadata should be an ASCII string or a bytes-like object"
+                ) from None
             try:
                 certs = x509.load_pem_x509_certificates(data)
             except ValueError:
                 certs = []
             if not certs:
                 raise _stdlib_ssl.SSLError(
-                    "no start line: cadata does not contain a certificate"
+                    0, "no start line: cadata does not contain a certificate"
                 )
         else:
             try:
                 data = bytes(memoryview(cadata))
             except TypeError:
                 raise TypeError(
-                    "cadata should be a ASCII string or a bytes-like object"
+                    "cadata should be an ASCII string or a bytes-like object"
                 ) from None
+            if not data:
+                raise ValueError("Empty certificate data")
             try:
                 certs = parse_der_sequence(data)
             except ValueError:
                 certs = []
             if not certs:
                 raise _stdlib_ssl.SSLError(
-                    "not enough data: cadata does not contain a certificate"
+                    0, "not enough data: cadata does not contain a certificate"
                 )
         store = self._ctx.get_cert_store()
         assert store is not None
@@ -609,7 +670,10 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
         with open(os.fspath(key_path), "rb") as f:
             key_data = f.read()
         ctx = self._ctx
-        self._configure(lambda: ctx.use_certificate_chain_file(certfile))
+        try:
+            ctx.use_certificate_chain_file(certfile)
+        except SSL.Error as exc:
+            raise pem_lib_error(exc) from None
         key = load_private_key(key_data, password)
         self._configure(lambda: ctx.use_privatekey(key))
         self._configure(ctx.check_privatekey)
@@ -810,19 +874,18 @@ class SSLContext(ContextControls, ContextExtensions, _stdlib_ssl.SSLContext):
                 handle.write(line + b"\n")
                 handle.flush()
 
-    # -- debugging hook of the stdlib (not supported) -------------------------
+    # -- debugging hook of the stdlib -----------------------------------------
+
+    _msg_callback_function: Any = None
 
     @property
     def _msg_callback(self) -> Any:
-        return None
+        """CPython's private TLS message tracing hook (see ``_tracing``)."""
+        return self._msg_callback_function
 
     @_msg_callback.setter
     def _msg_callback(self, callback: Any) -> None:
-        if callback is not None:
-            raise NotImplementedError(
-                "ssl_compat has no TLS message tracing; use "
-                "openssl_context.set_info_callback instead"
-            )
+        _tracing.set_msg_callback(self, callback)
 
     def __repr__(self) -> str:
         return (

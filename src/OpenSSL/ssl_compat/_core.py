@@ -23,14 +23,14 @@ from typing import Any, Callable, NoReturn, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.crypto import FILETYPE_ASN1, X509, dump_certificate
-from OpenSSL.ssl_compat import _knobs
-from OpenSSL.ssl_compat._certs import decode_certificate
+from OpenSSL.ssl_compat._certificate_object import Certificate
+from OpenSSL.ssl_compat._certs import decode_certificate, match_hostname
 from OpenSSL.ssl_compat._ciphers import shared_cipher_tuple
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES
-from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._errors import hostname_mismatch_error, translate_error
 from OpenSSL.ssl_compat._session import SSLSession
 
-__all__ = ["TLSCore", "check_wrap_arguments", "owner_of"]
+__all__ = ["TLSCore", "byte_buffer", "check_wrap_arguments", "owner_of"]
 
 # Connection -> the TLSCore that drives it, for the callbacks OpenSSL calls
 # with the Connection (sni_callback, PSK, verify and OCSP callbacks) to find
@@ -50,6 +50,24 @@ def owner_of(connection: SSL.Connection) -> Optional[TLSCore]:
 _T = TypeVar("_T")
 _FINISHED_STATE = b"SSL negotiation finished successfully"
 _ERROR_STATE = b"error"
+
+
+def byte_buffer(buffer: Any) -> tuple[Any, int]:
+    """*buffer* as something ``Connection.recv_into`` sizes in bytes, and its size.
+
+    The stdlib sizes receive buffers in bytes (``array('I', [0, 0])`` takes
+    8); ``Connection.recv_into`` follows pyOpenSSL and uses ``len()``, the
+    item count. Multi-byte or multi-dimensional buffers are therefore handed
+    over as a flat byte view (``TypeError`` when not contiguous, as the
+    stdlib).
+    """
+    if type(buffer) is bytearray:
+        return buffer, len(buffer)
+    # A view even for byte buffers: the object's own __len__ is not asked.
+    view = memoryview(buffer)
+    if view.itemsize == 1 and view.ndim == 1:
+        return view, view.nbytes
+    return view.cast("B"), view.nbytes
 
 
 def check_wrap_arguments(
@@ -77,7 +95,8 @@ def check_wrap_arguments(
     if not hostname:
         raise ValueError("server_hostname cannot be an empty string")
     if "\0" in hostname:
-        raise ValueError("server_hostname cannot contain NUL characters")
+        # TypeError, as CPython's argument parser raises for embedded NULs.
+        raise TypeError("server_hostname cannot contain NUL characters")
     return hostname
 
 
@@ -144,6 +163,7 @@ class TLSCore:
         self.handshake_done = False
         self._counted = False
         self._offered_session = False
+        self._hostname_after_handshake: Optional[str] = None
         conn = SSL.Connection(context.openssl_context, sock)
         self.connection = conn
         if server_side:
@@ -163,6 +183,7 @@ class TLSCore:
                     self._check_hostname_in_handshake(
                         server_hostname if address is None else address
                     )
+        conn.set_options(context._connection_options())
         conn.add_verify_flags(context._verify_flags)
         if context.post_handshake_auth:
             self._enable_post_handshake_auth()
@@ -213,16 +234,51 @@ class TLSCore:
                 check_common_name=self.context.hostname_checks_common_name,
             )
         except ValueError:
-            # OpenSSL refuses some names outright (a trailing dot, empty
-            # labels); CPython raises SSLError here too.
-            raise _stdlib_ssl.SSLError(
-                f"OpenSSL cannot check certificates against {hostname!r}"
-            ) from None
+            # OpenSSL 4 refuses names CPython's OpenSSL takes: one-character
+            # names ("x") and absolute names ("example.com."). They are
+            # checked here instead, the moment the handshake completes, with
+            # the rules OpenSSL 3 applies to them (so "example.com." does not
+            # match a certificate for "example.com", as in CPython).
+            self._hostname_after_handshake = hostname
+
+    def _check_refused_hostname(self) -> None:
+        """The client's check of a name OpenSSL would not take (see above)."""
+        hostname = self._hostname_after_handshake
+        if hostname is None:
+            return
+        self._hostname_after_handshake = None
+        peer = self.connection.get_peer_certificate()
+        cert = decode_certificate(peer.to_cryptography()) if peer else {}
+        if not self.context.hostname_checks_common_name:
+            cert.pop("subject", None)
+        try:
+            match_hostname(cert, hostname.lower())
+        except (_stdlib_ssl.CertificateError, ValueError):
+            # What OpenSSL's own check would have failed the handshake with;
+            # the session is marked closed so that no data moves over it.
+            self.connection.set_shutdown(SSL.SENT_SHUTDOWN | SSL.RECEIVED_SHUTDOWN)
+            raise hostname_mismatch_error(hostname) from None
 
     @property
     def public(self) -> Any:
         """The SSLSocket/SSLObject this core belongs to."""
         return self._public()
+
+    # CPython's SSLSocket/SSLObject keep their native object in ``_sslobj``,
+    # and code reaches into it (test_ssl does) for these three names.
+
+    @property
+    def owner(self) -> Any:
+        """As ``_ssl._SSLSocket.owner``: the SSLSocket/SSLObject."""
+        return self._public()
+
+    def get_verified_chain(self) -> list[Certificate]:
+        """As ``_ssl._SSLSocket.get_verified_chain``: certificate objects."""
+        return [Certificate(der) for der in self.verified_chain()]
+
+    def get_unverified_chain(self) -> list[Certificate]:
+        """As ``_ssl._SSLSocket.get_unverified_chain``: certificate objects."""
+        return [Certificate(der) for der in self.unverified_chain()]
 
     # -- errors ---------------------------------------------------------------
 
@@ -231,17 +287,23 @@ class TLSCore:
 
         *data_transfer*: *exc* came from a read or a write.
         """
-        error = refine_error(
+        error: Optional[BaseException] = refine_error(
             translate_error(
                 exc, self.connection, self.server_hostname, data_transfer=data_transfer
             ),
             self.verification_failure,
         )
         cause = self.callback_exception
-        if cause is not None:
-            self.callback_exception = None
-            raise error from cause
-        raise error from None
+        self.callback_exception = None
+        try:
+            raise error from cause  # type: ignore[misc]
+        finally:
+            # This frame is in the new exception's traceback: left bound, its
+            # locals would make a reference cycle (exception -> traceback ->
+            # frame -> exception) that keeps the connection, its socket and
+            # OpenSSL's buffers alive until the cyclic collector runs --
+            # thousands of them on a server meeting many failed handshakes.
+            error = cause = exc = None  # type: ignore[assignment]
 
     def call(self, operation: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run one Connection call, translating its ``SSL.Error``."""
@@ -258,6 +320,8 @@ class TLSCore:
             self._counted = True
             self.context._count("accept" if self.server_side else "connect")
         self.connection.do_handshake()
+        if self._hostname_after_handshake is not None:
+            self._check_refused_hostname()
         self._handshake_completed()
 
     def _handshake_completed(self) -> None:
@@ -268,8 +332,15 @@ class TLSCore:
         # explains anything: the handshake went on.
         self.verification_failure = None
         context = self.context_at_creation
+        trust = self.context._trust
+        if trust.uses_directory:
+            # OpenSSL keeps a CA it found in a capath directory; CPython's
+            # get_ca_certs() lists it from then on.
+            chain = self.connection.get_verified_chain()
+            if chain:
+                trust.note_anchor(_der(chain[-1]))
         context._count("accept_good" if self.server_side else "connect_good")
-        reused = _knobs.session_reused(self.connection)
+        reused = self.connection.session_reused()
         if self.server_side and reused:
             context._count("hits")
         elif not self.server_side and self._offered_session and not reused:
@@ -319,9 +390,12 @@ class TLSCore:
         The binding cannot list the suites the *peer* offered
         (``SSL_get_client_ciphers`` is missing), so this is the list both
         sides could have used from this side's view: this connection's
-        enabled suites. ``None`` before the handshake, as in CPython.
+        enabled suites. ``None`` before the handshake and on clients, as in
+        CPython.
         """
-        if not self.handshake_finished():
+        # As CPython (SSL_get_client_ciphers): only a server that has seen a
+        # ClientHello has an answer.
+        if not self.server_side or not self.handshake_finished():
             return None
         conn = self.connection
         return [shared_cipher_tuple(info) for info in conn.get_cipher_details()]
@@ -359,7 +433,7 @@ class TLSCore:
             )
         # tls-unique is the first Finished message of the handshake: the
         # client's own for a full handshake, the server's for a resumption.
-        if _knobs.session_reused(conn) ^ (not self.server_side):
+        if conn.session_reused() ^ (not self.server_side):
             data = conn.get_finished()
         else:
             data = conn.get_peer_finished()
@@ -405,14 +479,18 @@ class TLSCore:
             raise ValueError("Cannot set session for server-side SSLSocket.")
         if self.handshake_done:
             raise ValueError("Cannot set session after handshake.")
-        if session._context.openssl_context is not self.context.openssl_context:
+        # An imported session (SSLSession.from_bytes) belongs to no context.
+        if (
+            session._context is not None
+            and session._context.openssl_context is not self.context.openssl_context
+        ):
             raise ValueError("Session refers to a different SSLContext.")
         self.call(self.connection.set_session, session._session)
         self._offered_session = True
 
     @property
     def session_reused(self) -> bool:
-        return _knobs.session_reused(self.connection)
+        return self.connection.session_reused()
 
     def set_context(self, context: Any) -> None:
         from OpenSSL.ssl_compat._context import SSLContext

@@ -37,7 +37,15 @@ from typing import Any, Optional
 
 from OpenSSL import SSL
 
-__all__ = ["eof_error", "translate_error", "want_read_error", "want_write_error"]
+__all__ = [
+    "bad_decrypt_error",
+    "eof_error",
+    "hostname_mismatch_error",
+    "pem_lib_error",
+    "translate_error",
+    "want_read_error",
+    "want_write_error",
+]
 
 _SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
 
@@ -138,13 +146,62 @@ def _make(
     return exc
 
 
-def want_read_error() -> _stdlib_ssl.SSLError:
-    """The exception a non-blocking read that must wait raises."""
+def pem_lib_error(exc: Any) -> BaseException:
+    """What ``load_cert_chain`` raises for a file without the expected PEM item.
+
+    OpenSSL's ``SSL_CTX_use_*_file`` (which CPython calls) report every such
+    failure as ``[SSL] PEM lib``; the binding's loaders report the decoder's
+    reason instead. A wrong password keeps its own reason (bad decrypt).
+    """
+    if exc is not None:
+        translated = translate_error(exc)
+        if "decrypt" in str(translated).lower():
+            return translated
     return _make(
-        _stdlib_ssl.SSLWantReadError,
-        _SSLErrorNumber.SSL_ERROR_WANT_READ,
-        "The operation did not complete (read)",
+        _stdlib_ssl.SSLError, _SSLErrorNumber.SSL_ERROR_SSL, "[SSL] PEM lib", "SSL"
     )
+
+
+def bad_decrypt_error() -> BaseException:
+    """What CPython raises for a private key and a wrong password."""
+    return _make(
+        _stdlib_ssl.SSLError,
+        _SSLErrorNumber.SSL_ERROR_SSL,
+        "[EVP: BAD_DECRYPT] bad decrypt",
+        "EVP",
+        "BAD_DECRYPT",
+    )
+
+
+def hostname_mismatch_error(hostname: str) -> BaseException:
+    """The ``SSLCertVerificationError`` of a certificate not valid for *hostname*."""
+    code = int(SSL.X509_V_ERR_HOSTNAME_MISMATCH)
+    verify_message = _verify_message(code, hostname)
+    error = _make(
+        _stdlib_ssl.SSLCertVerificationError,
+        _SSLErrorNumber.SSL_ERROR_SSL,
+        f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {verify_message}",
+        "SSL",
+        "CERTIFICATE_VERIFY_FAILED",
+    )
+    error.verify_code = code  # type: ignore[attr-defined]
+    error.verify_message = verify_message  # type: ignore[attr-defined]
+    return error
+
+
+_WANT_READ = int(_SSLErrorNumber.SSL_ERROR_WANT_READ)
+_SSLWantReadError = _stdlib_ssl.SSLWantReadError
+
+
+def want_read_error() -> _stdlib_ssl.SSLError:
+    """The exception a non-blocking read that must wait raises.
+
+    The most frequent exception of all (every event-loop read ends with
+    one): built without the enum lookup and the generic helper.
+    """
+    exc = _SSLWantReadError(_WANT_READ, "The operation did not complete (read)")
+    exc.library = exc.reason = None  # type: ignore[assignment]
+    return exc
 
 
 def want_write_error() -> _stdlib_ssl.SSLError:

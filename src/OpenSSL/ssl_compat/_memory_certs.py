@@ -36,11 +36,12 @@ import ssl as _stdlib_ssl
 from typing import Any, Callable, Optional, Union
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from OpenSSL import SSL, crypto
-from OpenSSL.ssl_compat._errors import translate_error
+from OpenSSL.ssl_compat._errors import bad_decrypt_error, pem_lib_error, translate_error
 
 __all__ = [
     "Password",
@@ -176,20 +177,36 @@ def _certificate_objects(certfile: Any) -> list[Any]:
 
 
 def load_private_key(key_data: bytes, password: Optional[Password]) -> Any:
-    """Parse the PEM private key in *key_data* (decrypting it with *password*)."""
+    """Parse the first PEM private key in *key_data*, decrypted if need be.
+
+    *password* is asked only for an encrypted key (as CPython asks its
+    password callback). RSA keys are not re-validated on load (a slow prime
+    check, 0.15 s for a 3072-bit key): OpenSSL does not do it either, and
+    ``check_privatekey`` then proves the key matches the certificate. As
+    CPython: no key at all is ``[SSL] PEM lib``, a wrong password ``bad
+    decrypt``.
+    """
+    load = serialization.load_pem_private_key
     try:
-        pkey = crypto.load_privatekey(
-            crypto.FILETYPE_PEM, key_data, key_passphrase(password)
-        )
-    except crypto.Error as exc:
-        raise translate_error(exc) from None  # type: ignore[arg-type]
-    return pkey.to_cryptography_key()
+        return load(key_data, None, unsafe_skip_rsa_key_validation=True)
+    except TypeError:
+        pass  # encrypted: now the password is needed
+    except (ValueError, UnsupportedAlgorithm):
+        raise pem_lib_error(None) from None
+    secret = key_passphrase(password)(0)  # its own errors go out as they are
+    try:
+        return load(key_data, secret, unsafe_skip_rsa_key_validation=True)
+    except (TypeError, ValueError):
+        raise bad_decrypt_error() from None
+    except UnsupportedAlgorithm:
+        raise pem_lib_error(None) from None
 
 
 def _private_key(keyfile: Any, certfile: Any, password: Optional[Password]) -> Any:
     if keyfile is None:
         if isinstance(certfile, (str, bytes, bytearray, memoryview)):
             return load_private_key(_pem_bytes(certfile, "certfile"), password)
+        _certificate_objects(certfile)  # a certfile of no accepted type: say so
         raise TypeError("keyfile is required when certfile is a certificate object")
     if isinstance(keyfile, crypto.PKey):
         return keyfile.to_cryptography_key()

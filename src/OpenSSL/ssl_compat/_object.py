@@ -3,29 +3,48 @@
 The caller owns two byte queues: *incoming* (TLS bytes received from the
 peer, written by the caller) and *outgoing* (TLS bytes OpenSSL wants sent,
 read by the caller). ``SSLObject`` runs on a memory-BIO
-``OpenSSL.SSL.Connection`` and, around every operation, moves the bytes
-waiting in *incoming* into the connection and the connection's output into
-*outgoing* -- also when the operation raises ``SSLWantReadError``, so a
-ClientHello reaches *outgoing* before the caller is told to wait. The two
-queues may be this module's :class:`MemoryBIO` or the standard library's
-``ssl.MemoryBIO`` (asyncio and trio create the latter); only their public
-methods are used.
+``OpenSSL.SSL.Connection`` and moves bytes between the two:
+
+* into the connection, **one TLS record at a time**, and only when OpenSSL
+  has used up what it was given (a read finds no decrypted data waiting, or
+  an operation answers "want read"). Record boundaries come from the 5-byte
+  record headers. So nothing past the record that carried the peer's
+  close_notify is taken from *incoming*: bytes the peer sends in the clear
+  after ending TLS (STARTTLS-style protocols, trio's ``unwrap()``) stay in
+  the caller's BIO, exactly as with CPython, where OpenSSL reads the BIO
+  itself, one record at a time.
+* out of the connection, everything OpenSSL produced, after every
+  operation -- also when it raises ``SSLWantReadError``, so a ClientHello
+  reaches *outgoing* before the caller is told to wait.
+
+The two queues may be this module's :class:`MemoryBIO` or the standard
+library's ``ssl.MemoryBIO`` (asyncio and trio create the latter); only their
+public methods are used.
 """
 
 from __future__ import annotations
 
 import ssl as _stdlib_ssl
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._controls import ConnectionControls
-from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
+from OpenSSL.ssl_compat._early_data import EarlyDataObject
+from OpenSSL.ssl_compat._errors import want_read_error
 from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
 _CHUNK = 65536
+_T = TypeVar("_T")
+_HEADER_SIZE = 5  # content type, version (2 bytes), length (2 bytes)
+# change_cipher_spec, alert, handshake, application_data, heartbeat
+_CONTENT_TYPES = frozenset(range(20, 25))
+# _records_in_bio once bytes went over without framing: never "known empty".
+_UNKNOWN = 1 << 62
+_WANT = (SSL.WantReadError, SSL.WantWriteError)
 
 
 class MemoryBIO:
@@ -63,6 +82,9 @@ class MemoryBIO:
         if self._eof_written:
             raise _stdlib_ssl.SSLError("cannot write() after write_eof()")
         with memoryview(buf) as view:
+            if not view.c_contiguous:
+                # As the stdlib, which asks for a simple (contiguous) buffer.
+                raise BufferError("memoryview: underlying buffer is not C-contiguous")
             self._buffer += view.cast("B")
             return view.nbytes
 
@@ -71,13 +93,19 @@ class MemoryBIO:
         self._eof_written = True
 
 
-class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject):
+class SSLObject(
+    ConnectionControls, ConnectionExtensions, EarlyDataObject, _stdlib_ssl.SSLObject
+):
     """A TLS connection over two memory BIOs; made by ``SSLContext.wrap_bio``."""
 
     _sslobj: TLSCore
     _incoming: Any
     _outgoing: Any
     _eof_passed: bool
+    _header: bytes
+    _record_left: int
+    _peer_closed: bool
+    _records_in_bio: int
     _connection: SSL.Connection
     _output_pending: Callable[[], int]
 
@@ -108,6 +136,18 @@ class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject)
         self._incoming = incoming
         self._outgoing = outgoing
         self._eof_passed = False
+        # The record being handed to the connection: its header so far, then
+        # how many body bytes are still to come (-1: no framing, see _feed).
+        self._header = b""
+        self._record_left = 0
+        # The peer's close_notify was read: what follows in *incoming* is
+        # not TLS, and no more of it may be handed to the connection.
+        self._peer_closed = False
+        # Complete records handed over and perhaps not yet processed: 0 once
+        # OpenSSL answered "want read" (it reads its BIO dry first), an
+        # over-estimate otherwise. At 0, with nothing in *incoming*, a read
+        # can only "want read": it is answered without asking OpenSSL.
+        self._records_in_bio = 0
         self._sslobj = TLSCore(
             context,
             server_side=server_side,
@@ -121,30 +161,104 @@ class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject)
 
     # -- moving bytes between the caller's BIOs and the connection ------------
 
-    def _pull(self) -> None:
+    def _feed(self) -> bool:
+        """Hand the connection the next bytes of the current TLS record.
+
+        At a record boundary this takes the next record's 5-byte header from
+        *incoming* and then as much of its body as is there; inside a record,
+        the rest of it. Never more than one record, so bytes after the
+        peer's close_notify stay in *incoming*. Returns ``False`` when
+        *incoming* had nothing for the connection (it must wait for more).
+        """
         incoming = self._incoming
-        if incoming.pending:
-            self._connection.bio_write(incoming.read())
-        if not self._eof_passed and incoming.eof:
+        connection = self._connection
+        if not incoming.pending:
+            if self._eof_passed or not incoming.eof:
+                return False
             self._eof_passed = True
-            self._connection.bio_shutdown()
+            if self._header:
+                # A truncated record header: OpenSSL reports the EOF inside it.
+                connection.bio_write(self._header)
+                self._header = b""
+            connection.bio_shutdown()
+            return True
+        left = self._record_left
+        if left:
+            # The rest of the current record (everything, when unframed).
+            body = incoming.read(left)
+            if left > 0:
+                left -= len(body)
+                self._record_left = left
+                if not left:
+                    self._records_in_bio += 1
+            connection.bio_write(body)
+            return True
+        header = self._header
+        header = (
+            header + incoming.read(_HEADER_SIZE - len(header))
+            if header
+            else (incoming.read(_HEADER_SIZE))
+        )
+        if header[0] not in _CONTENT_TYPES:
+            # Not TLS record framing (an SSLv2-style ClientHello, or bytes
+            # OpenSSL will refuse): hand everything over as it comes.
+            self._header = b""
+            self._record_left = -1
+            self._records_in_bio = _UNKNOWN
+            connection.bio_write(header)
+            return True
+        if len(header) < _HEADER_SIZE:
+            self._header = header
+            return False
+        self._header = b""
+        length = (header[3] << 8) | header[4]
+        body = incoming.read(length) if length else b""
+        left = length - len(body)
+        self._record_left = left
+        if not left:
+            self._records_in_bio += 1
+        connection.bio_write(header + body)
+        return True
+
+    def _io(self, operation: Callable[..., _T], *args: Any) -> _T:
+        """Run *operation*, feeding it records while it wants more input.
+
+        ``SSL.WantReadError`` comes out only once *incoming* is used up.
+        """
+        while True:
+            try:
+                return operation(*args)
+            except SSL.WantReadError:
+                if not (self._incoming.pending or self._incoming.eof) or not (
+                    self._feed()
+                ):
+                    if self._records_in_bio != _UNKNOWN:
+                        self._records_in_bio = 0
+                    raise
 
     def _push(self) -> None:
         connection = self._connection
         outgoing = self._outgoing
         pending = self._output_pending
-        while pending():
+        waiting = pending()
+        while waiting:
             outgoing.write(connection.bio_read(_CHUNK))
+            # Asked again only when more than one chunk was waiting.
+            waiting = pending() if waiting > _CHUNK else 0
 
     # -- operations -----------------------------------------------------------
 
     def do_handshake(self) -> None:
         """Run the handshake as far as the bytes in *incoming* allow."""
         core = self._sslobj
-        self._pull()
+        # Record by record here too: the peer's last flight may carry data,
+        # a close_notify and plain bytes behind it.
+        self._feed()
         try:
-            core.handshake_step()
+            self._io(core.handshake_step)
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             core.raise_translated(exc)
         except BaseException:
@@ -160,63 +274,116 @@ class SSLObject(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLObject)
         Returns ``b""`` (or 0) once the peer closed the TLS session cleanly.
         """
         connection = self._connection
-        incoming = self._incoming
-        if incoming.pending:
-            connection.bio_write(incoming.read())
-        if not self._eof_passed and incoming.eof:
-            self._pull()
         result: Any
+        if buffer is None:
+            if len <= 0:
+                if len < 0:
+                    raise ValueError("size should not be negative")
+                return b""
+        else:
+            buffer, size = byte_buffer(buffer)
+            if len <= 0 or len > size:
+                len = size
+            if len == 0:
+                return 0
+        # Nothing decrypted is waiting: the next record is needed (unless
+        # the peer's close_notify was the last one, and what follows it is
+        # not TLS). Handing it over now saves a "want read" round.
+        incoming = self._incoming
+        if not incoming.pending:
+            if (
+                not self._records_in_bio
+                and self._sslobj.handshake_done
+                and not self._peer_closed
+                and not incoming.eof
+                and not connection.pending()
+            ):
+                # OpenSSL has nothing to work on: it could only want more.
+                raise want_read_error()
+        elif not self._peer_closed and not connection.pending():
+            self._feed()
         try:
-            if buffer is None:
-                if len <= 0:
-                    if len < 0:
-                        raise ValueError("size should not be negative")
-                    return b""
-                result = connection.recv(len)
-            else:
-                size = memoryview(buffer).nbytes
-                if len <= 0 or len > size:
-                    len = size
-                if len == 0:
-                    return 0
-                result = connection.recv_into(buffer, len)
+            try:
+                if buffer is None:
+                    result = connection.recv(len)
+                else:
+                    result = connection.recv_into(buffer, len)
+            except SSL.WantReadError:
+                # The record was not all there, or held no data (a ticket).
+                if not (incoming.pending or incoming.eof) or not self._feed():
+                    raise
+                if buffer is None:
+                    result = self._io(connection.recv, len)
+                else:
+                    result = self._io(connection.recv_into, buffer, len)
+        except SSL.WantReadError:
+            # The common end of an event loop's reading: kept short.
+            if self._records_in_bio != _UNKNOWN:
+                self._records_in_bio = 0
+            if self._output_pending():
+                self._push()
+            if self._sslobj.callback_exception is None:
+                raise want_read_error() from None
+            self._sslobj.raise_translated(SSL.WantReadError(), True)
         except SSL.ZeroReturnError:
+            self._peer_closed = True
             self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
+        if self._records_in_bio and self._records_in_bio != _UNKNOWN:
+            self._records_in_bio -= 1  # at least the one the data came in
         # Reading can make OpenSSL answer (a KeyUpdate, an alert).
         if self._output_pending():
             self._push()
         return result
 
     def write(self, data: Any) -> int:
-        """Encrypt *data* into *outgoing*; return how many bytes were taken."""
+        """Encrypt all of *data* into *outgoing*; return its length.
+
+        As CPython's: never a partial write (the context clears OpenSSL's
+        partial-write mode, and a memory BIO never fills up).
+        """
         connection = self._connection
-        incoming = self._incoming
-        if incoming.pending:
-            connection.bio_write(incoming.read())
         try:
-            if not memoryview(data).nbytes:
+            if type(data) is bytes:
+                if not data:
+                    return 0
+            elif not memoryview(data).nbytes:
                 return 0
-            written = connection.send(data)
+            try:
+                written = connection.send(data)
+            except SSL.WantReadError:
+                # Only while a renegotiation needs the peer's answer.
+                if not self._feed():
+                    raise
+                written = self._io(connection.send, data)
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
         self._push()
         return written
 
     def unwrap(self) -> None:
-        """Send close_notify and wait (``SSLWantReadError``) for the peer's."""
+        """Send close_notify and wait (``SSLWantReadError``) for the peer's.
+
+        Bytes the peer sent after its close_notify stay in *incoming*.
+        """
         core = self._sslobj
         connection = core.connection
-        self._pull()
         try:
             for _attempt in range(2):
-                if connection.shutdown():
+                if self._io(connection.shutdown):
+                    self._peer_closed = True
                     return
         except SSL.Error as exc:
+            if not isinstance(exc, _WANT):
+                self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             core.raise_translated(exc)
         finally:

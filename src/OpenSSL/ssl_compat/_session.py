@@ -1,7 +1,7 @@
 """``SSLSession``: a resumable TLS session, as the stdlib exposes it.
 
 Wraps an ``OpenSSL.SSL.Session`` together with the ``SSLContext`` that made
-it (OpenSSL only resumes a session with the context it came from). Give it
+it (``None`` for a session loaded with ``SSLSession.from_bytes``). Give it
 back as ``session=`` to ``wrap_socket``/``wrap_bio`` or assign it to
 ``SSLSocket.session`` before the handshake; ``session_reused`` then says
 whether the server accepted it.
@@ -12,14 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from OpenSSL import SSL
-from OpenSSL.ssl_compat import _knobs
 
 __all__ = ["SSLSession"]
 
 
 class SSLSession:
     """A TLS session: ``id``, ``time``, ``timeout``, ``ticket_lifetime_hint``,
-    ``has_ticket``. Obtained from ``SSLSocket.session``; not built directly.
+    ``has_ticket``. Obtained from ``SSLSocket.session``/``SSLObject.session``,
+    or loaded with :meth:`from_bytes`; not built directly.
+
+    Beyond the stdlib: :meth:`to_bytes`/:meth:`from_bytes` keep a session in
+    a file or a shared cache, so another process can resume it (pass it as
+    ``session=`` to ``wrap_socket``/``wrap_bio``, or set
+    ``SSLSocket.session``). An imported session belongs to no context:
+    whether it resumes is the server's decision.
     """
 
     __slots__ = ("__weakref__", "_context", "_session")
@@ -28,8 +34,9 @@ class SSLSession:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
-            f"{type(self).__name__} objects come from SSLSocket.session or "
-            "SSLObject.session; they cannot be created directly"
+            f"{type(self).__name__} objects come from SSLSocket.session, "
+            "SSLObject.session or SSLSession.from_bytes(); they cannot be "
+            "created directly"
         )
 
     @classmethod
@@ -39,33 +46,44 @@ class SSLSession:
         self._context = context
         return self
 
-    def _details(self) -> _knobs.SessionDetails:
-        return _knobs.session_details(self._session)
+    def to_bytes(self) -> bytes:
+        """The session in OpenSSL's DER form (it holds a secret: store it safely)."""
+        return self._session.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SSLSession:
+        """Load a session written by :meth:`to_bytes` (else ``ValueError``)."""
+        return cls._create(SSL.Session.from_bytes(data), None)
 
     @property
     def id(self) -> bytes:
         """The session id (bytes)."""
-        return self._details().id
+        return self._session.id
 
     @property
     def time(self) -> int:
         """Creation time, in seconds since the epoch."""
-        return self._details().time
+        return self._session.time
 
     @property
     def timeout(self) -> int:
         """Lifetime in seconds."""
-        return self._details().timeout
+        return self._session.timeout
 
     @property
     def ticket_lifetime_hint(self) -> int:
         """The server's ticket lifetime hint, in seconds."""
-        return self._details().ticket_lifetime_hint
+        return self._session.ticket_lifetime_hint
 
     @property
     def has_ticket(self) -> bool:
         """Whether the session carries a session ticket."""
-        return self._details().has_ticket
+        return self._session.has_ticket
+
+    @property
+    def max_early_data(self) -> int:
+        """How much TLS 1.3 early data the server accepts with it (an extension)."""
+        return self._session.max_early_data
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SSLSession):

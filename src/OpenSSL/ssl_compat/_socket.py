@@ -42,7 +42,8 @@ from typing import Any, Callable, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES, SSLErrorNumber
 from OpenSSL.ssl_compat._controls import ConnectionControls
-from OpenSSL.ssl_compat._core import TLSCore, check_wrap_arguments
+from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
+from OpenSSL.ssl_compat._early_data import EarlyDataSocket
 from OpenSSL.ssl_compat._errors import want_read_error, want_write_error
 from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
@@ -73,7 +74,9 @@ def _wait(fd: int, for_write: bool, timeout: Optional[float]) -> bool:
     return bool(r or w)
 
 
-class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket):
+class SSLSocket(
+    ConnectionControls, ConnectionExtensions, EarlyDataSocket, _stdlib_ssl.SSLSocket
+):
     """A TLS socket; made by ``SSLContext.wrap_socket``."""
 
     _sslobj: Optional[TLSCore]
@@ -127,6 +130,7 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
             if exc.errno != errno.ENOTCONN:
                 raise
             connected = False
+            self._refuse_data_before_handshake(timeout)
         else:
             connected = True
         self.settimeout(timeout)
@@ -147,6 +151,41 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
                 self.close()
                 raise
         return self
+
+    def _refuse_data_before_handshake(self, timeout: Optional[float]) -> None:
+        """CVE-2023-40217: refuse a socket whose peer sent data, then reset.
+
+        Such a socket reports "not connected", so no TLS layer would be set
+        up and the first ``recv()`` would hand the peer's plaintext to the
+        caller as if TLS had protected it. As CPython (3.8.18+): look without
+        blocking; any byte waiting means the socket is closed and
+        ``SSLError`` raised. A socket that was simply never connected has
+        nothing to read (``ENOTCONN``, or ``EINVAL`` for some families).
+        """
+        self.setblocking(False)
+        try:
+            early = socket.socket.recv(self, 1)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTCONN, errno.EINVAL, errno.EAGAIN):
+                raise
+            early = b""
+        finally:
+            self.settimeout(timeout)
+        if not early:
+            return
+        reason = "Closed before TLS handshake with data in recv buffer."
+        error = _stdlib_ssl.SSLError(errno.ENOTCONN, reason)
+        # The attributes CPython's own SSLError instances always carry.
+        error.reason = reason
+        error.library = None  # type: ignore[assignment]
+        try:
+            self.close()
+        except OSError:
+            pass
+        try:
+            raise error
+        finally:
+            error = None  # type: ignore[assignment]  # no frame <-> exception cycle
 
     def _new_core(self) -> TLSCore:
         return TLSCore(
@@ -169,9 +208,14 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
         "handshake", "shutdown") names it in timeout messages. A shutdown is
         not a data transfer: as in CPython, its transport errors are the
         ``OSError`` itself, and its timeout message names what it waited for.
+
+        The fast path is the first pass of the loop: a call that completes
+        at once costs one Python frame and one ``try`` over calling the
+        Connection directly; the timeout, clock and poll are touched only
+        when OpenSSL asks to wait. One deadline covers all the waits of one
+        call, as in CPython (a ``sendall`` is one call).
         """
         core = self._sslobj
-        assert core is not None
         deadline: Optional[float] = None
         while True:
             try:
@@ -181,6 +225,7 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
             except SSL.WantWriteError:
                 for_write = True
             except SSL.Error as exc:
+                assert core is not None
                 core.raise_translated(exc, what in ("read", "write"))
             timeout = self.gettimeout()
             if timeout == 0.0:
@@ -288,15 +333,8 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
                     raise ValueError("size should not be negative")
                 if len == 0:
                     return b""
-                # Try once directly; _retry (and its waiting) only when
-                # OpenSSL needs the socket to become ready first.
-                try:
-                    return connection.recv(len)
-                except (SSL.WantReadError, SSL.WantWriteError):
-                    return self._retry(connection.recv, "read", len)
-                except SSL.Error as exc:
-                    core.raise_translated(exc, True)
-            size = memoryview(buffer).nbytes
+                return self._retry(connection.recv, "read", len)
+            buffer, size = byte_buffer(buffer)
             if len <= 0 or len > size:
                 len = size
             if len == 0:
@@ -317,13 +355,7 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
         core = self._tls("Write")
         if not memoryview(data).nbytes:
             return 0
-        connection = core.connection
-        try:
-            return connection.send(data)
-        except (SSL.WantReadError, SSL.WantWriteError):
-            return self._retry(connection.send, "write", data)
-        except SSL.Error as exc:
-            core.raise_translated(exc, True)
+        return self._retry(core.connection.send, "write", data)
 
     def send(self, data: Any, flags: int = 0) -> int:
         """Send *data* (``flags`` must be 0 while TLS is active)."""
@@ -344,22 +376,11 @@ class SSLSocket(ConnectionControls, ConnectionExtensions, _stdlib_ssl.SSLSocket)
             raise ValueError(
                 f"non-zero flags not allowed in calls to sendall() on {type(self)}"
             )
-        if self.gettimeout() is None:
-            # A blocking socket with no timeout: OpenSSL itself waits, so
-            # one Connection.sendall does it all.
-            if isinstance(data, str):
-                raise TypeError("a bytes-like object is required, not 'str'")
-            core = self._tls("Write")
-            try:
-                core.connection.sendall(data)
-            except SSL.Error as exc:
-                core.raise_translated(exc, True)
-            return
-        with memoryview(data) as view, view.cast("B") as byte_view:
-            amount = len(byte_view)
-            count = 0
-            while count < amount:
-                count += self.send(byte_view[count:])
+        if isinstance(data, str):
+            raise TypeError("a bytes-like object is required, not 'str'")
+        # Writes are all-or-nothing (no partial-write mode), so one call
+        # sends everything, within one timeout as CPython's write does.
+        self._retry(self._tls("Write").connection.sendall, "write", data)
 
     def sendfile(self, file: Any, offset: int = 0, count: Optional[int] = None) -> int:
         """Send a file's contents (through TLS: read and send, no ``os.sendfile``)."""

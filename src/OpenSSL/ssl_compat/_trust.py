@@ -6,8 +6,11 @@ objects (``sk_X509_OBJECT_num``) but not read them, so the context keeps a
 ledger of what it loaded instead: certificate files and ``cadata`` are parsed
 with ``cryptography`` (lazily, on the first query) and duplicates are dropped
 as OpenSSL drops them. Certificates that reach the store some other way (a
-hashed ``capath`` directory, looked up lazily by OpenSSL -- CPython does not
-list those either -- or the ``openssl_context`` escape hatch) are not listed.
+hashed ``capath`` directory, looked up lazily by OpenSSL, or the
+``openssl_context`` escape hatch) are not listed -- except, as in CPython,
+where OpenSSL keeps a CA it looked up in a ``capath`` directory once a
+handshake used it: the trust anchor of a verified chain is recorded then
+(:meth:`TrustLedger.note_anchor`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.utils import CryptographyDeprecationWarning
 
 from OpenSSL._der import elements
+from OpenSSL.ssl_compat._salvage import usable_extensions_view
 
 __all__ = ["TrustLedger", "parse_der_sequence", "quietly"]
 
@@ -45,6 +49,7 @@ def parse_der_sequence(data: bytes) -> list[x509.Certificate]:
 def _is_ca(cert: x509.Certificate) -> bool:
     # The rule of OpenSSL's X509_check_ca, which CPython uses: a CA basic
     # constraint, or (without one) keyCertSign usage or a v1 self-issued cert.
+    cert = usable_extensions_view(cert)
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
         return bool(constraints.value.ca)
@@ -77,6 +82,8 @@ class TrustLedger:
         self._pending: list[Union[str, bytes]] = []
         self._certs: dict[bytes, x509.Certificate] = {}
         self._crls = 0
+        #: Whether a hashed directory (``capath``) was loaded.
+        self.uses_directory = False
 
     def add_file(self, path: Any) -> None:
         """Remember a PEM file that was loaded into the store."""
@@ -87,6 +94,11 @@ class TrustLedger:
         for cert in certs:
             der = cert.public_bytes(serialization.Encoding.DER)
             self._certs.setdefault(der, cert)
+
+    def note_anchor(self, der: bytes) -> None:
+        """Record the anchor of a verified chain (found in ``capath``)."""
+        if der not in self._certs:
+            self._certs[der] = x509.load_der_x509_certificate(der)
 
     def _settle(self) -> None:
         pending, self._pending = self._pending, []

@@ -1,0 +1,368 @@
+"""Sessions and early data against the ``openssl`` command-line tool.
+
+The system's ``openssl`` (OpenSSL 3.0, a different build from the one in
+``cryptography``) writes and reads sessions with ``-sess_out``/``-sess_in``
+(PEM around the same DER that ``Session.to_bytes`` gives) and sends or
+accepts early data with ``-early_data``/``-max_early_data``. Sessions cross
+in both directions; every subprocess is bounded and killed in ``finally``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from OpenSSL import SSL
+from OpenSSL.SSL import EARLY_DATA_ACCEPTED, EARLY_DATA_REJECTED, Session
+from tests.interop_helpers import (
+    PEER_TIMEOUT,
+    Background,
+    blocking_with_deadline,
+    free_port,
+    listener,
+    our_client_context,
+    our_server_context,
+    recv_line,
+    wait_for_port,
+)
+from tests.pki import PKI
+
+OPENSSL = shutil.which("openssl")
+
+pytestmark = pytest.mark.skipif(
+    OPENSSL is None, reason="the openssl command-line tool is not installed"
+)
+
+PEM_LABEL = "SSL SESSION PARAMETERS"
+EARLY = b"GET /early HTTP/1.0\r\n\r\n"
+
+
+def to_pem(der: bytes) -> bytes:
+    body = base64.encodebytes(der).decode("ascii").replace("\n", "")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return (
+        f"-----BEGIN {PEM_LABEL}-----\n"
+        + "\n".join(lines)
+        + f"\n-----END {PEM_LABEL}-----\n"
+    ).encode("ascii")
+
+
+def from_pem(pem: bytes) -> bytes:
+    text = pem.decode("ascii")
+    begin = text.index(f"-----BEGIN {PEM_LABEL}-----") + len(PEM_LABEL) + 16
+    end = text.index(f"-----END {PEM_LABEL}-----")
+    return base64.b64decode("".join(text[begin:end].split()))
+
+
+@pytest.fixture
+def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
+    contents = {
+        "server_cert": pki.server.cert_pem(),
+        "server_key": pki.server.key_pem(),
+        "intermediate": pki.intermediate.cert_pem(),
+        "ca": pki.root_pem(),
+        "early": EARLY,
+    }
+    paths = {"dir": tmp_path}
+    for name, data in contents.items():
+        path = tmp_path / f"{name}.pem"
+        path.write_bytes(data)
+        paths[name] = path
+    return paths
+
+
+class SServer:
+    """``openssl s_server`` in its echo-to-stdout mode, stdin kept open."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.proc = proc
+        self.port = port
+        self.log = log
+
+    def say(self, line: bytes) -> None:
+        """Send *line* to the client connected now (s_server relays stdin)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+
+    def output(self) -> bytes:
+        return self.log.read_bytes()
+
+    def wait_for(self, text: bytes) -> None:
+        """Wait until s_server has printed *text* (what a client sent)."""
+        deadline = time.monotonic() + PEER_TIMEOUT
+        while text not in self.output():
+            assert time.monotonic() < deadline, self.output()
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def s_server(files: dict[str, Path], *args: str) -> Iterator[SServer]:
+    assert OPENSSL is not None
+    log = files["dir"] / "s_server.log"
+    for _attempt in range(3):
+        port = free_port()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [
+                    OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}",
+                    "-cert", str(files["server_cert"]),
+                    "-key", str(files["server_key"]),
+                    "-cert_chain", str(files["intermediate"]),
+                    *args,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            try:
+                wait_for_port(port, lambda p=proc: p.poll() is None)
+            except AssertionError:
+                if proc.poll() is not None:
+                    continue
+                raise
+            yield SServer(proc, port, log)
+            return
+        finally:
+            proc.kill()
+            proc.wait(PEER_TIMEOUT)
+    raise AssertionError("s_server did not start: " + log.read_text(errors="replace"))
+
+
+def s_client(
+    files: dict[str, Path], port: int, *args: str, line: Optional[bytes] = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``openssl s_client``: until the server closes (``-ign_eof``), or, with
+    *line*, sending it and leaving at the end of its input."""
+    assert OPENSSL is not None
+    return subprocess.run(
+        [
+            OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}",
+            "-servername", "localhost", "-CAfile", str(files["ca"]),
+            "-verify_return_error", "-ign_eof" if line is None else "-no_ign_eof",
+            *args,
+        ],
+        input=b"" if line is None else line,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=PEER_TIMEOUT,
+        check=False,
+    )  # fmt: skip
+
+
+def our_client(
+    port: int,
+    ctx: SSL.Context,
+    session: Optional[Session] = None,
+    early: Optional[bytes] = None,
+) -> SSL.Connection:
+    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn = SSL.Connection(ctx, blocking_with_deadline(sock))
+    conn.set_tlsext_host_name(b"localhost")
+    conn.set_verify_hostname("localhost")
+    conn.set_connect_state()
+    if session is not None:
+        conn.set_session(session)
+    if early is not None:
+        assert conn.write_early_data(early) == len(early)
+    conn.do_handshake()
+    return conn
+
+
+def early_client_context() -> SSL.Context:
+    ctx = our_client_context()
+    ctx.set_max_early_data(16384)
+    return ctx
+
+
+def ticket_from_s_server(
+    server: SServer, ctx: SSL.Context, rev: bool = False
+) -> Session:
+    """Handshake with *server*, read a line from it, return the last ticket.
+
+    The line is relayed from s_server's stdin, or with *rev* (an
+    ``s_server -rev``) our own line reversed.
+    """
+    tickets: list[Session] = []
+    ctx.set_new_session_callback(lambda conn, session: tickets.append(session))
+    conn = our_client(server.port, ctx)
+    if rev:
+        conn.sendall(b"tsrif stekcit\n")
+    else:
+        server.say(b"tickets first\n")
+    assert recv_line(conn.recv) == b"tickets first\n"
+    assert tickets, "s_server sent no ticket"
+    conn.shutdown()
+    conn.sock_shutdown(socket.SHUT_RDWR)
+    # Exported and imported, as a client keeping it in a file would.
+    return Session.from_bytes(tickets[-1].to_bytes())
+
+
+versions = pytest.mark.parametrize(
+    ("version", "flag", "number"),
+    [
+        ("TLSv1.2", "-tls1_2", SSL.TLS1_2_VERSION),
+        ("TLSv1.3", "-tls1_3", SSL.TLS1_3_VERSION),
+    ],
+    ids=["TLSv1.2", "TLSv1.3"],
+)
+
+
+class TestSessionsCrossTheTool:
+    @versions
+    def test_s_client_session_resumed_by_our_client(
+        self, files: dict[str, Path], version: str, flag: str, number: int
+    ) -> None:
+        sess = files["dir"] / "sess.pem"
+        with s_server(files, "-rev") as server:
+            proc = subprocess.Popen(
+                [
+                    str(OPENSSL), "s_client", "-connect", f"127.0.0.1:{server.port}",
+                    "-servername", "localhost", "-CAfile", str(files["ca"]),
+                    "-sess_out", str(sess), "-quiet", flag,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write(b"ping\n")
+                proc.stdin.flush()
+                assert proc.stdout.readline().strip() == b"gnip"
+                deadline = time.monotonic() + PEER_TIMEOUT
+                while not (sess.exists() and sess.stat().st_size):
+                    assert time.monotonic() < deadline, "no -sess_out file"
+                    time.sleep(0.02)
+            finally:
+                proc.kill()
+                proc.wait(PEER_TIMEOUT)
+            session = Session.from_bytes(from_pem(sess.read_bytes()))
+            assert session.protocol_version == number
+            assert session.has_ticket
+            conn = our_client(server.port, our_client_context(version=version), session)
+            assert conn.session_reused()
+            assert conn.get_protocol_version() == number
+            conn.sendall(b"hello\n")
+            assert recv_line(conn.recv) == b"olleh\n"
+
+    @versions
+    def test_our_session_resumed_by_s_client(
+        self, files: dict[str, Path], version: str, flag: str, number: int
+    ) -> None:
+        sess = files["dir"] / "ours.pem"
+        with s_server(files, "-rev") as server:
+            ctx = our_client_context(version=version)
+            session = ticket_from_s_server(server, ctx, rev=True)
+            assert session.protocol_version == number
+            sess.write_bytes(to_pem(session.to_bytes()))
+            result = s_client(
+                files, server.port, "-sess_in", str(sess), flag, line=b"x\n"
+            )
+        out = result.stdout.decode(errors="replace")
+        assert f"Reused, {version}" in out, out
+
+    def test_unknown_ticket_is_a_full_handshake(self, files: dict[str, Path]) -> None:
+        with s_server(files) as first:
+            session = ticket_from_s_server(first, our_client_context())
+        der = session.to_bytes()
+        with s_server(files, "-rev") as second:
+            # Another s_server process: other ticket keys.
+            conn = our_client(
+                second.port, our_client_context(), Session.from_bytes(der)
+            )
+            assert not conn.session_reused()
+            conn.sendall(b"full\n")
+            assert recv_line(conn.recv) == b"lluf\n"
+
+
+class TestEarlyDataWithTheTool:
+    def test_our_early_data_accepted_by_s_server(self, files: dict[str, Path]) -> None:
+        with s_server(files, "-early_data", "-max_early_data", "16384") as server:
+            session = ticket_from_s_server(server, early_client_context())
+            assert session.max_early_data == 16384
+            conn = our_client(server.port, early_client_context(), session, EARLY)
+            assert conn.session_reused()
+            assert conn.get_early_data_status() == EARLY_DATA_ACCEPTED
+            server.say(b"answer\n")
+            assert recv_line(conn.recv) == b"answer\n"
+            conn.sendall(b"after the handshake\n")
+            server.wait_for(b"after the handshake\n")
+            output = server.output()
+        # s_server writes the data itself unbuffered, its remarks buffered.
+        assert b"Early data received:" in output, output
+        assert output.count(EARLY) == 1, output
+
+    def test_rejected_by_s_server_without_early_data_then_resent(
+        self, files: dict[str, Path]
+    ) -> None:
+        with s_server(files, "-early_data", "-max_early_data", "16384") as server:
+            session = ticket_from_s_server(server, early_client_context())
+        # The same ticket against a server that reads no early data.
+        with s_server(files) as plain:
+            conn = our_client(plain.port, early_client_context(), session, EARLY)
+            assert conn.get_early_data_status() == EARLY_DATA_REJECTED
+            conn.sendall(EARLY)  # the application's resend
+            plain.say(b"got it\n")
+            assert recv_line(conn.recv) == b"got it\n"
+            # s_server prints what it read on its own schedule: the resent
+            # request, then the line that follows it, must both be there.
+            conn.sendall(b"after the handshake\n")
+            plain.wait_for(b"after the handshake\n")
+            output = plain.output()
+        assert output.count(EARLY) == 1, output
+
+    def test_s_client_early_data_accepted_by_our_server(
+        self, files: dict[str, Path]
+    ) -> None:
+        ctx = our_server_context()
+        ctx.set_max_early_data(16384)
+        sess = files["dir"] / "to-us.pem"
+        with listener() as listening:
+            first = Background(lambda: serve_once(ctx, listening))
+            s_client(files, listening.port, "-sess_out", str(sess))
+            assert first.result()["early"] == b""
+            second = Background(lambda: serve_once(ctx, listening))
+            result = s_client(
+                files, listening.port,
+                "-sess_in", str(sess), "-early_data", str(files["early"]),
+            )  # fmt: skip
+            seen = second.result()
+        out = result.stdout.decode(errors="replace")
+        assert seen["early"] == EARLY
+        assert seen["status"] == EARLY_DATA_ACCEPTED and seen["reused"]
+        assert "Early data was accepted" in out, out
+        assert "hello from pyopenssl-ng" in out
+
+
+def serve_once(ctx: SSL.Context, listening: listener) -> dict[str, Any]:
+    """Accept one client, read its early data, answer, close cleanly."""
+    sock = blocking_with_deadline(listening.accept())
+    conn = SSL.Connection(ctx, sock)
+    conn.set_accept_state()
+    early = b""
+    while True:
+        chunk = conn.read_early_data(16384)
+        if not chunk:
+            break
+        early += chunk
+    conn.do_handshake()
+    conn.sendall(b"hello from pyopenssl-ng\n")
+    conn.shutdown()
+    sock.close()
+    return {
+        "early": early,
+        "status": conn.get_early_data_status(),
+        "reused": conn.session_reused(),
+    }

@@ -17,8 +17,8 @@ import pytest
 
 from OpenSSL import SSL, _ssl_sigalgs
 from OpenSSL.SSL import VERIFY_PEER, Connection, Context
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
     handshake,
     handshake_pair,

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import array
 import datetime
+import gc
+import os
+import socket
 import ssl
 import sysconfig
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +141,36 @@ def test_nul_in_server_hostname_is_a_type_error(module: Any) -> None:
         module.create_default_context().wrap_bio(
             module.MemoryBIO(), module.MemoryBIO(), server_hostname="a.example\0b.com"
         )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_leading_dot_in_server_hostname(module: Any) -> None:
+    """Text fails in the IDNA codec (UnicodeError), bytes at the dot check."""
+    ctx = module.create_default_context()
+    with pytest.raises(UnicodeError):
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=".x.org")
+    with socket.socket() as raw, pytest.raises(UnicodeError):
+        ctx.wrap_socket(raw, server_hostname=".x.org")
+    with pytest.raises(ValueError) as info:
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=b".x.org")
+    assert type(info.value) is ValueError
+    assert "leading dot" in str(info.value)
+
+
+def test_refused_server_hostname_closes_the_wrapped_socket() -> None:
+    """As CPython 3.13 (test_check_hostname_idn): no descriptor left behind."""
+    ctx = ssl_compat.create_default_context()
+    raw = socket.socket()
+    fd = raw.fileno()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(UnicodeError):
+            ctx.wrap_socket(raw, server_hostname=".x.org")
+        gc.collect()
+    assert raw.fileno() == -1  # taken over (detached) ...
+    with pytest.raises(OSError):
+        os.fstat(fd)  # ... and closed
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -252,6 +252,15 @@ def test_option_values_come_from_our_openssl() -> None:
     assert isinstance(ssl_compat.OP_NO_COMPRESSION, ssl.Options)
 
 
+def test_every_option_of_the_running_stdlib_exists() -> None:
+    """Python 3.12 added OP_LEGACY_SERVER_CONNECT and OP_ENABLE_KTLS."""
+    names = [name for name in dir(ssl) if name.startswith("OP_")]
+    assert "OP_NO_TICKET" in names
+    for name in names:
+        assert isinstance(getattr(ssl_compat, name, None), ssl.Options), name
+        assert name in ssl_compat.__all__, name
+
+
 def test_openssl_version_describes_the_bundled_library() -> None:
     expected = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
     assert ssl_compat.OPENSSL_VERSION == expected

@@ -101,6 +101,10 @@ _OPTION_NAMES = [
     "OP_SINGLE_DH_USE",
     "OP_SINGLE_ECDH_USE",
 ]
+# OP_* names that newer stdlibs added (3.12: OP_LEGACY_SERVER_CONNECT,
+# OP_ENABLE_KTLS): offered exactly where the running interpreter's ``ssl``
+# has them, so that code and tests written for it find them here too.
+_LATER_OPTION_NAMES = ["OP_ENABLE_KTLS", "OP_LEGACY_SERVER_CONNECT"]
 
 _VERIFY_FLAG_NAMES = [
     "VERIFY_DEFAULT",
@@ -166,6 +170,9 @@ def module_constants() -> dict[str, Any]:
     names: dict[str, Any] = {}
     for name in _OPTION_NAMES:
         names[name] = Options(_option_value(name))
+    for name in _LATER_OPTION_NAMES:
+        if hasattr(_stdlib_ssl, name):
+            names[name] = Options(_option_value(name))
     for name in _VERIFY_FLAG_NAMES:
         names[name] = _verify_flag(name)
     for mode in VerifyMode:

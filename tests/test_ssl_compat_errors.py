@@ -331,3 +331,26 @@ def test_socket_eof_without_close_notify_equals_cpython() -> None:
         return _ssl_fields(info.value)
 
     _assert_eof_equals_cpython(failure(ssl_compat), failure(ssl))
+
+
+def test_corrupted_record_is_the_same_exception_type_as_cpython() -> None:
+    # The reason differs with the OpenSSL version, not our translation:
+    # OpenSSL 3.2+ pushes RECORD_LAYER_FAILURE on top of the MAC failure, and
+    # CPython (like us) reports the most recent queue entry.
+    def failure(module: Any) -> Any:
+        client, c_in, server, s_out = _memory_client_and_server(module)
+        server.write(b"hello world")
+        record = bytearray(s_out.read())
+        record[-3] ^= 1
+        c_in.write(bytes(record))
+        with pytest.raises(ssl.SSLError) as info:
+            client.read(100)
+        return info.value
+
+    ours, theirs = failure(ssl_compat), failure(ssl)
+    assert type(ours) is type(theirs) is ssl.SSLError
+    assert ours.library == theirs.library == "SSL"
+    assert ours.reason in (
+        "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+        "RECORD_LAYER_FAILURE",
+    )

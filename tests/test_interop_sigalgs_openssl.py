@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import SSL, ssl_compat
-from tests.interop_helpers import recv_line
+from tests.support import recv_line
 from tests.test_interop_controls_openssl import (
     FLAG,
     OPENSSL,
@@ -245,7 +245,7 @@ def test_without_client_certificate_and_on_resumption(
         first.close()
         import socket
 
-        from tests.interop_helpers import PEER_TIMEOUT, blocking_with_deadline
+        from tests.support import PEER_TIMEOUT, blocking_with_deadline
 
         sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
         again = SSL.Connection(ctx, blocking_with_deadline(sock))

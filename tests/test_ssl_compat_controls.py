@@ -22,14 +22,17 @@ from typing import Any, Optional
 import pytest
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import (
+from tests.support import (
     IO_TIMEOUT,
     EchoServer,
-    client_context,
+    ObjectEnd,
     connect,
+    deliver,
     files,
-    object_handshake,
-    server_context,
+    handshake,
+    object_pair,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 KEY = bytes.fromhex("c0ffee" * 8)
@@ -37,20 +40,17 @@ PYTHON313 = "/root/.pyenv/versions/3.13.0/bin/python3"
 VERSIONS = [ssl_compat.TLSVersion.TLSv1_2, ssl_compat.TLSVersion.TLSv1_3]
 
 
-def object_pair(
-    client_ctx: Any, server_ctx: Any, hostname: Optional[str] = None
-) -> Any:
-    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    return client, server, [(c_out, s_in), (s_out, c_in)]
-
-
-def move(links: list[tuple[Any, Any]]) -> None:
-    for outgoing, incoming in links:
-        data = outgoing.read()
-        if data:
-            incoming.write(data)
+def _objects(
+    client_ctx: Any,
+    server_ctx: Any,
+    hostname: Optional[str] = None,
+    session: Any = None,
+) -> tuple[Any, Any, tuple[ObjectEnd, ObjectEnd]]:
+    """``(client, server, ends)``: two SSLObjects and their ``ObjectEnd``s."""
+    ends = object_pair(
+        client_ctx, server_ctx, server_hostname=hostname, session=session
+    )
+    return ends[0].obj, ends[1].obj, ends
 
 
 def psk_contexts(version: Any) -> tuple[Any, Any]:
@@ -76,10 +76,10 @@ def test_psk_between_ssl_compat_objects(version: Any) -> None:
     server_ctx.set_psk_server_callback(
         lambda identity: identities.append(identity) or KEY, identity_hint="hint1"
     )
-    client, server, links = object_pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
     client.write(b"psk")
-    move(links)
+    deliver(*links)
     assert server.read(3) == b"psk"
     assert identities == ["id1"]
     assert hints == (["hint1"] if version == VERSIONS[0] else [None])
@@ -94,8 +94,8 @@ def test_each_psk_server_call_sets_the_hint_as_in_cpython() -> None:
     client_ctx.set_psk_client_callback(lambda hint: hints.append(hint) or ("id", KEY))
 
     def hint_sent() -> Optional[str]:
-        client, server, links = object_pair(client_ctx, server_ctx)
-        object_handshake(client, server, links)
+        _client, _server, links = _objects(client_ctx, server_ctx)
+        handshake(*links)
         return hints.pop()
 
     def key(identity: Optional[str]) -> bytes:
@@ -189,15 +189,15 @@ def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))
     server_ctx.set_psk_server_callback(lambda identity: b"")
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
+        handshake(*links)
     # None removes the callback: the client then has no key to offer.
     server_ctx.set_psk_server_callback(lambda identity: KEY)
     client_ctx.set_psk_client_callback(None)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
+        handshake(*links)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -215,9 +215,9 @@ def test_psk_client_callback_failure_is_an_sslerror_with_cause(
     client_ctx, server_ctx = psk_contexts(version)
     client_ctx.set_psk_client_callback(callback)
     server_ctx.set_psk_server_callback(lambda identity: KEY)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError) as info:
-        object_handshake(client, server, links)
+        handshake(*links)
     cause = info.value.__cause__
     if isinstance(answer, BaseException):
         assert cause is answer
@@ -235,14 +235,14 @@ def test_psk_identities_cpython_cannot_send_fail_as_sslerror(
     client_ctx, server_ctx = psk_contexts(version)
     client_ctx.set_psk_client_callback(lambda hint: (identity, KEY))
     server_ctx.set_psk_server_callback(lambda identity: KEY)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError) as info:
-        object_handshake(client, server, links)
+        handshake(*links)
     assert isinstance(info.value.__cause__, ValueError)
     # 255 bytes still go.
     client_ctx.set_psk_client_callback(lambda hint: ("x" * 255, KEY))
-    client, server, links = object_pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    _client, _server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -254,13 +254,13 @@ def test_psk_without_identity(version: Any) -> None:
     seen: list[Optional[str]] = []
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))
     server_ctx.set_psk_server_callback(lambda identity: seen.append(identity) or KEY)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     if version == VERSIONS[0]:
-        object_handshake(client, server, links)
+        handshake(*links)
         assert seen == [None]
     else:
         with pytest.raises(ssl.SSLError) as info:
-            object_handshake(client, server, links)
+            handshake(*links)
         assert isinstance(info.value.__cause__, ValueError)
 
 
@@ -273,9 +273,9 @@ def test_psk_server_callback_failure_is_an_sslerror_with_cause() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[1])
     client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
     server_ctx.set_psk_server_callback(callback)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError) as info:
-        object_handshake(client, server, links)
+        handshake(*links)
     assert info.value.__cause__ is boom
 
 
@@ -452,21 +452,21 @@ def test_psk_cpython_313_client_against_ssl_compat_server(version: Any) -> None:
 
 
 def test_set_ciphersuites_and_group() -> None:
-    server_ctx = server_context()
+    server_ctx = ssl_server_context()
     server_ctx.set_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")
     server_ctx.set_groups("P-384:X25519")
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_ciphersuites("TLS_CHACHA20_POLY1305_SHA256")
     client_ctx.set_groups("P-384")
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
     assert client.group() is None
-    object_handshake(client, server, links)
+    handshake(*links)
     assert client.cipher()[0] == "TLS_CHACHA20_POLY1305_SHA256"
     assert client.group() == server.group() == "secp384r1"
 
 
 def test_bad_names_raise_sslerror() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.raises(ssl.SSLError):
         ctx.set_ciphersuites("TLS_NO_SUCH_SUITE")
     with pytest.raises(ssl.SSLError):
@@ -481,28 +481,28 @@ def test_bad_names_raise_sslerror() -> None:
 
 
 def test_get_groups_follows_the_version_limits() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     groups = ctx.get_groups()
     assert {"x25519", "secp256r1", "secp384r1", "ffdhe2048"} <= set(groups)
     assert "P-256" not in groups and "P-256" in ctx.get_groups(include_aliases=True)
     ctx.maximum_version = ssl_compat.TLSVersion.TLSv1_2
     assert not [g for g in ctx.get_groups() if "MLKEM" in g]
-    for group in client_context().get_groups():
-        context = client_context()
+    for group in ssl_client_context().get_groups():
+        context = ssl_client_context()
         context.set_groups(group)  # every listed group is accepted
 
 
 def test_client_sigalgs_alone_also_limit_the_servers_signature() -> None:
     """What doc/ssl_compat.rst says of the binding's one sigalg list."""
-    server_ctx = server_context()  # an ECDSA P-256 certificate
+    server_ctx = ssl_server_context()  # an ECDSA P-256 certificate
     server_ctx.set_client_sigalgs("ed25519")
-    client, server, links = object_pair(client_context(), server_ctx, "localhost")
+    client, _server, links = _objects(ssl_client_context(), server_ctx, "localhost")
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
-    server_ctx = server_context()
+        handshake(*links)
+    server_ctx = ssl_server_context()
     server_ctx.set_client_sigalgs("ed25519:ecdsa_secp256r1_sha256")
-    client, server, links = object_pair(client_context(), server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client, _server, links = _objects(ssl_client_context(), server_ctx, "localhost")
+    handshake(*links)
     assert client.version() == "TLSv1.3"
 
 
@@ -516,64 +516,53 @@ def _track(*contexts: Any) -> Any:
 def test_sigalg_setters_and_get_sigalgs() -> None:
     sigalgs = ssl_compat.get_sigalgs()
     assert {"ed25519", "rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"} <= set(sigalgs)
-    server_ctx = server_context(identity="rsa_server")
+    server_ctx = ssl_server_context(identity="rsa_server")
     server_ctx.set_server_sigalgs("rsa_pss_rsae_sha384")
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha256")
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
-    client_ctx = client_context()
+        handshake(*links)
+    client_ctx = ssl_client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha384:ecdsa_secp256r1_sha256")
     client_ctx.set_client_sigalgs("ed25519")
-    server_ctx = _track(server_context(identity="rsa_server"))
-    client, server, links = object_pair(_track(client_ctx), server_ctx, "localhost")
+    server_ctx = _track(ssl_server_context(identity="rsa_server"))
+    client, server, links = _objects(_track(client_ctx), server_ctx, "localhost")
     assert client.server_sigalg() is None and server.server_sigalg() is None
-    object_handshake(client, server, links)
+    handshake(*links)
     # The server signed with the one scheme both allow; no client auth.
     assert client.server_sigalg() == server.server_sigalg() == "rsa_pss_rsae_sha384"
     assert client.client_sigalg() is None and server.client_sigalg() is None
 
 
-def _session_pair(
-    client_ctx: Any, server_ctx: Any, session: Any = None
-) -> tuple[Any, Any, list[tuple[Any, Any]]]:
-    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(
-        c_in, c_out, server_hostname="localhost", session=session
-    )
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    return client, server, [(c_out, s_in), (s_out, c_in)]
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_sigalg_getters_with_client_auth_and_resumption(version: Any) -> None:
     """As CPython 3.15: both sides agree; a resumed session signs nothing."""
-    server_ctx = server_context(identity="rsa_server")
+    server_ctx = ssl_server_context(identity="rsa_server")
     server_ctx.verify_mode = ssl_compat.CERT_REQUIRED
     server_ctx.load_verify_locations(str(files().ca))
     server_ctx.set_server_sigalgs("rsa_pss_rsae_sha256")
     server_ctx.set_client_sigalgs("ecdsa_secp256r1_sha256")
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.maximum_version = version
     client_ctx.load_cert_chain(*files().identities["client"])
     _track(client_ctx, server_ctx)
-    client, server, links = _session_pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     for side in (client, server):
         assert side.server_sigalg() == "rsa_pss_rsae_sha256"
         assert side.client_sigalg() == "ecdsa_secp256r1_sha256"
     server.write(b"tickets")
     for _ in range(10):
-        move(links)
+        deliver(*links)
         try:
             assert client.read(100) == b"tickets"
             break
         except ssl_compat.SSLWantReadError:
             continue
     session = client.session
-    again, again_server, links = _session_pair(client_ctx, server_ctx, session)
-    object_handshake(again, again_server, links)
+    again, again_server, links = _objects(client_ctx, server_ctx, "localhost", session)
+    handshake(*links)
     assert again.session_reused
     for side in (again, again_server):
         assert side.server_sigalg() is None and side.client_sigalg() is None
@@ -585,8 +574,8 @@ def test_sigalg_getters_without_a_signature_psk() -> None:
     client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
     server_ctx.set_psk_server_callback(lambda identity: KEY)
     _track(client_ctx, server_ctx)
-    client, server, links = object_pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
     for side in (client, server):
         assert side.server_sigalg() is None and side.client_sigalg() is None
 
@@ -595,8 +584,10 @@ def test_sigalg_getters_without_a_signature_psk() -> None:
 
 
 def test_chains_are_der_bytes_as_in_313() -> None:
-    client, server, links = object_pair(client_context(), server_context(), "localhost")
-    object_handshake(client, server, links)
+    client, server, links = _objects(
+        ssl_client_context(), ssl_server_context(), "localhost"
+    )
+    handshake(*links)
     pki = files().pki
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -615,24 +606,26 @@ def test_chains_are_der_bytes_as_in_313() -> None:
 
 
 def pha_contexts() -> tuple[Any, Any]:
-    server_ctx = server_context(verify_mode=ssl.CERT_REQUIRED, post_handshake_auth=True)
+    server_ctx = ssl_server_context(
+        verify_mode=ssl.CERT_REQUIRED, post_handshake_auth=True
+    )
     server_ctx.load_verify_locations(files().ca)
-    client_ctx = client_context(post_handshake_auth=True)
+    client_ctx = ssl_client_context(post_handshake_auth=True)
     client_ctx.load_cert_chain(*files().identities["client"])
     return client_ctx, server_ctx
 
 
 def test_post_handshake_auth_sslobject() -> None:
     client_ctx, server_ctx = pha_contexts()
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     assert server.getpeercert() is None
     server.verify_client_post_handshake()
     server.write(b"ask")
-    move(links)
+    deliver(*links)
     assert client.read(3) == b"ask"
     client.write(b"answer")
-    move(links)
+    deliver(*links)
     assert server.read(6) == b"answer"
     assert server.getpeercert()["subject"][-1] == (("commonName", "client"),)
 
@@ -659,9 +652,9 @@ def test_post_handshake_auth_sslsocket() -> None:
 
 def test_post_handshake_auth_without_client_offer_is_an_sslerror() -> None:
     _, server_ctx = pha_contexts()
-    client_ctx = client_context()  # post_handshake_auth stays False
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client_ctx = ssl_client_context()  # post_handshake_auth stays False
+    _client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     with pytest.raises(ssl.SSLError):
         server.verify_client_post_handshake()
 
@@ -711,9 +704,9 @@ def test_create_default_context_flags_on_every_python() -> None:
 
 def test_sigalg_getters_without_tracking() -> None:
     """Off by default (it costs per record): the getters cannot answer."""
-    client_ctx, server_ctx = client_context(), _track(server_context())
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client_ctx, server_ctx = ssl_client_context(), _track(ssl_server_context())
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     with pytest.raises(ssl_compat.SSLError, match="not recorded"):
         client.server_sigalg()
     assert server.server_sigalg() == "ecdsa_secp256r1_sha256"  # still tracking

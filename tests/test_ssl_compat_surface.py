@@ -215,12 +215,17 @@ def test_enums_are_the_stdlibs() -> None:
         "TLSVersion",
         "Options",
         "VerifyMode",
-        "VerifyFlags",
         "AlertDescription",
         "SSLErrorNumber",
         "Purpose",
     ):
         assert getattr(ssl_compat, name) is getattr(ssl, name)
+    # VerifyFlags is the stdlib's wherever that has every member (3.10+);
+    # on 3.9 it is a completed copy whose members equal the stdlib's.
+    if hasattr(ssl.VerifyFlags, "VERIFY_X509_PARTIAL_CHAIN"):
+        assert ssl_compat.VerifyFlags is ssl.VerifyFlags
+    for member in ssl.VerifyFlags:
+        assert ssl_compat.VerifyFlags[member.name] == member
     assert ssl_compat.CERT_REQUIRED is ssl.CERT_REQUIRED
     assert ssl_compat.PROTOCOL_TLS_CLIENT == ssl.PROTOCOL_TLS_CLIENT
     assert ssl_compat.VERIFY_X509_STRICT == ssl.VERIFY_X509_STRICT

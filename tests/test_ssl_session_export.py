@@ -24,7 +24,7 @@ from OpenSSL.SSL import (
     Context,
     Session,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     handshake_pair,

@@ -17,9 +17,13 @@ import pytest
 
 from OpenSSL import SSL, _ssl_sigalgs
 from OpenSSL.SSL import VERIFY_PEER, Connection, Context
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
+    dtls_client_context,
+    dtls_handshake,
+    dtls_pair,
+    dtls_server_context,
     handshake,
     handshake_pair,
     memory_pair,
@@ -145,12 +149,10 @@ def test_application_data_does_not_reach_the_dispatcher(
 
 
 def test_dtls12(pki: PKI) -> None:
-    from tests.test_ssl_dtls import _client_ctx, _dtls_handshake, _pair, _server_ctx
-
-    server_ctx, client_ctx = _server_ctx(), _client_ctx()
+    server_ctx, client_ctx = dtls_server_context(), dtls_client_context()
     _tracking(client_ctx, server_ctx)
-    client, server = _pair(server_ctx, client_ctx)
-    _dtls_handshake(client, server)
+    client, server = dtls_pair(client_ctx, server_ctx)
+    dtls_handshake(client, server)
     assert client.get_protocol_version_name() == "DTLSv1.2"
     assert client.get_peer_signature_scheme() == "ecdsa_secp256r1_sha256"
     assert server.get_signature_scheme() == "ecdsa_secp256r1_sha256"

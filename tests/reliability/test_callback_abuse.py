@@ -37,7 +37,6 @@ from cryptography.x509 import ocsp
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
 from OpenSSL.ssl_compat import _ocsp as ssl_compat_ocsp
-from tests import compat_helpers
 from tests.reliability import callback_abuse_driver as abuse
 from tests.reliability.callback_abuse_driver import (
     NORMAL,
@@ -55,6 +54,7 @@ from tests.reliability.callback_abuse_driver import (
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import run_driver
 from tests.support import (
+    ca_file,
     client_context,
     handshake,
     make_pki,
@@ -735,7 +735,7 @@ def test_compat_msg_callback_raising_comes_out_of_the_handshake() -> None:
     def failing_callback(*args: Any) -> None:
         raise exc
 
-    ctx = ssl_compat.create_default_context(cafile=str(compat_helpers.files().ca))
+    ctx = ssl_compat.create_default_context(cafile=str(ca_file()))
     assert ctx._msg_callback is None
     ctx._msg_callback = failing_callback
     assert ctx._msg_callback is failing_callback

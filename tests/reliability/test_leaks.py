@@ -208,10 +208,10 @@ def _failed_handshakes(module: Any, rounds: int) -> None:
     import socket
     import ssl
 
-    from tests.compat_helpers import client_context, server_context
+    from tests.support import ssl_client_context, ssl_server_context
 
-    server_ctx = server_context(module)
-    client_ctx = client_context(module)
+    server_ctx = ssl_server_context(module)
+    client_ctx = ssl_client_context(module)
     for i in range(rounds):
         a, b = socket.socketpair()
         a.settimeout(5)

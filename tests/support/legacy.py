@@ -112,14 +112,6 @@ def interop_handshake(client: End, server: End) -> None:
     assert all(outcome.done.get(id(e)) for e in (client, server)), "stalled"
 
 
-class _Linked(ObjectEnd):
-    """A bare SSLObject whose BIOs the caller made, as an ``ObjectEnd``."""
-
-    def __init__(self, obj: Any, out_bio: Any, in_bio: Any) -> None:
-        # No super().__init__(): the object and its BIOs exist already.
-        self.obj, self.out_bio, self.in_bio = obj, out_bio, in_bio
-
-
 def object_handshake(
     client: Any, server: Any, links: list[tuple[Any, Any]], rounds: int = MAX_ROUNDS
 ) -> None:
@@ -129,7 +121,9 @@ def object_handshake(
     :class:`~tests.support.objects.ObjectEnd` and ``handshake`` instead.
     """
     (c_out, s_in), (s_out, c_in) = links
-    handshake(_Linked(client, c_out, c_in), _Linked(server, s_out, s_in))
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
 
 
 # Unused by the suite; kept because the old modules exported them.

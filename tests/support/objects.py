@@ -55,6 +55,13 @@ class ObjectEnd:
             session=session,
         )
 
+    @classmethod
+    def around(cls, obj: Any, in_bio: Any, out_bio: Any) -> ObjectEnd:
+        """The end of an SSLObject the test made itself over *in_bio*/*out_bio*."""
+        end = cls.__new__(cls)
+        end.obj, end.in_bio, end.out_bio = obj, in_bio, out_bio
+        return end
+
     def step_handshake(self) -> bool:
         try:
             self.obj.do_handshake()

@@ -1050,6 +1050,9 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "set_verify_mode": lambda c: c.set_verify_mode(VERIFY_PEER),
         "set_groups": lambda c: c.set_groups(["X25519"]),
         "set_sigalgs": lambda c: c.set_sigalgs(["ed25519"]),
+        "set_signature_scheme_tracking": lambda c: c.set_signature_scheme_tracking(
+            True
+        ),
         "set_post_handshake_auth": lambda c: c.set_post_handshake_auth(True),
         "set_tlsext_servername_alert_callback": lambda c: (
             c.set_tlsext_servername_alert_callback(lambda conn: None)

@@ -995,9 +995,6 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "set_verify_depth": lambda c: c.set_verify_depth(3),
         "add_client_ca": lambda c: c.add_client_ca(pki.root.cert),
         "set_session_id": lambda c: c.set_session_id(b"sid"),
-        "set_signature_scheme_tracking": lambda c: c.set_signature_scheme_tracking(
-            True
-        ),
         "set_session_cache_mode": lambda c: c.set_session_cache_mode(
             SSL.SESS_CACHE_OFF
         ),

@@ -1013,9 +1013,6 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "set_verify_depth": lambda c: c.set_verify_depth(3),
         "add_client_ca": lambda c: c.add_client_ca(pki.root.cert),
         "set_session_id": lambda c: c.set_session_id(b"sid"),
-        "set_signature_scheme_tracking": lambda c: c.set_signature_scheme_tracking(
-            True
-        ),
         "set_session_cache_mode": lambda c: c.set_session_cache_mode(
             SSL.SESS_CACHE_OFF
         ),
@@ -1068,6 +1065,9 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "set_verify_mode": lambda c: c.set_verify_mode(VERIFY_PEER),
         "set_groups": lambda c: c.set_groups(["X25519"]),
         "set_sigalgs": lambda c: c.set_sigalgs(["ed25519"]),
+        "set_signature_scheme_tracking": lambda c: c.set_signature_scheme_tracking(
+            True
+        ),
         "set_post_handshake_auth": lambda c: c.set_post_handshake_auth(True),
         "set_tlsext_servername_alert_callback": lambda c: (
             c.set_tlsext_servername_alert_callback(lambda conn: None)

@@ -70,7 +70,7 @@ What the options cover:
 * ``gate(frame) -> function of the C arguments`` -- for a callback OpenSSL
   makes on the data path (the message callback runs per TLS record): the
   function it returns is what cffi calls, and it runs *frame* only for the
-  calls that matter (:func:`handshake_message`).
+  calls that matter (``handshake_message``).
 
 The conversion must convert with care: wrong types from the user's function
 raise ``TypeError``/``ValueError`` (which the frame records), never reach C.
@@ -179,7 +179,7 @@ def callback_kind(
     ``maker(callback, *extra, owner=None)``, returns the cffi callback.
     *gate*, for callbacks OpenSSL makes on the data path, wraps the frame in
     a function of the C arguments that drops the calls nobody needs before
-    any other work (see :func:`handshake_message`).
+    any other work (see ``handshake_message``).
     """
     if unowned is _SAME_AS_FAILED:
         unowned = failed
@@ -284,12 +284,11 @@ def _message_connection(
     return connections.get(ssl)
 
 
-@callback_kind(
-    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
-    failed=None,
-    find=_message_connection,
-)
-def message(
+_MESSAGE_SIGNATURE = "void (*)(int, int, int, void *, size_t, SSL *, void *)"
+_HANDSHAKE = 22
+
+
+def _message(
     conn: Any,
     callback: Any,
     write_p: int,
@@ -311,9 +310,6 @@ def message(
     callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
 
 
-_HANDSHAKE = 22
-
-
 def _handshake_only(frame: Callable[..., Any]) -> Callable[..., Any]:
     # Every record (application data too) reaches the message callback: all
     # but handshake messages stop here, one compare, no other work.
@@ -332,29 +328,17 @@ def _handshake_only(frame: Callable[..., Any]) -> Callable[..., Any]:
     return gate
 
 
-@callback_kind(
-    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
-    failed=None,
-    find=_message_connection,
-    gate=_handshake_only,
+#: The message callback, for every record (see :func:`_message`).
+message = callback_kind(_MESSAGE_SIGNATURE, failed=None, find=_message_connection)(
+    _message
 )
-def handshake_message(
-    conn: Any,
-    callback: Any,
-    write_p: int,
-    version: int,
-    content_type: int,
-    buf: Any,
-    length: int,
-    ssl: Any,
-    arg: Any,
-) -> None:
-    """:func:`message` for handshake messages only (the others are dropped).
 
-    What a Context installs when nothing needs the other records: the
-    early-data and signature-scheme bookkeeping.
-    """
-    callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
+#: :data:`message` for handshake messages only (the others are dropped before
+#: the frame): what a Context installs when nothing needs the other records,
+#: the early-data and signature-scheme bookkeeping.
+handshake_message = callback_kind(
+    _MESSAGE_SIGNATURE, failed=None, find=_message_connection, gate=_handshake_only
+)(_message)
 
 
 def report_to_excepthook(

@@ -167,9 +167,6 @@ class Connection(
     _registered = False
     # How many of this connection's callbacks are running (see _callbacks).
     _in_callback = 0
-    # A weak reference to the object a layer above made this connection for
-    # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
-    _owner: Any = None
     # How the verify callback (in _callbacks) wraps an owned ``X509 *``.
     _x509_from_pointer = staticmethod(X509._from_raw_x509_ptr)
 

@@ -270,6 +270,28 @@ class PskControls:
 
     _hold: Callable[[Any], Any]  # Context's: marks it as having callbacks
 
+    def _install_psk(
+        self,
+        callback: Any,
+        tls13_ciphersuite: Any,
+        *pairs: tuple[Callable[[_PskSetting], Any], Callable[[Any, Any], Any]],
+    ) -> tuple[Any, ...]:
+        """Install one side's PSK trampolines: each (factory, ``lib`` setter).
+
+        Both sides share this: the TLS 1.2 callback and the TLS 1.3 session
+        callback are made from one :class:`_PskSetting`, kept alive by the
+        Context, and returned so that the Context holds them.
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
+        installed = []
+        for factory, install in pairs:
+            trampoline = self._hold(factory(setting))
+            installed.append(trampoline)
+            install(self._context, trampoline)
+        return tuple(installed)
+
     @_configures
     def set_psk_client_callback(
         self,
@@ -303,14 +325,12 @@ class PskControls:
         a server setting) cannot use TLS 1.3 PSK: OpenSSL refuses the
         accepted key with "attempt to reuse session in different context".
         """
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
-        legacy = self._hold(_psk_client(setting))
-        use_session = self._hold(_psk_use_session(setting))
-        self._psk_client_cbs = (legacy, use_session)
-        lib.SSL_CTX_set_psk_client_callback(self._context, legacy)
-        lib.SSL_CTX_set_psk_use_session_callback(self._context, use_session)
+        self._psk_client_cbs = self._install_psk(
+            callback,
+            tls13_ciphersuite,
+            (_psk_client, lib.SSL_CTX_set_psk_client_callback),
+            (_psk_use_session, lib.SSL_CTX_set_psk_use_session_callback),
+        )
 
     @_configures
     def set_psk_server_callback(
@@ -329,14 +349,12 @@ class PskControls:
         needs a PSK cipher suite in :meth:`set_cipher_list`; see
         :meth:`use_psk_identity_hint` for the hint TLS 1.2 clients receive.
         """
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
-        legacy = self._hold(_psk_server(setting))
-        find_session = self._hold(_psk_find_session(setting))
-        self._psk_server_cbs = (legacy, find_session)
-        lib.SSL_CTX_set_psk_server_callback(self._context, legacy)
-        lib.SSL_CTX_set_psk_find_session_callback(self._context, find_session)
+        self._psk_server_cbs = self._install_psk(
+            callback,
+            tls13_ciphersuite,
+            (_psk_server, lib.SSL_CTX_set_psk_server_callback),
+            (_psk_find_session, lib.SSL_CTX_set_psk_find_session_callback),
+        )
 
     @_configures
     def use_psk_identity_hint(self, hint: bytes) -> None:

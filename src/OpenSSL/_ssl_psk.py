@@ -118,6 +118,26 @@ def _tls13_session(ssl: Any, psk: bytes, ciphersuite: str) -> Any:
 # -- the trampolines (one callback_kind each) ---------------------------------
 
 
+def _declined_by_tls13(conn: Any) -> bool:
+    """Whether the TLS 1.3 callback just asked and got no key (mark cleared).
+
+    OpenSSL then asks the TLS 1.2 callback in the same handshake: it gives
+    the same answer without asking the user's callback again.
+    """
+    if conn._psk_declined:
+        conn._psk_declined = False
+        return True
+    return False
+
+
+def _copy_psk(psk: bytes, psk_out: Any, max_psk_len: int) -> int:
+    """TLS 1.2: put *psk* in OpenSSL's buffer; its length, for OpenSSL."""
+    if len(psk) > max_psk_len:
+        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
+    ffi.memmove(psk_out, psk, len(psk))
+    return len(psk)
+
+
 @_callbacks.callback_kind(
     "unsigned int(*)(SSL *, char *, char *, unsigned int, unsigned char *, "
     "unsigned int)",
@@ -134,9 +154,7 @@ def _psk_client(
     max_psk_len: int,
 ) -> int:
     """TLS 1.2 client: copy identity (NUL-terminated) and key to OpenSSL."""
-    if conn._psk_declined:
-        # The TLS 1.3 callback just asked and got no key: same answer.
-        conn._psk_declined = False
+    if _declined_by_tls13(conn):
         return 0
     hint_bytes = None if hint == ffi.NULL else ffi.string(hint)
     identity, psk = _client_answer(setting.callback(conn, hint_bytes))
@@ -147,11 +165,8 @@ def _psk_client(
             f"a TLS 1.2 PSK identity is at most {max_identity_len} bytes without "
             f"NUL; the PSK client callback returned {len(identity)} bytes"
         )
-    if len(psk) > max_psk_len:
-        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
     ffi.memmove(identity_out, identity + b"\0", len(identity) + 1)
-    ffi.memmove(psk_out, psk, len(psk))
-    return len(psk)
+    return _copy_psk(psk, psk_out, max_psk_len)
 
 
 @_callbacks.callback_kind(
@@ -203,15 +218,10 @@ def _psk_server(
     max_psk_len: int,
 ) -> int:
     """TLS 1.2 server: copy the key for *identity* into OpenSSL's buffer."""
-    if conn._psk_declined:
-        conn._psk_declined = False
+    if _declined_by_tls13(conn):
         return 0
     name = b"" if identity == ffi.NULL else ffi.string(identity)
-    psk = _server_answer(setting.callback(conn, name))
-    if len(psk) > max_psk_len:
-        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
-    ffi.memmove(psk_out, psk, len(psk))
-    return len(psk)
+    return _copy_psk(_server_answer(setting.callback(conn, name)), psk_out, max_psk_len)
 
 
 @_callbacks.callback_kind(

@@ -9,27 +9,8 @@ standard library's ``ssl`` surface on top of ``OpenSSL.SSL``.
 # First of all: refuse, with the repair command, an OpenSSL package that
 # pyOpenSSL's files share (the module checks when imported).
 import OpenSSL._install_check  # noqa: F401
-from OpenSSL import SSL, crypto
-from OpenSSL.version import (
-    __author__,
-    __copyright__,
-    __email__,
-    __license__,
-    __summary__,
-    __title__,
-    __uri__,
-    __version__,
-)
+from OpenSSL import SSL, crypto, version
+from OpenSSL.version import *  # noqa: F403 -- the metadata names, listed once there
 
-__all__ = [
-    "SSL",
-    "__author__",
-    "__copyright__",
-    "__email__",
-    "__license__",
-    "__summary__",
-    "__title__",
-    "__uri__",
-    "__version__",
-    "crypto",
-]
+__all__ = ["SSL", "crypto"]
+__all__ += version.__all__

@@ -118,6 +118,26 @@ def _tls13_session(ssl: Any, psk: bytes, ciphersuite: str) -> Any:
 # -- the trampolines (one callback_kind each) ---------------------------------
 
 
+def _declined_by_tls13(conn: Any) -> bool:
+    """Whether the TLS 1.3 callback just asked and got no key (mark cleared).
+
+    OpenSSL then asks the TLS 1.2 callback in the same handshake: it gives
+    the same answer without asking the user's callback again.
+    """
+    if conn._psk_declined:
+        conn._psk_declined = False
+        return True
+    return False
+
+
+def _copy_psk(psk: bytes, psk_out: Any, max_psk_len: int) -> int:
+    """TLS 1.2: put *psk* in OpenSSL's buffer; its length, for OpenSSL."""
+    if len(psk) > max_psk_len:
+        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
+    ffi.memmove(psk_out, psk, len(psk))
+    return len(psk)
+
+
 @_callbacks.callback_kind(
     "unsigned int(*)(SSL *, char *, char *, unsigned int, unsigned char *, "
     "unsigned int)",
@@ -134,9 +154,7 @@ def _psk_client(
     max_psk_len: int,
 ) -> int:
     """TLS 1.2 client: copy identity (NUL-terminated) and key to OpenSSL."""
-    if conn._psk_declined:
-        # The TLS 1.3 callback just asked and got no key: same answer.
-        conn._psk_declined = False
+    if _declined_by_tls13(conn):
         return 0
     hint_bytes = None if hint == ffi.NULL else ffi.string(hint)
     identity, psk = _client_answer(setting.callback(conn, hint_bytes))
@@ -147,11 +165,8 @@ def _psk_client(
             f"a TLS 1.2 PSK identity is at most {max_identity_len} bytes without "
             f"NUL; the PSK client callback returned {len(identity)} bytes"
         )
-    if len(psk) > max_psk_len:
-        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
     ffi.memmove(identity_out, identity + b"\0", len(identity) + 1)
-    ffi.memmove(psk_out, psk, len(psk))
-    return len(psk)
+    return _copy_psk(psk, psk_out, max_psk_len)
 
 
 @_callbacks.callback_kind(
@@ -203,15 +218,10 @@ def _psk_server(
     max_psk_len: int,
 ) -> int:
     """TLS 1.2 server: copy the key for *identity* into OpenSSL's buffer."""
-    if conn._psk_declined:
-        conn._psk_declined = False
+    if _declined_by_tls13(conn):
         return 0
     name = b"" if identity == ffi.NULL else ffi.string(identity)
-    psk = _server_answer(setting.callback(conn, name))
-    if len(psk) > max_psk_len:
-        raise ValueError(f"a PSK is at most {max_psk_len} bytes here")
-    ffi.memmove(psk_out, psk, len(psk))
-    return len(psk)
+    return _copy_psk(_server_answer(setting.callback(conn, name)), psk_out, max_psk_len)
 
 
 @_callbacks.callback_kind(
@@ -270,6 +280,28 @@ class PskControls:
 
     _hold: Callable[[Any], Any]  # Context's: marks it as having callbacks
 
+    def _install_psk(
+        self,
+        callback: Any,
+        tls13_ciphersuite: Any,
+        *pairs: tuple[Callable[[_PskSetting], Any], Callable[[Any, Any], Any]],
+    ) -> tuple[Any, ...]:
+        """Install one side's PSK trampolines: each (factory, ``lib`` setter).
+
+        Both sides share this: the TLS 1.2 callback and the TLS 1.3 session
+        callback are made from one :class:`_PskSetting`, kept alive by the
+        Context, and returned so that the Context holds them.
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
+        installed = []
+        for factory, install in pairs:
+            trampoline = self._hold(factory(setting))
+            installed.append(trampoline)
+            install(self._context, trampoline)
+        return tuple(installed)
+
     @_configures
     def set_psk_client_callback(
         self,
@@ -303,14 +335,12 @@ class PskControls:
         a server setting) cannot use TLS 1.3 PSK: OpenSSL refuses the
         accepted key with "attempt to reuse session in different context".
         """
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
-        legacy = self._hold(_psk_client(setting))
-        use_session = self._hold(_psk_use_session(setting))
-        self._psk_client_cbs = (legacy, use_session)
-        lib.SSL_CTX_set_psk_client_callback(self._context, legacy)
-        lib.SSL_CTX_set_psk_use_session_callback(self._context, use_session)
+        self._psk_client_cbs = self._install_psk(
+            callback,
+            tls13_ciphersuite,
+            (_psk_client, lib.SSL_CTX_set_psk_client_callback),
+            (_psk_use_session, lib.SSL_CTX_set_psk_use_session_callback),
+        )
 
     @_configures
     def set_psk_server_callback(
@@ -329,14 +359,12 @@ class PskControls:
         needs a PSK cipher suite in :meth:`set_cipher_list`; see
         :meth:`use_psk_identity_hint` for the hint TLS 1.2 clients receive.
         """
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        setting = _PskSetting(callback, _check_ciphersuite(tls13_ciphersuite))
-        legacy = self._hold(_psk_server(setting))
-        find_session = self._hold(_psk_find_session(setting))
-        self._psk_server_cbs = (legacy, find_session)
-        lib.SSL_CTX_set_psk_server_callback(self._context, legacy)
-        lib.SSL_CTX_set_psk_find_session_callback(self._context, find_session)
+        self._psk_server_cbs = self._install_psk(
+            callback,
+            tls13_ciphersuite,
+            (_psk_server, lib.SSL_CTX_set_psk_server_callback),
+            (_psk_find_session, lib.SSL_CTX_set_psk_find_session_callback),
+        )
 
     @_configures
     def use_psk_identity_hint(self, hint: bytes) -> None:

@@ -40,6 +40,8 @@ from ._common import CommandError
 
 __all__ = [
     "PrivateKey",
+    "add_input_file",
+    "add_passphrase",
     "holds",
     "input_file",
     "load_certificates",
@@ -141,6 +143,31 @@ def passphrase(value: str) -> bytes:
             f"cannot read {rest!r}: {exc.strerror or exc}"
         ) from None
     return first.rstrip(b"\r\n")
+
+
+def add_input_file(
+    parser: argparse._ActionsContainer,
+    flag: str,
+    help: str,
+    *,
+    required: bool = False,
+) -> None:
+    """Declare option *flag*: a file to read, checked by :func:`input_file`."""
+    parser.add_argument(
+        flag, metavar="FILE", type=input_file, required=required, help=help
+    )
+
+
+def add_passphrase(parser: argparse._ActionsContainer, key: str) -> None:
+    """Declare ``--pass``: where the passphrase of the encrypted *key* comes from."""
+    parser.add_argument(
+        "--pass",
+        dest="passphrase",
+        metavar="SOURCE",
+        type=passphrase,
+        help=f"passphrase of an encrypted {key}: pass:TEXT, env:VARIABLE or "
+        "file:PATH (its first line)",
+    )
 
 
 def _parse_key(data: bytes, password: bytes | None) -> PrivateKey:

@@ -12,6 +12,7 @@ status 2).
 from __future__ import annotations
 
 import argparse
+from typing import Callable
 
 from OpenSSL import SSL
 
@@ -112,30 +113,38 @@ def apply(ctx: SSL.Context, args: argparse.Namespace) -> None:
     ctx.set_min_proto_version(VERSIONS[low])
     if high is not None:
         ctx.set_max_proto_version(VERSIONS[high])
-    if args.ciphers is not None:
-        try:
-            ctx.set_cipher_list(args.ciphers.encode("ascii"))
-        except (SSL.Error, UnicodeEncodeError):
-            raise UsageError(
-                f"--ciphers {args.ciphers!r}: no cipher in it that OpenSSL knows"
-            ) from None
-    if args.ciphersuites is not None:
-        try:
-            ctx.set_tls13_ciphersuites(args.ciphersuites.encode("ascii"))
-        except (SSL.Error, UnicodeEncodeError):
-            raise UsageError(
-                f"--ciphersuites {args.ciphersuites!r}: not a list of TLS 1.3 "
-                "cipher suites that OpenSSL knows"
-            ) from None
-    for option, value, setter in (
-        ("--groups", args.groups, ctx.set_groups),
-        ("--sigalgs", args.sigalgs, ctx.set_sigalgs),
-    ):
+    # Each option: its value, how it goes on the Context, and what a value
+    # OpenSSL refuses is not.
+    settings: list[tuple[str, str | None, Callable[[str], object], str]] = [
+        (
+            "--ciphers",
+            args.ciphers,
+            lambda value: ctx.set_cipher_list(value.encode("ascii")),
+            "no cipher in it that OpenSSL knows",
+        ),
+        (
+            "--ciphersuites",
+            args.ciphersuites,
+            lambda value: ctx.set_tls13_ciphersuites(value.encode("ascii")),
+            "not a list of TLS 1.3 cipher suites that OpenSSL knows",
+        ),
+        (
+            "--groups",
+            args.groups,
+            lambda value: ctx.set_groups(value.split(":")),
+            "not a list of names that OpenSSL knows",
+        ),
+        (
+            "--sigalgs",
+            args.sigalgs,
+            lambda value: ctx.set_sigalgs(value.split(":")),
+            "not a list of names that OpenSSL knows",
+        ),
+    ]
+    for option, value, put, refused in settings:
         if value is None:
             continue
         try:
-            setter(value.split(":"))
-        except (SSL.Error, ValueError):
-            raise UsageError(
-                f"{option} {value!r}: not a list of names that OpenSSL knows"
-            ) from None
+            put(value)
+        except (SSL.Error, ValueError):  # UnicodeEncodeError is a ValueError
+            raise UsageError(f"{option} {value!r}: {refused}") from None

@@ -52,18 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="save the session to FILE (PEM, as openssl s_client -sess_out) "
         "to resume it later with --sess-in",
     )
-    group.add_argument(
+    _files.add_input_file(
+        group,
         "--sess-in",
-        metavar="FILE",
-        type=_files.input_file,
-        help="try to resume the session in FILE (written by --sess-out or "
+        "try to resume the session in FILE (written by --sess-out or "
         "openssl s_client -sess_out)",
     )
-    group.add_argument(
+    _files.add_input_file(
+        group,
         "--early-data",
-        metavar="FILE",
-        type=_files.input_file,
-        help="send the contents of FILE as TLS 1.3 early data (0-RTT) with the "
+        "send the contents of FILE as TLS 1.3 early data (0-RTT) with the "
         "ClientHello; needs --sess-in with a session that allows it; sent "
         "again after the handshake if the server rejects it",
     )

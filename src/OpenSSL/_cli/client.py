@@ -66,11 +66,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="offer these ALPN protocols, in order of preference (repeatable)",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--cafile",
-        metavar="FILE",
-        type=_files.input_file,
-        help="trust the CA certificates in this PEM file instead of the "
+        "trust the CA certificates in this PEM file instead of the "
         "system's default trust store",
     )
     parser.add_argument(
@@ -79,26 +78,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not fail on an untrusted certificate or a wrong name "
         "(the verification result is still shown)",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--client-cert",
-        metavar="FILE",
-        type=_files.input_file,
-        help="present this certificate (PEM, leaf first, then intermediates)",
+        "present this certificate (PEM, leaf first, then intermediates)",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--client-key",
-        metavar="FILE",
-        type=_files.input_file,
-        help="private key for --client-cert (default: read from that file)",
+        "private key for --client-cert (default: read from that file)",
     )
-    parser.add_argument(
-        "--pass",
-        dest="passphrase",
-        metavar="SOURCE",
-        type=_files.passphrase,
-        help="passphrase of an encrypted client key: pass:TEXT, env:VARIABLE "
-        "or file:PATH (its first line)",
-    )
+    _files.add_passphrase(parser, "client key")
     parser.add_argument(
         "--ocsp",
         action="store_true",

@@ -51,28 +51,19 @@ _SHORTAGE_PAUSE = 0.1
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``server`` sub-command's arguments."""
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--cert",
-        metavar="FILE",
-        type=_files.input_file,
+        "server certificate (PEM, leaf first, then intermediates; or DER)",
         required=True,
-        help="server certificate (PEM, leaf first, then intermediates; or DER)",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--key",
-        metavar="FILE",
-        type=_files.input_file,
+        "private key for --cert (PEM or DER)",
         required=True,
-        help="private key for --cert (PEM or DER)",
     )
-    parser.add_argument(
-        "--pass",
-        dest="passphrase",
-        metavar="SOURCE",
-        type=_files.passphrase,
-        help="passphrase of an encrypted --key: pass:TEXT, env:VARIABLE or "
-        "file:PATH (its first line)",
-    )
+    _files.add_passphrase(parser, "--key")
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -105,17 +96,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse clients that ask (by SNI) for another name than NAME, with "
         "an unrecognized_name alert; clients that send no name are served",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--client-ca",
-        metavar="FILE",
-        type=_files.input_file,
-        help="require a client certificate issued by a CA in this PEM file",
+        "require a client certificate issued by a CA in this PEM file",
     )
-    parser.add_argument(
+    _files.add_input_file(
+        parser,
         "--ocsp-response",
-        metavar="FILE",
-        type=_files.input_file,
-        help="staple this DER-encoded OCSP response for clients that ask",
+        "staple this DER-encoded OCSP response for clients that ask",
     )
     parser.add_argument(
         "--msg",

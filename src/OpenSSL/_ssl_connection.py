@@ -418,6 +418,29 @@ class Connection(
             _raise_bio_error(from_ssl, "BIO_read")
         return _unpack(buf, result)
 
+    def bio_read_all(self) -> bytes:
+        """Take every TLS byte OpenSSL wants sent to the peer; ``b""`` when none.
+
+        For a memory-BIO pump that moves all output after each operation
+        (as ``ssl_compat.SSLObject`` does): one call where
+        :meth:`bio_pending` and :meth:`bio_read` take two, and no
+        :class:`WantReadError` to catch when there is nothing (memory mode).
+        """
+        from_ssl = self._from_ssl
+        if from_ssl is None:
+            raise TypeError("bio_read_all needs a memory-BIO Connection (socket=None)")
+        buf = _scratch.buf
+        result = _BIO_read(from_ssl, buf, _SCRATCH_SIZE)
+        if result < _SCRATCH_SIZE:
+            # A memory BIO's read fails only when it is empty.
+            return _unpack(buf, result) if result > 0 else b""
+        chunks = [_unpack(buf, result)]
+        while result == _SCRATCH_SIZE:
+            result = _BIO_read(from_ssl, buf, _SCRATCH_SIZE)
+            if result > 0:
+                chunks.append(_unpack(buf, result))
+        return b"".join(chunks)
+
     def bio_shutdown(self) -> None:
         """Tell OpenSSL the peer's byte stream has ended (memory mode)."""
         if self._into_ssl is None:

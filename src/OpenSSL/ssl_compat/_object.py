@@ -37,7 +37,6 @@ from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
-_CHUNK = 65536
 _T = TypeVar("_T")
 _HEADER_SIZE = 5  # content type, version (2 bytes), length (2 bytes)
 # change_cipher_spec, alert, handshake, application_data, heartbeat
@@ -237,14 +236,9 @@ class SSLObject(
                     raise
 
     def _push(self) -> None:
-        connection = self._connection
-        outgoing = self._outgoing
-        pending = self._output_pending
-        waiting = pending()
-        while waiting:
-            outgoing.write(connection.bio_read(_CHUNK))
-            # Asked again only when more than one chunk was waiting.
-            waiting = pending() if waiting > _CHUNK else 0
+        data = self._connection.bio_read_all()
+        if data:
+            self._outgoing.write(data)
 
     # -- operations -----------------------------------------------------------
 

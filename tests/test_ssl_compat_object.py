@@ -317,3 +317,46 @@ def test_context_of_sslobject_outlives_its_creator() -> None:
     gc.collect()  # the contexts are only referenced by the SSLObjects now
     _handshake(client, server)
     assert client.obj.context.check_hostname is True
+
+
+@pytest.mark.parametrize("client_module", MODULES)
+def test_reads_smaller_than_a_record_leave_the_rest_readable(
+    client_module: Any,
+) -> None:
+    # ssl_compat answers "want read" without asking OpenSSL only when the
+    # last read returned less than asked for and one record holds; here the
+    # rest of a record waits inside the connection with nothing in incoming.
+    client, server = _pair(client_module, ssl, ssl.MemoryBIO)
+    _handshake(client, server)
+    obj = client.obj
+    message = bytes(range(64))
+    server.obj.write(message)
+    _deliver(server, client)
+    assert obj.read(10) == message[:10]
+    assert client.incoming.pending == 0
+    assert obj.read(100) == message[10:]
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(100)
+    server.obj.write(message)
+    _deliver(server, client)
+    buffer = bytearray(8)
+    received = b""
+    for _ in range(8):
+        assert obj.read(100, buffer) == 8
+        received += buffer
+    assert received == message
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(100, buffer)
+    # A full record (16 KiB) read with exactly its size, then a short one.
+    big = bytes(range(256)) * 80  # 20,480 bytes: two records
+    server.obj.write(big)
+    _deliver(server, client)
+    assert obj.read(16384) == big[:16384]
+    assert obj.read(16384) == big[16384:]
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(16384)
+    server.obj.write(big)
+    _deliver(server, client)
+    assert obj.read(1 << 20) + obj.read(1 << 20) == big
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(1 << 20)

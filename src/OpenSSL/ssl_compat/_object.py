@@ -44,6 +44,9 @@ _CONTENT_TYPES = frozenset(range(20, 25))
 # _records_in_bio once bytes went over without framing: never "known empty".
 _UNKNOWN = 1 << 62
 _WANT = (SSL.WantReadError, SSL.WantWriteError)
+# The most plaintext one TLS record carries (and so one Connection.recv returns).
+_MAX_RECORD = 16384
+_len = len  # SSLObject.read's parameter takes the name, as in the stdlib
 
 
 class MemoryBIO:
@@ -105,6 +108,7 @@ class SSLObject(
     _record_left: int
     _peer_closed: bool
     _records_in_bio: int
+    _idle: bool
     _connection: SSL.Connection
     _output_pending: Callable[[], int]
 
@@ -144,9 +148,16 @@ class SSLObject(
         self._peer_closed = False
         # Complete records handed over and perhaps not yet processed: 0 once
         # OpenSSL answered "want read" (it reads its BIO dry first), an
-        # over-estimate otherwise. At 0, with nothing in *incoming*, a read
-        # can only "want read": it is answered without asking OpenSSL.
+        # over-estimate otherwise (see _idle).
         self._records_in_bio = 0
+        # OpenSSL has nothing to work on: no whole record it has not
+        # processed (part of one waits for the rest), nothing decrypted
+        # waiting, the handshake done and the peer not closed. Then a read
+        # with nothing in *incoming* can only "want read" (answered without
+        # asking OpenSSL), and one with bytes there needs the next record
+        # (handed over without asking whether decrypted bytes wait). Set by
+        # read(), which knows; cleared by everything that hands OpenSSL bytes.
+        self._idle = False
         self._sslobj = TLSCore(
             context,
             server_side=server_side,
@@ -169,6 +180,7 @@ class SSLObject(
         peer's close_notify stay in *incoming*. Returns ``False`` when
         *incoming* had nothing for the connection (it must wait for more).
         """
+        self._idle = False
         incoming = self._incoming
         connection = self._connection
         if not incoming.pending:
@@ -280,22 +292,16 @@ class SSLObject(
                 len = size
             if len == 0:
                 return 0
-        # Nothing decrypted is waiting: the next record is needed (unless
-        # the peer's close_notify was the last one, and what follows it is
-        # not TLS). Handing it over now saves a "want read" round.
         incoming = self._incoming
-        if not incoming.pending:
-            if (
-                not self._records_in_bio
-                and self._sslobj.handshake_done
-                and not self._peer_closed
-                and not incoming.eof
-                and not connection.pending()
-            ):
-                # OpenSSL has nothing to work on: it could only want more.
-                raise want_read_error()
-        elif not self._peer_closed and not connection.pending():
-            self._feed()
+        if incoming.pending:
+            # Nothing decrypted is waiting: the next record is needed (unless
+            # the peer's close_notify was the last one, and what follows it
+            # is not TLS). Handing it over now saves a "want read" round.
+            if self._idle or (not self._peer_closed and not connection.pending()):
+                self._feed()
+        elif self._idle and not incoming.eof:
+            # OpenSSL has nothing to work on: it could only want more.
+            raise want_read_error()
         try:
             try:
                 if buffer is None:
@@ -314,6 +320,8 @@ class SSLObject(
             # The common end of an event loop's reading: kept short.
             if self._records_in_bio != _UNKNOWN:
                 self._records_in_bio = 0
+                # OpenSSL read its input dry and holds nothing decrypted.
+                self._idle = self._sslobj.handshake_done and not self._peer_closed
             if self._output_pending():
                 self._push()
             if self._sslobj.callback_exception is None:
@@ -321,15 +329,25 @@ class SSLObject(
             self._sslobj.raise_translated(SSL.WantReadError(), True)
         except SSL.ZeroReturnError:
             self._peer_closed = True
+            self._idle = False
             self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
+            self._idle = False
             if not isinstance(exc, _WANT):
                 self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
-        if self._records_in_bio and self._records_in_bio != _UNKNOWN:
-            self._records_in_bio -= 1  # at least the one the data came in
+        records = self._records_in_bio
+        if records and records != _UNKNOWN:
+            records -= 1  # at least the one the data came in
+            self._records_in_bio = records
+        # Fewer bytes than asked for, and than one record holds: OpenSSL
+        # used up every record it had decrypted, so with no whole record
+        # left in its input it has nothing to work on.
+        if not records and self._sslobj.handshake_done:
+            count = result if buffer is not None else _len(result)
+            self._idle = count < len and count < _MAX_RECORD
         # Reading can make OpenSSL answer (a KeyUpdate, an alert).
         if self._output_pending():
             self._push()
@@ -374,6 +392,7 @@ class SSLObject(
             for _attempt in range(2):
                 if self._io(connection.shutdown):
                     self._peer_closed = True
+                    self._idle = False
                     return
         except SSL.Error as exc:
             if not isinstance(exc, _WANT):

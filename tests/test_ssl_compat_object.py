@@ -360,3 +360,36 @@ def test_reads_smaller_than_a_record_leave_the_rest_readable(
     assert obj.read(1 << 20) + obj.read(1 << 20) == big
     with pytest.raises(ssl.SSLWantReadError):
         obj.read(1 << 20)
+
+
+@pytest.mark.parametrize("client_module", MODULES)
+def test_read_returning_data_sends_what_the_records_before_it_asked_for(
+    client_module: Any,
+) -> None:
+    # A post-handshake certificate request followed by data: the read that
+    # returns the data has the client's certificate in outgoing already (as
+    # with the stdlib), with no write of the client's own to carry it.
+    server_ctx = server_context(ssl, verify_mode=ssl.CERT_REQUIRED)
+    server_ctx.post_handshake_auth = True
+    server_ctx.load_verify_locations(files().ca)
+    client_ctx = client_context(client_module, post_handshake_auth=True)
+    client_ctx.load_cert_chain(*files().identities["client"])
+    client = End(client_ctx, ssl.MemoryBIO)
+    server = End(server_ctx, ssl.MemoryBIO, server_side=True)
+    _handshake(client, server)
+    # Data first, so that the client has been reading before the request.
+    server.obj.write(b"hello")
+    _deliver(server, client)
+    assert client.obj.read(100) == b"hello"
+    with pytest.raises(ssl.SSLWantReadError):
+        client.obj.read(100)
+    server.obj.verify_client_post_handshake()
+    server.obj.write(b"ask")
+    _deliver(server, client)
+    assert client.incoming.pending > 0
+    assert client.obj.read(100) == b"ask"
+    assert client.outgoing.pending > 0
+    _deliver(client, server)
+    with pytest.raises(ssl.SSLWantReadError):
+        server.obj.read(100)
+    assert server.obj.getpeercert()["subject"][-1] == (("commonName", "client"),)

@@ -293,12 +293,14 @@ class SSLObject(
             if len == 0:
                 return 0
         incoming = self._incoming
+        # This read handed OpenSSL the record its data comes from.
+        fed = False
         if incoming.pending:
             # Nothing decrypted is waiting: the next record is needed (unless
             # the peer's close_notify was the last one, and what follows it
             # is not TLS). Handing it over now saves a "want read" round.
             if self._idle or (not self._peer_closed and not connection.pending()):
-                self._feed()
+                fed = self._feed()
         elif self._idle and not incoming.eof:
             # OpenSSL has nothing to work on: it could only want more.
             raise want_read_error()
@@ -316,6 +318,13 @@ class SSLObject(
                     result = self._io(connection.recv, len)
                 else:
                     result = self._io(connection.recv_into, buffer, len)
+                fed = True
+                quiet = False
+            else:
+                # One record in OpenSSL's input, and it held the data: no
+                # handshake message came with it (a record has one content
+                # type), so OpenSSL cannot have answered anything.
+                quiet = fed and self._records_in_bio <= 1
         except SSL.WantReadError:
             # The common end of an event loop's reading: kept short.
             if self._records_in_bio != _UNKNOWN:
@@ -339,8 +348,10 @@ class SSLObject(
             self._push()
             self._sslobj.raise_translated(exc, True)
         records = self._records_in_bio
-        if records and records != _UNKNOWN:
-            records -= 1  # at least the one the data came in
+        if fed and records and records != _UNKNOWN:
+            # OpenSSL held nothing decrypted before: the data came from (at
+            # least) one of the records handed over.
+            records -= 1
             self._records_in_bio = records
         # Fewer bytes than asked for, and than one record holds: OpenSSL
         # used up every record it had decrypted, so with no whole record
@@ -348,8 +359,9 @@ class SSLObject(
         if not records and self._sslobj.handshake_done:
             count = result if buffer is not None else _len(result)
             self._idle = count < len and count < _MAX_RECORD
-        # Reading can make OpenSSL answer (a KeyUpdate, an alert).
-        if self._output_pending():
+        # Reading can make OpenSSL answer (a KeyUpdate, a renegotiation, a
+        # post-handshake certificate request).
+        if not quiet and self._output_pending():
             self._push()
         return result
 

@@ -390,7 +390,10 @@ class SSLObject(
                 self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
-        self._push()
+        # _push, inline: every write has records to move.
+        records = connection.bio_read_all()
+        if records:
+            self._outgoing.write(records)
         return written
 
     def unwrap(self) -> None:

@@ -183,6 +183,24 @@ class SSLObject(
         self._idle = False
         incoming = self._incoming
         connection = self._connection
+        if (
+            incoming.pending >= _HEADER_SIZE
+            and not self._record_left
+            and not self._header
+        ):
+            # At a record boundary with a whole header there (the common case).
+            header = incoming.read(_HEADER_SIZE)
+            if header[0] in _CONTENT_TYPES:
+                length = (header[3] << 8) | header[4]
+                body = incoming.read(length)
+                left = length - _len(body)
+                if left:
+                    self._record_left = left
+                else:
+                    self._records_in_bio += 1
+                connection.bio_write(header + body)
+                return True
+            return self._hand_over_unframed(header)
         if not incoming.pending:
             if self._eof_passed or not incoming.eof:
                 return False
@@ -211,13 +229,7 @@ class SSLObject(
             else (incoming.read(_HEADER_SIZE))
         )
         if header[0] not in _CONTENT_TYPES:
-            # Not TLS record framing (an SSLv2-style ClientHello, or bytes
-            # OpenSSL will refuse): hand everything over as it comes.
-            self._header = b""
-            self._record_left = -1
-            self._records_in_bio = _UNKNOWN
-            connection.bio_write(header)
-            return True
+            return self._hand_over_unframed(header)
         if len(header) < _HEADER_SIZE:
             self._header = header
             return False
@@ -229,6 +241,16 @@ class SSLObject(
         if not left:
             self._records_in_bio += 1
         connection.bio_write(header + body)
+        return True
+
+    def _hand_over_unframed(self, data: bytes) -> bool:
+        """Not TLS record framing (an SSLv2-style ClientHello, or bytes
+        OpenSSL will refuse): from *data* on, hand everything over as it comes.
+        """
+        self._header = b""
+        self._record_left = -1
+        self._records_in_bio = _UNKNOWN
+        self._connection.bio_write(data)
         return True
 
     def _io(self, operation: Callable[..., _T], *args: Any) -> _T:

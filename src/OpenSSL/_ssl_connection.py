@@ -280,7 +280,8 @@ class Connection(
                 raise ValueError("cannot send more than 2**31-1 bytes at once")
             result = _SSL_write(self._ssl, buf, size)
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             with _from_buffer(buf) as data:
                 if len(data) > _MAX_INT:
                     raise ValueError("cannot send more than 2**31-1 bytes at once")
@@ -303,7 +304,8 @@ class Connection(
             buf = memoryview(buf)[result:]
             done: int = result
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             done = 0
         with _from_buffer(buf) as data:
             left = len(data)
@@ -390,7 +392,8 @@ class Connection(
             result = _BIO_write(into_ssl, buf, len(buf))
             size = len(buf)
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             with _from_buffer(buf) as data:
                 size = len(data)
                 result = _BIO_write(into_ssl, data, size)

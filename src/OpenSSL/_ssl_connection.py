@@ -349,18 +349,20 @@ class Connection(
 
         Reads at most *nbytes* (default: the whole buffer); returns the count.
         """
-        if nbytes is None:
-            nbytes = len(buffer)
+        size = len(buffer)
+        if nbytes is None or nbytes > size:
+            nbytes = size
         elif nbytes < 0:
             raise ValueError("nbytes must not be negative")
-        else:
-            nbytes = min(nbytes, len(buffer))
         if nbytes > _MAX_INT:
             nbytes = _MAX_INT
-        try:
-            view = _from_buffer(buffer, require_writable=True)
-        except BufferError:
-            raise TypeError("recv_into needs a writable buffer") from None
+        if type(buffer) is bytearray:
+            view = _from_buffer(buffer)  # always writable; no keyword to parse
+        else:
+            try:
+                view = _from_buffer(buffer, require_writable=True)
+            except BufferError:
+                raise TypeError("recv_into needs a writable buffer") from None
         with view as data:
             # Never past the buffer's real end: len() of a subclass may lie.
             if nbytes > len(data):

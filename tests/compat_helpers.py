@@ -1,233 +1,34 @@
-"""Helpers for the ``OpenSSL.ssl_compat`` tests: PKI files, contexts, servers.
+"""Kept only so branches written against the old helpers merge; remove after.
 
-Every test that talks TLS has two real endpoints: one made with
-``OpenSSL.ssl_compat`` and the other with either ``ssl_compat`` again or the
-standard library's ``ssl`` (the reference implementation). Servers run in a
-background thread on 127.0.0.1 and every blocking call carries a timeout, so
-a broken handshake fails a test instead of hanging it.
+Everything here lives in :mod:`tests.support`; import from there. The old
+``server_context``/``client_context`` (of a module, default ``ssl_compat``)
+are ``ssl_server_context``/``ssl_client_context``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import shutil
-import socket
-import ssl
-import tempfile
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any, Callable, Optional
-
-from OpenSSL import ssl_compat
-from tests.pki import make_pki
+from tests.support import (
+    IO_TIMEOUT,
+    MAX_ROUNDS,
+    EchoServer,
+    connect,
+    files,
+    https_server,
+    stdlib,
+)
+from tests.support import ssl_client_context as client_context
+from tests.support import ssl_server_context as server_context
+from tests.support.legacy import object_handshake
 
 __all__ = [
     "IO_TIMEOUT",
+    "MAX_ROUNDS",
     "EchoServer",
     "client_context",
+    "connect",
     "files",
     "https_server",
     "object_handshake",
     "server_context",
+    "stdlib",
 ]
-
-#: Upper bound for any single blocking socket operation in these tests.
-IO_TIMEOUT = 10.0
-
-#: Upper bound on handshake rounds between two ``SSLObject``s.
-MAX_ROUNDS = 50
-
-
-def object_handshake(
-    client: Any, server: Any, links: list[tuple[Any, Any]], rounds: int = MAX_ROUNDS
-) -> None:
-    """Complete the handshake of two ``SSLObject``s over memory BIOs.
-
-    *links* pairs each outgoing BIO with the peer's incoming one, for example
-    ``[(c_out, s_in), (s_out, c_in)]``. An ``SSLError`` from either side
-    propagates unchanged (the client runs first in every round); a handshake
-    that stops moving fails with ``AssertionError``.
-    """
-    done = [False, False]
-    for _ in range(rounds):
-        for index, obj in enumerate((client, server)):
-            if not done[index]:
-                try:
-                    obj.do_handshake()
-                    done[index] = True
-                except ssl.SSLWantReadError:
-                    pass
-        moved = False
-        for outgoing, incoming in links:
-            data = outgoing.read()
-            if data:
-                incoming.write(data)
-                moved = True
-        if all(done) and not moved:
-            return
-    raise AssertionError(f"SSLObject handshake did not complete (done={done})")
-
-
-@functools.cache
-def files() -> SimpleNamespace:
-    """PEM files of the test PKI, written once per process."""
-    directory = Path(tempfile.mkdtemp(prefix="ssl-compat-tests-"))
-    import atexit
-
-    atexit.register(shutil.rmtree, str(directory), True)
-    pki = make_pki()
-    names = {}
-    for identity in (
-        pki.server,
-        pki.rsa_server,
-        pki.client,
-        pki.expired_server,
-        pki.wrong_host_server,
-    ):
-        names[identity.name] = identity.write(directory)
-    return SimpleNamespace(
-        directory=directory,
-        ca=pki.write_ca(directory),
-        identities=names,
-        pki=pki,
-    )
-
-
-def server_context(
-    module: ModuleType = ssl_compat, identity: str = "server", **settings: Any
-) -> Any:
-    """A ``PROTOCOL_TLS_SERVER`` context of *module* presenting *identity*."""
-    ctx = module.SSLContext(module.PROTOCOL_TLS_SERVER)
-    certfile, keyfile = files().identities[identity]
-    ctx.load_cert_chain(certfile, keyfile)
-    for name, value in settings.items():
-        setattr(ctx, name, value)
-    return ctx
-
-
-def client_context(module: ModuleType = ssl_compat, **settings: Any) -> Any:
-    """``create_default_context`` of *module*, trusting the test root."""
-    ctx = module.create_default_context(cafile=str(files().ca))
-    for name, value in settings.items():
-        setattr(ctx, name, value)
-    return ctx
-
-
-class EchoServer:
-    """A one-thread TLS server: per connection, run *handler(tls_socket)*.
-
-    The default handler echoes lines until the client closes. Exceptions the
-    handler raises are kept in :attr:`errors` (tests assert on them); results
-    it returns are kept in :attr:`results`.
-    """
-
-    def __init__(
-        self,
-        context: Any,
-        handler: Optional[Callable[[Any], Any]] = None,
-        connections: int = 1,
-    ) -> None:
-        self.context = context
-        self.handler = handler or _echo
-        self.connections = connections
-        self.errors: list[BaseException] = []
-        self.results: list[Any] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(IO_TIMEOUT)
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return ("127.0.0.1", self.port)
-
-    def _run(self) -> None:
-        try:
-            for _ in range(self.connections):
-                raw, _addr = self._listener.accept()
-                raw.settimeout(IO_TIMEOUT)
-                try:
-                    with self.context.wrap_socket(raw, server_side=True) as tls:
-                        self.results.append(self.handler(tls))
-                except BaseException as exc:
-                    self.errors.append(exc)
-                    raw.close()
-        except BaseException as exc:
-            self.errors.append(exc)
-        finally:
-            self._listener.close()
-
-    def __enter__(self) -> EchoServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self._thread.join(IO_TIMEOUT)
-        self._listener.close()
-        assert not self._thread.is_alive(), "server thread did not finish"
-
-
-def _echo(tls: Any) -> None:
-    with tls.makefile("rb") as reader:
-        while True:
-            line = reader.readline()
-            if not line:
-                return
-            tls.sendall(line)
-
-
-@contextlib.contextmanager
-def connect(
-    context: Any, address: tuple[str, int], server_hostname: Optional[str] = "localhost"
-) -> Iterator[Any]:
-    """A connected, handshaken client socket of *context*'s module."""
-    raw = socket.create_connection(address, timeout=IO_TIMEOUT)
-    try:
-        tls = context.wrap_socket(raw, server_hostname=server_hostname)
-    except BaseException:
-        raw.close()
-        raise
-    with tls:
-        yield tls
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = f"hello {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def https_server(context: Any) -> Iterator[tuple[str, int]]:
-    """``http.server`` on 127.0.0.1 with its socket wrapped by *context*."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler)
-    httpd.daemon_threads = True
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield ("127.0.0.1", httpd.server_address[1])
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(IO_TIMEOUT)
-
-
-def stdlib(module: ModuleType) -> bool:
-    """Whether *module* is the standard library's ``ssl``."""
-    return module is ssl

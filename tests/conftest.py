@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.pki import PKI, make_pki
+from tests.support import PKI, make_pki
 
 
 @pytest.fixture(scope="session")

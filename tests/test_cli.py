@@ -32,7 +32,7 @@ from tests.cli_helpers import (
     server_args,
     server_process,
 )
-from tests.pki import PKI
+from tests.support import PKI
 
 # -- helpers ------------------------------------------------------------------
 

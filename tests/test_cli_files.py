@@ -29,7 +29,7 @@ from tests.cli_helpers import (
     run_main,
     server_process,
 )
-from tests.pki import PKI
+from tests.support import PKI
 
 Capture = pytest.CaptureFixture[str]
 

@@ -119,6 +119,40 @@ def test_running_out_of_file_descriptors_is_survived(
     assert err.count("waiting for clients to leave") == 1, err
 
 
+def _descriptors_available(count: int) -> bool:
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= count
+
+
+@pytest.mark.timeout(60)  # takes about 2 s
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not _descriptors_available(2048),
+    reason="needs 2048 file descriptors (Linux)",
+)
+def test_clients_past_descriptor_1024_are_served(pki_files: SimpleNamespace) -> None:
+    """select() refuses descriptors from 1024 up; the server must not use it."""
+    with server_process(*server_args(pki_files), fd_limit=2048) as server:
+        held = []
+        try:
+            # Silent clients: each holds a server thread (and descriptor).
+            for _ in range(1100):
+                held.append(socket.create_connection(("127.0.0.1", server.port)))
+            ctx = ssl.create_default_context(cafile=str(pki_files.ca_pem))
+            with socket.create_connection(("127.0.0.1", server.port), TIMEOUT) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                    tls.sendall(b"past 1024")
+                    assert tls.recv(100) == b"past 1024"
+            server.wait_for("closed: echoed 9 bytes")
+        finally:
+            for sock in held:
+                sock.close()
+        server.wait_for("failed:", 1100, stderr=True)
+        status, _, err = server.interrupt()
+    assert status == 130
+    assert "Traceback" not in err, err[-2000:]
+
+
 # -- closing after a fatal error --------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import crypto
-from tests.pki import PKI
+from tests.support import PKI
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 
@@ -306,15 +306,19 @@ class TestGetters:
         assert issuer.O == "pyopenssl-ng tests"
 
     def test_reading_does_not_warn(self, server: crypto.X509) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            server.get_version()
-            server.get_serial_number()
-            server.get_notAfter()
-            server.digest("sha256")
-            server.get_pubkey()
-            server.to_cryptography()
-            crypto.dump_certificate(PEM, server)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read = [
+                server.get_version(),
+                server.get_serial_number(),
+                server.get_notAfter(),
+                server.digest("sha256"),
+                server.get_pubkey(),
+                server.to_cryptography(),
+                crypto.dump_certificate(PEM, server),
+            ]
+        assert caught == []
+        assert all(value is not None for value in read)
 
 
 def _self_signed(key: crypto.PKey, common_name: str = "made here") -> crypto.X509:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from OpenSSL import crypto
-from tests.pki import PKI
+from tests.support import PKI
 
 OPENSSL = shutil.which("openssl")
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import crypto
-from tests.pki import PKI
+from tests.support import PKI
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 

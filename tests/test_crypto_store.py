@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
-from tests.pki import PKI, Identity
+from tests.support import PKI, Identity, make_pki
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 
@@ -40,22 +39,11 @@ def _context(
     return crypto.X509StoreContext(store, X509(identity.cert), chain)
 
 
-def _crl(pki: PKI, revoked_serials: list[int]) -> x509.CertificateRevocationList:
-    now = datetime.datetime.now(UTC)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.intermediate.cert.subject)
-        .last_update(now - datetime.timedelta(hours=1))
-        .next_update(now + datetime.timedelta(days=1))
-    )
-    for serial in revoked_serials:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(now - datetime.timedelta(minutes=5))
-            .build()
-        )
-    return builder.sign(pki.intermediate.key, hashes.SHA256())
+def _assert_verifies(ctx: crypto.X509StoreContext) -> None:
+    """The certificate verifies, and the chain built runs up to the test root."""
+    assert ctx.verify_certificate() is None
+    chain = ctx.get_verified_chain()
+    assert chain[-1].to_cryptography() == make_pki().root.cert
 
 
 class TestFlags:
@@ -93,10 +81,10 @@ class TestVerify:
         store = crypto.X509Store()
         store.add_cert(X509(pki.root.cert))
         store.add_cert(X509(pki.intermediate.cert))
-        _context(store, pki.server, with_chain=False).verify_certificate()
+        _assert_verifies(_context(store, pki.server, with_chain=False))
 
     def test_root_itself(self, store: crypto.X509Store, pki: PKI) -> None:
-        crypto.X509StoreContext(store, X509(pki.root.cert)).verify_certificate()
+        _assert_verifies(crypto.X509StoreContext(store, X509(pki.root.cert)))
 
     def test_missing_intermediate(self, store: crypto.X509Store, pki: PKI) -> None:
         ctx = _context(store, pki.server, with_chain=False)
@@ -139,7 +127,7 @@ class TestVerify:
             with pytest.raises(crypto.X509StoreContextError):
                 ctx.verify_certificate()
         store.add_cert(X509(pki.intermediate.cert))
-        ctx.verify_certificate()
+        _assert_verifies(ctx)
 
     def test_get_verified_chain(self, store: crypto.X509Store, pki: PKI) -> None:
         chain = _context(store, pki.server).get_verified_chain()
@@ -164,21 +152,20 @@ class TestVerify:
             pki.server.cert,  # type: ignore[arg-type]
             pki.server.chain,  # type: ignore[arg-type]
         )
-        ctx.verify_certificate()
+        _assert_verifies(ctx)
 
     def test_chain_may_be_any_iterable(self, store: crypto.X509Store, pki: PKI) -> None:
         chain = (X509(c) for c in pki.server.chain)
-        crypto.X509StoreContext(
-            store, X509(pki.server.cert), chain
-        ).verify_certificate()  # type: ignore[arg-type]
-        crypto.X509StoreContext(store, X509(pki.root.cert), []).verify_certificate()
+        leaf = X509(pki.server.cert)
+        _assert_verifies(crypto.X509StoreContext(store, leaf, chain))  # type: ignore[arg-type]
+        _assert_verifies(crypto.X509StoreContext(store, X509(pki.root.cert), []))
 
     def test_set_store(self, store: crypto.X509Store, pki: PKI) -> None:
         ctx = _context(crypto.X509Store(), pki.server)
         with pytest.raises(crypto.X509StoreContextError):
             ctx.verify_certificate()
         ctx.set_store(store)
-        ctx.verify_certificate()
+        _assert_verifies(ctx)
 
     @pytest.mark.parametrize("bad", [None, object(), "store"])
     def test_wrong_store_type(self, pki: PKI, bad: object) -> None:
@@ -252,7 +239,7 @@ class TestFlagsAndTime:
     ) -> None:
         expired = pki.expired_server.cert
         store.set_time(expired.not_valid_after_utc - datetime.timedelta(days=1))
-        _context(store, pki.expired_server).verify_certificate()
+        _assert_verifies(_context(store, pki.expired_server))
 
     def test_set_time_naive_is_utc(self, store: crypto.X509Store, pki: PKI) -> None:
         expired = pki.expired_server.cert
@@ -260,7 +247,7 @@ class TestFlagsAndTime:
             tzinfo=None
         )
         store.set_time(naive)
-        _context(store, pki.expired_server).verify_certificate()
+        _assert_verifies(_context(store, pki.expired_server))
 
     def test_set_time_aware_other_zone(self, store: crypto.X509Store, pki: PKI) -> None:
         # One hour before notAfter, expressed in UTC+10: still valid.
@@ -269,7 +256,7 @@ class TestFlagsAndTime:
             pki.expired_server.cert.not_valid_after_utc - datetime.timedelta(hours=1)
         ).astimezone(zone)
         store.set_time(when)
-        _context(store, pki.expired_server).verify_certificate()
+        _assert_verifies(_context(store, pki.expired_server))
 
     def test_set_time_before_validity(self, store: crypto.X509Store, pki: PKI) -> None:
         store.set_time(datetime.datetime(2000, 1, 1))
@@ -285,7 +272,7 @@ class TestFlagsAndTime:
 
 class TestCRL:
     def test_revoked_leaf(self, store: crypto.X509Store, pki: PKI) -> None:
-        store.add_crl(_crl(pki, [pki.server.cert.serial_number]))
+        store.add_crl(pki.crl([pki.server.cert.serial_number]))
         store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
         with pytest.raises(crypto.X509StoreContextError) as info:
             _context(store, pki.server).verify_certificate()
@@ -294,8 +281,8 @@ class TestCRL:
         _context(store, pki.client).verify_certificate()
 
     def test_crl_ignored_without_flag(self, store: crypto.X509Store, pki: PKI) -> None:
-        store.add_crl(_crl(pki, [pki.server.cert.serial_number]))
-        _context(store, pki.server).verify_certificate()
+        store.add_crl(pki.crl([pki.server.cert.serial_number]))
+        _assert_verifies(_context(store, pki.server))
 
     def test_crl_check_without_crl(self, store: crypto.X509Store, pki: PKI) -> None:
         store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
@@ -313,11 +300,13 @@ class TestAddCert:
     def test_cryptography_certificate(self, pki: PKI) -> None:
         store = crypto.X509Store()
         store.add_cert(pki.root.cert)  # type: ignore[arg-type]
-        _context(store, pki.server).verify_certificate()
+        _assert_verifies(_context(store, pki.server))
 
-    def test_duplicate_is_fine(self, store: crypto.X509Store, pki: PKI) -> None:
+    def test_duplicate_is_fine(self, pki: PKI) -> None:
+        store = crypto.X509Store()
         store.add_cert(X509(pki.root.cert))
         store.add_cert(X509(pki.root.cert))
+        _assert_verifies(_context(store, pki.server))
 
     @pytest.mark.parametrize("bad", [None, b"cert", object()])
     def test_wrong_type(self, bad: object) -> None:
@@ -332,7 +321,7 @@ class TestLoadLocations:
         arg = {"str": str(cafile), "bytes": os.fsencode(cafile), "path": cafile}[kind]
         store = crypto.X509Store()
         store.load_locations(arg)
-        _context(store, pki.server).verify_certificate()
+        _assert_verifies(_context(store, pki.server))
 
     def test_non_ascii_path(self, pki: PKI, tmp_path: Path) -> None:
         directory = tmp_path / "z\u00fcrich \u65e5\u672c"
@@ -343,7 +332,7 @@ class TestLoadLocations:
         cafile = pki.write_ca(directory)
         store = crypto.X509Store()
         store.load_locations(str(cafile))
-        _context(store, pki.server).verify_certificate()
+        _assert_verifies(_context(store, pki.server))
 
     def test_capath(self, pki: PKI, tmp_path: Path) -> None:
         # A c_rehash-style directory: <subject hash>.0 holds the certificate.
@@ -351,7 +340,7 @@ class TestLoadLocations:
         (tmp_path / f"{name_hash:08x}.0").write_bytes(pki.root_pem())
         store = crypto.X509Store()
         store.load_locations(None, tmp_path)
-        _context(store, pki.server).verify_certificate()
+        _assert_verifies(_context(store, pki.server))
 
     def test_capath_without_matching_file(self, pki: PKI, tmp_path: Path) -> None:
         store = crypto.X509Store()
@@ -372,7 +361,7 @@ class TestLoadLocations:
             pytest.skip(f"openssl rehash failed: {result.stderr!r}")
         store = crypto.X509Store()
         store.load_locations(None, str(tmp_path))
-        _context(store, pki.server).verify_certificate()
+        _assert_verifies(_context(store, pki.server))
 
     def test_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(crypto.Error):
@@ -411,14 +400,14 @@ class TestBorrowedStore:
         finally:
             lib.X509_STORE_free(raw)  # the "owner" lets go; ours is still alive
         borrowed.add_cert(X509(pki.root.cert))
-        _context(borrowed, pki.server).verify_certificate()
+        _assert_verifies(_context(borrowed, pki.server))
         del original
 
     def test_shares_state_with_the_owner(self, pki: PKI) -> None:
         owner = crypto.X509Store()
         view = crypto.X509Store._from_borrowed(owner._store)
         view.add_cert(X509(pki.root.cert))
-        _context(owner, pki.server).verify_certificate()
+        _assert_verifies(_context(owner, pki.server))
 
     def test_null(self) -> None:
         with pytest.raises(ValueError):

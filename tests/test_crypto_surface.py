@@ -13,7 +13,7 @@ import pytest
 
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
-from tests.pki import PKI
+from tests.support import PKI
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 

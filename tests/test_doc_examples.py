@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from OpenSSL import SSL, crypto
-from tests.pki import PKI
+from tests.support import PKI
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "doc" / "examples"
 TIMEOUT = 20
@@ -463,7 +463,7 @@ class TestSslCompat:
 
 
 def _memory_handshake(client_ctx: Any, server_ctx: Any, name: bytes = b"") -> Any:
-    from tests.ssl_helpers import handshake, memory_pair
+    from tests.support import handshake, memory_pair
 
     client, server = memory_pair(client_ctx, server_ctx, server_name=name or None)
     handshake(client, server)
@@ -486,7 +486,7 @@ class TestControls:
         client, server = _memory_handshake(*contexts(b"sensor-17", keys[b"sensor-17"]))
         assert server.get_peer_certificate() is None  # no certificates at all
         client.send(b"reading: 21.5")
-        from tests.ssl_helpers import pump
+        from tests.support import pump
 
         pump(client, server)
         assert server.recv(100) == b"reading: 21.5"
@@ -497,7 +497,7 @@ class TestControls:
 
     def test_post_handshake_auth(self, pki: PKI, pki_files: SimpleNamespace) -> None:
         example = load("post_handshake_auth")
-        from tests.ssl_helpers import transfer
+        from tests.support import transfer
 
         server_ctx = example.server_context(
             pki.server.cert, pki.server.key, str(pki_files.ca_pem)
@@ -536,13 +536,17 @@ class TestControls:
         port = listener.getsockname()[1]
         try:
             with socket.create_connection(("127.0.0.1", port), TIMEOUT) as raw:
-                from tests.interop_helpers import blocking_with_deadline
+                from tests.support import blocking_with_deadline
 
                 conn = SSL.Connection(ctx, blocking_with_deadline(raw))
                 conn.set_connect_state()
                 conn.do_handshake()
                 assert conn.get_cipher_name() in example.TLS13_SUITES.decode()
                 assert conn.get_group_name() in ("X25519MLKEM768", "x25519", "X25519")
+                report = example.handshake_report(conn)
+                assert report["peer_signature"] == "ecdsa_secp256r1_sha256"
+                assert report["our_signature"] is None  # no client certificate
+                assert report["version"] == "TLSv1.3"
                 conn.sendall(b"modern\n")
                 assert conn.recv(100) == b"MODERN\n"
         finally:
@@ -551,16 +555,14 @@ class TestControls:
 
     def test_compat_psk(self) -> None:
         example = load("compat_psk")
-        from OpenSSL import ssl_compat
-        from tests.compat_helpers import object_handshake
+        from tests.support import handshake, object_pair
 
         server_ctx = example.psk_server_context({"sensor-17": b"k" * 32})
         client_ctx = example.psk_client_context("sensor-17", b"k" * 32)
-        c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-        client = client_ctx.wrap_bio(c_in, c_out)
-        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-        object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
-        assert client.version() == "TLSv1.3" and client.getpeercert(True) is None
+        client, server = object_pair(client_ctx, server_ctx, server_hostname=None)
+        handshake(client, server)
+        assert client.obj.version() == "TLSv1.3"
+        assert client.obj.getpeercert(True) is None
 
 
 # -- ssl_compat beyond the standard library -----------------------------------------

@@ -24,8 +24,9 @@ from typing import IO, Any, Callable, Optional
 import pytest
 
 from OpenSSL import SSL
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
+    PKI,
     Background,
     blocking_with_deadline,
     free_port,
@@ -33,7 +34,6 @@ from tests.interop_helpers import (
     recv_line,
     wait_for_port,
 )
-from tests.pki import PKI
 
 OPENSSL = shutil.which("openssl")
 

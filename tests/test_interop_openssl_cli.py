@@ -22,20 +22,20 @@ from typing import Optional
 import pytest
 
 from OpenSSL import SSL
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
+    PKI,
     Background,
     blocking_with_deadline,
+    client_context,
     free_port,
     listener,
-    our_client_context,
-    our_server_context,
     reasons,
     recv_line,
+    server_context,
     unrelated_ca_file,
     wait_for_port,
 )
-from tests.pki import PKI
 
 OPENSSL = shutil.which("openssl")
 
@@ -130,7 +130,7 @@ def our_client(
     """Our socket-mode client, connected and with the handshake done."""
     sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
     if ctx is None:
-        ctx = our_client_context(version=version)
+        ctx = client_context(version=version)
     conn = SSL.Connection(ctx, blocking_with_deadline(sock))
     conn.set_tlsext_host_name(hostname.encode())
     conn.set_verify_hostname(hostname)
@@ -168,7 +168,7 @@ def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> 
 
 
 def test_our_client_s_server_alpn(files: dict[str, Path]) -> None:
-    ctx = our_client_context()
+    ctx = client_context()
     ctx.set_alpn_protos([b"http/1.1", b"h2"])
     with s_server(files, "-alpn", "h2") as port:
         conn = our_client(port, ctx=ctx)
@@ -183,7 +183,7 @@ def test_our_client_cert_to_s_server(
 ) -> None:
     flags = ("-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error")
     with s_server(files, VERSION_FLAG[version], *flags) as port:
-        ctx = our_client_context(version=version, identity=pki.client)
+        ctx = client_context(version=version, identity=pki.client)
         conn = our_client(port, ctx=ctx)
         assert rev_roundtrip(conn, b"with cert") == b"trec htiw"
         conn.close()
@@ -213,7 +213,7 @@ def test_our_client_rejects_s_server_wrong_host(files: dict[str, Path]) -> None:
 
 def test_our_client_rejects_s_server_untrusted(files: dict[str, Path]) -> None:
     with s_server(files) as port:
-        ctx = our_client_context(cafile=unrelated_ca_file())
+        ctx = client_context(cafile=unrelated_ca_file())
         with pytest.raises(SSL.Error) as info:
             our_client(port, ctx=ctx)
         assert "certificate verify failed" in reasons(info.value)
@@ -278,7 +278,7 @@ def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
 
 @versions
 def test_s_client_our_server(files: dict[str, Path], version: str) -> None:
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_alpn_select_callback(
         lambda conn, protos: b"h2" if b"h2" in protos else SSL.NO_OVERLAPPING_PROTOCOLS
     )
@@ -311,7 +311,7 @@ def test_s_client_our_server(files: dict[str, Path], version: str) -> None:
 
 def test_s_client_sni_reaches_servername_callback(files: dict[str, Path]) -> None:
     seen: list[Optional[bytes]] = []
-    ctx = our_server_context()
+    ctx = server_context()
     ctx.set_tlsext_servername_callback(lambda conn: seen.append(conn.get_servername()))
     server = OurServer(ctx)
     code, output = s_client(
@@ -323,7 +323,7 @@ def test_s_client_sni_reaches_servername_callback(files: dict[str, Path]) -> Non
 
 
 def test_s_client_verification_fails_against_our_server(files: dict[str, Path]) -> None:
-    server = OurServer(our_server_context())
+    server = OurServer(server_context())
     code, output = s_client(
         server.port,
         "-CAfile",
@@ -344,7 +344,7 @@ def test_s_client_verification_fails_against_our_server(files: dict[str, Path]) 
 def test_s_client_cert_to_our_server(
     pki: PKI, files: dict[str, Path], version: str
 ) -> None:
-    server = OurServer(our_server_context(version=version, require_client_cert=True))
+    server = OurServer(server_context(version=version, require_client_cert=True))
     code, output = s_client(
         server.port,
         VERSION_FLAG[version],
@@ -368,7 +368,7 @@ def test_s_client_cert_to_our_server(
 def test_s_client_resumes_session_with_our_server(
     files: dict[str, Path], tmp_path: Path, version: str
 ) -> None:
-    server = OurServer(our_server_context(version=version), connections=2)
+    server = OurServer(server_context(version=version), connections=2)
     session_file = tmp_path / "session.pem"
     common = (
         VERSION_FLAG[version],
@@ -407,7 +407,7 @@ def test_our_client_receives_s_server_staple(
         stapled.append((data, user_data))
         return True
 
-    ctx = our_client_context(version=version)
+    ctx = client_context(version=version)
     ctx.set_ocsp_client_callback(check, "marker")
     with s_server(
         files, VERSION_FLAG[version], "-status_file", str(status_file)
@@ -428,7 +428,7 @@ def test_our_client_rejecting_staple_aborts_handshake(
 ) -> None:
     status_file = tmp_path / "ocsp.der"
     status_file.write_bytes(ocsp_response(pki))
-    ctx = our_client_context()
+    ctx = client_context()
     ctx.set_ocsp_client_callback(lambda conn, data, user_data: False)
     with s_server(files, "-status_file", str(status_file)) as port:
         sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
@@ -452,7 +452,7 @@ def test_s_client_receives_our_staple(
         calls.append(user_data)
         return der
 
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_ocsp_server_callback(staple, "server-data")
     server = OurServer(ctx)
     code, output = s_client(

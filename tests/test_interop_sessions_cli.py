@@ -23,18 +23,18 @@ import pytest
 
 from OpenSSL import SSL
 from OpenSSL.SSL import EARLY_DATA_ACCEPTED, EARLY_DATA_REJECTED, Session
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
+    PKI,
     Background,
     blocking_with_deadline,
+    client_context,
     free_port,
     listener,
-    our_client_context,
-    our_server_context,
     recv_line,
+    server_context,
     wait_for_port,
 )
-from tests.pki import PKI
 
 OPENSSL = shutil.which("openssl")
 
@@ -181,7 +181,7 @@ def our_client(
 
 
 def early_client_context() -> SSL.Context:
-    ctx = our_client_context()
+    ctx = client_context()
     ctx.set_max_early_data(16384)
     return ctx
 
@@ -251,7 +251,7 @@ class TestSessionsCrossTheTool:
             session = Session.from_bytes(from_pem(sess.read_bytes()))
             assert session.protocol_version == number
             assert session.has_ticket
-            conn = our_client(server.port, our_client_context(version=version), session)
+            conn = our_client(server.port, client_context(version=version), session)
             assert conn.session_reused()
             assert conn.get_protocol_version() == number
             conn.sendall(b"hello\n")
@@ -263,7 +263,7 @@ class TestSessionsCrossTheTool:
     ) -> None:
         sess = files["dir"] / "ours.pem"
         with s_server(files, "-rev") as server:
-            ctx = our_client_context(version=version)
+            ctx = client_context(version=version)
             session = ticket_from_s_server(server, ctx, rev=True)
             assert session.protocol_version == number
             sess.write_bytes(to_pem(session.to_bytes()))
@@ -275,13 +275,11 @@ class TestSessionsCrossTheTool:
 
     def test_unknown_ticket_is_a_full_handshake(self, files: dict[str, Path]) -> None:
         with s_server(files) as first:
-            session = ticket_from_s_server(first, our_client_context())
+            session = ticket_from_s_server(first, client_context())
         der = session.to_bytes()
         with s_server(files, "-rev") as second:
             # Another s_server process: other ticket keys.
-            conn = our_client(
-                second.port, our_client_context(), Session.from_bytes(der)
-            )
+            conn = our_client(second.port, client_context(), Session.from_bytes(der))
             assert not conn.session_reused()
             conn.sendall(b"full\n")
             assert recv_line(conn.recv) == b"lluf\n"
@@ -326,7 +324,7 @@ class TestEarlyDataWithTheTool:
     def test_s_client_early_data_accepted_by_our_server(
         self, files: dict[str, Path]
     ) -> None:
-        ctx = our_server_context()
+        ctx = server_context()
         ctx.set_max_early_data(16384)
         sess = files["dir"] / "to-us.pem"
         with listener() as listening:

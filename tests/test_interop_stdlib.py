@@ -3,7 +3,7 @@
 Both directions (our client with a stdlib server, a stdlib client with our
 server), TLS 1.2 and 1.3. Most tests connect our memory-BIO ``Connection`` to
 a stdlib ``SSLObject`` over ``MemoryBIO``s (deterministic, single-threaded,
-see ``tests/interop_helpers.py``); the last section uses real loopback TCP
+see ``tests/support``); the last section uses real loopback TCP
 sockets with the stdlib peer in a thread and our ``Connection`` doing its own
 socket I/O.
 """
@@ -20,26 +20,26 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests.interop_helpers import (
+from tests.support import (
+    PKI,
     VERSIONS,
     Background,
+    ObjectEnd,
     OurEnd,
-    StdlibEnd,
     blocking_with_deadline,
+    client_context,
     deliver,
     handshake,
     listener,
-    our_client_context,
-    our_server_context,
     read_exactly,
     reasons,
     recv_exactly,
     run_handshake,
-    stdlib_client_context,
-    stdlib_server_context,
+    server_context,
+    ssl_client_context,
+    ssl_server_context,
     unrelated_ca_file,
 )
-from tests.pki import PKI
 
 versions = pytest.mark.parametrize("version", sorted(VERSIONS))
 
@@ -52,9 +52,9 @@ def stdlib_client(
     ctx: Optional[ssl.SSLContext] = None,
     server_hostname: str = "localhost",
     session: Optional[ssl.SSLSession] = None,
-) -> StdlibEnd:
-    return StdlibEnd(
-        ctx if ctx is not None else stdlib_client_context(version=version),
+) -> ObjectEnd:
+    return ObjectEnd(
+        ctx if ctx is not None else ssl_client_context(ssl, version=version),
         server_side=False,
         server_hostname=server_hostname,
         session=session,
@@ -63,14 +63,14 @@ def stdlib_client(
 
 def stdlib_server(
     version: Optional[str] = None, *, ctx: Optional[ssl.SSLContext] = None
-) -> StdlibEnd:
-    return StdlibEnd(
-        ctx if ctx is not None else stdlib_server_context(version=version),
+) -> ObjectEnd:
+    return ObjectEnd(
+        ctx if ctx is not None else ssl_server_context(ssl, version=version),
         server_side=True,
     )
 
 
-def exchange(a: OurEnd | StdlibEnd, b: OurEnd | StdlibEnd, size: int) -> None:
+def exchange(a: OurEnd | ObjectEnd, b: OurEnd | ObjectEnd, size: int) -> None:
     """Send *size* patterned bytes a -> b and a different pattern b -> a."""
     forth = bytes(range(256)) * (size // 256) + b"f" * (size % 256)
     back = b"back:" + forth[::-1]
@@ -81,7 +81,7 @@ def exchange(a: OurEnd | StdlibEnd, b: OurEnd | StdlibEnd, size: int) -> None:
 
 
 def failure_of(
-    end: OurEnd | StdlibEnd, other: OurEnd | StdlibEnd, error: Optional[BaseException]
+    end: OurEnd | ObjectEnd, other: OurEnd | ObjectEnd, error: Optional[BaseException]
 ) -> BaseException:
     """The exception *end* saw: in the handshake, or (TLS 1.3) on first read.
 
@@ -104,7 +104,7 @@ def failure_of(
 
 @versions
 def test_our_client_stdlib_server(pki: PKI, version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version))
+    client = OurEnd.client(client_context(version=version))
     server = stdlib_server(version)
     handshake(client, server)
 
@@ -129,7 +129,7 @@ def test_our_client_stdlib_server(pki: PKI, version: str) -> None:
 @versions
 def test_stdlib_client_our_server(pki: PKI, version: str) -> None:
     client = stdlib_client(version)
-    server = OurEnd.server(our_server_context(version=version))
+    server = OurEnd.server(server_context(version=version))
     handshake(client, server)
 
     assert server.conn.get_protocol_version_name() == version
@@ -148,7 +148,7 @@ def test_stdlib_client_our_server(pki: PKI, version: str) -> None:
 @versions
 def test_keying_material_agrees(version: str) -> None:
     """Both implementations derive the same secrets from the same handshake."""
-    client = OurEnd.client(our_client_context(version=version))
+    client = OurEnd.client(client_context(version=version))
     server = stdlib_server(version)
     handshake(client, server)
     ours = client.conn.export_keying_material(b"EXPERIMENTAL-interop", 32)
@@ -167,14 +167,12 @@ def test_keying_material_agrees(version: str) -> None:
 
 @versions
 def test_our_server_requires_client_cert(pki: PKI, version: str) -> None:
-    client = StdlibEnd(
-        stdlib_client_context(version=version, client_cert=True),
+    client = ObjectEnd(
+        ssl_client_context(ssl, version=version, client_cert=True),
         server_side=False,
         server_hostname="localhost",
     )
-    server = OurEnd.server(
-        our_server_context(version=version, require_client_cert=True)
-    )
+    server = OurEnd.server(server_context(version=version, require_client_cert=True))
     handshake(client, server)
     exchange(client, server, 10)  # TLS 1.3: the server's verdict is in
     assert server.conn.get_peer_certificate(as_cryptography=True) == pki.client.cert
@@ -189,9 +187,7 @@ def test_our_server_requires_client_cert(pki: PKI, version: str) -> None:
 @versions
 def test_our_server_client_cert_missing(version: str) -> None:
     client = stdlib_client(version)
-    server = OurEnd.server(
-        our_server_context(version=version, require_client_cert=True)
-    )
+    server = OurEnd.server(server_context(version=version, require_client_cert=True))
     outcome = run_handshake(client, server)
 
     server_error = outcome.error(server)
@@ -204,9 +200,9 @@ def test_our_server_client_cert_missing(version: str) -> None:
 
 @versions
 def test_stdlib_server_requires_client_cert(pki: PKI, version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version, identity=pki.client))
+    client = OurEnd.client(client_context(version=version, identity=pki.client))
     server = stdlib_server(
-        ctx=stdlib_server_context(version=version, require_client_cert=True)
+        ctx=ssl_server_context(ssl, version=version, require_client_cert=True)
     )
     handshake(client, server)
     exchange(client, server, 10)
@@ -216,9 +212,9 @@ def test_stdlib_server_requires_client_cert(pki: PKI, version: str) -> None:
 
 @versions
 def test_stdlib_server_client_cert_missing(version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version))
+    client = OurEnd.client(client_context(version=version))
     server = stdlib_server(
-        ctx=stdlib_server_context(version=version, require_client_cert=True)
+        ctx=ssl_server_context(ssl, version=version, require_client_cert=True)
     )
     outcome = run_handshake(client, server)
 
@@ -241,9 +237,9 @@ def test_alpn_our_server_selects(version: str) -> None:
         offered.append(protos)
         return b"h2"
 
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_alpn_select_callback(select)
-    cctx = stdlib_client_context(version=version)
+    cctx = ssl_client_context(ssl, version=version)
     cctx.set_alpn_protocols(["http/1.1", "h2"])
     client = stdlib_client(ctx=cctx)
     server = OurEnd.server(ctx)
@@ -255,9 +251,9 @@ def test_alpn_our_server_selects(version: str) -> None:
 
 @versions
 def test_alpn_our_server_no_overlap(version: str) -> None:
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_alpn_select_callback(lambda conn, protos: SSL.NO_OVERLAPPING_PROTOCOLS)
-    cctx = stdlib_client_context(version=version)
+    cctx = ssl_client_context(ssl, version=version)
     cctx.set_alpn_protocols(["spdy/2"])
     client = stdlib_client(ctx=cctx)
     server = OurEnd.server(ctx)
@@ -269,9 +265,9 @@ def test_alpn_our_server_no_overlap(version: str) -> None:
 
 @versions
 def test_alpn_our_client_offers(version: str) -> None:
-    cctx = our_client_context(version=version)
+    cctx = client_context(version=version)
     cctx.set_alpn_protos([b"h2", b"http/1.1"])
-    sctx = stdlib_server_context(version=version)
+    sctx = ssl_server_context(ssl, version=version)
     sctx.set_alpn_protocols(["http/1.1"])
     client = OurEnd.client(cctx)
     server = stdlib_server(ctx=sctx)
@@ -281,9 +277,9 @@ def test_alpn_our_client_offers(version: str) -> None:
 
 
 def test_alpn_per_connection_protos_no_overlap() -> None:
-    client = OurEnd.client(our_client_context())
+    client = OurEnd.client(client_context())
     client.conn.set_alpn_protos([b"h2"])
-    sctx = stdlib_server_context()
+    sctx = ssl_server_context(ssl)
     sctx.set_alpn_protocols(["http/1.1"])
     server = stdlib_server(ctx=sctx)
     handshake(client, server)
@@ -297,7 +293,7 @@ def test_alpn_per_connection_protos_no_overlap() -> None:
 @versions
 def test_sni_our_server_sees_stdlib_server_hostname(version: str) -> None:
     seen: list[Optional[bytes]] = []
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_tlsext_servername_callback(lambda conn: seen.append(conn.get_servername()))
     client = stdlib_client(version, server_hostname="localhost")
     server = OurEnd.server(ctx)
@@ -308,13 +304,13 @@ def test_sni_our_server_sees_stdlib_server_hostname(version: str) -> None:
 
 def test_sni_our_server_switches_context(pki: PKI) -> None:
     """The servername callback swaps in a Context with another certificate."""
-    other = our_server_context(pki.rsa_server)
+    other = server_context(pki.rsa_server)
 
     def pick(conn: SSL.Connection) -> None:
         if conn.get_servername() == b"localhost":
             conn.set_context(other)
 
-    ctx = our_server_context()
+    ctx = server_context()
     ctx.set_tlsext_servername_callback(pick)
     client = stdlib_client()
     server = OurEnd.server(ctx)
@@ -330,9 +326,9 @@ def test_sni_stdlib_server_sees_our_host_name() -> None:
     def record(obj: object, name: Optional[str], ctx: object) -> None:
         seen.append(name)
 
-    sctx = stdlib_server_context()
+    sctx = ssl_server_context(ssl)
     sctx.sni_callback = record  # type: ignore[assignment]
-    client = OurEnd.client(our_client_context(), server_name=b"localhost")
+    client = OurEnd.client(client_context(), server_name=b"localhost")
     server = stdlib_server(ctx=sctx)
     handshake(client, server)
     assert seen == ["localhost"]
@@ -344,8 +340,8 @@ def test_sni_stdlib_server_sees_our_host_name() -> None:
 
 @versions
 def test_resumption_stdlib_client_our_server(version: str) -> None:
-    sctx = our_server_context(version=version)
-    cctx = stdlib_client_context(version=version)
+    sctx = server_context(version=version)
+    cctx = ssl_client_context(ssl, version=version)
 
     client = stdlib_client(ctx=cctx)
     server = OurEnd.server(sctx)
@@ -366,8 +362,8 @@ def test_resumption_stdlib_client_our_server(version: str) -> None:
 
 @versions
 def test_resumption_our_client_stdlib_server(version: str) -> None:
-    sctx = stdlib_server_context(version=version)
-    cctx = our_client_context(version=version)
+    sctx = ssl_server_context(ssl, version=version)
+    cctx = client_context(version=version)
 
     client = OurEnd.client(cctx)
     server = stdlib_server(ctx=sctx)
@@ -387,13 +383,13 @@ def test_resumption_our_client_stdlib_server(version: str) -> None:
 
 
 def test_session_from_other_context_rejected() -> None:
-    client = OurEnd.client(our_client_context())
+    client = OurEnd.client(client_context())
     server = stdlib_server()
     handshake(client, server)
     exchange(server, client, 1)
     session = client.conn.get_session()
     assert session is not None
-    stranger = SSL.Connection(our_client_context(), None)
+    stranger = SSL.Connection(client_context(), None)
     with pytest.raises(ValueError):
         stranger.set_session(session)
 
@@ -406,7 +402,7 @@ def test_session_from_other_context_rejected() -> None:
     [("localhost", b"localhost"), ("127.0.0.1", None), ("::1", None)],
 )
 def test_verify_hostname_passes(hostname: str, server_name: Optional[bytes]) -> None:
-    client = OurEnd.client(our_client_context(), server_name=server_name)
+    client = OurEnd.client(client_context(), server_name=server_name)
     client.conn.set_verify_hostname(hostname)
     server = stdlib_server()
     handshake(client, server)
@@ -426,9 +422,9 @@ def test_verify_hostname_passes(hostname: str, server_name: Optional[bytes]) -> 
 def test_verify_hostname_fails(
     hostname: str, identity: str, code: int, version: str
 ) -> None:
-    client = OurEnd.client(our_client_context(version=version), server_name=None)
+    client = OurEnd.client(client_context(version=version), server_name=None)
     client.conn.set_verify_hostname(hostname)
-    server = stdlib_server(ctx=stdlib_server_context(identity, version=version))
+    server = stdlib_server(ctx=ssl_server_context(ssl, identity, version=version))
     outcome = run_handshake(client, server)
 
     client_error = outcome.error(client)
@@ -442,7 +438,7 @@ def test_verify_hostname_fails(
 
 def test_verify_hostname_without_verify_peer_does_not_abort() -> None:
     """VERIFY_NONE: the mismatch is recorded but the handshake completes."""
-    client = OurEnd.client(our_client_context(verify=False), server_name=None)
+    client = OurEnd.client(client_context(verify=False), server_name=None)
     client.conn.set_verify_hostname("example.org")
     server = stdlib_server()
     handshake(client, server)
@@ -451,9 +447,7 @@ def test_verify_hostname_without_verify_peer_does_not_abort() -> None:
 
 @versions
 def test_our_client_rejects_untrusted_ca(version: str) -> None:
-    client = OurEnd.client(
-        our_client_context(version=version, cafile=unrelated_ca_file())
-    )
+    client = OurEnd.client(client_context(version=version, cafile=unrelated_ca_file()))
     server = stdlib_server(version)
     outcome = run_handshake(client, server)
 
@@ -470,12 +464,12 @@ def test_our_client_rejects_untrusted_ca(version: str) -> None:
 
 @versions
 def test_stdlib_client_rejects_our_untrusted_server(version: str) -> None:
-    client = StdlibEnd(
-        stdlib_client_context(version=version, cafile=unrelated_ca_file()),
+    client = ObjectEnd(
+        ssl_client_context(ssl, version=version, cafile=unrelated_ca_file()),
         server_side=False,
         server_hostname="localhost",
     )
-    server = OurEnd.server(our_server_context(version=version))
+    server = OurEnd.server(server_context(version=version))
     outcome = run_handshake(client, server)
 
     client_error = outcome.error(client)
@@ -488,8 +482,10 @@ def test_stdlib_client_rejects_our_untrusted_server(version: str) -> None:
 
 @versions
 def test_our_client_rejects_expired_stdlib_server(version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version))
-    server = stdlib_server(ctx=stdlib_server_context("expired_server", version=version))
+    client = OurEnd.client(client_context(version=version))
+    server = stdlib_server(
+        ctx=ssl_server_context(ssl, "expired_server", version=version)
+    )
     outcome = run_handshake(client, server)
     client_error = outcome.error(client)
     assert type(client_error) is SSL.Error
@@ -500,7 +496,7 @@ def test_our_client_rejects_expired_stdlib_server(version: str) -> None:
 
 def test_stdlib_client_rejects_expired_our_server(pki: PKI) -> None:
     client = stdlib_client()
-    server = OurEnd.server(our_server_context(pki.expired_server))
+    server = OurEnd.server(server_context(pki.expired_server))
     outcome = run_handshake(client, server)
     client_error = outcome.error(client)
     assert isinstance(client_error, ssl.SSLCertVerificationError)
@@ -512,14 +508,14 @@ def test_stdlib_client_rejects_expired_our_server(pki: PKI) -> None:
 
 @versions
 def test_rsa_server_certificate_both_ways(pki: PKI, version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version))
-    server = stdlib_server(ctx=stdlib_server_context("rsa_server", version=version))
+    client = OurEnd.client(client_context(version=version))
+    server = stdlib_server(ctx=ssl_server_context(ssl, "rsa_server", version=version))
     handshake(client, server)
     assert client.conn.get_peer_certificate(as_cryptography=True) == pki.rsa_server.cert
     exchange(client, server, 20_000)
 
     client2 = stdlib_client(version)
-    server2 = OurEnd.server(our_server_context(pki.rsa_server, version=version))
+    server2 = OurEnd.server(server_context(pki.rsa_server, version=version))
     handshake(client2, server2)
     assert server2.conn.get_cipher_name() == client2.obj.cipher()[0]  # type: ignore[index]
     exchange(client2, server2, 20_000)
@@ -527,7 +523,7 @@ def test_rsa_server_certificate_both_ways(pki: PKI, version: str) -> None:
 
 def test_stdlib_client_hostname_check_against_our_server(pki: PKI) -> None:
     client = stdlib_client()
-    server = OurEnd.server(our_server_context(pki.wrong_host_server))
+    server = OurEnd.server(server_context(pki.wrong_host_server))
     outcome = run_handshake(client, server)
     client_error = outcome.error(client)
     assert isinstance(client_error, ssl.SSLCertVerificationError)
@@ -544,7 +540,7 @@ def test_our_verify_callback_sees_stdlib_server_chain(pki: PKI) -> None:
         seen.append((depth, errno, bool(ok)))
         return bool(ok)
 
-    ctx = our_client_context()
+    ctx = client_context()
     ctx.set_verify(SSL.VERIFY_PEER, verify)
     client = OurEnd.client(ctx)
     handshake(client, stdlib_server())
@@ -556,7 +552,7 @@ def test_our_verify_callback_sees_stdlib_server_chain(pki: PKI) -> None:
 
 @versions
 def test_stdlib_close_notify_is_zero_return(version: str) -> None:
-    client = OurEnd.client(our_client_context(version=version))
+    client = OurEnd.client(client_context(version=version))
     server = stdlib_server(version)
     handshake(client, server)
     server.close_notify()
@@ -572,7 +568,7 @@ def test_stdlib_close_notify_is_zero_return(version: str) -> None:
 @versions
 def test_our_shutdown_seen_by_stdlib(version: str) -> None:
     client = stdlib_client(version)
-    server = OurEnd.server(our_server_context(version=version))
+    server = OurEnd.server(server_context(version=version))
     handshake(client, server)
     assert server.conn.shutdown() is False
     assert server.conn.get_shutdown() == SSL.SENT_SHUTDOWN
@@ -585,7 +581,7 @@ def test_our_shutdown_seen_by_stdlib(version: str) -> None:
 
 
 def test_memory_bio_eof_without_close_notify() -> None:
-    client = OurEnd.client(our_client_context())
+    client = OurEnd.client(client_context())
     server = stdlib_server()
     handshake(client, server)
     exchange(server, client, 1)
@@ -603,7 +599,7 @@ def test_read_after_unexpected_eof_is_error_that_reads_as_eof() -> None:
     happened, in words that Twisted's ``_representsEOF`` still recognises as
     an EOF.
     """
-    client = OurEnd.client(our_client_context())
+    client = OurEnd.client(client_context())
     server = stdlib_server()
     handshake(client, server)
     exchange(server, client, 1)
@@ -629,9 +625,9 @@ def test_alpn_select_returning_empty_bytes_fails_handshake(version: str) -> None
     Twisted returns ``b""`` when nothing overlaps and its tests expect an
     ``SSL.Error`` from the handshake, not a ``ValueError``.
     """
-    ctx = our_server_context(version=version)
+    ctx = server_context(version=version)
     ctx.set_alpn_select_callback(lambda conn, protos: b"")
-    cctx = stdlib_client_context(version=version)
+    cctx = ssl_client_context(ssl, version=version)
     cctx.set_alpn_protocols(["h2"])
     client = stdlib_client(ctx=cctx)
     server = OurEnd.server(ctx)
@@ -648,9 +644,7 @@ def test_alpn_select_returning_empty_bytes_fails_handshake(version: str) -> None
 
 def _our_socket_client(port: int, version: Optional[str] = None) -> SSL.Connection:
     sock = socket.create_connection(("127.0.0.1", port), 20)
-    conn = SSL.Connection(
-        our_client_context(version=version), blocking_with_deadline(sock)
-    )
+    conn = SSL.Connection(client_context(version=version), blocking_with_deadline(sock))
     conn.set_tlsext_host_name(b"localhost")
     conn.set_verify_hostname("localhost")
     conn.set_connect_state()
@@ -663,7 +657,7 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
 @versions
 def test_socket_our_client_stdlib_server(version: str) -> None:
-    sctx = stdlib_server_context(version=version)
+    sctx = ssl_server_context(ssl, version=version)
     with listener() as lsn:
 
         def serve() -> str:
@@ -688,7 +682,7 @@ def test_socket_our_client_stdlib_server(version: str) -> None:
 
 @versions
 def test_socket_stdlib_client_our_server(pki: PKI, version: str) -> None:
-    ctx = our_server_context(version=version, require_client_cert=True)
+    ctx = server_context(version=version, require_client_cert=True)
     with listener() as lsn:
 
         def serve() -> bytes:
@@ -712,7 +706,7 @@ def test_socket_stdlib_client_our_server(pki: PKI, version: str) -> None:
             return conn.get_protocol_version_name().encode()
 
         peer = Background(serve)
-        cctx = stdlib_client_context(version=version, client_cert=True)
+        cctx = ssl_client_context(ssl, version=version, client_cert=True)
         with cctx.wrap_socket(lsn.connect(), server_hostname="localhost") as tls:
             tls.sendall(PAYLOAD)
             assert recv_exactly(tls.recv, len(PAYLOAD)) == PAYLOAD[::-1]
@@ -722,7 +716,7 @@ def test_socket_stdlib_client_our_server(pki: PKI, version: str) -> None:
 
 @versions
 def test_socket_abrupt_close_is_unexpected_eof(version: str) -> None:
-    sctx = stdlib_server_context(version=version)
+    sctx = ssl_server_context(ssl, version=version)
     with listener() as lsn:
 
         def serve() -> None:
@@ -744,7 +738,7 @@ def test_socket_abrupt_close_is_unexpected_eof(version: str) -> None:
 
 
 def test_socket_stdlib_server_rejects_our_missing_client_cert() -> None:
-    sctx = stdlib_server_context(version="TLSv1.2", require_client_cert=True)
+    sctx = ssl_server_context(ssl, version="TLSv1.2", require_client_cert=True)
     with listener() as lsn:
 
         def serve() -> None:
@@ -766,9 +760,9 @@ def test_socket_stdlib_server_rejects_our_missing_client_cert() -> None:
 def test_keylog_matches_stdlib_keylog_file(tmp_path: Path, version: str) -> None:
     """Our keylog callback logs the very lines the stdlib peer logs."""
     ours: list[bytes] = []
-    cctx = our_client_context(version=version)
+    cctx = client_context(version=version)
     cctx.set_keylog_callback(lambda conn, line: ours.append(line))
-    sctx = stdlib_server_context(version=version)
+    sctx = ssl_server_context(ssl, version=version)
     keylog = tmp_path / "keylog.txt"
     sctx.keylog_filename = str(keylog)
     client = OurEnd.client(cctx)
@@ -807,7 +801,7 @@ def test_keylog_matches_stdlib_keylog_file(tmp_path: Path, version: str) -> None
 def test_renegotiation_with_stdlib_client() -> None:
     """TLS 1.2 renegotiation started by our server, a stdlib client follows."""
     client = stdlib_client("TLSv1.2")
-    server = OurEnd.server(our_server_context(version="TLSv1.2"))
+    server = OurEnd.server(server_context(version="TLSv1.2"))
     handshake(client, server)
     assert server.conn.total_renegotiations() == 0
     assert server.conn.renegotiate() is True
@@ -827,7 +821,7 @@ def test_renegotiation_with_stdlib_client() -> None:
 
 
 def test_peek_and_pending_against_stdlib() -> None:
-    client = OurEnd.client(our_client_context())
+    client = OurEnd.client(client_context())
     server = stdlib_server()
     handshake(client, server)
     server.send(b"0123456789")

@@ -30,17 +30,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
+    PKI,
     Background,
     ca_file,
     identity_files,
     listener,
     recv_exactly,
-    stdlib_server_context,
+    ssl_server_context,
     unrelated_ca_file,
 )
-from tests.pki import PKI
 
 
 def _pyopenssl_installed() -> bool:
@@ -134,7 +134,7 @@ def serve() -> Iterator[Serve]:
 
     def start(ctx: Optional[ssl.SSLContext] = None) -> _Server:
         if ctx is None:
-            ctx = stdlib_server_context()
+            ctx = ssl_server_context(ssl)
             ctx.set_alpn_protocols(["http/1.1"])
         server = _Server(ctx)
         thread = threading.Thread(target=server.serve_forever, args=(0.05,))
@@ -210,7 +210,7 @@ def test_verified_get(pki: PKI, serve: Serve, injected: None) -> None:
 
 
 def test_tls12_server(serve: Serve, injected: None) -> None:
-    ctx = stdlib_server_context(version="TLSv1.2")
+    ctx = ssl_server_context(ssl, version="TLSv1.2")
     ctx.set_alpn_protocols(["http/1.1"])
     server = serve(ctx)
     with _pool() as pool:
@@ -258,7 +258,7 @@ def test_body_until_unexpected_eof(serve: Serve, injected: None) -> None:
 
 
 def test_client_certificate(pki: PKI, serve: Serve, injected: None) -> None:
-    ctx = stdlib_server_context(require_client_cert=True)
+    ctx = ssl_server_context(ssl, require_client_cert=True)
     server = serve(ctx)
     certfile, keyfile = identity_files("client")
     with _pool(cert_file=str(certfile), key_file=str(keyfile)) as pool:
@@ -281,7 +281,7 @@ def test_client_certificate_encrypted_key(
         )
     )
     certfile, _ = identity_files("client")
-    server = serve(stdlib_server_context(require_client_cert=True))
+    server = serve(ssl_server_context(ssl, require_client_cert=True))
     pool = _pool(cert_file=str(certfile), key_file=str(keyfile), key_password="s3cret")
     with pool:
         response = pool.request("GET", f"https://localhost:{server.port}/enc")
@@ -289,7 +289,7 @@ def test_client_certificate_encrypted_key(
 
 
 def test_hostname_mismatch(serve: Serve, injected: None) -> None:
-    server = serve(stdlib_server_context("wrong_host_server"))
+    server = serve(ssl_server_context(ssl, "wrong_host_server"))
     with _pool() as pool:
         with pytest.raises(urllib3.exceptions.SSLError) as info:
             pool.request("GET", f"https://localhost:{server.port}/")
@@ -298,7 +298,7 @@ def test_hostname_mismatch(serve: Serve, injected: None) -> None:
 
 
 def test_hostname_mismatch_with_retries(serve: Serve, injected: None) -> None:
-    server = serve(stdlib_server_context("wrong_host_server"))
+    server = serve(ssl_server_context(ssl, "wrong_host_server"))
     with _pool(retries=urllib3.Retry(total=1)) as pool:
         with pytest.raises(urllib3.exceptions.MaxRetryError) as info:
             pool.request("GET", f"https://localhost:{server.port}/")
@@ -355,7 +355,7 @@ def test_wrapped_socket_recv_and_eof(ending: str, method: str) -> None:
     a TCP close without it as ``SysCallError(-1, 'Unexpected EOF')``, which
     urllib3 suppresses. Any other exception would surface here.
     """
-    sctx = stdlib_server_context()
+    sctx = ssl_server_context(ssl)
     with listener() as lsn:
 
         def serve() -> bytes:
@@ -397,7 +397,7 @@ def test_wrapped_socket_recv_and_eof(ending: str, method: str) -> None:
 
 def test_wrapped_socket_read_timeout() -> None:
     """With a socket timeout, ``WantReadError`` becomes urllib3's wait and timeout."""
-    sctx = stdlib_server_context()
+    sctx = ssl_server_context(ssl)
     release = threading.Event()
     with listener() as lsn:
 

@@ -26,15 +26,15 @@ import pytest
 
 from OpenSSL import SSL
 from OpenSSL.SSL import EARLY_DATA_ACCEPTED, Session
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
     Background,
     blocking_with_deadline,
     ca_file,
+    client_context,
     listener,
-    our_client_context,
-    our_server_context,
     recv_line,
+    server_context,
 )
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -121,7 +121,7 @@ def serve(ctx: SSL.Context, sock: socket.socket) -> dict[str, Any]:
 
 
 def early_server_context() -> SSL.Context:
-    ctx = our_server_context()
+    ctx = server_context()
     ctx.set_max_early_data(16384)
     return ctx
 
@@ -191,7 +191,7 @@ def _worker(
 
 def _client(port: int, session: Optional[Session], early: bool) -> tuple[Any, Session]:
     tickets: list[Session] = []
-    ctx = our_client_context()
+    ctx = client_context()
     ctx.set_max_early_data(16384)
     ctx.set_new_session_callback(lambda conn, s: tickets.append(s))
     sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
@@ -243,12 +243,12 @@ def _forked_pair(
 
 class TestForkedServers:
     def test_workers_forked_after_the_context_share_tickets(self) -> None:
-        first, second = _forked_pair(our_server_context(), None)
+        first, second = _forked_pair(server_context(), None)
         assert first == (False, (False, b""))
         assert second == (True, (True, b""))
 
     def test_workers_with_their_own_context_do_not(self) -> None:
-        first, second = _forked_pair(None, our_server_context)
+        first, second = _forked_pair(None, server_context)
         assert first == (False, (False, b""))
         assert second == (False, (False, b""))
 

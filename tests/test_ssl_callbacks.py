@@ -38,8 +38,8 @@ from OpenSSL.SSL import (
     WantReadError,
     X509VerificationCodes,
 )
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
     handshake,
     handshake_pair,

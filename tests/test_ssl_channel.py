@@ -8,7 +8,7 @@ server refuses the extension with ``SSL_OP_NO_EXTENDED_MASTER_SECRET``
 from __future__ import annotations
 
 from OpenSSL import SSL
-from tests.ssl_helpers import client_context, handshake, memory_pair, server_context
+from tests.support import client_context, handshake, memory_pair, server_context
 
 NO_EXTENDED_MASTER_SECRET = 1 << 0
 

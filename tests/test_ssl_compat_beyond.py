@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, crypto
 from OpenSSL import ssl_compat as compat
-from tests.compat_helpers import IO_TIMEOUT, files, object_handshake
-from tests.pki import PKI, Identity
+from tests.support import IO_TIMEOUT, PKI, Identity, files, handshake, object_pair
 
 PASSWORD = "correct horse"
 
@@ -39,11 +38,9 @@ def objects(
     client_ctx: Any, server_ctx: Any, hostname: str = "localhost"
 ) -> tuple[Any, Any]:
     """A handshaken SSLObject pair (client, server)."""
-    c_in, c_out, s_in, s_out = (compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
-    return client, server
+    client, server = object_pair(client_ctx, server_ctx, server_hostname=hostname)
+    handshake(client, server)
+    return client.obj, server.obj
 
 
 def memory_server(pki: PKI, **settings: Any) -> Any:
@@ -98,6 +95,15 @@ def _later_error(client: Any) -> BaseException:
 # -- certificates and keys from memory ----------------------------------------------
 
 
+def _assert_serves_the_chain(pki: PKI, server_ctx: Any) -> None:
+    """A client trusting only the root verifies the server's leaf and chain."""
+    client, _ = objects(root_client(pki), server_ctx)
+    assert client.getpeercert(True) == pki.server.cert.public_bytes(
+        serialization.Encoding.DER
+    )
+    assert len(client.get_verified_chain()) == 3
+
+
 class TestLoadCertChainFromMemory:
     def test_pem_bytes_chain_and_encrypted_key(self, pki: PKI) -> None:
         server = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -118,13 +124,13 @@ class TestLoadCertChainFromMemory:
     def test_password_forms(self, pki: PKI, password: Any) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(pki.server.chain_pem(), encrypted_key(pki.server), password)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_pem_text_with_key_in_the_same_string(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         combined = (pki.server.chain_pem() + encrypted_key(pki.server)).decode()
         ctx.load_cert_chain(combined, password=PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_cryptography_objects(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -153,7 +159,7 @@ class TestLoadCertChainFromMemory:
         certfile, _keyfile = files().identities["server"]
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(certfile), encrypted_key(pki.server), PASSWORD)
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_paths_still_paths(self, pki: PKI, tmp_path: Path) -> None:
         certfile, keyfile = files().identities["server"]
@@ -178,7 +184,7 @@ class TestLoadCertChainFromMemory:
         odd.write_bytes(pki.server.chain_pem() + pki.server.key_pem())
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(odd))
-        objects(root_client(pki), ctx)
+        _assert_serves_the_chain(pki, ctx)
 
     def test_no_file_is_opened(self, pki: PKI, monkeypatch: pytest.MonkeyPatch) -> None:
         opened: list[Any] = []
@@ -271,8 +277,10 @@ class TestLoadCertChainFromMemory:
             ctx.load_cert_chain([], pki.server.key)
         with pytest.raises(TypeError):
             ctx.load_cert_chain(pki.server.cert, 42)
-        with pytest.raises(TypeError):
-            ctx.load_cert_chain(3.5)  # type: ignore[arg-type]
+        # Not a certificate object: the error is about certfile, not keyfile.
+        for wrong in (3.5, 42, object()):
+            with pytest.raises(TypeError, match="certfile should be"):
+                ctx.load_cert_chain(wrong)  # type: ignore[arg-type]
 
     def test_chain_certificates_are_not_added_twice(self, pki: PKI) -> None:
         ctx = compat.SSLContext(compat.PROTOCOL_TLS_SERVER)
@@ -310,6 +318,19 @@ class TestCadataCertificates:
             ctx.load_verify_locations(cadata=[1, 2])
         with pytest.raises(ssl.SSLError):
             ctx.load_verify_locations(cadata="no certificate here")
+
+    @pytest.mark.parametrize(
+        "cadata", ["", b"", bytearray(), "\u00e9", "   ", b"not DER"]
+    )
+    def test_empty_and_bad_cadata_fail_as_in_the_stdlib(self, cadata: Any) -> None:
+        failures = []
+        for module in (ssl, compat):
+            ctx = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
+            with pytest.raises(Exception) as info:
+                ctx.load_verify_locations(cadata=cadata)
+            message = str(info.value).split(" (_ssl.c:")[0]
+            failures.append((type(info.value), message, len(info.value.args)))
+        assert failures[0] == failures[1]
 
 
 # -- the verify callback -------------------------------------------------------------
@@ -365,6 +386,20 @@ class TestVerifyCallback:
         assert (0, SSL.X509_V_ERR_HOSTNAME_MISMATCH, False) in seen
         assert info.value.verify_code == SSL.X509_V_ERR_HOSTNAME_MISMATCH
         assert "Hostname mismatch" in info.value.verify_message
+
+    def test_the_name_mismatch_comes_first_then_the_chain(self, pki: PKI) -> None:
+        """The order doc/ssl_compat_beyond.rst describes."""
+        seen: list[tuple[int, int, bool]] = []
+        client_ctx = root_client(pki)
+
+        def callback(obj: Any, cert: Any, depth: int, error: int, ok: bool) -> bool:
+            seen.append((depth, error, ok))
+            return True
+
+        client_ctx.set_verify_callback(callback)
+        objects(client_ctx, memory_server(pki), hostname="other.example")
+        mismatch = SSL.X509_V_ERR_HOSTNAME_MISMATCH
+        assert seen == [(0, mismatch, False), (2, 0, True), (1, 0, True), (0, 0, True)]
 
     def test_overriding_openssl_accepts_a_pinned_untrusted_server(
         self, pki: PKI

@@ -27,8 +27,7 @@ import urllib3
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat as compat
-from tests.compat_helpers import IO_TIMEOUT, files, https_server
-from tests.pki import PKI
+from tests.support import IO_TIMEOUT, PKI, files, https_server
 
 PASSWORD = b"in memory only"
 

@@ -20,12 +20,12 @@ from cryptography.x509.oid import (
 
 from OpenSSL import ssl_compat
 from OpenSSL.ssl_compat._certs import decode_certificate
-from tests.compat_helpers import (
+from tests.support import (
     EchoServer,
-    client_context,
     connect,
     files,
-    server_context,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 _decode_with_cpython = ssl._ssl._test_decode_cert
@@ -166,8 +166,8 @@ def test_minimal_certificate_has_no_optional_keys(tmp_path: Path) -> None:
 def test_getpeercert_equals_cpython_for_the_same_server(server_module: Any) -> None:
     views = {}
     for client_module in (ssl, ssl_compat):
-        server = EchoServer(server_context(server_module))
-        with server, connect(client_context(client_module), server.address) as tls:
+        server = EchoServer(ssl_server_context(server_module))
+        with server, connect(ssl_client_context(client_module), server.address) as tls:
             views[client_module] = (
                 tls.getpeercert(),
                 tls.getpeercert(binary_form=True),
@@ -188,7 +188,7 @@ def test_getpeercert_of_unverified_peer_is_empty_dict() -> None:
         ctx = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         with server, connect(ctx, server.address) as tls:
             assert tls.getpeercert() == {}
             assert tls.getpeercert(True) == files().pki.server.cert.public_bytes(
@@ -200,8 +200,8 @@ def test_getpeercert_without_client_certificate_is_none() -> None:
     def handler(tls: Any) -> Any:
         return tls.getpeercert(), tls.getpeercert(True)
 
-    server = EchoServer(server_context(), handler=handler)
-    with server, connect(client_context(), server.address):
+    server = EchoServer(ssl_server_context(), handler=handler)
+    with server, connect(ssl_client_context(), server.address):
         pass
     assert server.errors == []
     assert server.results == [(None, None)]
@@ -269,8 +269,8 @@ def test_match_hostname_needs_a_certificate() -> None:
 
 
 def test_match_hostname_on_real_peer_certificate() -> None:
-    server = EchoServer(server_context())
-    with server, connect(client_context(), server.address) as tls:
+    server = EchoServer(ssl_server_context())
+    with server, connect(ssl_client_context(), server.address) as tls:
         cert = tls.getpeercert()
     ssl_compat.match_hostname(cert, "localhost")
     ssl_compat.match_hostname(cert, "127.0.0.1")

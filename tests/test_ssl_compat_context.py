@@ -13,12 +13,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, ssl_compat
-from tests.compat_helpers import (
+from tests.support import (
     EchoServer,
-    client_context,
     connect,
     files,
-    server_context,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 MODULES = [ssl, ssl_compat]
@@ -122,7 +122,7 @@ def test_create_default_context_honours_sslkeylogfile(
     monkeypatch.setenv("SSLKEYLOGFILE", str(path))
     ctx = ssl_compat.create_default_context(cafile=str(files().ca))
     assert ctx.keylog_filename == str(path)
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(ctx, server.address):
         pass
     lines = path.read_text().splitlines()
@@ -184,8 +184,8 @@ def test_fixed_protocol_has_no_version_bounds(module: Any) -> None:
 
 
 def test_version_bounds_are_enforced_in_the_handshake() -> None:
-    server = EchoServer(server_context(maximum_version=ssl.TLSVersion.TLSv1_2))
-    client = client_context(minimum_version=ssl.TLSVersion.TLSv1_3)
+    server = EchoServer(ssl_server_context(maximum_version=ssl.TLSVersion.TLSv1_2))
+    client = ssl_client_context(minimum_version=ssl.TLSVersion.TLSv1_3)
     with server, pytest.raises(ssl.SSLError) as info:
         with connect(client, server.address):
             pass
@@ -194,20 +194,20 @@ def test_version_bounds_are_enforced_in_the_handshake() -> None:
 
 
 def test_tls12_only_handshake_reports_tls12() -> None:
-    server = EchoServer(server_context(maximum_version=ssl.TLSVersion.TLSv1_2))
-    with server, connect(client_context(), server.address) as tls:
+    server = EchoServer(ssl_server_context(maximum_version=ssl.TLSVersion.TLSv1_2))
+    with server, connect(ssl_client_context(), server.address) as tls:
         assert tls.version() == "TLSv1.2"
         _name, protocol, bits = tls.cipher()
         assert protocol == "TLSv1.2" and bits in (128, 256)
 
 
 def test_options_can_be_added_and_cleared_with_effect() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.warns(DeprecationWarning, match="OP_NO_SSL.*OP_NO_TLS.*deprecated"):
         ctx.options |= ssl.OP_NO_TLSv1_3
     assert ctx.options & ssl.OP_NO_TLSv1_3
     assert isinstance(ctx.options, ssl.Options)
-    server = EchoServer(server_context(), connections=2)
+    server = EchoServer(ssl_server_context(), connections=2)
     with server:
         with connect(ctx, server.address) as tls:
             assert tls.version() == "TLSv1.2"
@@ -221,13 +221,13 @@ def test_options_can_be_added_and_cleared_with_effect() -> None:
 
 def test_options_assignment_as_hypercorn_does() -> None:
     """``options = OP_NO_COMPRESSION`` clears everything else that can be."""
-    ctx = server_context()
+    ctx = ssl_server_context()
     ctx.options = ssl.OP_NO_COMPRESSION
     # OpenSSL puts these two in every SSL_CTX and the binding cannot clear
     # them: they are still reported (the module docstring says so).
     assert ctx.options == ssl.OP_NO_COMPRESSION | ssl_compat.OP_ENABLE_MIDDLEBOX_COMPAT
     server = EchoServer(ctx)
-    with server, connect(client_context(), server.address) as tls:
+    with server, connect(ssl_client_context(), server.address) as tls:
         tls.sendall(b"hypercorn\n")
         assert tls.recv(100) == b"hypercorn\n"
 
@@ -245,15 +245,15 @@ def test_verify_flags_round_trip() -> None:
 def test_crl_check_flag_is_applied_to_connections() -> None:
     # With CRL checking required and no CRL loaded, verification must fail
     # ("unable to get certificate CRL", code 3): proof the flag reached OpenSSL.
-    client = client_context(verify_flags=ssl.VERIFY_CRL_CHECK_LEAF)
-    server = EchoServer(server_context())
+    client = ssl_client_context(verify_flags=ssl.VERIFY_CRL_CHECK_LEAF)
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(ssl.SSLCertVerificationError) as info:
         with connect(client, server.address):
             pass
     assert info.value.verify_code == 3
     # Dropping the flag again works (it is per connection, not sticky).
     client.verify_flags = ssl.VERIFY_DEFAULT
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(client, server.address) as tls:
         assert tls.version() is not None
 
@@ -302,7 +302,7 @@ def test_load_cert_chain_with_password(password: Any, tmp_path: Path) -> None:
     ctx = ssl_compat.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key, password)
     server = EchoServer(ctx)
-    with server, connect(client_context(), server.address) as tls:
+    with server, connect(ssl_client_context(), server.address) as tls:
         assert tls.getpeercert()["subject"][-1] == (("commonName", "localhost"),)
 
 
@@ -349,7 +349,7 @@ def test_load_verify_locations_variants_match_cpython() -> None:
 def test_load_verify_locations_cadata_is_trusted() -> None:
     ctx = ssl_compat.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(cadata=files().pki.root_pem().decode())
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(ctx, server.address) as tls:
         assert tls.version() is not None
 
@@ -379,7 +379,7 @@ def test_load_default_certs() -> None:
 
 
 def test_default_context_does_not_trust_the_test_root() -> None:
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(ssl.SSLCertVerificationError) as info:
         with connect(ssl_compat.create_default_context(), server.address):
             pass
@@ -485,12 +485,12 @@ def test_num_tickets_validation(module: Any) -> None:
 
 def test_keylog_filename(tmp_path: Path) -> None:
     path = tmp_path / "keys.log"
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.raises(TypeError):
         ctx.keylog_filename = 42
     ctx.keylog_filename = path
     assert ctx.keylog_filename == path
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(ctx, server.address):
         pass
     text = path.read_text()
@@ -498,15 +498,15 @@ def test_keylog_filename(tmp_path: Path) -> None:
     assert text.count("\n") >= 5
     ctx.keylog_filename = None
     size = path.stat().st_size
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(ctx, server.address):
         pass
     assert path.stat().st_size == size
 
 
 def test_session_stats_count_handshakes() -> None:
-    client = client_context()
-    server_ctx = server_context()
+    client = ssl_client_context()
+    server_ctx = ssl_server_context()
     server = EchoServer(server_ctx, connections=2)
     with server:
         for _ in range(2):
@@ -524,8 +524,8 @@ def test_session_stats_count_handshakes() -> None:
 def test_context_can_change_after_use() -> None:
     # The stdlib allows it (urllib3 calls set_alpn_protocols per connection);
     # OpenSSL.SSL.Context on its own would refuse.
-    client = client_context()
-    server_ctx = server_context()
+    client = ssl_client_context()
+    server_ctx = ssl_server_context()
     server_ctx.set_alpn_protocols(["b", "a"])
     server = EchoServer(server_ctx, connections=2)
     with server:
@@ -547,11 +547,11 @@ def test_escape_hatch_verify_callback_combines_with_stdlib_settings() -> None:
         seen.append((depth, cert.get_subject().CN, ok))
         return bool(ok)
 
-    client = client_context()
+    client = ssl_client_context()
     client.openssl_context.set_verify(
         SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify
     )
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # X509Name access
         with server, connect(client, server.address) as tls:
@@ -561,7 +561,7 @@ def test_escape_hatch_verify_callback_combines_with_stdlib_settings() -> None:
     # verify_mode keeps the installed callback.
     client.verify_mode = ssl.CERT_REQUIRED
     seen.clear()
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         with server, connect(client, server.address):
@@ -576,9 +576,9 @@ def test_escape_hatch_callback_exception_comes_out_unchanged() -> None:
     def verify(*args: Any) -> bool:
         raise Boom("from the verify callback")
 
-    client = client_context()
+    client = ssl_client_context()
     client.openssl_context.set_verify(SSL.VERIFY_PEER, verify)
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(Boom, match="from the verify callback"):
         with connect(client, server.address):
             pass
@@ -586,11 +586,11 @@ def test_escape_hatch_callback_exception_comes_out_unchanged() -> None:
 
 def test_escape_hatch_info_callback() -> None:
     events = []
-    client = client_context()
+    client = ssl_client_context()
     client.openssl_context.set_info_callback(
         lambda conn, where, ret: events.append(where)
     )
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, connect(client, server.address):
         pass
     assert SSL.SSL_CB_HANDSHAKE_DONE in events
@@ -605,8 +605,8 @@ def test_native_wrap_functions_refuse() -> None:
 
 
 def test_every_setter_works_after_use() -> None:
-    client = client_context()
-    server = EchoServer(server_context(), connections=2)
+    client = ssl_client_context()
+    server = EchoServer(ssl_server_context(), connections=2)
     with server:
         with connect(client, server.address):
             pass
@@ -633,7 +633,7 @@ def test_partial_chain_flag_equals_cpython(module: Any) -> None:
         client = module.SSLContext(module.PROTOCOL_TLS_CLIENT)
         client.load_verify_locations(cadata=intermediate)
         client.verify_flags = flags
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         try:
             with server, connect(client, server.address) as tls:
                 return tls.version()
@@ -654,33 +654,13 @@ def test_capath_directory_is_trusted(tmp_path: Path) -> None:
         client.load_verify_locations(capath=str(tmp_path))
         # Lazily looked up by OpenSSL: neither lists it beforehand.
         assert client.cert_store_stats()["x509"] == 0
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         with server, connect(client, server.address) as tls:
             assert tls.version() == "TLSv1.3"
 
 
 def _crl_file(tmp_path: Path, revoked_serials: list[int]) -> Path:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    pki = files().pki
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.intermediate.cert.subject)
-        .last_update(now - datetime.timedelta(days=1))
-        .next_update(now + datetime.timedelta(days=7))
-    )
-    for serial in revoked_serials:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(now - datetime.timedelta(hours=1))
-            .build()
-        )
-    crl = builder.sign(pki.intermediate.key, hashes.SHA256())
+    crl = files().pki.crl(revoked_serials)
     path = tmp_path / f"crl-{len(revoked_serials)}.pem"
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
     return path
@@ -692,10 +672,10 @@ def test_crl_checking_equals_cpython(revoked: bool, tmp_path: Path) -> None:
     crl = _crl_file(tmp_path, serials)
 
     def outcome(module: Any) -> Any:
-        client = client_context(module, verify_flags=ssl.VERIFY_CRL_CHECK_LEAF)
+        client = ssl_client_context(module, verify_flags=ssl.VERIFY_CRL_CHECK_LEAF)
         client.load_verify_locations(str(crl))
         stats = client.cert_store_stats()
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         try:
             with server, connect(client, server.address) as tls:
                 return stats, tls.version()

@@ -22,14 +22,17 @@ from typing import Any, Optional
 import pytest
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import (
+from tests.support import (
     IO_TIMEOUT,
     EchoServer,
-    client_context,
+    ObjectEnd,
     connect,
+    deliver,
     files,
-    object_handshake,
-    server_context,
+    handshake,
+    object_pair,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 KEY = bytes.fromhex("c0ffee" * 8)
@@ -37,20 +40,17 @@ PYTHON313 = "/root/.pyenv/versions/3.13.0/bin/python3"
 VERSIONS = [ssl_compat.TLSVersion.TLSv1_2, ssl_compat.TLSVersion.TLSv1_3]
 
 
-def object_pair(
-    client_ctx: Any, server_ctx: Any, hostname: Optional[str] = None
-) -> Any:
-    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    return client, server, [(c_out, s_in), (s_out, c_in)]
-
-
-def move(links: list[tuple[Any, Any]]) -> None:
-    for outgoing, incoming in links:
-        data = outgoing.read()
-        if data:
-            incoming.write(data)
+def _objects(
+    client_ctx: Any,
+    server_ctx: Any,
+    hostname: Optional[str] = None,
+    session: Any = None,
+) -> tuple[Any, Any, tuple[ObjectEnd, ObjectEnd]]:
+    """``(client, server, ends)``: two SSLObjects and their ``ObjectEnd``s."""
+    ends = object_pair(
+        client_ctx, server_ctx, server_hostname=hostname, session=session
+    )
+    return ends[0].obj, ends[1].obj, ends
 
 
 def psk_contexts(version: Any) -> tuple[Any, Any]:
@@ -76,29 +76,128 @@ def test_psk_between_ssl_compat_objects(version: Any) -> None:
     server_ctx.set_psk_server_callback(
         lambda identity: identities.append(identity) or KEY, identity_hint="hint1"
     )
-    client, server, links = object_pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
     client.write(b"psk")
-    move(links)
+    deliver(*links)
     assert server.read(3) == b"psk"
     assert identities == ["id1"]
     assert hints == (["hint1"] if version == VERSIONS[0] else [None])
     assert client.getpeercert(True) is None
 
 
+def test_each_psk_server_call_sets_the_hint_as_in_cpython() -> None:
+    """CPython 3.13 sets the hint on every call: none given (or no callback)
+    clears an earlier one, which TLS 1.2 clients would otherwise still get."""
+    client_ctx, server_ctx = psk_contexts(VERSIONS[0])  # TLS 1.2: hints exist
+    hints: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: hints.append(hint) or ("id", KEY))
+
+    def hint_sent() -> Optional[str]:
+        _client, _server, links = _objects(client_ctx, server_ctx)
+        handshake(*links)
+        return hints.pop()
+
+    def key(identity: Optional[str]) -> bytes:
+        return KEY
+
+    server_ctx.set_psk_server_callback(key, "h1")
+    assert hint_sent() == "h1"
+    server_ctx.set_psk_server_callback(key)
+    assert hint_sent() is None
+    server_ctx.set_psk_server_callback(key, "h2")
+    server_ctx.set_psk_server_callback(None, "ignored")
+    server_ctx.set_psk_server_callback(key)
+    assert hint_sent() is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_psk_identity_that_is_not_utf8_is_refused(version: Any) -> None:
+    """CPython refuses it; decoding it lossily would give b"ab\\xffcd" and
+    b"ab\\xfecd" the same identity, so the same key."""
+    from OpenSSL import SSL
+
+    _client_ctx, server_ctx = psk_contexts(version)
+    seen: list[Optional[str]] = []
+    server_ctx.set_psk_server_callback(lambda identity: seen.append(identity) or KEY)
+    incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+    server = server_ctx.wrap_bio(incoming, outgoing, server_side=True)
+    raw = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    raw.set_min_proto_version(SSL.TLS1_2_VERSION)
+    raw.set_max_proto_version(
+        SSL.TLS1_2_VERSION if version == VERSIONS[0] else SSL.TLS1_3_VERSION
+    )
+    raw.set_cipher_list(b"PSK")
+    raw.set_psk_client_callback(lambda conn, hint: (b"ab\xffcd", KEY))
+    client = SSL.Connection(raw, None)
+    client.set_connect_state()
+    with pytest.raises((ssl.SSLError, SSL.Error)):
+        for _ in range(20):
+            for step in (client.do_handshake, server.do_handshake):
+                try:
+                    step()
+                except (SSL.WantReadError, ssl.SSLWantReadError):
+                    pass
+            try:
+                incoming.write(client.bio_read(65536))
+            except SSL.WantReadError:
+                pass
+            if outgoing.pending:
+                client.bio_write(outgoing.read())
+    assert seen == []
+
+
+def test_a_psk_hint_that_is_not_utf8_offers_no_key() -> None:
+    """As CPython 3.13: the client callback is not asked with a mangled hint."""
+    from OpenSSL import SSL
+
+    client_ctx, _server_ctx = psk_contexts(VERSIONS[0])
+    hints: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: hints.append(hint) or ("id", KEY))
+    incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
+    client = client_ctx.wrap_bio(incoming, outgoing)
+    raw = SSL.Context(SSL.TLS_SERVER_METHOD)
+    raw.set_max_proto_version(SSL.TLS1_2_VERSION)
+    raw.set_cipher_list(b"PSK")
+    raw.use_psk_identity_hint(b"h\xffx")
+    raw.set_psk_server_callback(lambda conn, identity: KEY)
+    server = SSL.Connection(raw, None)
+    server.set_accept_state()
+    with pytest.raises((ssl.SSLError, SSL.Error)):
+        for _ in range(20):
+            for step in (client.do_handshake, server.do_handshake):
+                try:
+                    step()
+                except (SSL.WantReadError, ssl.SSLWantReadError):
+                    pass
+            try:
+                incoming.write(server.bio_read(65536))
+            except SSL.WantReadError:
+                pass
+            if outgoing.pending:
+                server.bio_write(outgoing.read())
+    assert hints == []
+
+
+def test_has_psk_tls13_as_in_315() -> None:
+    """3.15's flag: TLS 1.3 external PSKs work here (tested above)."""
+    assert ssl_compat.HAS_PSK_TLS13 is True
+    assert "HAS_PSK_TLS13" in ssl_compat.__all__
+
+
 def test_psk_refused_and_removed() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[0])
     client_ctx.set_psk_client_callback(lambda hint: (None, KEY))
     server_ctx.set_psk_server_callback(lambda identity: b"")
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
+        handshake(*links)
     # None removes the callback: the client then has no key to offer.
     server_ctx.set_psk_server_callback(lambda identity: KEY)
     client_ctx.set_psk_client_callback(None)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
+        handshake(*links)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -116,14 +215,53 @@ def test_psk_client_callback_failure_is_an_sslerror_with_cause(
     client_ctx, server_ctx = psk_contexts(version)
     client_ctx.set_psk_client_callback(callback)
     server_ctx.set_psk_server_callback(lambda identity: KEY)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError) as info:
-        object_handshake(client, server, links)
+        handshake(*links)
     cause = info.value.__cause__
     if isinstance(answer, BaseException):
         assert cause is answer
     else:
         assert isinstance(cause, TypeError)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("identity", ["x" * 256, "\u00e9" * 128, "a\0b"])
+def test_psk_identities_cpython_cannot_send_fail_as_sslerror(
+    version: Any, identity: str
+) -> None:
+    """CPython sends at most 255 bytes (a C string: no NUL); more is an
+    SSLError here with the ValueError as its cause, in TLS 1.2 and 1.3."""
+    client_ctx, server_ctx = psk_contexts(version)
+    client_ctx.set_psk_client_callback(lambda hint: (identity, KEY))
+    server_ctx.set_psk_server_callback(lambda identity: KEY)
+    _client, _server, links = _objects(client_ctx, server_ctx)
+    with pytest.raises(ssl.SSLError) as info:
+        handshake(*links)
+    assert isinstance(info.value.__cause__, ValueError)
+    # 255 bytes still go.
+    client_ctx.set_psk_client_callback(lambda hint: ("x" * 255, KEY))
+    _client, _server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_psk_without_identity(version: Any) -> None:
+    """(None, key), as in CPython: TLS 1.2 sends an empty identity, which the
+    server callback gets as None; TLS 1.3 has no empty identities, so the
+    handshake fails (an SSLError, the ValueError its cause)."""
+    client_ctx, server_ctx = psk_contexts(version)
+    seen: list[Optional[str]] = []
+    client_ctx.set_psk_client_callback(lambda hint: (None, KEY))
+    server_ctx.set_psk_server_callback(lambda identity: seen.append(identity) or KEY)
+    _client, _server, links = _objects(client_ctx, server_ctx)
+    if version == VERSIONS[0]:
+        handshake(*links)
+        assert seen == [None]
+    else:
+        with pytest.raises(ssl.SSLError) as info:
+            handshake(*links)
+        assert isinstance(info.value.__cause__, ValueError)
 
 
 def test_psk_server_callback_failure_is_an_sslerror_with_cause() -> None:
@@ -135,9 +273,9 @@ def test_psk_server_callback_failure_is_an_sslerror_with_cause() -> None:
     client_ctx, server_ctx = psk_contexts(VERSIONS[1])
     client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
     server_ctx.set_psk_server_callback(callback)
-    client, server, links = object_pair(client_ctx, server_ctx)
+    _client, _server, links = _objects(client_ctx, server_ctx)
     with pytest.raises(ssl.SSLError) as info:
-        object_handshake(client, server, links)
+        handshake(*links)
     assert info.value.__cause__ is boom
 
 
@@ -155,6 +293,52 @@ def test_psk_setter_checks_as_cpython() -> None:
     server.set_psk_server_callback(None)
     client.set_psk_client_callback(None)
     assert ssl_compat.HAS_PSK is True
+
+
+PSK_SETTER_CASES = """
+import importlib, sys
+ssl = importlib.import_module(sys.argv[1])  # ssl, or OpenSSL.ssl_compat
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+cb = lambda *args: b""
+cases = [
+    lambda: server.set_psk_client_callback(cb),
+    lambda: client.set_psk_server_callback(cb),
+    lambda: server.set_psk_server_callback(cb, "h" * 300),
+    lambda: server.set_psk_server_callback(cb, "a\\0b"),
+    lambda: server.set_psk_server_callback(cb, identity_hint=3),
+    lambda: client.set_psk_client_callback(3),
+    lambda: client.set_psk_server_callback(cb, 3),
+    lambda: server.set_psk_server_callback(3, "a\\0b"),
+    lambda: server.set_psk_server_callback(3, "h" * 300),
+]
+for case in cases:
+    try:
+        case()
+        print(repr(None))
+    except Exception as exc:
+        message = str(exc).split(" (_ssl.c:")[0]
+        print(repr((type(exc).__name__, message, len(exc.args))))
+"""
+
+
+def test_psk_setter_failures_are_cpython_313s(tmp_path: Any) -> None:
+    """The same wrong calls fail with CPython 3.13's types, messages and args."""
+    script = tmp_path / "cases.py"
+    script.write_text(PSK_SETTER_CASES)
+    outputs = []
+    for python, module in (
+        (_python313(), "ssl"),
+        (sys.executable, "OpenSSL.ssl_compat"),
+    ):
+        run = subprocess.run(
+            [python, str(script), module], capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout.splitlines())
+    theirs, ours = outputs
+    assert len(ours) == 9
+    assert ours == theirs
 
 
 PEER_SERVER = """
@@ -268,21 +452,21 @@ def test_psk_cpython_313_client_against_ssl_compat_server(version: Any) -> None:
 
 
 def test_set_ciphersuites_and_group() -> None:
-    server_ctx = server_context()
+    server_ctx = ssl_server_context()
     server_ctx.set_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")
     server_ctx.set_groups("P-384:X25519")
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_ciphersuites("TLS_CHACHA20_POLY1305_SHA256")
     client_ctx.set_groups("P-384")
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
     assert client.group() is None
-    object_handshake(client, server, links)
+    handshake(*links)
     assert client.cipher()[0] == "TLS_CHACHA20_POLY1305_SHA256"
     assert client.group() == server.group() == "secp384r1"
 
 
 def test_bad_names_raise_sslerror() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.raises(ssl.SSLError):
         ctx.set_ciphersuites("TLS_NO_SUCH_SUITE")
     with pytest.raises(ssl.SSLError):
@@ -297,45 +481,113 @@ def test_bad_names_raise_sslerror() -> None:
 
 
 def test_get_groups_follows_the_version_limits() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     groups = ctx.get_groups()
     assert {"x25519", "secp256r1", "secp384r1", "ffdhe2048"} <= set(groups)
     assert "P-256" not in groups and "P-256" in ctx.get_groups(include_aliases=True)
     ctx.maximum_version = ssl_compat.TLSVersion.TLSv1_2
     assert not [g for g in ctx.get_groups() if "MLKEM" in g]
-    for group in client_context().get_groups():
-        context = client_context()
+    for group in ssl_client_context().get_groups():
+        context = ssl_client_context()
         context.set_groups(group)  # every listed group is accepted
+
+
+def test_client_sigalgs_alone_also_limit_the_servers_signature() -> None:
+    """What doc/ssl_compat.rst says of the binding's one sigalg list."""
+    server_ctx = ssl_server_context()  # an ECDSA P-256 certificate
+    server_ctx.set_client_sigalgs("ed25519")
+    client, _server, links = _objects(ssl_client_context(), server_ctx, "localhost")
+    with pytest.raises(ssl.SSLError):
+        handshake(*links)
+    server_ctx = ssl_server_context()
+    server_ctx.set_client_sigalgs("ed25519:ecdsa_secp256r1_sha256")
+    client, _server, links = _objects(ssl_client_context(), server_ctx, "localhost")
+    handshake(*links)
+    assert client.version() == "TLSv1.3"
+
+
+def _track(*contexts: Any) -> Any:
+    """Turn on what client_sigalg()/server_sigalg() need (off by default)."""
+    for context in contexts:
+        context.openssl_context.set_signature_scheme_tracking(True)
+    return contexts[0]
 
 
 def test_sigalg_setters_and_get_sigalgs() -> None:
     sigalgs = ssl_compat.get_sigalgs()
     assert {"ed25519", "rsa_pss_rsae_sha256", "ecdsa_secp256r1_sha256"} <= set(sigalgs)
-    server_ctx = server_context(identity="rsa_server")
+    server_ctx = ssl_server_context(identity="rsa_server")
     server_ctx.set_server_sigalgs("rsa_pss_rsae_sha384")
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha256")
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
     with pytest.raises(ssl.SSLError):
-        object_handshake(client, server, links)
-    client_ctx = client_context()
+        handshake(*links)
+    client_ctx = ssl_client_context()
     client_ctx.set_server_sigalgs("rsa_pss_rsae_sha384:ecdsa_secp256r1_sha256")
     client_ctx.set_client_sigalgs("ed25519")
-    client, server, links = object_pair(client_ctx, server_context(
-        identity="rsa_server"), "localhost")  # fmt: skip
-    object_handshake(client, server, links)
-    with pytest.raises(NotImplementedError):
-        client.server_sigalg()
-    with pytest.raises(NotImplementedError):
-        client.client_sigalg()
+    server_ctx = _track(ssl_server_context(identity="rsa_server"))
+    client, server, links = _objects(_track(client_ctx), server_ctx, "localhost")
+    assert client.server_sigalg() is None and server.server_sigalg() is None
+    handshake(*links)
+    # The server signed with the one scheme both allow; no client auth.
+    assert client.server_sigalg() == server.server_sigalg() == "rsa_pss_rsae_sha384"
+    assert client.client_sigalg() is None and server.client_sigalg() is None
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_sigalg_getters_with_client_auth_and_resumption(version: Any) -> None:
+    """As CPython 3.15: both sides agree; a resumed session signs nothing."""
+    server_ctx = ssl_server_context(identity="rsa_server")
+    server_ctx.verify_mode = ssl_compat.CERT_REQUIRED
+    server_ctx.load_verify_locations(str(files().ca))
+    server_ctx.set_server_sigalgs("rsa_pss_rsae_sha256")
+    server_ctx.set_client_sigalgs("ecdsa_secp256r1_sha256")
+    client_ctx = ssl_client_context()
+    client_ctx.maximum_version = version
+    client_ctx.load_cert_chain(*files().identities["client"])
+    _track(client_ctx, server_ctx)
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
+    for side in (client, server):
+        assert side.server_sigalg() == "rsa_pss_rsae_sha256"
+        assert side.client_sigalg() == "ecdsa_secp256r1_sha256"
+    server.write(b"tickets")
+    for _ in range(10):
+        deliver(*links)
+        try:
+            assert client.read(100) == b"tickets"
+            break
+        except ssl_compat.SSLWantReadError:
+            continue
+    session = client.session
+    again, again_server, links = _objects(client_ctx, server_ctx, "localhost", session)
+    handshake(*links)
+    assert again.session_reused
+    for side in (again, again_server):
+        assert side.server_sigalg() is None and side.client_sigalg() is None
+
+
+def test_sigalg_getters_without_a_signature_psk() -> None:
+    """TLS 1.3 external PSK: nobody signs, both getters give None."""
+    client_ctx, server_ctx = psk_contexts(ssl_compat.TLSVersion.TLSv1_3)
+    client_ctx.set_psk_client_callback(lambda hint: ("id", KEY))
+    server_ctx.set_psk_server_callback(lambda identity: KEY)
+    _track(client_ctx, server_ctx)
+    client, server, links = _objects(client_ctx, server_ctx)
+    handshake(*links)
+    for side in (client, server):
+        assert side.server_sigalg() is None and side.client_sigalg() is None
 
 
 # -- chains (3.13), default flags -------------------------------------------------
 
 
 def test_chains_are_der_bytes_as_in_313() -> None:
-    client, server, links = object_pair(client_context(), server_context(), "localhost")
-    object_handshake(client, server, links)
+    client, server, links = _objects(
+        ssl_client_context(), ssl_server_context(), "localhost"
+    )
+    handshake(*links)
     pki = files().pki
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -354,24 +606,26 @@ def test_chains_are_der_bytes_as_in_313() -> None:
 
 
 def pha_contexts() -> tuple[Any, Any]:
-    server_ctx = server_context(verify_mode=ssl.CERT_REQUIRED, post_handshake_auth=True)
+    server_ctx = ssl_server_context(
+        verify_mode=ssl.CERT_REQUIRED, post_handshake_auth=True
+    )
     server_ctx.load_verify_locations(files().ca)
-    client_ctx = client_context(post_handshake_auth=True)
+    client_ctx = ssl_client_context(post_handshake_auth=True)
     client_ctx.load_cert_chain(*files().identities["client"])
     return client_ctx, server_ctx
 
 
 def test_post_handshake_auth_sslobject() -> None:
     client_ctx, server_ctx = pha_contexts()
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     assert server.getpeercert() is None
     server.verify_client_post_handshake()
     server.write(b"ask")
-    move(links)
+    deliver(*links)
     assert client.read(3) == b"ask"
     client.write(b"answer")
-    move(links)
+    deliver(*links)
     assert server.read(6) == b"answer"
     assert server.getpeercert()["subject"][-1] == (("commonName", "client"),)
 
@@ -398,9 +652,9 @@ def test_post_handshake_auth_sslsocket() -> None:
 
 def test_post_handshake_auth_without_client_offer_is_an_sslerror() -> None:
     _, server_ctx = pha_contexts()
-    client_ctx = client_context()  # post_handshake_auth stays False
-    client, server, links = object_pair(client_ctx, server_ctx, "localhost")
-    object_handshake(client, server, links)
+    client_ctx = ssl_client_context()  # post_handshake_auth stays False
+    _client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
     with pytest.raises(ssl.SSLError):
         server.verify_client_post_handshake()
 
@@ -446,3 +700,13 @@ def test_create_default_context_flags_on_every_python() -> None:
     assert flags & ssl_compat.VERIFY_X509_STRICT
     assert flags & ssl_compat.VERIFY_X509_PARTIAL_CHAIN
     assert sys.version_info >= (3, 9)
+
+
+def test_sigalg_getters_without_tracking() -> None:
+    """Off by default (it costs per record): the getters cannot answer."""
+    client_ctx, server_ctx = ssl_client_context(), _track(ssl_server_context())
+    client, server, links = _objects(client_ctx, server_ctx, "localhost")
+    handshake(*links)
+    with pytest.raises(ssl_compat.SSLError, match="not recorded"):
+        client.server_sigalg()
+    assert server.server_sigalg() == "ecdsa_secp256r1_sha256"  # still tracking

@@ -13,7 +13,7 @@ import pytest
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL.ssl_compat._errors import translate_error
-from tests.compat_helpers import IO_TIMEOUT, EchoServer, client_context, server_context
+from tests.support import IO_TIMEOUT, EchoServer, ssl_client_context, ssl_server_context
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,6 @@ from tests.compat_helpers import IO_TIMEOUT, EchoServer, client_context, server_
         (SSL.WantWriteError(), ssl.SSLWantWriteError, ssl.SSL_ERROR_WANT_WRITE),
         (SSL.ZeroReturnError(), ssl.SSLZeroReturnError, ssl.SSL_ERROR_ZERO_RETURN),
         (SSL.WantX509LookupError(), ssl.SSLError, ssl.SSL_ERROR_WANT_X509_LOOKUP),
-        (SSL.SysCallError(-1, "Unexpected EOF"), ssl.SSLEOFError, ssl.SSL_ERROR_EOF),
     ],
 )
 def test_state_errors(error: SSL.Error, expected_type: Any, number: int) -> None:
@@ -68,11 +67,23 @@ def test_error_queue_entries_become_mnemonics(
     assert str(translated) == translated.args[1]
 
 
-def test_unexpected_eof_reason_is_eof_error() -> None:
-    translated = translate_error(
-        SSL.Error([("SSL routines", "", "unexpected eof while reading")])
-    )
+@pytest.mark.parametrize(
+    "error",
+    [
+        SSL.Error([("SSL routines", "", "unexpected eof while reading")]),
+        # OpenSSL.SSL's name for the same OpenSSL 3+ reason.
+        SSL.SysCallError(-1, "Unexpected EOF"),
+    ],
+)
+def test_unexpected_eof_reason_is_eof_error(error: SSL.Error) -> None:
+    translated = translate_error(error)
     assert type(translated) is ssl.SSLEOFError
+    assert translated.args == (
+        ssl.SSL_ERROR_EOF,
+        "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol",
+    )
+    assert translated.library == "SSL"  # type: ignore[attr-defined]
+    assert translated.reason == "UNEXPECTED_EOF_WHILE_READING"  # type: ignore[attr-defined]
 
 
 def test_error_without_queue_is_still_an_ssl_error() -> None:
@@ -107,7 +118,7 @@ def test_protocol_error_equals_cpython() -> None:
         listener, thread = _plain_tcp_garbage_server()
         raw = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
         with pytest.raises(ssl.SSLError) as info:
-            client_context(module).wrap_socket(raw, server_hostname="localhost")
+            ssl_client_context(module).wrap_socket(raw, server_hostname="localhost")
         thread.join(IO_TIMEOUT)
         listener.close()
         exc = info.value
@@ -125,8 +136,10 @@ def test_protocol_error_equals_cpython() -> None:
 
 def test_alert_from_peer_equals_cpython() -> None:
     def failure(module: Any) -> Any:
-        server = EchoServer(server_context(ssl, maximum_version=ssl.TLSVersion.TLSv1_2))
-        client = client_context(module, minimum_version=ssl.TLSVersion.TLSv1_3)
+        server = EchoServer(
+            ssl_server_context(ssl, maximum_version=ssl.TLSVersion.TLSv1_2)
+        )
+        client = ssl_client_context(module, minimum_version=ssl.TLSVersion.TLSv1_3)
         with server, pytest.raises(ssl.SSLError) as info:
             raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
             with client.wrap_socket(raw, server_hostname="localhost"):
@@ -139,7 +152,7 @@ def test_alert_from_peer_equals_cpython() -> None:
 
 def test_except_clauses_of_unrelated_code_still_work() -> None:
     # Code that never heard of ssl_compat catches the stdlib's classes.
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server:
         raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
         try:
@@ -219,10 +232,10 @@ def test_reset_after_handshake_equals_cpython(suppress: bool) -> None:
         tls.recv(1)
 
     def outcome(module: Any) -> Any:
-        server = EchoServer(server_context(ssl), handler=reset)
+        server = EchoServer(ssl_server_context(ssl), handler=reset)
         with server:
             raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
-            with client_context(module).wrap_socket(
+            with ssl_client_context(module).wrap_socket(
                 raw, server_hostname="localhost", suppress_ragged_eofs=suppress
             ) as tls:
                 tls.sendall(b"x")
@@ -237,3 +250,107 @@ def test_reset_after_handshake_equals_cpython(suppress: bool) -> None:
         assert ours == (b"" if suppress else (ssl.SSLEOFError, ssl.SSL_ERROR_EOF))
     else:
         assert ours == (ConnectionResetError, errno.ECONNRESET)
+
+
+def _ssl_fields(exc: BaseException) -> Any:
+    return (
+        type(exc),
+        exc.args[0],
+        _strip_location(str(exc)),
+        getattr(exc, "library", "unset"),
+        getattr(exc, "reason", "unset"),
+    )
+
+
+def _assert_eof_equals_cpython(ours: Any, theirs: Any) -> None:
+    assert ours[0] is ssl.SSLEOFError
+    assert ours[3:] == theirs[3:] == ("SSL", "UNEXPECTED_EOF_WHILE_READING")
+    if sys.version_info >= (3, 10):
+        assert ours == theirs
+    # else: 3.9 raises a plain SSLError (SSL_ERROR_SSL) for this reason;
+    # ssl_compat gives the newest CPython's SSLEOFError on every Python.
+
+
+def _strict_eof_context(module: Any) -> Any:
+    # CPython 3.9 sets OP_IGNORE_UNEXPECTED_EOF by default (reads then end
+    # with b""); clear it so both sides report the EOF.
+    ctx = ssl_client_context(module)
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return ctx
+
+
+def _memory_client_and_server(module: Any) -> Any:
+    """A *module* client SSLObject and a stdlib server, handshaken in memory."""
+    c_in, c_out = module.MemoryBIO(), module.MemoryBIO()
+    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = _strict_eof_context(module).wrap_bio(
+        c_in, c_out, server_hostname="localhost"
+    )
+    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    for _ in range(10):
+        for end in (client, server):
+            try:
+                end.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+    assert client.version() is not None
+    return client, c_in, server, s_out
+
+
+def test_memory_bio_eof_mid_record_equals_cpython() -> None:
+    def failure(module: Any) -> Any:
+        client, c_in, server, s_out = _memory_client_and_server(module)
+        server.write(b"hello world")
+        c_in.write(s_out.read()[:10])  # the transport ends mid-record
+        c_in.write_eof()
+        with pytest.raises(ssl.SSLError) as info:
+            client.read(100)
+        return _ssl_fields(info.value)
+
+    ours, theirs = failure(ssl_compat), failure(ssl)
+    _assert_eof_equals_cpython(ours, theirs)
+
+
+def test_socket_eof_without_close_notify_equals_cpython() -> None:
+    def vanish(tls: Any) -> None:
+        tls.sendall(b"x")
+        tls.shutdown(socket.SHUT_RDWR)  # TCP FIN, no close_notify
+
+    def failure(module: Any) -> Any:
+        server = EchoServer(ssl_server_context(ssl), handler=vanish)
+        with server:
+            raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
+            with _strict_eof_context(module).wrap_socket(
+                raw, server_hostname="localhost", suppress_ragged_eofs=False
+            ) as tls:
+                assert tls.recv(1) == b"x"
+                with pytest.raises(ssl.SSLError) as info:
+                    tls.recv(1)
+        return _ssl_fields(info.value)
+
+    _assert_eof_equals_cpython(failure(ssl_compat), failure(ssl))
+
+
+def test_corrupted_record_is_the_same_exception_type_as_cpython() -> None:
+    # The reason differs with the OpenSSL version, not our translation:
+    # OpenSSL 3.2+ pushes RECORD_LAYER_FAILURE on top of the MAC failure, and
+    # CPython (like us) reports the most recent queue entry.
+    def failure(module: Any) -> Any:
+        client, c_in, server, s_out = _memory_client_and_server(module)
+        server.write(b"hello world")
+        record = bytearray(s_out.read())
+        record[-3] ^= 1
+        c_in.write(bytes(record))
+        with pytest.raises(ssl.SSLError) as info:
+            client.read(100)
+        return info.value
+
+    ours, theirs = failure(ssl_compat), failure(ssl)
+    assert type(ours) is type(theirs) is ssl.SSLError
+    assert ours.library == theirs.library == "SSL"
+    assert ours.reason in (
+        "DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+        "RECORD_LAYER_FAILURE",
+    )

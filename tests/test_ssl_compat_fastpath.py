@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.compat_helpers import EchoServer, client_context, connect, server_context
+from tests.support import EchoServer, connect, ssl_client_context, ssl_server_context
 
 
 def _sink(tls: Any) -> int:
@@ -34,9 +34,9 @@ def _receive_payload_then_ack(tls: Any) -> bytes:
 
 
 def test_blocking_sendall_moves_everything() -> None:
-    server = EchoServer(server_context(), handler=_receive_payload_then_ack)
+    server = EchoServer(ssl_server_context(), handler=_receive_payload_then_ack)
     with server:
-        with connect(client_context(), server.address) as tls:
+        with connect(ssl_client_context(), server.address) as tls:
             tls.settimeout(None)
             assert tls.sendall(_PAYLOAD) is None
             # Wait for the acknowledgement: closing earlier could reset the
@@ -47,9 +47,9 @@ def test_blocking_sendall_moves_everything() -> None:
 
 
 def test_blocking_sendall_refuses_text_like_the_stdlib() -> None:
-    server = EchoServer(server_context(), handler=_sink)
+    server = EchoServer(ssl_server_context(), handler=_sink)
     with server:
-        with connect(client_context(), server.address) as tls:
+        with connect(ssl_client_context(), server.address) as tls:
             tls.settimeout(None)
             with pytest.raises(TypeError):
                 tls.sendall("text")  # type: ignore[arg-type]
@@ -60,9 +60,9 @@ def test_read_after_peer_close_is_empty_on_the_direct_path() -> None:
     def close_at_once(tls: Any) -> None:
         tls.unwrap()
 
-    server = EchoServer(server_context(), handler=close_at_once)
+    server = EchoServer(ssl_server_context(), handler=close_at_once)
     with server:
-        with connect(client_context(), server.address) as tls:
+        with connect(ssl_client_context(), server.address) as tls:
             tls.settimeout(None)
             assert tls.recv(100) == b""
     assert not [e for e in server.errors if not isinstance(e, (ssl.SSLError, OSError))]

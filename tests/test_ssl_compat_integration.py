@@ -20,11 +20,11 @@ import trio.testing
 import urllib3
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import (
+from tests.support import (
     IO_TIMEOUT,
-    client_context,
     https_server,
-    server_context,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 MODULES = [ssl, ssl_compat]
@@ -35,9 +35,9 @@ MODULES = [ssl, ssl_compat]
 
 @pytest.mark.parametrize("server_module", MODULES)
 def test_http_client(server_module: Any) -> None:
-    with https_server(server_context(server_module)) as (_host, port):
+    with https_server(ssl_server_context(server_module)) as (_host, port):
         conn = http.client.HTTPSConnection(
-            "localhost", port, context=client_context(), timeout=IO_TIMEOUT
+            "localhost", port, context=ssl_client_context(), timeout=IO_TIMEOUT
         )
         for path in ("/a", "/b"):  # two requests on one kept-alive connection
             conn.request("GET", path)
@@ -51,14 +51,14 @@ def test_http_client(server_module: Any) -> None:
     ("host", "identity", "context_factory", "code"),
     [
         ("localhost", "server", ssl_compat.create_default_context, 20),  # unknown CA
-        ("127.0.0.1", "wrong_host_server", client_context, 64),  # IP mismatch
-        ("localhost", "expired_server", client_context, 10),  # expired
+        ("127.0.0.1", "wrong_host_server", ssl_client_context, 64),  # IP mismatch
+        ("localhost", "expired_server", ssl_client_context, 10),  # expired
     ],
 )
 def test_http_client_verification_failures(
     host: str, identity: str, context_factory: Any, code: int
 ) -> None:
-    with https_server(server_context(identity=identity)) as (_host, port):
+    with https_server(ssl_server_context(identity=identity)) as (_host, port):
         conn = http.client.HTTPSConnection(
             host, port, context=context_factory(), timeout=IO_TIMEOUT
         )
@@ -69,9 +69,12 @@ def test_http_client_verification_failures(
 
 
 def test_http_client_hostname_mismatch() -> None:
-    with https_server(server_context(identity="wrong_host_server")) as (_host, port):
+    with https_server(ssl_server_context(identity="wrong_host_server")) as (
+        _host,
+        port,
+    ):
         conn = http.client.HTTPSConnection(
-            "localhost", port, context=client_context(), timeout=IO_TIMEOUT
+            "localhost", port, context=ssl_client_context(), timeout=IO_TIMEOUT
         )
         with pytest.raises(ssl.SSLCertVerificationError) as info:
             conn.request("GET", "/")
@@ -84,26 +87,29 @@ def test_http_client_hostname_mismatch() -> None:
 
 @pytest.mark.parametrize("server_module", MODULES)
 def test_urllib_request(server_module: Any) -> None:
-    with https_server(server_context(server_module)) as (_host, port):
+    with https_server(ssl_server_context(server_module)) as (_host, port):
         with urllib.request.urlopen(
             f"https://localhost:{port}/path",
-            context=client_context(),
+            context=ssl_client_context(),
             timeout=IO_TIMEOUT,
         ) as response:
             assert response.read() == b"hello /path"
 
 
 def test_urllib_request_failures() -> None:
-    with https_server(server_context(identity="wrong_host_server")) as (_host, port):
+    with https_server(ssl_server_context(identity="wrong_host_server")) as (
+        _host,
+        port,
+    ):
         with pytest.raises(urllib.error.URLError) as info:
             urllib.request.urlopen(
                 f"https://localhost:{port}/",
-                context=client_context(),
+                context=ssl_client_context(),
                 timeout=IO_TIMEOUT,
             )
         assert isinstance(info.value.reason, ssl.SSLCertVerificationError)
         assert info.value.reason.verify_code == 62
-    with https_server(server_context()) as (_host, port):
+    with https_server(ssl_server_context()) as (_host, port):
         with pytest.raises(urllib.error.URLError) as info:
             urllib.request.urlopen(
                 f"https://localhost:{port}/",
@@ -115,10 +121,10 @@ def test_urllib_request_failures() -> None:
 
 
 def test_http_server_with_compat_context_reached_by_stdlib_client() -> None:
-    with https_server(server_context()) as (_host, port):
+    with https_server(ssl_server_context()) as (_host, port):
         with urllib.request.urlopen(
             f"https://localhost:{port}/std",
-            context=client_context(ssl),
+            context=ssl_client_context(ssl),
             timeout=IO_TIMEOUT,
         ) as response:
             assert response.read() == b"hello /std"
@@ -128,8 +134,8 @@ def test_http_server_with_compat_context_reached_by_stdlib_client() -> None:
 
 
 def test_urllib3_pool_manager() -> None:
-    with https_server(server_context()) as (_host, port):
-        ctx = client_context()
+    with https_server(ssl_server_context()) as (_host, port):
+        ctx = ssl_client_context()
         pool = urllib3.PoolManager(ssl_context=ctx)
         for i in range(3):
             # Connection: close makes urllib3 open (and configure) new sockets
@@ -147,7 +153,7 @@ def test_urllib3_pool_manager() -> None:
 
 
 def test_urllib3_verification_failure() -> None:
-    with https_server(server_context()) as (_host, port):
+    with https_server(ssl_server_context()) as (_host, port):
         pool = urllib3.PoolManager(ssl_context=ssl_compat.create_default_context())
         with pytest.raises(urllib3.exceptions.SSLError) as info:
             pool.request("GET", f"https://localhost:{port}/", retries=False)
@@ -168,14 +174,14 @@ async def _asyncio_echo(server_module: Any, client_module: Any) -> tuple[Any, ..
         await writer.wait_closed()
 
     server = await asyncio.start_server(
-        handle, "127.0.0.1", 0, ssl=server_context(server_module)
+        handle, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
     )
     port = server.sockets[0].getsockname()[1]
     try:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1",
             port,
-            ssl=client_context(client_module),
+            ssl=ssl_client_context(client_module),
             server_hostname="localhost",
         )
         writer.write(b"hi\n")
@@ -215,7 +221,7 @@ async def _asyncio_start_tls(server_module: Any, client_module: Any) -> bytes:
         assert await reader.readline() == b"STARTTLS\n"
         writer.write(b"OK\n")
         await writer.drain()
-        await writer.start_tls(server_context(server_module))
+        await writer.start_tls(ssl_server_context(server_module))
         line = await reader.readline()
         writer.write(b"secure:" + line)
         await writer.drain()
@@ -229,7 +235,7 @@ async def _asyncio_start_tls(server_module: Any, client_module: Any) -> bytes:
         await writer.drain()
         assert await reader.readline() == b"OK\n"
         await writer.start_tls(
-            client_context(client_module), server_hostname="localhost"
+            ssl_client_context(client_module), server_hostname="localhost"
         )
         writer.write(b"x\n")
         await writer.drain()
@@ -257,7 +263,7 @@ def test_asyncio_start_tls(server_module: Any, client_module: Any) -> None:
 def test_asyncio_verification_failure() -> None:
     async def main() -> None:
         server = await asyncio.start_server(
-            lambda r, w: w.close(), "127.0.0.1", 0, ssl=server_context()
+            lambda r, w: w.close(), "127.0.0.1", 0, ssl=ssl_server_context()
         )
         port = server.sockets[0].getsockname()[1]
         try:
@@ -284,8 +290,10 @@ def test_trio_ssl_stream_with_compat_contexts_on_both_ends() -> None:
 
     async def main() -> None:
         left, right = trio.testing.memory_stream_pair()
-        server = trio.SSLStream(left, server_context(), server_side=True)
-        client = trio.SSLStream(right, client_context(), server_hostname="localhost")
+        server = trio.SSLStream(left, ssl_server_context(), server_side=True)
+        client = trio.SSLStream(
+            right, ssl_client_context(), server_hostname="localhost"
+        )
 
         async def serve() -> None:
             await server.do_handshake()
@@ -322,7 +330,7 @@ def test_trio_ssl_stream_with_compat_contexts_on_both_ends() -> None:
 def test_trio_verification_failure() -> None:
     async def main() -> None:
         left, right = trio.testing.memory_stream_pair()
-        server = trio.SSLStream(left, server_context(), server_side=True)
+        server = trio.SSLStream(left, ssl_server_context(), server_side=True)
         client = trio.SSLStream(
             right, ssl_compat.create_default_context(), server_hostname="localhost"
         )

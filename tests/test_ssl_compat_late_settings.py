@@ -8,52 +8,30 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
 
-from tests.compat_helpers import client_context, server_context
-
-
-def _handshake(client: Any, server: Any, bios: tuple[Any, Any, Any, Any]) -> None:
-    si, so, ci, co = bios
-    for _ in range(20):
-        done = 0
-        for end in (client, server):
-            try:
-                end.do_handshake()
-                done += 1
-            except ssl.SSLWantReadError:
-                pass
-        data = co.read()
-        if data:
-            si.write(data)
-        data = so.read()
-        if data:
-            ci.write(data)
-        if done == 2:
-            return
-    raise AssertionError("handshake made no progress")
+from tests.support import ObjectEnd, handshake, ssl_client_context, ssl_server_context
 
 
 def test_alpn_set_after_the_server_object_exists() -> None:
-    sctx = server_context()
-    cctx = client_context(ssl)
+    sctx = ssl_server_context()
+    cctx = ssl_client_context(ssl)
     cctx.set_alpn_protocols(["h2"])
-    si, so, ci, co = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    server = sctx.wrap_bio(si, so, server_side=True)
+    server = ObjectEnd(sctx, server_side=True, bio_type=ssl.MemoryBIO)
     sctx.set_alpn_protocols(["h2", "http/1.1"])
-    client = cctx.wrap_bio(ci, co, server_hostname="localhost")
-    _handshake(client, server, (si, so, ci, co))
-    assert server.selected_alpn_protocol() == "h2"
-    assert client.selected_alpn_protocol() == "h2"
+    client = ObjectEnd(cctx, server_side=False, server_hostname="localhost")
+    handshake(client, server)
+    assert server.obj.selected_alpn_protocol() == "h2"
+    assert client.obj.selected_alpn_protocol() == "h2"
 
 
 def test_keylog_set_after_the_client_object_exists(tmp_path: Path) -> None:
-    sctx = server_context()
-    cctx = client_context()
-    si, so, ci, co = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(ci, co, server_hostname="localhost")
+    sctx = ssl_server_context()
+    cctx = ssl_client_context()
+    client = ObjectEnd(
+        cctx, server_side=False, server_hostname="localhost", bio_type=ssl.MemoryBIO
+    )
     keylog = tmp_path / "keys.log"
     cctx.keylog_filename = str(keylog)
-    server = sctx.wrap_bio(si, so, server_side=True)
-    _handshake(client, server, (si, so, ci, co))
+    server = ObjectEnd(sctx, server_side=True, bio_type=ssl.MemoryBIO)
+    handshake(client, server)
     assert b"CLIENT_HANDSHAKE_TRAFFIC_SECRET" in keylog.read_bytes()

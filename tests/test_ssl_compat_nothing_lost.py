@@ -24,11 +24,12 @@ import trio
 import trio.testing
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import (
+from tests.support import (
     IO_TIMEOUT,
-    client_context,
-    object_handshake,
-    server_context,
+    ObjectEnd,
+    handshake,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 #: (server module, client module): ssl_compat against itself and the stdlib.
@@ -67,11 +68,13 @@ def _object_pair(server_module: Any, client_module: Any, bio_module: Any) -> Any
     s_bio = bio_module if server_module is ssl_compat else ssl
     c_in, c_out = c_bio.MemoryBIO(), c_bio.MemoryBIO()
     s_in, s_out = s_bio.MemoryBIO(), s_bio.MemoryBIO()
-    client = client_context(client_module).wrap_bio(
+    client = ssl_client_context(client_module).wrap_bio(
         c_in, c_out, server_hostname="localhost"
     )
-    server = server_context(server_module).wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    server = ssl_server_context(server_module).wrap_bio(s_in, s_out, server_side=True)
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
     return client, server, (c_in, c_out, s_in, s_out)
 
 
@@ -156,7 +159,7 @@ def test_sslsocket_send_returns_the_whole_length(timeout: Optional[float]) -> No
     def serve() -> None:
         raw, _ = listener.accept()
         raw.settimeout(IO_TIMEOUT)
-        with server_context(ssl).wrap_socket(raw, server_side=True) as tls:
+        with ssl_server_context(ssl).wrap_socket(raw, server_side=True) as tls:
             chunks = b""
             while len(chunks) < len(data):
                 chunk = tls.recv(65536)
@@ -170,7 +173,7 @@ def test_sslsocket_send_returns_the_whole_length(timeout: Optional[float]) -> No
     try:
         raw = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
         raw.settimeout(timeout)
-        with client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+        with ssl_client_context().wrap_socket(raw, server_hostname="localhost") as tls:
             assert tls.send(data) == len(data)
             # Closed with the server's session tickets unread, the socket
             # would reset the connection and the server could lose the tail.
@@ -265,9 +268,11 @@ def test_trio_full_duplex_is_byte_exact(
 
     async def main() -> None:
         left, right = trio.testing.memory_stream_pair()
-        server = trio.SSLStream(left, server_context(server_module), server_side=True)
+        server = trio.SSLStream(
+            left, ssl_server_context(server_module), server_side=True
+        )
         client = trio.SSLStream(
-            right, client_context(client_module), server_hostname="localhost"
+            right, ssl_client_context(client_module), server_hostname="localhost"
         )
         with trio.fail_after(60):
             async with trio.open_nursery() as nursery:
@@ -291,9 +296,11 @@ def test_trio_unwrap_returns_the_bytes_after_close_notify(
     async def main() -> None:
         left, right = trio.testing.memory_stream_pair()
         corked = _Corked(left)
-        server = trio.SSLStream(corked, server_context(server_module), server_side=True)
+        server = trio.SSLStream(
+            corked, ssl_server_context(server_module), server_side=True
+        )
         client = trio.SSLStream(
-            right, client_context(client_module), server_hostname="localhost"
+            right, ssl_client_context(client_module), server_hostname="localhost"
         )
 
         async def serve() -> None:
@@ -366,12 +373,12 @@ def test_httpx_async_post_is_byte_exact(server_module: Any, client_module: Any) 
 
     async def main() -> httpx.Response:
         server = await asyncio.start_server(
-            _http_echo, "127.0.0.1", 0, ssl=server_context(server_module)
+            _http_echo, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
         )
         port = server.sockets[0].getsockname()[1]
         try:
             async with httpx.AsyncClient(
-                verify=client_context(client_module), timeout=IO_TIMEOUT
+                verify=ssl_client_context(client_module), timeout=IO_TIMEOUT
             ) as client:
                 return await client.post(f"https://localhost:{port}/", content=body)
         finally:
@@ -392,7 +399,7 @@ def test_httpx_sync_post_is_byte_exact() -> None:
     def serve() -> None:
         async def main() -> None:
             server = await asyncio.start_server(
-                _http_echo, "127.0.0.1", 0, ssl=server_context(ssl)
+                _http_echo, "127.0.0.1", 0, ssl=ssl_server_context(ssl)
             )
             state["port"] = server.sockets[0].getsockname()[1]
             state["stop"] = asyncio.Event()
@@ -406,7 +413,7 @@ def test_httpx_sync_post_is_byte_exact() -> None:
     thread.start()
     assert ready.wait(IO_TIMEOUT)
     try:
-        with httpx.Client(verify=client_context(), timeout=IO_TIMEOUT) as client:
+        with httpx.Client(verify=ssl_client_context(), timeout=IO_TIMEOUT) as client:
             response = client.post(f"https://localhost:{state['port']}/", content=body)
     finally:
         loop_stop: Any = state["stop"]
@@ -440,14 +447,14 @@ def test_asyncio_streams_echo_is_byte_exact(
 
     async def main() -> bytes:
         server = await asyncio.start_server(
-            _echo_stream, "127.0.0.1", 0, ssl=server_context(server_module)
+            _echo_stream, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
         )
         port = server.sockets[0].getsockname()[1]
         try:
             reader, writer = await asyncio.open_connection(
                 "127.0.0.1",
                 port,
-                ssl=client_context(client_module),
+                ssl=ssl_client_context(client_module),
                 server_hostname="localhost",
             )
 
@@ -517,7 +524,7 @@ def test_server_refuses_plaintext_sent_before_a_reset(module: Any) -> None:
         _reset(client)
         _wait_for_reset(conn)
         with pytest.raises(ssl.SSLError) as info:
-            server_context(module).wrap_socket(conn, server_side=True)
+            ssl_server_context(module).wrap_socket(conn, server_side=True)
         _check_prehandshake_error(info)
         assert conn.fileno() == -1  # detached, and the wrapper was closed
     finally:
@@ -534,7 +541,7 @@ def test_client_refuses_plaintext_sent_before_a_reset(module: Any) -> None:
         _reset(conn)
         _wait_for_reset(client)
         with pytest.raises(ssl.SSLError) as info:
-            client_context(module).wrap_socket(client, server_hostname="localhost")
+            ssl_client_context(module).wrap_socket(client, server_hostname="localhost")
         _check_prehandshake_error(info)
     finally:
         listener.close()
@@ -544,7 +551,7 @@ def test_unconnected_socket_without_data_still_wraps() -> None:
     """Wrapping before connect() (no data, ENOTCONN) is not that error."""
     raw = socket.socket()
     try:
-        tls = client_context().wrap_socket(raw, server_hostname="localhost")
+        tls = ssl_client_context().wrap_socket(raw, server_hostname="localhost")
         assert tls.fileno() >= 0
         tls.close()
     finally:
@@ -556,8 +563,8 @@ def test_handshake_leaves_bytes_after_close_notify_in_the_bio(bio_module: Any) -
     """The client's Finished, data, close_notify and plain bytes in one chunk."""
     c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     s_in, s_out = bio_module.MemoryBIO(), bio_module.MemoryBIO()
-    client = client_context(ssl).wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_context().wrap_bio(s_in, s_out, server_side=True)
+    client = ssl_client_context(ssl).wrap_bio(c_in, c_out, server_hostname="localhost")
+    server = ssl_server_context().wrap_bio(s_in, s_out, server_side=True)
     with pytest.raises(ssl.SSLWantReadError):
         client.do_handshake()
     s_in.write(c_out.read())

@@ -9,82 +9,37 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import SSL, ssl_compat
-from tests.compat_helpers import client_context, files, server_context
+from tests.support import (
+    ObjectEnd,
+    deliver,
+    files,
+    handshake,
+    read_exactly,
+    ssl_client_context,
+    ssl_server_context,
+)
 
 MODULES = [ssl, ssl_compat]
 BIOS = [ssl.MemoryBIO, ssl_compat.MemoryBIO]
 
 
-class End:
-    """One SSLObject with its two BIOs."""
-
-    def __init__(
-        self,
-        context: Any,
-        bio_type: Any,
-        server_side: bool = False,
-        hostname: Optional[str] = "localhost",
-        session: Any = None,
-    ) -> None:
-        self.incoming = bio_type()
-        self.outgoing = bio_type()
-        self.obj = context.wrap_bio(
-            self.incoming,
-            self.outgoing,
-            server_side=server_side,
-            server_hostname=None if server_side else hostname,
-            session=session,
-        )
+def _client(ctx: Any, bio_type: Any, **options: Any) -> ObjectEnd:
+    options.setdefault("server_hostname", "localhost")
+    return ObjectEnd(ctx, server_side=False, bio_type=bio_type, **options)
 
 
-def _deliver(a: End, b: End) -> bool:
-    moved = False
-    for src, dst in ((a, b), (b, a)):
-        data = src.outgoing.read()
-        if data:
-            dst.incoming.write(data)
-            moved = True
-    return moved
-
-
-def _handshake(client: End, server: End) -> None:
-    done = {id(client): False, id(server): False}
-    for _ in range(50):
-        for end in (client, server):
-            if not done[id(end)]:
-                try:
-                    end.obj.do_handshake()
-                    done[id(end)] = True
-                except ssl.SSLWantReadError:
-                    pass
-        moved = _deliver(client, server)
-        if all(done.values()) and not moved:
-            return
-    pytest.fail("handshake did not finish")
-
-
-def _read(reader: End, writer: End, size: int) -> bytes:
-    data = b""
-    for _ in range(50):
-        _deliver(reader, writer)
-        try:
-            data += reader.obj.read(size - len(data))
-        except ssl.SSLWantReadError:
-            continue
-        if len(data) >= size:
-            return data
-    pytest.fail("data did not arrive")
+def _server(ctx: Any, bio_type: Any) -> ObjectEnd:
+    return ObjectEnd(ctx, server_side=True, bio_type=bio_type)
 
 
 def _pair(
     client_module: Any, server_module: Any, bio_type: Any, **client_settings: Any
-) -> tuple[End, End]:
+) -> tuple[ObjectEnd, ObjectEnd]:
     # The stdlib's SSLObject only takes its own MemoryBIO.
     client_bio = bio_type if client_module is ssl_compat else ssl.MemoryBIO
     server_bio = bio_type if server_module is ssl_compat else ssl.MemoryBIO
-    client = End(client_context(client_module, **client_settings), client_bio)
-    server = End(server_context(server_module), server_bio, server_side=True)
-    return client, server
+    client = _client(ssl_client_context(client_module, **client_settings), client_bio)
+    return client, _server(ssl_server_context(server_module), server_bio)
 
 
 # -- MemoryBIO ---------------------------------------------------------------
@@ -124,24 +79,24 @@ def test_handshake_and_data(
     client_module: Any, server_module: Any, bio_type: Any
 ) -> None:
     client, server = _pair(client_module, server_module, bio_type)
-    _handshake(client, server)
+    handshake(client, server)
     assert client.obj.version() == server.obj.version() == "TLSv1.3"
     assert client.obj.cipher() == server.obj.cipher()
     assert client.obj.getpeercert()["subject"][-1] == (("commonName", "localhost"),)
     assert client.obj.write(b"ping") == 4
-    assert _read(server, client, 4) == b"ping"
+    assert read_exactly(server, client, 4) == b"ping"
     payload = b"x" * 100_000
     written = 0
     while written < len(payload):
         written += server.obj.write(payload[written:])
-    assert _read(client, server, len(payload)) == payload
+    assert read_exactly(client, server, len(payload)) == payload
 
 
 def test_sslobject_reports_like_cpython_for_same_server() -> None:
     views = []
     for module in MODULES:
         client, server = _pair(module, ssl, ssl.MemoryBIO)
-        _handshake(client, server)
+        handshake(client, server)
         obj = client.obj
         views.append(
             (
@@ -162,47 +117,47 @@ def test_sslobject_reports_like_cpython_for_same_server() -> None:
 @pytest.mark.parametrize("server_module", MODULES)
 def test_want_read_before_data_and_clean_close(server_module: Any) -> None:
     client, server = _pair(ssl_compat, server_module, ssl.MemoryBIO)
-    _handshake(client, server)
+    handshake(client, server)
     with pytest.raises(ssl.SSLWantReadError):
         client.obj.read(10)
     # The server closes cleanly; its close_notify reaches the client.
     with pytest.raises(ssl.SSLWantReadError):
         server.obj.unwrap()
-    _deliver(server, client)
+    deliver(server, client)
     assert client.obj.read(10) == b""
     # The client answers with its own close_notify and is done.
     assert client.obj.unwrap() is None
-    _deliver(client, server)
+    deliver(client, server)
     assert server.obj.unwrap() is None
 
 
 def test_unwrap_waits_for_peer_close_notify() -> None:
     client, server = _pair(ssl_compat, ssl_compat, ssl_compat.MemoryBIO)
-    _handshake(client, server)
+    handshake(client, server)
     for _ in range(2):
         with pytest.raises(ssl.SSLWantReadError):
             client.obj.unwrap()
-    _deliver(client, server)
+    deliver(client, server)
     assert server.obj.unwrap() is None
-    _deliver(server, client)
+    deliver(server, client)
     assert client.obj.unwrap() is None
 
 
 def test_ragged_eof_raises_eof_error() -> None:
     client, server = _pair(ssl_compat, ssl, ssl.MemoryBIO)
-    _handshake(client, server)
-    client.incoming.write_eof()
+    handshake(client, server)
+    client.in_bio.write_eof()
     with pytest.raises(ssl.SSLEOFError) as info:
         client.obj.read(10)
     assert info.value.args[0] == ssl.SSL_ERROR_EOF
 
 
 def test_garbage_from_peer_is_ssl_error() -> None:
-    client = End(client_context(), ssl_compat.MemoryBIO)
+    client = _client(ssl_client_context(), ssl_compat.MemoryBIO)
     with pytest.raises(ssl.SSLWantReadError):
         client.obj.do_handshake()
-    assert client.outgoing.pending > 0  # the ClientHello went out before the wait
-    client.incoming.write(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
+    assert client.out_bio.pending > 0  # the ClientHello went out before the wait
+    client.in_bio.write(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
     with pytest.raises(ssl.SSLError) as info:
         client.obj.do_handshake()
     assert type(info.value) is ssl.SSLError
@@ -213,17 +168,19 @@ def test_garbage_from_peer_is_ssl_error() -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_verification_failure_over_memory_bios(module: Any) -> None:
     def failure(client_module: Any) -> Any:
-        client = End(client_context(client_module), ssl.MemoryBIO, hostname="other")
-        server = End(server_context(module), ssl.MemoryBIO, server_side=True)
+        client = _client(
+            ssl_client_context(client_module), ssl.MemoryBIO, server_hostname="other"
+        )
+        server = _server(ssl_server_context(module), ssl.MemoryBIO)
         with pytest.raises(ssl.SSLCertVerificationError) as info:
-            _handshake(client, server)
+            handshake(client, server)
         return info.value.verify_code, info.value.verify_message, info.value.reason
 
     assert failure(ssl_compat) == failure(ssl)
 
 
 def test_wrap_bio_validation() -> None:
-    ctx = client_context()
+    ctx = ssl_client_context()
     with pytest.raises(TypeError):
         ctx.wrap_bio(b"in", b"out", server_hostname="localhost")
     with pytest.raises(ValueError, match="check_hostname requires"):
@@ -233,33 +190,33 @@ def test_wrap_bio_validation() -> None:
 
 
 def test_session_resumption_over_memory_bios() -> None:
-    client_ctx = client_context()
-    server_ctx = server_context()
-    first = End(client_ctx, ssl.MemoryBIO)
-    server = End(server_ctx, ssl.MemoryBIO, server_side=True)
-    _handshake(first, server)
+    client_ctx = ssl_client_context()
+    server_ctx = ssl_server_context()
+    first = _client(client_ctx, ssl.MemoryBIO)
+    server = _server(server_ctx, ssl.MemoryBIO)
+    handshake(first, server)
     server.obj.write(b"hi")
-    assert _read(first, server, 2) == b"hi"
+    assert read_exactly(first, server, 2) == b"hi"
     session = first.obj.session
     assert session is not None and session.has_ticket
-    second = End(client_ctx, ssl.MemoryBIO, session=session)
-    server = End(server_ctx, ssl.MemoryBIO, server_side=True)
-    _handshake(second, server)
+    second = _client(client_ctx, ssl.MemoryBIO, session=session)
+    server = _server(server_ctx, ssl.MemoryBIO)
+    handshake(second, server)
     assert second.obj.session_reused is True
     assert server.obj.session_reused is True
 
 
 def test_sni_callback_gets_the_sslobject_and_can_swap_context() -> None:
     seen = []
-    rsa_ctx = server_context(identity="rsa_server")
+    rsa_ctx = ssl_server_context(identity="rsa_server")
 
     def sni(obj: Any, name: Optional[str], ctx: Any) -> None:
         seen.append((type(obj), name))
         obj.context = rsa_ctx
 
-    client = End(client_context(), ssl.MemoryBIO)
-    server = End(server_context(sni_callback=sni), ssl.MemoryBIO, server_side=True)
-    _handshake(client, server)
+    client = _client(ssl_client_context(), ssl.MemoryBIO)
+    server = _server(ssl_server_context(sni_callback=sni), ssl.MemoryBIO)
+    handshake(client, server)
     assert seen == [(ssl_compat.SSLObject, "localhost")]
     assert server.obj.context is rsa_ctx
     assert client.obj.getpeercert(True) == files().pki.rsa_server.cert.public_bytes(
@@ -270,14 +227,14 @@ def test_sni_callback_gets_the_sslobject_and_can_swap_context() -> None:
 
 
 def test_alpn_and_channel_binding_over_memory_bios() -> None:
-    client_ctx = client_context()
+    client_ctx = ssl_client_context()
     client_ctx.set_alpn_protocols(["h2", "http/1.1"])
-    server_ctx = server_context()
+    server_ctx = ssl_server_context()
     server_ctx.set_alpn_protocols(["http/1.1"])
-    client = End(client_ctx, ssl.MemoryBIO)
-    server = End(server_ctx, ssl.MemoryBIO, server_side=True)
+    client = _client(client_ctx, ssl.MemoryBIO)
+    server = _server(server_ctx, ssl.MemoryBIO)
     assert client.obj.get_channel_binding() is None
-    _handshake(client, server)
+    handshake(client, server)
     assert client.obj.selected_alpn_protocol() == "http/1.1"
     assert server.obj.selected_alpn_protocol() == "http/1.1"
     binding = client.obj.get_channel_binding()
@@ -289,33 +246,33 @@ def test_alpn_and_channel_binding_over_memory_bios() -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_write_and_read_before_handshake_drive_it(module: Any) -> None:
     # As in CPython: the first write/read performs the handshake implicitly.
-    client = End(client_context(module), ssl.MemoryBIO)
-    server = End(server_context(ssl_compat), ssl.MemoryBIO, server_side=True)
+    client = _client(ssl_client_context(module), ssl.MemoryBIO)
+    server = _server(ssl_server_context(ssl_compat), ssl.MemoryBIO)
     assert client.obj.version() is None
     with pytest.raises(ValueError, match="handshake not done yet"):
         client.obj.getpeercert()
     with pytest.raises(ssl.SSLWantReadError):
         client.obj.write(b"early")
-    assert client.outgoing.pending  # the ClientHello
+    assert client.out_bio.pending  # the ClientHello
     for _ in range(10):
-        _deliver(client, server)
+        deliver(client, server)
         for end in (client, server):
             try:
                 end.obj.do_handshake()
             except ssl.SSLWantReadError:
                 pass
     assert client.obj.write(b"later") == 5
-    assert _read(server, client, 5) == b"later"
+    assert read_exactly(server, client, 5) == b"later"
     assert client.obj.getpeercert()["subject"][-1] == (("commonName", "localhost"),)
 
 
 def test_context_of_sslobject_outlives_its_creator() -> None:
     import gc
 
-    client = End(client_context(), ssl.MemoryBIO)
-    server = End(server_context(), ssl.MemoryBIO, server_side=True)
+    client = _client(ssl_client_context(), ssl.MemoryBIO)
+    server = _server(ssl_server_context(), ssl.MemoryBIO)
     gc.collect()  # the contexts are only referenced by the SSLObjects now
-    _handshake(client, server)
+    handshake(client, server)
     assert client.obj.context.check_hostname is True
 
 
@@ -327,18 +284,18 @@ def test_reads_smaller_than_a_record_leave_the_rest_readable(
     # last read returned less than asked for and one record holds; here the
     # rest of a record waits inside the connection with nothing in incoming.
     client, server = _pair(client_module, ssl, ssl.MemoryBIO)
-    _handshake(client, server)
+    handshake(client, server)
     obj = client.obj
     message = bytes(range(64))
     server.obj.write(message)
-    _deliver(server, client)
+    deliver(server, client)
     assert obj.read(10) == message[:10]
-    assert client.incoming.pending == 0
+    assert client.in_bio.pending == 0
     assert obj.read(100) == message[10:]
     with pytest.raises(ssl.SSLWantReadError):
         obj.read(100)
     server.obj.write(message)
-    _deliver(server, client)
+    deliver(server, client)
     buffer = bytearray(8)
     received = b""
     for _ in range(8):
@@ -350,13 +307,13 @@ def test_reads_smaller_than_a_record_leave_the_rest_readable(
     # A full record (16 KiB) read with exactly its size, then a short one.
     big = bytes(range(256)) * 80  # 20,480 bytes: two records
     server.obj.write(big)
-    _deliver(server, client)
+    deliver(server, client)
     assert obj.read(16384) == big[:16384]
     assert obj.read(16384) == big[16384:]
     with pytest.raises(ssl.SSLWantReadError):
         obj.read(16384)
     server.obj.write(big)
-    _deliver(server, client)
+    deliver(server, client)
     assert obj.read(1 << 20) + obj.read(1 << 20) == big
     with pytest.raises(ssl.SSLWantReadError):
         obj.read(1 << 20)
@@ -369,27 +326,27 @@ def test_read_returning_data_sends_what_the_records_before_it_asked_for(
     # A post-handshake certificate request followed by data: the read that
     # returns the data has the client's certificate in outgoing already (as
     # with the stdlib), with no write of the client's own to carry it.
-    server_ctx = server_context(ssl, verify_mode=ssl.CERT_REQUIRED)
+    server_ctx = ssl_server_context(ssl, verify_mode=ssl.CERT_REQUIRED)
     server_ctx.post_handshake_auth = True
     server_ctx.load_verify_locations(files().ca)
-    client_ctx = client_context(client_module, post_handshake_auth=True)
+    client_ctx = ssl_client_context(client_module, post_handshake_auth=True)
     client_ctx.load_cert_chain(*files().identities["client"])
-    client = End(client_ctx, ssl.MemoryBIO)
-    server = End(server_ctx, ssl.MemoryBIO, server_side=True)
-    _handshake(client, server)
+    client = _client(client_ctx, ssl.MemoryBIO)
+    server = _server(server_ctx, ssl.MemoryBIO)
+    handshake(client, server)
     # Data first, so that the client has been reading before the request.
     server.obj.write(b"hello")
-    _deliver(server, client)
+    deliver(server, client)
     assert client.obj.read(100) == b"hello"
     with pytest.raises(ssl.SSLWantReadError):
         client.obj.read(100)
     server.obj.verify_client_post_handshake()
     server.obj.write(b"ask")
-    _deliver(server, client)
-    assert client.incoming.pending > 0
+    deliver(server, client)
+    assert client.in_bio.pending > 0
     assert client.obj.read(100) == b"ask"
-    assert client.outgoing.pending > 0
-    _deliver(client, server)
+    assert client.out_bio.pending > 0
+    deliver(client, server)
     with pytest.raises(ssl.SSLWantReadError):
         server.obj.read(100)
     assert server.obj.getpeercert()["subject"][-1] == (("commonName", "client"),)

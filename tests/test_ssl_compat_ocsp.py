@@ -25,16 +25,24 @@ from typing import Any, Callable, Optional
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from OpenSSL import SSL
 from OpenSSL import ssl_compat as compat
 from OpenSSL.ssl_compat import _ocsp
-from tests.compat_helpers import IO_TIMEOUT, object_handshake
-from tests.interop_helpers import PEER_TIMEOUT, free_port, wait_for_port
-from tests.pki import PKI, Identity
+from tests.support import (
+    IO_TIMEOUT,
+    PEER_TIMEOUT,
+    PKI,
+    Identity,
+    free_port,
+    handshake,
+    object_pair,
+    wait_for_port,
+)
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(
@@ -60,11 +68,9 @@ def client_context(pki: PKI, mode: str, version: str = "TLSv1_3") -> Any:
 
 
 def objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:
-    c_in, c_out, s_in, s_out = (compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
-    return client, server
+    client, server = object_pair(client_ctx, server_ctx)
+    handshake(client, server)
+    return client.obj, server.obj
 
 
 def delegated_responder(pki: PKI, *, ocsp_signing: bool = True) -> Identity:
@@ -178,6 +184,23 @@ class TestOurServer:
         )
         assert client.get_ocsp_response() == staple
         with pytest.raises(ssl.SSLCertVerificationError, match="does not know"):
+            objects(
+                client_context(pki, "require_good", version),
+                server_context(pki, lambda obj: staple),
+            )
+
+    def test_unsuccessful_response(self, pki: PKI, version: str) -> None:
+        """tryLater carries no status: no staple to ``request``, a failure to
+        ``require_good`` (what doc/ssl_compat_beyond.rst says)."""
+        staple = ocsp.OCSPResponseBuilder.build_unsuccessful(
+            ocsp.OCSPResponseStatus.TRY_LATER
+        ).public_bytes(serialization.Encoding.DER)
+        client, _ = objects(
+            client_context(pki, "request", version),
+            server_context(pki, lambda obj: staple),
+        )
+        assert client.get_ocsp_response() == staple
+        with pytest.raises(ssl.SSLCertVerificationError, match="TRY_LATER"):
             objects(
                 client_context(pki, "require_good", version),
                 server_context(pki, lambda obj: staple),
@@ -340,6 +363,20 @@ class TestSettings:
         ctx.ocsp_mode = "request"
         with pytest.raises(ValueError, match="one OpenSSL slot"):
             ctx.set_ocsp_response_callback(lambda o: None)
+
+    @pytest.mark.parametrize("version", VERSIONS)
+    def test_a_checking_context_still_serves(self, pki: PKI, version: str) -> None:
+        """A PROTOCOL_TLS context with ocsp_mode set, on the server side of a
+        connection whose client asks for a status, staples nothing and goes on
+        (the client check must not answer OpenSSL's server-side question)."""
+        with pytest.warns(DeprecationWarning):
+            either = compat.SSLContext(compat.PROTOCOL_TLS)
+        either.load_cert_chain(pki.server.chain_pem(), pki.server.key)
+        either.ocsp_mode = "require_good"
+        client, server = objects(client_context(pki, "request", version), either)
+        assert client.get_ocsp_response() is None
+        assert server.get_ocsp_response() is None
+        assert client.version() == version.replace("_", ".")
 
     def test_stop_stapling(self, pki: PKI) -> None:
         server_ctx = server_context(pki, lambda obj: pki.ocsp_response())

@@ -18,18 +18,19 @@ from typing import Any, Optional
 import pytest
 
 from OpenSSL import SSL, ssl_compat
-from tests.compat_helpers import (
-    client_context,
-    https_server,
-    object_handshake,
-    server_context,
-)
-from tests.interop_helpers import (
+from tests.support import (
     PEER_TIMEOUT,
     Background,
+    ObjectEnd,
     blocking_with_deadline,
+    deliver,
+    handshake,
+    https_server,
     listener,
-    our_server_context,
+    object_pair,
+    server_context,
+    ssl_client_context,
+    ssl_server_context,
 )
 
 REQUEST = b"GET /idempotent HTTP/1.0\r\n\r\n"
@@ -37,23 +38,17 @@ REQUEST = b"GET /idempotent HTTP/1.0\r\n\r\n"
 
 def pair(
     client_ctx: Any, server_ctx: Any, session: Any = None
-) -> tuple[Any, Any, list[tuple[Any, Any]]]:
-    c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
-    client = client_ctx.wrap_bio(
-        c_in, c_out, server_hostname="localhost", session=session
-    )
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    return client, server, [(c_out, s_in), (s_out, c_in)]
+) -> tuple[Any, Any, tuple[ObjectEnd, ObjectEnd]]:
+    """``(client, server, ends)``: two SSLObjects and their ``ObjectEnd``s."""
+    ends = object_pair(client_ctx, server_ctx, session=session)
+    return ends[0].obj, ends[1].obj, ends
 
 
-def move(links: list[tuple[Any, Any]]) -> None:
-    for outgoing, incoming in links:
-        data = outgoing.read()
-        if data:
-            incoming.write(data)
+def move(links: tuple[ObjectEnd, ObjectEnd]) -> None:
+    deliver(*links)
 
 
-def read(obj: Any, links: list[tuple[Any, Any]], size: int) -> bytes:
+def read(obj: Any, links: tuple[ObjectEnd, ObjectEnd], size: int) -> bytes:
     for _ in range(20):
         move(links)
         try:
@@ -65,7 +60,7 @@ def read(obj: Any, links: list[tuple[Any, Any]], size: int) -> bytes:
 
 def first_session(client_ctx: Any, server_ctx: Any) -> Any:
     client, server, links = pair(client_ctx, server_ctx)
-    object_handshake(client, server, links)
+    handshake(*links)
     server.write(b"tickets")
     assert read(client, links, 100) == b"tickets"
     session = client.session
@@ -75,20 +70,20 @@ def first_session(client_ctx: Any, server_ctx: Any) -> Any:
 
 class TestSessionExport:
     def test_imported_session_resumes_on_a_fresh_context(self) -> None:
-        server_ctx = server_context()
-        session = first_session(client_context(), server_ctx)
+        server_ctx = ssl_server_context()
+        session = first_session(ssl_client_context(), server_ctx)
         data = session.to_bytes()
         imported = ssl_compat.SSLSession.from_bytes(data)
         assert imported.id == session.id and imported.has_ticket
         assert imported.to_bytes() == data
-        client, server, links = pair(client_context(), server_ctx, imported)
-        object_handshake(client, server, links)
+        client, server, links = pair(ssl_client_context(), server_ctx, imported)
+        handshake(*links)
         assert client.session_reused and server.session_reused
 
     def test_live_session_keeps_its_context(self) -> None:
-        session = first_session(client_context(), server_context())
+        session = first_session(ssl_client_context(), ssl_server_context())
         with pytest.raises(ValueError, match="different SSLContext"):
-            pair(client_context(), server_context(), session)
+            pair(ssl_client_context(), ssl_server_context(), session)
 
     def test_garbage_is_value_error(self) -> None:
         with pytest.raises(ValueError):
@@ -97,8 +92,8 @@ class TestSessionExport:
             ssl_compat.SSLSession.from_bytes("text")  # type: ignore[arg-type]
 
     def test_sslsocket_session_attribute_takes_an_imported_one(self) -> None:
-        server_ctx = server_context()
-        session = first_session(client_context(), server_ctx)
+        server_ctx = ssl_server_context()
+        session = first_session(ssl_client_context(), server_ctx)
         imported = ssl_compat.SSLSession.from_bytes(session.to_bytes())
         with listener() as listening:
 
@@ -110,7 +105,7 @@ class TestSessionExport:
                 return reused
 
             background = Background(serve)
-            sock = client_context().wrap_socket(
+            sock = ssl_client_context().wrap_socket(
                 socket.create_connection(("127.0.0.1", listening.port)),
                 server_hostname="localhost",
                 session=imported,
@@ -123,9 +118,9 @@ class TestSessionExport:
 
 class TestEarlyDataObjects:
     def contexts(self, server_max: int = 16384) -> tuple[Any, Any]:
-        server_ctx = server_context()
+        server_ctx = ssl_server_context()
         server_ctx.max_early_data = server_max
-        client_ctx = client_context()
+        client_ctx = ssl_client_context()
         client_ctx.max_early_data = 16384
         return client_ctx, server_ctx
 
@@ -151,7 +146,7 @@ class TestEarlyDataObjects:
             if not chunk:
                 break
             early += chunk
-        object_handshake(client, server, links)
+        handshake(*links)
         assert early == REQUEST
         assert client.get_early_data_status() == ssl_compat.EARLY_DATA_ACCEPTED
         assert server.get_early_data_status() == ssl_compat.EARLY_DATA_ACCEPTED
@@ -163,13 +158,13 @@ class TestEarlyDataObjects:
         session = first_session(client_ctx, server_ctx)
         client, server, links = pair(client_ctx, server_ctx, session)
         client.write_early_data(REQUEST)
-        object_handshake(client, server, links)
+        handshake(*links)
         assert client.get_early_data_status() == ssl_compat.EARLY_DATA_REJECTED
         client.write(REQUEST)
         assert read(server, links, 1024) == REQUEST
 
     def test_max_early_data_property(self) -> None:
-        ctx = client_context()
+        ctx = ssl_client_context()
         assert ctx.max_early_data == 0
         ctx.max_early_data = 100
         assert ctx.max_early_data == 100
@@ -177,11 +172,11 @@ class TestEarlyDataObjects:
             ctx.max_early_data = 1 << 20
 
     def test_context_without_early_data_refuses(self) -> None:
-        server_ctx = server_context()
+        server_ctx = ssl_server_context()
         server_ctx.max_early_data = 1024
-        session = first_session(client_context(), server_ctx)
+        session = first_session(ssl_client_context(), server_ctx)
         imported = ssl_compat.SSLSession.from_bytes(session.to_bytes())
-        client, _server, _links = pair(client_context(), server_ctx, imported)
+        client, _server, _links = pair(ssl_client_context(), server_ctx, imported)
         with pytest.raises(ValueError, match="max_early_data"):
             client.write_early_data(REQUEST)
 
@@ -212,7 +207,7 @@ def resuming_context() -> ResumingContext:
 
 
 def _ca() -> Any:
-    from tests.interop_helpers import ca_file
+    from tests.support import ca_file
 
     return ca_file()
 
@@ -259,7 +254,7 @@ async def asyncio_request(port: int, ctx: ResumingContext) -> tuple[bytes, Any]:
 
 class TestAsyncio:
     def test_session_file_and_early_data_over_asyncio(self) -> None:
-        server_ctx = our_server_context()
+        server_ctx = server_context()
         server_ctx.set_max_early_data(16384)
         ctx = resuming_context()
         with listener() as listening:
@@ -280,7 +275,7 @@ class TestAsyncio:
         assert seen == {"early": REQUEST, "request": REQUEST, "reused": True}
 
     def test_rejected_over_asyncio_is_resent(self) -> None:
-        server_ctx = our_server_context()
+        server_ctx = server_context()
         server_ctx.set_max_early_data(16384)
         ctx = resuming_context()
         with listener() as listening:
@@ -291,7 +286,7 @@ class TestAsyncio:
             ctx.session = ssl_compat.SSLSession.from_bytes(session.to_bytes())
             ctx.early = REQUEST
             # A different server Context: it cannot read the ticket.
-            other = our_server_context()
+            other = server_context()
             other.set_max_early_data(16384)
             second = Background(lambda: serve_with_early_data(other, listening))
             reply, (_, status) = asyncio.run(asyncio_request(listening.port, ctx))
@@ -304,11 +299,11 @@ class TestAsyncio:
 class TestMsgCallback:
     def test_cpython_shape(self) -> None:
         seen: list[tuple[Any, ...]] = []
-        client_ctx = client_context()
+        client_ctx = ssl_client_context()
         client_ctx._msg_callback = lambda *args: seen.append(args)
         assert client_ctx._msg_callback is not None
-        client, server, links = pair(client_ctx, server_context())
-        object_handshake(client, server, links)
+        client, _server, links = pair(client_ctx, ssl_server_context())
+        handshake(*links)
         assert seen, "no message seen"
         conn, direction, version, content_type, msg_type, data = seen[0]
         assert conn is client
@@ -318,13 +313,13 @@ class TestMsgCallback:
         assert msg_type == ssl._TLSContentType.HANDSHAKE  # type: ignore[attr-defined]
         assert len(data) == 5
         assert content_type == ssl._TLSContentType.HEADER  # type: ignore[attr-defined]
-        handshake = [
+        handshake_messages = [
             (d, m)
             for _, d, _, c, m, _ in seen
             if c == ssl._TLSContentType.HANDSHAKE  # type: ignore[attr-defined]
         ]
-        assert handshake[0] == ("write", ssl._TLSMessageType.CLIENT_HELLO)  # type: ignore[attr-defined]
-        assert ("read", ssl._TLSMessageType.SERVER_HELLO) in handshake  # type: ignore[attr-defined]
+        assert handshake_messages[0] == ("write", ssl._TLSMessageType.CLIENT_HELLO)  # type: ignore[attr-defined]
+        assert ("read", ssl._TLSMessageType.SERVER_HELLO) in handshake_messages  # type: ignore[attr-defined]
         versions = {v for _, _, v, c, _, _ in seen if c == 22}
         assert versions == {ssl.TLSVersion.TLSv1_3}
 
@@ -332,14 +327,14 @@ class TestMsgCallback:
         def explode(*args: Any) -> None:
             raise ZeroDivisionError("traced")
 
-        client_ctx = client_context()
+        client_ctx = ssl_client_context()
         client_ctx._msg_callback = explode
-        client, _server, _links = pair(client_ctx, server_context())
+        client, _server, _links = pair(client_ctx, ssl_server_context())
         with pytest.raises(ZeroDivisionError):
             client.do_handshake()
 
     def test_none_and_type_errors(self) -> None:
-        ctx = client_context()
+        ctx = ssl_client_context()
         with pytest.raises(TypeError):
             ctx._msg_callback = 42
         ctx._msg_callback = print
@@ -350,7 +345,7 @@ class TestMsgCallback:
         # The stdlib's own hook gives the same first event for the same start.
         def first_event(module: Any) -> tuple[Any, ...]:
             seen: list[tuple[Any, ...]] = []
-            ctx = client_context(module)
+            ctx = ssl_client_context(module)
             ctx._msg_callback = lambda conn, *rest: seen.append(rest)
             c_in, c_out = module.MemoryBIO(), module.MemoryBIO()
             obj = ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
@@ -379,9 +374,9 @@ class ResumingHTTPSConnection(http.client.HTTPSConnection):
 
 class TestHttpClient:
     def test_resumes_from_bytes_in_a_new_context(self) -> None:
-        with https_server(server_context()) as (_, port):
+        with https_server(ssl_server_context()) as (_, port):
             first = ResumingHTTPSConnection(
-                "localhost", port, context=client_context(), timeout=PEER_TIMEOUT
+                "localhost", port, context=ssl_client_context(), timeout=PEER_TIMEOUT
             )
             first.request("GET", "/one")
             assert first.getresponse().read() == b"hello /one"
@@ -390,7 +385,7 @@ class TestHttpClient:
             first.close()
             # What another process does with the stored bytes.
             second = ResumingHTTPSConnection(
-                "localhost", port, context=client_context(), timeout=PEER_TIMEOUT
+                "localhost", port, context=ssl_client_context(), timeout=PEER_TIMEOUT
             )
             second.session = ssl_compat.SSLSession.from_bytes(stored)
             second.request("GET", "/two")
@@ -401,7 +396,7 @@ class TestHttpClient:
 
 class TestEarlyDataSockets:
     def test_sslsocket_client_sends_early_data(self) -> None:
-        server_ctx = our_server_context()
+        server_ctx = server_context()
         server_ctx.set_max_early_data(16384)
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
@@ -431,7 +426,7 @@ class TestEarlyDataSockets:
         assert seen == {"early": REQUEST, "request": REQUEST, "reused": True}
 
     def test_sslsocket_server_reads_early_data(self) -> None:
-        server_ctx = server_context()
+        server_ctx = ssl_server_context()
         server_ctx.max_early_data = 16384
 
         def serve(listening: listener) -> tuple[bytes, Any]:

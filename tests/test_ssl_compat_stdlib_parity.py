@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import array
 import datetime
+import gc
+import os
+import socket
 import ssl
 import sysconfig
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +22,14 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import client_context, object_handshake, server_context
-from tests.pki import _leaf, make_pki
+from tests.support import (
+    ObjectEnd,
+    handshake,
+    make_pki,
+    ssl_client_context,
+    ssl_server_context,
+)
+from tests.support.pki import _leaf
 
 MODULES = [pytest.param(ssl, id="stdlib"), pytest.param(ssl_compat, id="compat")]
 
@@ -30,13 +40,15 @@ def _pair(client_ctx: Any, server_ctx: Any, hostname: str) -> tuple[Any, Any]:
     s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
     server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
     return client, server
 
 
 def _outcome(module: Any, hostname: str, server_ctx: Any) -> str:
     try:
-        client, _server = _pair(client_context(module), server_ctx, hostname)
+        client, _server = _pair(ssl_client_context(module), server_ctx, hostname)
     except ssl.SSLCertVerificationError as exc:
         return f"verify failed: {exc.verify_code} {exc.verify_message}"
     return f"ok {client.server_hostname}"
@@ -66,7 +78,7 @@ def test_names_openssl_4_refuses_are_checked_as_cpython(
     hostname: str, single_label_server: Any
 ) -> None:
     """One-character and absolute names: accepted, same match results."""
-    for server_ctx in (single_label_server, server_context(ssl)):
+    for server_ctx in (single_label_server, ssl_server_context(ssl)):
         expected = _outcome(ssl, hostname, server_ctx)
         assert _outcome(ssl_compat, hostname, server_ctx) == expected
 
@@ -78,10 +90,12 @@ def test_single_label_name_matches_its_certificate(single_label_server: Any) -> 
 def test_a_refused_name_that_does_not_match_moves_no_data() -> None:
     c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context().wrap_bio(c_in, c_out, server_hostname="x")
-    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    client = ssl_client_context().wrap_bio(c_in, c_out, server_hostname="x")
+    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
     with pytest.raises(ssl.SSLCertVerificationError):
-        object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+        handshake(
+            ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+        )
     with pytest.raises(ssl.SSLError):
         client.write(b"must not be sent")
     s_in.write(c_out.read())  # the client's Finished at most
@@ -96,9 +110,13 @@ def test_a_refused_name_that_does_not_match_moves_no_data() -> None:
 def test_recv_into_an_array_takes_its_byte_size(module: Any) -> None:
     c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context(module).wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    client = ssl_client_context(module).wrap_bio(
+        c_in, c_out, server_hostname="localhost"
+    )
+    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
     server.write(b"12345678")
     c_in.write(s_out.read())
     buf = array.array("I", [0, 0])
@@ -123,6 +141,36 @@ def test_nul_in_server_hostname_is_a_type_error(module: Any) -> None:
         module.create_default_context().wrap_bio(
             module.MemoryBIO(), module.MemoryBIO(), server_hostname="a.example\0b.com"
         )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_leading_dot_in_server_hostname(module: Any) -> None:
+    """Text fails in the IDNA codec (UnicodeError), bytes at the dot check."""
+    ctx = module.create_default_context()
+    with pytest.raises(UnicodeError):
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=".x.org")
+    with socket.socket() as raw, pytest.raises(UnicodeError):
+        ctx.wrap_socket(raw, server_hostname=".x.org")
+    with pytest.raises(ValueError) as info:
+        ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=b".x.org")
+    assert type(info.value) is ValueError
+    assert "leading dot" in str(info.value)
+
+
+def test_refused_server_hostname_closes_the_wrapped_socket() -> None:
+    """As CPython 3.13 (test_check_hostname_idn): no descriptor left behind."""
+    ctx = ssl_compat.create_default_context()
+    raw = socket.socket()
+    fd = raw.fileno()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(UnicodeError):
+            ctx.wrap_socket(raw, server_hostname=".x.org")
+        gc.collect()
+    assert raw.fileno() == -1  # taken over (detached) ...
+    with pytest.raises(OSError):
+        os.fstat(fd)  # ... and closed
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -164,9 +212,13 @@ def test_reads_after_a_bad_record_keep_failing(module: Any) -> None:
     """No "want read" shortcut once the connection failed (as the stdlib)."""
     c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context(module).wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    client = ssl_client_context(module).wrap_bio(
+        c_in, c_out, server_hostname="localhost"
+    )
+    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
     with pytest.raises(ssl.SSLWantReadError):
         client.read(100)  # nothing there yet
     c_in.write(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)  # a forged record
@@ -182,9 +234,13 @@ def test_reads_after_a_bad_record_keep_failing(module: Any) -> None:
 def test_reads_after_close_notify_keep_returning_eof(module: Any) -> None:
     c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_context(module).wrap_bio(c_in, c_out, server_hostname="localhost")
-    server = server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+    client = ssl_client_context(module).wrap_bio(
+        c_in, c_out, server_hostname="localhost"
+    )
+    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
+    handshake(
+        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    )
     with pytest.raises(ssl.SSLWantReadError):
         server.unwrap()
     c_in.write(s_out.read())

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import ffi, lib
-from tests.compat_helpers import files
+from tests.support import files
 
 # Every name of the stdlib ssl documentation (shared/reference/stdlib-ssl-surface.txt).
 SURFACE_NAMES = (
@@ -215,12 +215,17 @@ def test_enums_are_the_stdlibs() -> None:
         "TLSVersion",
         "Options",
         "VerifyMode",
-        "VerifyFlags",
         "AlertDescription",
         "SSLErrorNumber",
         "Purpose",
     ):
         assert getattr(ssl_compat, name) is getattr(ssl, name)
+    # VerifyFlags is the stdlib's wherever that has every member (3.10+);
+    # on 3.9 it is a completed copy whose members equal the stdlib's.
+    if hasattr(ssl.VerifyFlags, "VERIFY_X509_PARTIAL_CHAIN"):
+        assert ssl_compat.VerifyFlags is ssl.VerifyFlags
+    for member in ssl.VerifyFlags:
+        assert ssl_compat.VerifyFlags[member.name] == member
     assert ssl_compat.CERT_REQUIRED is ssl.CERT_REQUIRED
     assert ssl_compat.PROTOCOL_TLS_CLIENT == ssl.PROTOCOL_TLS_CLIENT
     assert ssl_compat.VERIFY_X509_STRICT == ssl.VERIFY_X509_STRICT
@@ -250,6 +255,15 @@ def test_option_values_come_from_our_openssl() -> None:
         ssl_compat.OP_ALL
     )
     assert isinstance(ssl_compat.OP_NO_COMPRESSION, ssl.Options)
+
+
+def test_every_option_of_the_running_stdlib_exists() -> None:
+    """Python 3.12 added OP_LEGACY_SERVER_CONNECT and OP_ENABLE_KTLS."""
+    names = [name for name in dir(ssl) if name.startswith("OP_")]
+    assert "OP_NO_TICKET" in names
+    for name in names:
+        assert isinstance(getattr(ssl_compat, name, None), ssl.Options), name
+        assert name in ssl_compat.__all__, name
 
 
 def test_openssl_version_describes_the_bundled_library() -> None:
@@ -400,11 +414,11 @@ def test_nothing_falls_through_to_the_stdlib_implementation(
 
 
 def test_get_server_certificate_equals_cpython() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
     results = []
     for module, ca in ((ssl, None), (ssl_compat, None), (ssl_compat, str(files().ca))):
-        server = EchoServer(server_context())
+        server = EchoServer(ssl_server_context())
         with server:
             results.append(module.get_server_certificate(server.address, ca_certs=ca))
     assert results[0] == results[1] == results[2]
@@ -414,9 +428,9 @@ def test_get_server_certificate_equals_cpython() -> None:
 
 
 def test_get_server_certificate_verifies_with_ca_certs() -> None:
-    from tests.compat_helpers import EchoServer, server_context
+    from tests.support import EchoServer, ssl_server_context
 
-    server = EchoServer(server_context())
+    server = EchoServer(ssl_server_context())
     with server, pytest.raises(ssl.SSLCertVerificationError):
         ssl_compat.get_server_certificate(
             server.address, ca_certs=str(files().pki.client.write(files().directory)[0])

@@ -1,6 +1,6 @@
 """Tests for ``OpenSSL.SSL.Connection``: I/O in both modes, errors, introspection.
 
-Memory-BIO pairs are driven with the helpers in ``tests/ssl_helpers.py``;
+Memory-BIO pairs are driven with the helpers in ``tests/support``;
 socket-mode connections use ``socket.socketpair()`` or a real TCP connection
 on the loopback. Nothing here decides anything on timing.
 """
@@ -44,8 +44,9 @@ from OpenSSL.SSL import (
     X509VerificationCodes,
     ZeroReturnError,
 )
-from tests.pki import PKI, Identity
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
+    Identity,
     client_context,
     handshake,
     handshake_pair,
@@ -1142,7 +1143,7 @@ class TestObjectLifetimes:
         code = (
             "import gc\n"
             "from OpenSSL import SSL, crypto\n"
-            "from tests.pki import make_pki\n"
+            "from tests.support import make_pki\n"
             "ctx = SSL.Context(SSL.TLS_METHOD)\n"
             "store = ctx.get_cert_store()\n"
             "del ctx\n"

@@ -2,7 +2,7 @@
 
 Every setting is checked twice where that is possible: the call itself
 (return value, exact exception type for misuse) and its effect on a real
-handshake between two memory-BIO connections (``tests/ssl_helpers.py``).
+handshake between two memory-BIO connections (``tests/support``).
 """
 
 from __future__ import annotations
@@ -45,12 +45,15 @@ from OpenSSL.SSL import (
     TLSv1_2_METHOD,
     TLSv1_METHOD,
 )
-from tests.pki import PKI, make_pki
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     ca_file,
     client_context,
+    dtls_handshake,
+    dtls_pair,
     handshake,
     handshake_pair,
+    make_pki,
     memory_pair,
     server_context,
 )
@@ -266,8 +269,16 @@ class TestEphemeralKeys:
         assert c.get_group_name() == "secp521r1"
 
     @pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
-    def test_set_tmp_ecdh_accepts_common_curves(self, curve: Any) -> None:
-        Context(TLS_METHOD).set_tmp_ecdh(curve)
+    @pytest.mark.parametrize("version", [TLS1_2_VERSION, TLS1_3_VERSION])
+    def test_set_tmp_ecdh_selects_the_group(self, curve: Any, version: int) -> None:
+        # Left alone, the two ends agree on another group (the client's first).
+        c, _ = handshake_pair(client_context(max_version=version))
+        assert c.get_group_name() != curve.name
+        server = server_context()
+        server.set_tmp_ecdh(curve)
+        c, _ = handshake_pair(client_context(max_version=version), server)
+        assert c.get_protocol_version() == version
+        assert c.get_group_name() == curve.name
 
     def test_set_tmp_ecdh_with_deprecated_curve_object(self) -> None:
         with pytest.warns(DeprecationWarning):
@@ -301,18 +312,41 @@ class TestEphemeralKeys:
         assert attempt(load=True).get_cipher_name() == "DHE-RSA-AES128-GCM-SHA256"
 
     @pytest.mark.parametrize("kind", [str, bytes, Path])
-    def test_load_tmp_dh_path_types(self, tmp_path: Path, kind: Any) -> None:
+    def test_load_tmp_dh_path_types(self, pki: PKI, tmp_path: Path, kind: Any) -> None:
         dhfile = tmp_path / "dh.pem"
         dhfile.write_bytes(_ffdhe2048_pem())
         arg = os.fsencode(dhfile) if kind is bytes else kind(dhfile)
-        Context(TLS_METHOD).load_tmp_dh(arg)
+        server = server_context(pki.rsa_server)
+        server.set_cipher_list(b"DHE-RSA-AES128-GCM-SHA256")
+        server.load_tmp_dh(arg)
+        client = client_context(max_version=TLS1_2_VERSION)
+        client.set_cipher_list(b"DHE-RSA-AES128-GCM-SHA256")
+        client.set_tmp_ecdh(ec.SECP256R1())  # no FFDHE group offered
+        c, _ = handshake_pair(client, server)
+        assert c.get_cipher_name() == "DHE-RSA-AES128-GCM-SHA256"
 
     def test_load_tmp_dh_missing_file(self, tmp_path: Path) -> None:
         with pytest.raises(Error):
             Context(TLS_METHOD).load_tmp_dh(str(tmp_path / "missing.pem"))
 
-    def test_set_tlsext_use_srtp(self) -> None:
-        Context(DTLS_METHOD).set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
+    @pytest.mark.parametrize("on_client", [True, False])
+    def test_set_tlsext_use_srtp(self, on_client: bool) -> None:
+        """Both ends offering a profile make a DTLS handshake select it."""
+        server_ctx = server_context(method=DTLS_METHOD)
+        server_ctx.set_tlsext_use_srtp(b"SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80")
+        server_ctx.set_cookie_generate_callback(lambda conn: b"cookie")
+        server_ctx.set_cookie_verify_callback(lambda conn, cookie: cookie == b"cookie")
+        client_ctx = client_context(method=DTLS_METHOD)
+        if on_client:
+            client_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
+        client, server = dtls_pair(client_ctx, server_ctx)
+        dtls_handshake(client, server)
+        for conn in (client, server):
+            profile = lib.SSL_get_selected_srtp_profile(conn._ssl)
+            if on_client:
+                assert ffi.string(profile.name) == b"SRTP_AES128_CM_SHA1_80"
+            else:
+                assert profile == ffi.NULL
 
     def test_set_tlsext_use_srtp_invalid_profile(self) -> None:
         with pytest.raises(Error):
@@ -450,6 +484,9 @@ class TestFiles:
         ctx.use_certificate_file(str(cert), crypto.FILETYPE_ASN1)
         ctx.use_privatekey_file(str(key), crypto.FILETYPE_ASN1)
         ctx.check_privatekey()
+        ctx.add_extra_chain_cert(pki.intermediate.cert)
+        c, _ = handshake_pair(None, ctx)
+        assert c.get_peer_certificate(as_cryptography=True) == pki.server.cert
 
     def test_non_ascii_paths(self, pki: PKI, tmp_path: Path) -> None:
         directory = tmp_path / NON_ASCII
@@ -849,9 +886,33 @@ class TestClientCAs:
 
 
 class TestSessionSettings:
-    def test_set_session_id(self) -> None:
-        ctx = Context(TLS_METHOD)
-        ctx.set_session_id(b"x" * 32)
+    @pytest.mark.parametrize("with_id", [True, False])
+    def test_set_session_id_allows_resumption_with_client_certs(
+        self, pki: PKI, with_id: bool
+    ) -> None:
+        """A server that verifies clients resumes only with a session ID context.
+
+        OpenSSL refuses to resume (a fatal "session id context
+        uninitialized") when the server asks for client certificates but
+        never named the context its sessions belong to.
+        """
+        server_ctx = server_context(verify_client=True)
+        if with_id:
+            server_ctx.set_session_id(b"x" * 32)
+        client_ctx = client_context(max_version=TLS1_2_VERSION, identity=pki.client)
+        # OpenSSL stops resuming the session of a connection freed without
+        # a shutdown: the first pair stays referenced.
+        first = handshake_pair(client_ctx, server_ctx)
+        client, server = memory_pair(client_ctx, server_ctx)
+        client.set_session(first[0].get_session())
+        if not with_id:
+            with pytest.raises(Error) as info:
+                handshake(client, server)
+            assert "session id context uninitialized" in _reasons(info.value)
+            return
+        handshake(client, server)
+        assert lib.SSL_session_reused(server._ssl) == 1
+        assert lib.SSL_session_reused(first[1]._ssl) == 0
 
     def test_set_session_id_str_warns(self) -> None:
         with pytest.warns(DeprecationWarning):
@@ -986,6 +1047,9 @@ def _mutations(pki: PKI) -> dict[str, Callable[[Context], Any]]:
         "set_verify_mode": lambda c: c.set_verify_mode(VERIFY_PEER),
         "set_groups": lambda c: c.set_groups(["X25519"]),
         "set_sigalgs": lambda c: c.set_sigalgs(["ed25519"]),
+        "set_signature_scheme_tracking": lambda c: c.set_signature_scheme_tracking(
+            True
+        ),
         "set_post_handshake_auth": lambda c: c.set_post_handshake_auth(True),
         "set_tlsext_servername_alert_callback": lambda c: (
             c.set_tlsext_servername_alert_callback(lambda conn: None)

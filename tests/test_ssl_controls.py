@@ -9,6 +9,8 @@ callback raises comes out of the call that drove the handshake.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any, Optional
 
 import pytest
@@ -24,8 +26,8 @@ from OpenSSL.SSL import (
     Error,
     WantReadError,
 )
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
     handshake,
     handshake_pair,
@@ -226,6 +228,9 @@ def test_verify_error_string() -> None:
     assert SSL.verify_error_string(0) == "ok"
     with pytest.raises(TypeError):
         SSL.verify_error_string("10")  # type: ignore[arg-type]
+    for wrapped in (2**32, 2**40 + 10, -(2**31) - 1):  # not read as 0 or 10
+        with pytest.raises(ValueError):
+            SSL.verify_error_string(wrapped)
 
 
 def test_error_strings_and_other_lookups() -> None:
@@ -237,6 +242,16 @@ def test_error_strings_and_other_lookups() -> None:
     assert cafile.endswith(".pem") and capath
     assert SSL.random_status() is True
     SSL.random_add(b"entropy", 1.0)
+
+
+def test_error_strings_before_any_context() -> None:
+    """libssl's reason strings, in a process that has made no Context yet."""
+    script = "from OpenSSL import SSL\nprint(SSL.error_strings(20, 134))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "('SSL routines', 'certificate verify failed')"
 
 
 def test_cipher_details_are_the_enabled_suites() -> None:
@@ -363,6 +378,15 @@ def test_post_handshake_auth_refused_when_the_client_did_not_offer(pki: PKI) -> 
         server.verify_client_post_handshake()
 
 
+def test_post_handshake_auth_needs_verify_peer(pki: PKI) -> None:
+    """What doc/post_handshake_auth.rst says: no VERIFY_PEER, no request."""
+    client_ctx = client_context(identity=pki.client)
+    client_ctx.set_post_handshake_auth(True)
+    _client, server = handshake_pair(client_ctx, server_context())
+    with pytest.raises(Error):
+        server.verify_client_post_handshake()
+
+
 def test_post_handshake_auth_not_in_tls12(pki: PKI) -> None:
     seen: list[Any] = []
     client_ctx, server_ctx = _pha_contexts(pki, seen)
@@ -475,12 +499,16 @@ def test_psk_tls13_ciphersuite_choice() -> None:
 
 def test_psk_tls13_long_identity_works() -> None:
     identity = b"i" * 10240
+    seen: list[bytes] = []
     client_ctx, server_ctx = psk_contexts(
         TLS1_3_VERSION,
         lambda conn, hint: (identity, KEY),
-        lambda conn, seen: KEY if seen == identity else b"",
+        lambda conn, got: seen.append(got) or (KEY if got == identity else b""),
     )
-    handshake_pair(client_ctx, server_ctx)
+    client, server = handshake_pair(client_ctx, server_ctx)
+    assert seen == [identity]
+    assert client.get_protocol_version_name() == "TLSv1.3"
+    assert transfer(client, server, b"psk") == b"psk"
 
 
 @pytest.mark.parametrize(
@@ -488,6 +516,7 @@ def test_psk_tls13_long_identity_works() -> None:
     [
         (TLS1_2_VERSION, (b"i" * 10240, KEY), ValueError),  # identity too long
         (TLS1_3_VERSION, (b"i" * 70000, KEY), ValueError),
+        (TLS1_3_VERSION, (b"", KEY), ValueError),  # RFC 8446: 1 byte at least
         (TLS1_2_VERSION, (b"a", b"k" * 513), ValueError),  # oversized key
         (TLS1_3_VERSION, (b"a", b"k" * 513), ValueError),
         (TLS1_2_VERSION, (b"a\0b", KEY), ValueError),

@@ -12,89 +12,44 @@ flight together is fine.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from OpenSSL._util import lib
 from OpenSSL.SSL import (
     DTLS_CLIENT_METHOD,
-    DTLS_METHOD,
     DTLS_SERVER_METHOD,
-    OP_NO_QUERY_MTU,
     Connection,
     Context,
     WantReadError,
     ZeroReturnError,
 )
-from tests.pki import make_pki
-from tests.ssl_helpers import dtls_step as _step
-from tests.ssl_helpers import move_datagram as _move
+from tests.support import (
+    DTLS_COOKIE,
+    dtls_client_context,
+    dtls_handshake,
+    dtls_listen_exchange,
+    dtls_pair,
+    dtls_server_context,
+    make_pki,
+)
+from tests.support import dtls_step as _step
+from tests.support import move_datagram as _move
 
-COOKIE = b"an opaque cookie"
+COOKIE = DTLS_COOKIE
 
 
 class Boom(Exception):
     """What the misbehaving cookie callbacks raise."""
 
 
-def _server_ctx(
-    generate: Callable[[Connection], bytes] | None = None,
-    verify: Callable[[Connection, bytes], bool] | None = None,
-    method: int = DTLS_METHOD,
-) -> Context:
-    pki = make_pki()
-    ctx = Context(method)
-    ctx.use_certificate(pki.server.cert)
-    ctx.use_privatekey(pki.server.key)
-    ctx.set_options(OP_NO_QUERY_MTU)
-    ctx.set_cookie_generate_callback(generate or (lambda conn: COOKIE))
-    ctx.set_cookie_verify_callback(verify or (lambda conn, cookie: cookie == COOKIE))
-    return ctx
-
-
-def _client_ctx(method: int = DTLS_METHOD) -> Context:
-    ctx = Context(method)
-    ctx.set_options(OP_NO_QUERY_MTU)
-    return ctx
-
-
 def _pair(
     server_ctx: Context | None = None, client_ctx: Context | None = None
 ) -> tuple[Connection, Connection]:
-    client = Connection(client_ctx or _client_ctx(), None)
-    server = Connection(server_ctx or _server_ctx(), None)
-    client.set_connect_state()
-    server.set_accept_state()
-    # Memory BIOs cannot report a path MTU (and OP_NO_QUERY_MTU forbids
-    # asking); with none set, OpenSSL 4 cannot even send the ClientHello.
-    client.set_ciphertext_mtu(1500)
-    server.set_ciphertext_mtu(1500)
-    return client, server
-
-
-def _listen_exchange(client: Connection, server: Connection) -> None:
-    """Drive the cookie exchange up to the point where the server listens."""
-    assert not _step(client.do_handshake)  # ClientHello without cookie
-    assert _move(client, server)
-    assert not _step(server.DTLSv1_listen)  # HelloVerifyRequest
-    assert _move(server, client)
-    assert not _step(client.do_handshake)  # ClientHello with the cookie
-    assert _move(client, server)
-
-
-def _dtls_handshake(client: Connection, server: Connection) -> None:
-    _listen_exchange(client, server)
-    server.DTLSv1_listen()  # the cookie checks out: no exception
-    done = [False, False]
-    for _ in range(50):
-        for index, conn in enumerate((server, client)):
-            if not done[index]:
-                done[index] = _step(conn.do_handshake)
-        moved = _move(server, client) | _move(client, server)
-        if all(done) and not moved:
-            return
-    raise AssertionError("DTLS handshake did not complete")
+    return dtls_pair(
+        client_ctx or dtls_client_context(), server_ctx or dtls_server_context()
+    )
 
 
 def _read(receiver: Connection, sender: Connection) -> bytes:
@@ -115,8 +70,8 @@ class TestHandshake:
             verified.append((conn, cookie))
             return cookie == COOKIE
 
-        client, server = _pair(_server_ctx(generate, verify))
-        _dtls_handshake(client, server)
+        client, server = _pair(dtls_server_context(generate, verify))
+        dtls_handshake(client, server)
         assert generated and all(conn is server for conn in generated)
         # DTLSv1_listen checks the cookie, and do_handshake may check the
         # same ClientHello again when it processes it.
@@ -134,7 +89,7 @@ class TestHandshake:
 
     def test_close_notify(self) -> None:
         client, server = _pair()
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         assert server.shutdown() is False
         _move(server, client)
         with pytest.raises(ZeroReturnError):
@@ -142,9 +97,10 @@ class TestHandshake:
 
     def test_client_and_server_methods(self) -> None:
         client, server = _pair(
-            _server_ctx(method=DTLS_SERVER_METHOD), _client_ctx(DTLS_CLIENT_METHOD)
+            dtls_server_context(method=DTLS_SERVER_METHOD),
+            dtls_client_context(DTLS_CLIENT_METHOD),
         )
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         client.send(b"x")
         assert _read(server, client) == b"x"
 
@@ -155,18 +111,26 @@ class TestHandshake:
             calls.append(cookie)
             return False
 
-        client, server = _pair(_server_ctx(verify=verify))
-        _listen_exchange(client, server)
+        client, server = _pair(dtls_server_context(verify=verify))
+        dtls_listen_exchange(client, server)
         with pytest.raises(WantReadError):
             server.DTLSv1_listen()
         assert calls == [COOKIE]
 
     def test_longest_cookie_works(self) -> None:
         cookie = b"c" * lib.DTLS1_COOKIE_LENGTH
-        client, server = _pair(
-            _server_ctx(lambda conn: cookie, lambda conn, got: got == cookie)
-        )
-        _dtls_handshake(client, server)
+        verified: list[bytes] = []
+
+        def verify(conn: Connection, got: bytes) -> bool:
+            verified.append(got)
+            return got == cookie
+
+        client, server = _pair(dtls_server_context(lambda conn: cookie, verify))
+        dtls_handshake(client, server)
+        # Checked by DTLSv1_listen and again by the handshake that follows.
+        assert verified and all(got == cookie for got in verified), verified
+        client.send(b"after the longest cookie")
+        assert _read(server, client) == b"after the longest cookie"
 
 
 class TestCookieCallbackErrors:
@@ -176,7 +140,7 @@ class TestCookieCallbackErrors:
         def failing_callback(conn: Connection) -> bytes:
             raise exc
 
-        client, server = _pair(_server_ctx(generate=failing_callback))
+        client, server = _pair(dtls_server_context(generate=failing_callback))
         assert not _step(client.do_handshake)
         _move(client, server)
         with pytest.raises(Boom) as info:
@@ -190,7 +154,7 @@ class TestCookieCallbackErrors:
         def failing_callback(conn: Connection, cookie: bytes) -> bool:
             raise exc
 
-        client, server = _pair(_server_ctx(verify=failing_callback))
+        client, server = _pair(dtls_server_context(verify=failing_callback))
         assert not _step(client.do_handshake)
         _move(client, server)
         assert not _step(server.DTLSv1_listen)
@@ -205,13 +169,13 @@ class TestCookieCallbackErrors:
     @pytest.mark.parametrize("extra", [1, 100, 10_000])
     def test_too_long_cookie_is_value_error(self, extra: int) -> None:
         cookie = b"x" * (lib.DTLS1_COOKIE_LENGTH + extra)
-        client, server = _pair(_server_ctx(generate=lambda conn: cookie))
+        client, server = _pair(dtls_server_context(generate=lambda conn: cookie))
         assert not _step(client.do_handshake)
         _move(client, server)
         with pytest.raises(ValueError):
             server.DTLSv1_listen()
         # Nothing was corrupted: a fresh exchange on the same process works.
-        _dtls_handshake(*_pair())
+        dtls_handshake(*_pair())
 
 
 class TestTimersAndMtu:
@@ -219,7 +183,7 @@ class TestTimersAndMtu:
         client, server = _pair()
         assert client.DTLSv1_get_timeout() is None
         assert client.DTLSv1_handle_timeout() is False
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         assert client.DTLSv1_get_timeout() is None
         assert client.DTLSv1_handle_timeout() is False
 
@@ -247,7 +211,7 @@ class TestTimersAndMtu:
 
     def test_mtu(self) -> None:
         client, server = _pair()
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         client.set_ciphertext_mtu(1500)
         large = client.get_cleartext_mtu()
         assert 1000 < large < 1500
@@ -259,17 +223,17 @@ class TestTimersAndMtu:
 
 class TestSrtp:
     def test_selected_profile(self) -> None:
-        server_ctx = _server_ctx()
+        server_ctx = dtls_server_context()
         server_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_80")
-        client_ctx = _client_ctx()
+        client_ctx = dtls_client_context()
         client_ctx.set_tlsext_use_srtp(b"SRTP_AES128_CM_SHA1_32:SRTP_AES128_CM_SHA1_80")
         client, server = _pair(server_ctx, client_ctx)
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         assert client.get_selected_srtp_profile() == b"SRTP_AES128_CM_SHA1_80"
         assert server.get_selected_srtp_profile() == b"SRTP_AES128_CM_SHA1_80"
 
     def test_no_profile(self) -> None:
         client, server = _pair()
-        _dtls_handshake(client, server)
+        dtls_handshake(client, server)
         assert client.get_selected_srtp_profile() == b""
         assert server.get_selected_srtp_profile() == b""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import re
 import socket
+import ssl
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,17 +29,20 @@ from cryptography.hazmat.primitives import serialization
 from OpenSSL import SSL, crypto
 from OpenSSL._util import lib
 from OpenSSL.SSL import Connection, Context
-from tests import interop_helpers as interop
-from tests.pki import PKI, make_pki
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
+    ObjectEnd,
+    OurEnd,
     ca_file,
     client_context,
     handshake,
+    make_pki,
     memory_pair,
     pump,
     read_all,
     server_context,
     socket_connection_pair,
+    ssl_client_context,
     transfer,
 )
 
@@ -515,13 +519,13 @@ class TestContextMethods:
             timed = server_context()
             if timeout is not None:
                 timed.set_timeout(timeout)
-            server = interop.OurEnd.server(timed)
-            client = interop.StdlibEnd(
-                interop.stdlib_client_context(),
+            server = OurEnd.server(timed)
+            client = ObjectEnd(
+                ssl_client_context(ssl),
                 server_side=False,
                 server_hostname="localhost",
             )
-            interop.handshake(client, server)
+            handshake(client, server)
             assert client.recv(1) is None  # reads the tickets sent after it
             assert client.obj.session is not None
             lifetime = client.obj.session.ticket_lifetime_hint
@@ -565,19 +569,23 @@ class TestContextMethods:
     def test_load_verify_locations_file_and_directory(
         self, pki: PKI, tmp_path: Path
     ) -> None:
-        ctx = Context(SSL.TLS_METHOD)
-        ctx.set_verify(SSL.VERIFY_PEER)
-        ctx.load_verify_locations(str(ca_file()), None)
-        client, server = memory_pair(ctx)
-        handshake(client, server)
-        # A c_rehash directory: <subject hash>.0 files.
+        def verified_by(cafile: str | None, capath: str | None) -> None:
+            ctx = Context(SSL.TLS_METHOD)
+            ctx.set_verify(SSL.VERIFY_PEER)
+            ctx.load_verify_locations(cafile, capath)
+            client, server = memory_pair(ctx)
+            handshake(client, server)
+            assert client.get_verify_result() == 0
+            chain = client.get_verified_chain(as_cryptography=True)
+            assert chain is not None and chain[-1] == pki.root.cert
+
+        verified_by(str(ca_file()), None)
+        # A c_rehash directory: <subject hash>.0 files; empty, it trusts nothing.
+        with pytest.raises(SSL.Error, match="certificate verify failed"):
+            verified_by(None, str(tmp_path))
         name_hash = _x509(pki.root.cert).subject_name_hash()
         (tmp_path / f"{name_hash:08x}.0").write_bytes(pki.root_pem())
-        ctx = Context(SSL.TLS_METHOD)
-        ctx.set_verify(SSL.VERIFY_PEER)
-        ctx.load_verify_locations(None, str(tmp_path))
-        client, server = memory_pair(ctx)
-        handshake(client, server)
+        verified_by(None, str(tmp_path))
 
     def test_set_default_verify_paths(self) -> None:
         ctx = Context(SSL.TLS_METHOD)

@@ -21,7 +21,7 @@ from OpenSSL.SSL import (
     Context,
     Session,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     handshake_pair,
@@ -140,6 +140,47 @@ class TestAccepted:
         assert read_early(client, server) == b"a" * 600 + b"b" * 400
         handshake(client, server)
         assert client.get_early_data_status() == EARLY_DATA_ACCEPTED
+
+    def test_the_session_limit_is_a_value_error_too(self) -> None:
+        # The server allows 100 bytes; the client's Context would allow
+        # more. Past the session's limit OpenSSL fails the connection, so
+        # the documented ValueError must come first, with nothing sent.
+        server_ctx = early_server_context(100)
+        session = ticket(server_ctx)
+        assert session.max_early_data == 100
+        client, server = memory_pair(early_client_context(), server_ctx)
+        client.set_session(session)
+        with pytest.raises(ValueError, match="exceed"):
+            client.write_early_data(b"a" * 101)
+        assert client.write_early_data(b"a" * 60) == 60
+        with pytest.raises(ValueError, match="exceed"):
+            client.write_early_data(b"b" * 41)
+        assert client.write_early_data(b"b" * 40) == 40
+        pump(client, server)
+        assert read_early(client, server) == b"a" * 60 + b"b" * 40
+        handshake(client, server)
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED
+
+    def test_a_session_without_early_data_is_a_value_error(self) -> None:
+        # A TLS 1.2 session allows no early data: refused before anything
+        # is sent, and the connection then resumes normally.
+        server_ctx = early_server_context()
+        client_ctx = client_context(max_version=SSL.TLS1_2_VERSION)
+        client, server = handshake_pair(client_ctx, server_ctx)
+        assert transfer(server, client, b"x") == b"x"
+        session = client.get_session()
+        assert session is not None and session.max_early_data == 0
+        client.shutdown()
+        server.shutdown()
+        early_ctx = early_client_context()
+        early_ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
+        client, server = memory_pair(early_ctx, server_ctx)
+        client.set_session(Session.from_bytes(session.to_bytes()))
+        with pytest.raises(ValueError, match="exceed"):
+            client.write_early_data(b"x")
+        handshake(client, server)
+        assert client.session_reused()
+        assert client.get_early_data_status() == EARLY_DATA_NOT_SENT
 
     def test_without_early_data_status_is_not_sent(self) -> None:
         server_ctx = early_server_context()
@@ -365,3 +406,36 @@ class TestMisuse:
         assert Connection(client_context()).get_early_data_status() == (
             EARLY_DATA_NOT_SENT
         )
+
+
+class TestRaisingCallbacks:
+    def test_early_data_read_with_a_raising_callback_is_not_lost(self) -> None:
+        # The ClientHello and the early data arrive together: the call
+        # whose message callback raised has read the early data too; the
+        # next read_early_data must return it (the status says ACCEPTED, so
+        # the client will not send it again).
+        class Boom(Exception):
+            pass
+
+        armed = False
+
+        def on_message(
+            conn: Connection, sent: bool, version: int, kind: int, data: bytes
+        ) -> None:
+            if armed and not sent and kind == 22 and data[:1] == b"\x01":
+                raise Boom("at the ClientHello")
+
+        server_ctx = early_server_context()
+        server_ctx.set_msg_callback(on_message)
+        session = ticket(server_ctx)
+        armed = True
+        client, server = memory_pair(early_client_context(), server_ctx)
+        client.set_session(session)
+        client.write_early_data(REQUEST)
+        pump(client, server)
+        with pytest.raises(Boom):
+            server.read_early_data(16384)
+        armed = False
+        assert read_early(client, server) == REQUEST
+        handshake(client, server)
+        assert client.get_early_data_status() == EARLY_DATA_ACCEPTED

@@ -9,7 +9,7 @@ import pytest
 
 from OpenSSL import SSL, _callbacks, crypto
 from OpenSSL._util import lib
-from tests.ssl_helpers import client_context, handshake, memory_pair
+from tests.support import client_context, handshake, memory_pair
 
 
 def test_verify_callback_without_current_certificate_gets_none() -> None:

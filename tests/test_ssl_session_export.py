@@ -8,6 +8,7 @@ that resumes has a twin that must not.
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -23,7 +24,7 @@ from OpenSSL.SSL import (
     Context,
     Session,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     handshake_pair,
@@ -273,6 +274,78 @@ class TestNewSessionCallback:
         with pytest.raises(Boom):
             client.recv(10)
 
+    @pytest.mark.parametrize("reader", ["recv", "recv_into", "peek"])
+    def test_data_read_with_a_raising_callback_is_not_lost(self, reader: str) -> None:
+        # The tickets and the application data arrive together: the call
+        # that raises the callback's exception has read the data too, and
+        # the next read must return it (nothing is ever lost).
+        class Boom(Exception):
+            pass
+
+        calls: list[Session] = []
+
+        def explode(conn: Connection, session: Session) -> None:
+            calls.append(session)
+            if len(calls) == 1:
+                raise Boom()
+
+        client_ctx = client_context()
+        client_ctx.set_new_session_callback(explode)
+        client, server = handshake_pair(client_ctx, server_context())
+        server.sendall(b"application data")
+        pump(server, client)
+
+        def read(size: int) -> bytes:
+            if reader == "recv_into":
+                buffer = bytearray(size)
+                return bytes(buffer[: client.recv_into(buffer)])
+            if reader == "peek":
+                peeked = client.recv(size, socket.MSG_PEEK)
+                assert client.recv(size) == peeked
+                return peeked
+            return client.recv(size)
+
+        with pytest.raises(Boom):
+            read(1024)
+        assert client.pending() == len(b"application data")
+        got = read(5) + read(1024)
+        assert got == b"application data"
+        with pytest.raises(SSL.WantReadError):
+            client.recv(1024)
+        assert len(calls) == 2  # both tickets' sessions were handed over
+
+    def test_a_second_exception_is_not_swallowed(self) -> None:
+        # Two tickets in one read, and the callback raises for each: one
+        # call can raise only one exception, so the second session must
+        # wait for the next call, not be handed over and its exception
+        # dropped.
+        class Boom(Exception):
+            pass
+
+        seen: list[bytes] = []
+
+        def explode(conn: Connection, session: Session) -> None:
+            seen.append(session.to_bytes())
+            raise Boom(len(seen))
+
+        client_ctx = client_context()
+        client_ctx.set_new_session_callback(explode)
+        client, server = handshake_pair(client_ctx, server_context())
+        server.sendall(b"data")
+        pump(server, client)
+        raised = []
+        received = b""
+        for _ in range(5):
+            try:
+                received += client.recv(1024)
+            except Boom as exc:
+                raised.append(exc.args[0])
+            except SSL.WantReadError:
+                break
+        assert received == b"data"
+        assert raised == [1, 2]
+        assert len(seen) == 2 and seen[0] != seen[1]
+
     def test_none_removes_it(self) -> None:
         got: list[Session] = []
         client_ctx = client_context()
@@ -327,6 +400,34 @@ class TestMessageCallback:
         client, _server = memory_pair(client_ctx, server_context())
         with pytest.raises(KeyError, match="from the message callback"):
             client.do_handshake()
+
+    def test_what_a_raising_call_did_stands(self) -> None:
+        # OpenSSL cannot be stopped from the message callback: the data of
+        # a send that raised went out, that of a recv that raised comes
+        # from the next recv.
+        armed = False
+
+        def on_message(
+            conn: Connection, sent: bool, version: int, kind: int, data: bytes
+        ) -> None:
+            if armed:
+                raise KeyError("from the message callback")
+
+        client_ctx = client_context()
+        client_ctx.set_msg_callback(on_message)
+        client, server = handshake_pair(client_ctx, server_context())
+        assert transfer(server, client, b"tickets") == b"tickets"
+        armed = True
+        with pytest.raises(KeyError):
+            client.send(b"sent anyway")
+        pump(client, server)
+        assert server.recv(100) == b"sent anyway"
+        server.sendall(b"kept")
+        pump(server, client)
+        with pytest.raises(KeyError):
+            client.recv(100)
+        armed = False
+        assert client.recv(100) == b"kept"
 
     def test_frozen_after_use(self) -> None:
         ctx = client_context()

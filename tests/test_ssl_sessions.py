@@ -23,8 +23,8 @@ from OpenSSL.SSL import (
     Session,
     ZeroReturnError,
 )
-from tests.pki import PKI
-from tests.ssl_helpers import (
+from tests.support import (
+    PKI,
     client_context,
     handshake,
     handshake_pair,

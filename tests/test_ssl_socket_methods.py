@@ -28,7 +28,7 @@ from OpenSSL.SSL import (
     WantReadError,
     ZeroReturnError,
 )
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
     read_all,
@@ -117,8 +117,11 @@ class TestListeningServer:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         client, accepted = _connected(listener)
-        client.close()
-        accepted.close()
+        try:
+            assert accepted.getpeername() == client.getsockname()
+        finally:
+            client.close()
+            accepted.close()
 
     def test_bind_errors_are_the_sockets(self, listener: Connection) -> None:
         listener.bind(("127.0.0.1", 0))

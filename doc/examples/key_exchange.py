@@ -2,7 +2,8 @@
 
 A context that prefers the hybrid post-quantum group where the OpenSSL in
 use has it, and allows only modern signatures and AEAD suites. A name
-OpenSSL does not know raises ``SSL.Error`` right away.
+OpenSSL does not know raises ``SSL.Error`` right away. It also records the
+signature schemes of its handshakes, for :func:`handshake_report`.
 """
 
 from __future__ import annotations
@@ -24,4 +25,20 @@ def modern_context(method: int = SSL.TLS_METHOD) -> SSL.Context:
         ctx.set_groups(GROUPS[1:])
     ctx.set_sigalgs(SIGALGS)
     ctx.set_tls13_ciphersuites(TLS13_SUITES)
+    # For get_signature_scheme()/get_peer_signature_scheme(); it costs a
+    # short Python call per TLS record, so bulk-transfer contexts leave it.
+    ctx.set_signature_scheme_tracking(True)
     return ctx
+
+
+def handshake_report(conn: SSL.Connection) -> dict[str, object]:
+    """What a completed handshake of a tracking context negotiated."""
+    return {
+        "version": conn.get_protocol_version_name(),
+        "cipher": conn.get_cipher_name(),
+        "group": conn.get_group_name(),
+        # The peer's signature over the handshake, by its IANA name
+        # ("ecdsa_secp256r1_sha256"); ours is None unless we signed.
+        "peer_signature": conn.get_peer_signature_scheme(),
+        "our_signature": conn.get_signature_scheme(),
+    }

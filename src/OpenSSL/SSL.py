@@ -88,10 +88,12 @@ from OpenSSL._ssl_errors import (
     WantX509LookupError,
     ZeroReturnError,
 )
+from OpenSSL._ssl_sigalgs import SIGNATURE_SCHEMES
 from OpenSSL._util import deprecated
 
 __all__ = [
     "HAS_POST_HANDSHAKE_AUTH",
+    "SIGNATURE_SCHEMES",
     "VERIFY_POST_HANDSHAKE",
     "X509_V_ERR_HOSTNAME_MISMATCH",
     "X509_V_ERR_IP_ADDRESS_MISMATCH",

@@ -67,6 +67,10 @@ What the options cover:
   without callbacks, or a ``Connection`` being collected); defaults to
   ``failed``.
 * ``on_error(owner, exc, c_args)`` -- defaults to :func:`record`.
+* ``gate(frame) -> function of the C arguments`` -- for a callback OpenSSL
+  makes on the data path (the message callback runs per TLS record): the
+  function it returns is what cffi calls, and it runs *frame* only for the
+  calls that matter (``handshake_message``).
 
 The conversion must convert with care: wrong types from the user's function
 raise ``TypeError``/``ValueError`` (which the frame records), never reach C.
@@ -101,6 +105,7 @@ __all__ = [
     "context_passphrase",
     "cookie_generate",
     "cookie_verify",
+    "handshake_message",
     "info",
     "keylog",
     "message",
@@ -166,11 +171,15 @@ def callback_kind(
     find: Callable[..., Any] = ssl_connection,
     unowned: Any = _SAME_AS_FAILED,
     on_error: Callable[[Any, BaseException, tuple[Any, ...]], None] = record,
+    gate: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Turn a conversion ``convert(owner, callback, *c_args)`` into a maker.
 
     See the module docstring for the contract and an example. The maker,
     ``maker(callback, *extra, owner=None)``, returns the cffi callback.
+    *gate*, for callbacks OpenSSL makes on the data path, wraps the frame in
+    a function of the C arguments that drops the calls nobody needs before
+    any other work (see ``handshake_message``).
     """
     if unowned is _SAME_AS_FAILED:
         unowned = failed
@@ -211,7 +220,8 @@ def callback_kind(
                     on_error(owner, exc, c_args)
                     return failed
 
-            return ffi.callback(signature, trampoline, **options)
+            entry = trampoline if gate is None else gate(trampoline)
+            return ffi.callback(signature, entry, **options)
 
         make.__name__ = convert.__name__
         make.__qualname__ = convert.__qualname__
@@ -274,12 +284,11 @@ def _message_connection(
     return connections.get(ssl)
 
 
-@callback_kind(
-    "void (*)(int, int, int, void *, size_t, SSL *, void *)",
-    failed=None,
-    find=_message_connection,
-)
-def message(
+_MESSAGE_SIGNATURE = "void (*)(int, int, int, void *, size_t, SSL *, void *)"
+_HANDSHAKE = 22
+
+
+def _message(
     conn: Any,
     callback: Any,
     write_p: int,
@@ -299,6 +308,37 @@ def message(
     the new-session callback, the early-data bookkeeping).
     """
     callback(conn, bool(write_p), version, content_type, ffi.buffer(buf, length)[:])
+
+
+def _handshake_only(frame: Callable[..., Any]) -> Callable[..., Any]:
+    # Every record (application data too) reaches the message callback: all
+    # but handshake messages stop here, one compare, no other work.
+    def gate(
+        write_p: int,
+        version: int,
+        content_type: int,
+        buf: Any,
+        length: int,
+        ssl: Any,
+        arg: Any,
+    ) -> None:
+        if content_type == _HANDSHAKE:
+            frame(write_p, version, content_type, buf, length, ssl, arg)
+
+    return gate
+
+
+#: The message callback, for every record (see :func:`_message`).
+message = callback_kind(_MESSAGE_SIGNATURE, failed=None, find=_message_connection)(
+    _message
+)
+
+#: :data:`message` for handshake messages only (the others are dropped before
+#: the frame): what a Context installs when nothing needs the other records,
+#: the early-data and signature-scheme bookkeeping.
+handshake_message = callback_kind(
+    _MESSAGE_SIGNATURE, failed=None, find=_message_connection, gate=_handshake_only
+)(_message)
 
 
 def report_to_excepthook(

@@ -48,6 +48,7 @@ from OpenSSL._ssl_early_data import EarlyDataConnection
 from OpenSSL._ssl_errors import Error, WantReadError, WantWriteError, raise_ssl_error
 from OpenSSL._ssl_messages import MessageConnection
 from OpenSSL._ssl_session import SessionConnection, SessionExport
+from OpenSSL._ssl_sigalgs import SignatureConnection
 from OpenSSL._ssl_socket import NoSocketError, SocketMethods
 from OpenSSL._util import (
     checked,
@@ -148,6 +149,7 @@ class Connection(
     ChannelMethods,
     SessionConnection,
     EarlyDataConnection,
+    SignatureConnection,
     MessageConnection,
 ):
     """One TLS or DTLS connection, in socket mode or memory-BIO mode.
@@ -164,9 +166,6 @@ class Connection(
     _registered = False
     # How many of this connection's callbacks are running (see _callbacks).
     _in_callback = 0
-    # A weak reference to the object a layer above made this connection for
-    # (ssl_compat's SSLSocket/SSLObject core), for its callbacks to find.
-    _owner: Any = None
     # How the verify callback (in _callbacks) wraps an owned ``X509 *``.
     _x509_from_pointer = staticmethod(X509._from_raw_x509_ptr)
 
@@ -331,12 +330,17 @@ class Connection(
             bufsiz = _MAX_RECORD
         elif bufsiz <= 0:
             return _empty_read(bufsiz)
+        peek = flags and flags & _MSG_PEEK
+        if self._held:
+            return self._take_held(bufsiz, peek)
         buf = _scratch.buf
-        if flags and flags & _MSG_PEEK:
+        if peek:
             result = _SSL_peek(self._ssl, buf, bufsiz)
         else:
             result = _SSL_read(self._ssl, buf, bufsiz)
         if result <= 0 or self._callback_exception is not None:
+            if result > 0 and not peek:
+                self._held = _unpack(buf, result)
             self._raise_io_error(result)
         return _unpack(buf, result)
 
@@ -363,14 +367,21 @@ class Connection(
                 view = _from_buffer(buffer, require_writable=True)
             except BufferError:
                 raise TypeError("recv_into needs a writable buffer") from None
+        peek = flags and flags & _MSG_PEEK
         with view as data:
             # Never past the buffer's real end: len() of a subclass may lie.
             if nbytes > len(data):
                 nbytes = len(data)
-            if flags and flags & _MSG_PEEK:
+            if self._held and nbytes > 0:
+                held = self._take_held(nbytes, peek)
+                ffi.memmove(data, held, len(held))
+                return len(held)
+            if peek:
                 result = _SSL_peek(self._ssl, data, nbytes)
             else:
                 result = _SSL_read(self._ssl, data, nbytes)
+            if result > 0 and not peek and self._callback_exception is not None:
+                self._held = ffi.buffer(data, result)[:]
         if result <= 0 or self._callback_exception is not None:
             if nbytes == 0 and self._callback_exception is None:
                 # A zero-byte read reports no failure; what OpenSSL queued
@@ -381,9 +392,21 @@ class Connection(
             self._raise_io_error(result)
         return result
 
+    #: Application data that a read took from OpenSSL in a call that then
+    #: raised a callback's exception (a new-session or message callback runs
+    #: while OpenSSL reads on): the exception comes out of that call, and the
+    #: next reads return these bytes first, so none is lost.
+    _held = b""
+
+    def _take_held(self, bufsiz: int, peek: Any) -> bytes:
+        held = self._held
+        if not peek:
+            self._held = held[bufsiz:]
+        return held[:bufsiz]
+
     def pending(self) -> int:
         """How many decrypted bytes can be read without touching the transport."""
-        return _SSL_pending(self._ssl)
+        return _SSL_pending(self._ssl) + len(self._held)
 
     def bio_write(self, buf: Any) -> int:
         """Give OpenSSL *buf*, TLS bytes received from the peer (memory mode)."""

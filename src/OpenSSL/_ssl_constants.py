@@ -383,10 +383,15 @@ EARLY_DATA_ACCEPTED = 2
 SSL3_RT_HEADER = 256
 SSL3_RT_INNER_CONTENT_TYPE = 257
 
+#: ``X509_V_FLAG_TRUSTED_FIRST`` (x509_vfy.h): prefer trust-store issuers
+#: over the peer's untrusted chain while building the chain.
+X509_V_FLAG_TRUSTED_FIRST = 0x8000
+
 __all__ += [
     "EARLY_DATA_ACCEPTED",
     "EARLY_DATA_NOT_SENT",
     "EARLY_DATA_REJECTED",
     "SSL3_RT_HEADER",
     "SSL3_RT_INNER_CONTENT_TYPE",
+    "X509_V_FLAG_TRUSTED_FIRST",
 ]

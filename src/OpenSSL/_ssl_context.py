@@ -31,6 +31,7 @@ from OpenSSL._ssl_early_data import EarlyDataContext
 from OpenSSL._ssl_errors import Error
 from OpenSSL._ssl_messages import MessageContext
 from OpenSSL._ssl_psk import PskControls
+from OpenSSL._ssl_sigalgs import SignatureContext
 from OpenSSL._util import (
     StrOrBytesPath,
     checked,
@@ -129,7 +130,9 @@ def _configures(method: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class Context(ContextControls, PskControls, EarlyDataContext, MessageContext):
+class Context(
+    ContextControls, PskControls, EarlyDataContext, SignatureContext, MessageContext
+):
     """Settings shared by the TLS or DTLS connections made from it.
 
     :param method: one of the ``*_METHOD`` constants; ``TLS_METHOD``,

@@ -209,10 +209,26 @@ def verify_error_string(code: int) -> str:
     The text ``X509_verify_cert_error_string`` gives, e.g. ``"certificate has
     expired"`` for ``X509_V_ERR_CERT_HAS_EXPIRED`` (10), as reported by
     :meth:`Connection.get_verify_result` or a verify callback's *errnum*.
+    ``ValueError`` for a number no C ``int`` holds.
     """
     if not isinstance(code, int):
         raise TypeError(f"code must be an integer, not {type(code).__name__}")
+    # OpenSSL reads the code as a C int: a larger one would wrap onto a real
+    # code (2**32 onto 0, "ok").
+    if not -(2**31) <= code < 2**31:
+        raise ValueError(f"{code} is not a verification result code")
     return _util.verify_error_string(code) or f"error {code}"
+
+
+@functools.cache
+def _load_ssl_strings() -> None:
+    """Have libssl register its reason strings (once per process).
+
+    OpenSSL does it when libssl is first initialised, which the binding can
+    only cause with a first ``SSL_CTX_new`` (it has no ``OPENSSL_init_ssl``):
+    until then ``ERR_reason_error_string`` knows no SSL reason.
+    """
+    lib.SSL_CTX_free(lib.SSL_CTX_new(lib.TLS_method()))
 
 
 def error_strings(library: int, reason: int = 0) -> tuple[str, str]:
@@ -221,6 +237,7 @@ def error_strings(library: int, reason: int = 0) -> tuple[str, str]:
     ``error_strings(20, 134)`` is ``("SSL routines", "certificate verify
     failed")`` on OpenSSL 3+. Empty strings when OpenSSL has no text.
     """
+    _load_ssl_strings()
     packed = (library << _ERR_LIB_SHIFT) | reason
     return (
         text(lib.ERR_lib_error_string(packed)),

@@ -100,6 +100,8 @@ class EarlyDataConnection(MessageConnection):
 
     _early_written = 0
     _early_finished = False
+    # Early data read in a call that raised a callback's exception.
+    _early_held = b""
 
     # Connection's own:
     _callback_exception: Optional[BaseException]
@@ -122,7 +124,8 @@ class EarlyDataConnection(MessageConnection):
         handshake ends (to a client not yet authenticated).
 
         :raises ValueError: the Context did not allow early data, or *buf*
-            would exceed the allowed amount.
+            would exceed the allowed amount (the Context's, or the
+            session's ``max_early_data``); nothing is sent then.
         """
         if type(buf) is not bytes:
             try:
@@ -145,6 +148,8 @@ class EarlyDataConnection(MessageConnection):
                 f"{self._early_written + len(buf)} bytes of early data exceed "
                 f"the {limit} this Context allows"
             )
+        if client:
+            self._check_session_limit(len(buf))
         data: bytes = buf
         written = ffi.new("size_t *")
         result = lib.SSL_write_early_data(self._ssl, data, len(data), written)
@@ -166,6 +171,29 @@ class EarlyDataConnection(MessageConnection):
             self._early_written += written[0]
             self._early_offered = True
         return int(written[0])
+
+    def _check_session_limit(self, size: int) -> None:
+        """``ValueError`` unless the session's ``max_early_data`` allows *size* more.
+
+        OpenSSL checks it too, but by failing the connection (``too much
+        early data``, or ``called a function you should not call`` for a
+        session that allows none); refused here nothing is sent and the
+        connection can still do a normal handshake. Checked while the
+        session is the one being resumed: before the ClientHello, or while
+        it allows early data (a session that replaced it after a refused
+        resumption is left to OpenSSL).
+        """
+        session = lib.SSL_get_session(self._ssl)
+        if session == ffi.NULL:
+            return  # no session (or an external PSK): OpenSSL decides
+        allowed = int(lib.SSL_SESSION_get_max_early_data(session))
+        if self._is_client is None or allowed > 0:
+            if self._early_written + size > allowed:
+                raise ValueError(
+                    f"{self._early_written + size} bytes of early data exceed "
+                    f"the {allowed} the session's server accepts (its "
+                    "max_early_data)"
+                )
 
     def _session_refused(self, result: int) -> bool:
         """Whether OpenSSL sent a ClientHello without early data and gave up.
@@ -195,19 +223,31 @@ class EarlyDataConnection(MessageConnection):
             raise TypeError("bufsiz must be an integer")
         if bufsiz < 0:
             raise ValueError("bufsiz must not be negative")
+        if self._early_held and bufsiz:
+            held, self._early_held = (
+                self._early_held[:bufsiz],
+                self._early_held[bufsiz:],
+            )
+            return held
         if self._early_finished or bufsiz == 0:
             return b""
         size = min(bufsiz, _MAX_RECORD)
         buffer = no_zero_allocator("char[]", size)
         readbytes = ffi.new("size_t *")
         result = lib.SSL_read_early_data(self._ssl, buffer, size, readbytes)
+        if result in (SSL_READ_EARLY_DATA_SUCCESS, SSL_READ_EARLY_DATA_FINISH):
+            data = ffi.buffer(buffer, readbytes[0])[:]
+            if result == SSL_READ_EARLY_DATA_FINISH:
+                self._early_finished = True
+            if self._callback_exception is not None:
+                # A callback raised while OpenSSL read on: its exception
+                # comes out of this call, and the early data this call
+                # read comes out of the next one (it is never lost).
+                self._early_held = data
+                self._check_callbacks()
+            return data
         if self._callback_exception is not None:
             self._check_callbacks()
-        if result == SSL_READ_EARLY_DATA_SUCCESS:
-            return ffi.buffer(buffer, readbytes[0])[:]
-        if result == SSL_READ_EARLY_DATA_FINISH:
-            self._early_finished = True
-            return ffi.buffer(buffer, readbytes[0])[:]
         self._raise_io_error(0)
 
     def get_early_data_status(self) -> int:

@@ -1,9 +1,10 @@
-"""The message callback, and what is built on it: new sessions, early data.
+"""The message callback, and what is built on it: sessions, early data, sigalgs.
 
 OpenSSL calls a Context's message callback (``SSL_CTX_set_msg_callback``)
 for every handshake message, alert and record header a connection reads or
-writes. One C callback per Context (made by ``_callbacks.message``) feeds
-:func:`_dispatch`, which serves three users:
+writes. One C callback per Context (made by ``_callbacks.message``, or
+``_callbacks.handshake_message``) feeds :func:`_dispatch`, which serves four
+users:
 
 * the application's own callback, :meth:`MessageContext.set_msg_callback`
   (what ``openssl s_client -msg`` prints);
@@ -17,10 +18,14 @@ writes. One C callback per Context (made by ``_callbacks.message``) feeds
   a completed ``do_handshake`` call :meth:`MessageConnection._deliver_sessions`);
 * the early-data bookkeeping of ``_ssl_early_data``, which reads the
   ``early_data`` extension of ClientHello and EncryptedExtensions, since the
-  binding lacks ``SSL_get_early_data_status``.
+  binding lacks ``SSL_get_early_data_status``;
+* the signature schemes of ``_ssl_sigalgs`` (CertificateVerify and
+  ServerKeyExchange), since the binding lacks ``SSL_get_signature_type_nid``.
 
 The callback costs a Python call per record, so a Context installs it only
-when one of these three is asked for; other Contexts pay nothing.
+when one of these is asked for; other Contexts pay nothing. The last two
+need only handshake messages: for them alone the Context installs
+``_callbacks.handshake_message``, which drops other records at once.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ _CLIENT_HELLO = 1
 _NEW_SESSION_TICKET = 4
 _ENCRYPTED_EXTENSIONS = 8
 _FINISHED = 20
+# ServerKeyExchange and CertificateVerify: they name a signature scheme.
+_SIGNED = (12, 15)
 _TLS1_3 = 0x0304
 
 MessageCallback = Callable[[Any, bool, int, int, bytes], None]
@@ -58,6 +65,11 @@ class MessageContext:
     _msg_user: Optional[MessageCallback] = None
     _new_session_user: Optional[NewSessionCallback] = None
     _max_early_data = 0
+    _track_signatures = False
+    # Which C callback is installed: "all" records, "handshake" messages, None.
+    _msg_kind: Optional[str] = None
+    _msg_retired: tuple[Any, ...] = ()
+    _used: bool  # Context's: a Connection was made from it
 
     _hold: Callable[[Any], Any]  # Context's method
 
@@ -76,7 +88,9 @@ class MessageContext:
         ``openssl s_client -msg`` prints; useful for debugging. Received
         messages are reported before OpenSSL checks them. An exception from
         *callback* comes out of the call that drove OpenSSL once it returns
-        (OpenSSL cannot be stopped from this callback). ``None`` removes it.
+        (OpenSSL cannot be stopped from this callback): what that call did
+        stands -- data ``send`` raised from has been sent, and data ``recv``
+        raised from is returned by the next ``recv``. ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")
@@ -97,9 +111,9 @@ class MessageContext:
         session (``recv``, ``do_handshake``...), at the latest when that
         call returns (a TLS 1.2 session: when ``do_handshake`` completes,
         or, for a handshake driven by ``recv``/``send``, at the connection's
-        next record), and its exceptions come out of that call -- which then returns no
-        data, even if it had read some, as with every callback; so handle
-        ordinary failures (a full disk) inside it. ``None`` removes it.
+        next record), and its exceptions come out of that call; application
+        data that call had already read is returned by the next ``recv``
+        (nothing is lost). ``None`` removes it.
         """
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable or None")
@@ -107,19 +121,31 @@ class MessageContext:
         self._watch_messages()
 
     def _watch_messages(self) -> None:
-        """Install (or, when nobody needs it any more, remove) the C callback."""
-        wanted = (
-            self._msg_user is not None
-            or self._new_session_user is not None
-            or self._max_early_data > 0
+        """Install, switch or remove the C callback as its users require.
+
+        The application's callback and the new-session callback need every
+        record; early data and signature schemes only handshake messages,
+        for which the cheaper ``_callbacks.handshake_message`` suffices.
+        """
+        every_record = self._msg_user is not None or self._new_session_user is not None
+        handshake_only = not every_record and (
+            self._max_early_data > 0 or self._track_signatures
         )
-        if wanted and self._msg_cb is None:
-            dispatch = functools.partial(_dispatch, weakref.ref(self))
-            self._msg_cb = self._hold(_callbacks.message(dispatch))
-            lib.SSL_CTX_set_msg_callback(self._context, self._msg_cb)
-        elif not wanted and self._msg_cb is not None:
+        kind = "all" if every_record else "handshake" if handshake_only else None
+        if kind == self._msg_kind:
+            return
+        if self._msg_cb is not None and self._used:
+            # A Connection made while a change was allowed may still call it.
+            self._msg_retired += (self._msg_cb,)
+        self._msg_kind = kind
+        if kind is None:
             lib.SSL_CTX_set_msg_callback(self._context, ffi.NULL)
             self._msg_cb = None
+            return
+        maker = _callbacks.message if every_record else _callbacks.handshake_message
+        dispatch = functools.partial(_dispatch, weakref.ref(self))
+        self._msg_cb = self._hold(maker(dispatch))
+        lib.SSL_CTX_set_msg_callback(self._context, self._msg_cb)
 
 
 class MessageConnection:
@@ -159,6 +185,11 @@ class MessageConnection:
 
 def _take_session(conn: Any) -> None:
     """Give the connection's current session to the new-session callback."""
+    if conn._callback_exception is not None:
+        # A callback already raised during this call, and one call can
+        # raise only one exception: the session waits (still pending) for
+        # the next call rather than be handed over with its exception lost.
+        return
     conn._sessions_pending = False
     context = conn._new_session_owner
     callback = None if context is None else context._new_session_user
@@ -204,16 +235,19 @@ def _dispatch(
 def _watch_handshake(
     context: Any, conn: Any, sent: bool, version: int, data: bytes
 ) -> None:
-    from OpenSSL import _ssl_early_data
+    from OpenSSL import _ssl_early_data, _ssl_sigalgs
 
     kind = data[0]
     if kind == _CLIENT_HELLO:
         conn._is_client = sent
+        conn._client_scheme = conn._server_scheme = None
         if _ssl_early_data.EARLY_DATA_EXTENSION in client_hello_extensions(data):
             conn._early_offered = True
     elif kind == _ENCRYPTED_EXTENSIONS:
         extensions = extension_types(data[4:])
         conn._early_accepted = _ssl_early_data.EARLY_DATA_EXTENSION in extensions
+    elif kind in _SIGNED:
+        _ssl_sigalgs.watch_signature(conn, sent, version, data)
     elif sent or context._new_session_user is None:
         return
     elif kind == _NEW_SESSION_TICKET:

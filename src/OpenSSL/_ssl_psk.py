@@ -174,14 +174,16 @@ def _psk_use_session(
     if not psk:
         conn._psk_declined = True
         return 1
-    if len(identity) > _TLS13_MAX_IDENTITY_LEN:
+    # An empty identity is not one (opaque identity<1..2^16-1>); OpenSSL
+    # would fail the handshake with a bare internal_error.
+    if not 0 < len(identity) <= _TLS13_MAX_IDENTITY_LEN:
         raise ValueError(
-            f"a TLS 1.3 PSK identity is at most {_TLS13_MAX_IDENTITY_LEN} bytes; "
+            f"a TLS 1.3 PSK identity is 1 to {_TLS13_MAX_IDENTITY_LEN} bytes; "
             f"the PSK client callback returned {len(identity)}"
         )
     # OpenSSL copies the identity, but only after we return: keep it alive.
     # (Made first: nothing may fail once the session exists, or it leaks.)
-    conn._psk_identity = buf = ffi.new("unsigned char[]", identity or b"\0")
+    conn._psk_identity = buf = ffi.new("unsigned char[]", identity)
     session = _tls13_session(ssl, psk, setting.tls13_ciphersuite)
     id_out[0] = buf
     idlen_out[0] = len(identity)
@@ -282,8 +284,8 @@ class PskControls:
         if it sent none, and always ``None`` in TLS 1.3, which has no hint).
         An empty *psk* offers no key: a TLS 1.2 PSK handshake then fails, a
         TLS 1.3 one goes on without PSK (certificate authentication).
-        TLS 1.2 identities are at most 256 bytes, TLS 1.3 ones 65535; keys
-        at most 512 bytes. Anything else raises ``TypeError``/``ValueError``
+        TLS 1.2 identities are at most 256 bytes, TLS 1.3 ones 1 to 65535;
+        keys at most 512 bytes. Anything else raises ``TypeError``/``ValueError``
         from the call that drove the handshake.
 
         In TLS 1.3 the key is bound to *tls13_ciphersuite*, and a suite with

@@ -178,8 +178,35 @@ def run_child(mode: str, output: str, patterns: list[str], verbose: bool) -> Non
     os._exit(0)
 
 
-def load_known_differences(path: Path = KNOWN_DIFFERENCES) -> dict[str, str]:
-    """``{"Class.test": reason}`` from the checked-in list."""
+def _applies(condition: str, version: tuple[int, int]) -> bool:
+    """Whether ``<3.13`` / ``>=3.12`` (an entry's version mark) holds for *version*."""
+    for operator in ("<=", ">=", "<", ">", "=="):
+        if condition.startswith(operator):
+            major, _, minor = condition[len(operator) :].strip().partition(".")
+            bound = (int(major), int(minor))
+            return {
+                "<=": version <= bound,
+                ">=": version >= bound,
+                "<": version < bound,
+                ">": version > bound,
+                "==": version == bound,
+            }[operator]
+    raise ValueError(f"not a version mark: {condition!r} (e.g. <3.13 or >=3.12)")
+
+
+def load_known_differences(
+    path: Path = KNOWN_DIFFERENCES,
+    version: Optional[tuple[int, int]] = None,
+) -> dict[str, str]:
+    """``{"Class.test": reason}`` from the checked-in list.
+
+    An entry may carry version marks, ``Class.test [<3.13]: reason`` or
+    ``[>=3.12, <3.14]``: it counts only on the Pythons they allow (the
+    test_ssl of each CPython release is different). *version* defaults to
+    the running interpreter's ``(major, minor)``.
+    """
+    if version is None:
+        version = sys.version_info[:2]
     known: dict[str, str] = {}
     for line in path.read_text().splitlines():
         line = line.strip()
@@ -188,6 +215,13 @@ def load_known_differences(path: Path = KNOWN_DIFFERENCES) -> dict[str, str]:
         name, _, reason = line.partition(":")
         if not reason.strip():
             raise ValueError(f"{path}: no reason given for {name!r}")
+        name, _, marks = name.partition("[")
+        if marks:
+            if not marks.rstrip().endswith("]"):
+                raise ValueError(f"{path}: unclosed version mark in {line!r}")
+            conditions = marks.rstrip()[:-1].split(",")
+            if not all(_applies(c.strip(), version) for c in conditions):
+                continue
         known[name.strip()] = reason.strip()
     return known
 

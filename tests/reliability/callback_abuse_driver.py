@@ -1,5 +1,54 @@
 """Callback abuse: every callback ``OpenSSL.SSL`` (and ``ssl_compat``) exposes.
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_callback_abuse.py::test_raising_callback``
+     - the callback's exception comes out of the triggering call unchanged
+       (or reaches ``sys.excepthook`` / becomes the ``__cause__``, where
+       documented); both peers fail; nothing unraisable; memory stays flat
+     - :func:`raised_as_documented`, :func:`after_failure`, :func:`assert_flat`
+       here; the test asserts their answers
+   * - ``test_callback_abuse.py::test_wrong_return_types``
+     - each wrong return type gives the outcome the test's ``EXPECT`` table
+       names, every round, without growth
+     - ``_returning_case`` in the test; :func:`after_failure` and
+       :func:`assert_flat` here
+   * - ``test_callback_abuse.py::test_wrong_type_expectations_are_not_all_ok``
+     - the ``EXPECT`` table is not vacuous
+     - the test
+   * - ``test_callback_abuse.py::test_oversized_return_values``
+     - too-long cookies, ALPN protocols, OCSP responses, passphrases and
+       alerts: the documented exception, no growth (RSS included)
+     - ``_returning_case`` in the test; :func:`assert_flat` here
+   * - ``test_callback_abuse.py::test_reentering_the_connection_from_its_callbacks``
+     - child ``reenter``: every slot calls back into its Connection,
+       SSLObject or Context; results or documented exceptions, no crash
+     - :func:`reenter_case` here, in the child; :func:`main` exits non-zero
+       on the first wrong outcome and ``subproc.run_driver`` fails the test,
+       which also checks that cases ran
+   * - ``test_callback_abuse.py::test_dropping_references_around_callbacks``
+     - child ``drop``: Contexts and Connections collected around and inside
+       callbacks
+     - :func:`drop_case`, :func:`openssl_context_outlives_case` here, in the
+       child (as above)
+   * - ``test_callback_abuse.py::test_normal_sentinel_is_the_slot_default``
+     - well-behaved callbacks complete every slot's handshake
+     - :func:`build` and :func:`drive` here; asserted in the test
+   * - ``test_callback_abuse.py::test_the_leak_check_can_fail``
+     - :func:`assert_flat` catches one container or kilobyte kept per round
+     - the test
+   * - the other tests of ``test_callback_abuse.py``
+     - one pinned defect each (see their docstrings)
+     - the tests; :func:`hooks` and :func:`error_queue_empty` collect
+   * - ``test_cve_regressions.py`` (cookies, servername, ``sni_callback``)
+     - the CVE regressions
+     - the tests; :func:`dtls_pair`, :func:`dtls_handshake` and
+       :func:`compat_handshake` here only drive
+
 This module holds the scenarios, one per callback *slot* (where a callback
 can be installed), and is also the child-process driver for the abuse that
 could crash the interpreter (``python -m tests.reliability.callback_abuse_driver``):
@@ -29,10 +78,8 @@ import argparse
 import contextlib
 import functools
 import gc
-import shutil
 import ssl
 import sys
-import tempfile
 import tracemalloc
 import warnings
 from collections.abc import Iterator
@@ -46,18 +93,23 @@ from cryptography.x509 import ocsp
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
-from tests import compat_helpers
-from tests.pki import make_pki
+from tests import support
 from tests.reliability.memory import heap_in_use
 from tests.reliability.outcomes import COMPAT_DOCUMENTED, SSL_DOCUMENTED
-from tests.ssl_helpers import (
+from tests.support import (
     MAX_ROUNDS,
     client_context,
+    dtls_client_context,
+    dtls_finish_handshake,
+    dtls_server_context,
     dtls_step,
+    make_pki,
     move_datagram,
     pump,
     server_context,
 )
+from tests.support import dtls_pair as support_dtls_pair
+from tests.support import encrypted_key_file as support_encrypted_key_file
 
 __all__ = [
     "NORMAL",
@@ -92,27 +144,9 @@ def _value(result: Any, normal: Any) -> Any:
     return normal if result is NORMAL else result
 
 
-@functools.cache
-def _scratch() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="pyopenssl-ng-callback-abuse-"))
-    import atexit
-
-    atexit.register(shutil.rmtree, str(path), True)
-    return path
-
-
-@functools.cache
 def encrypted_key_file() -> Path:
     """The test server's key, PEM, encrypted with :data:`PASSPHRASE`."""
-    path = _scratch() / "encrypted.key"
-    path.write_bytes(
-        make_pki().server.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(PASSPHRASE),
-        )
-    )
-    return path
+    return support_encrypted_key_file(PASSPHRASE)
 
 
 # --- what a built scenario is -------------------------------
@@ -378,15 +412,7 @@ def dtls_handshake(holder: list[Any]) -> None:
         move_datagram(client, server)
     else:
         raise SSL.WantReadError()
-    done = [False, False]
-    for _ in range(MAX_ROUNDS):
-        for index, conn in enumerate((server, client)):
-            if not done[index]:
-                done[index] = dtls_step(conn.do_handshake)
-        moved = move_datagram(server, client) | move_datagram(client, server)
-        if all(done) and not moved:
-            return
-    raise Stalled("DTLS handshake did not complete")
+    dtls_finish_handshake(client, server, stalled=Stalled)
 
 
 def _dtls_first_step(holder: list[Any]) -> None:
@@ -402,23 +428,9 @@ def dtls_pair(
     verify: Callable[[SSL.Connection, bytes], Any],
 ) -> list[Any]:
     """``[client, server]`` DTLS memory-BIO connections with cookie callbacks."""
-    pki = make_pki()
-    server_ctx = SSL.Context(SSL.DTLS_METHOD)
-    server_ctx.use_certificate(pki.server.cert)
-    server_ctx.use_privatekey(pki.server.key)
-    server_ctx.set_options(SSL.OP_NO_QUERY_MTU)
-    server_ctx.set_cookie_generate_callback(generate)
-    server_ctx.set_cookie_verify_callback(verify)
-    client_ctx = SSL.Context(SSL.DTLS_METHOD)
-    client_ctx.set_options(SSL.OP_NO_QUERY_MTU)
-    client = SSL.Connection(client_ctx, None)
-    server = SSL.Connection(server_ctx, None)
-    client.set_connect_state()
-    server.set_accept_state()
-    # Memory BIOs have no path MTU: without one OpenSSL 4 sends nothing.
-    client.set_ciphertext_mtu(1500)
-    server.set_ciphertext_mtu(1500)
-    return [client, server]
+    return list(
+        support_dtls_pair(dtls_client_context(), dtls_server_context(generate, verify))
+    )
 
 
 def _cookie_generate(action: Callable[[Any], Any]) -> Built:
@@ -536,8 +548,8 @@ def _compat_peer_fails(holder: list[Any]) -> Callable[[], None]:
 
 
 def _compat_sni(action: Callable[[Any], Any]) -> Built:
-    server_ctx = compat_helpers.server_context()
-    client_ctx = compat_helpers.client_context()
+    server_ctx = support.ssl_server_context()
+    client_ctx = support.ssl_client_context()
     server_ctx.sni_callback = lambda obj, name, ctx: _value(action(obj), None)
     c_in, c_out, s_in, s_out = (ssl_compat.MemoryBIO() for _ in range(4))
     client = client_ctx.wrap_bio(c_in, c_out, server_hostname="localhost")
@@ -637,8 +649,8 @@ def _compat_pair(server_ctx: Any, client_ctx: Any, failing_side: int) -> Built:
 
 
 def _compat_psk(action: Callable[[Any], Any], failing_side: int) -> Built:
-    server_ctx = compat_helpers.server_context()
-    client_ctx = compat_helpers.client_context()
+    server_ctx = support.ssl_server_context()
+    client_ctx = support.ssl_client_context()
     for ctx in (server_ctx, client_ctx):
         ctx.set_ciphersuites("TLS_AES_128_GCM_SHA256")
     holder: list[Any] = []
@@ -669,18 +681,18 @@ def _compat_psk(action: Callable[[Any], Any], failing_side: int) -> Built:
 
 
 def _compat_verify(action: Callable[[Any], Any]) -> Built:
-    client_ctx = compat_helpers.client_context()
+    client_ctx = support.ssl_client_context()
     client_ctx.set_verify_callback(
         lambda obj, cert, depth, error, ok: _value(action(obj), ok)
     )
-    return _compat_pair(compat_helpers.server_context(), client_ctx, failing_side=0)
+    return _compat_pair(support.ssl_server_context(), client_ctx, failing_side=0)
 
 
 def _compat_ocsp_response(action: Callable[[Any], Any]) -> Built:
     staple = make_pki().ocsp_response()
-    server_ctx = compat_helpers.server_context()
+    server_ctx = support.ssl_server_context()
     server_ctx.set_ocsp_response_callback(lambda obj: _value(action(obj), staple))
-    client_ctx = compat_helpers.client_context(ocsp_mode="require_good")
+    client_ctx = support.ssl_client_context(ocsp_mode="require_good")
     return _compat_pair(server_ctx, client_ctx, failing_side=1)
 
 
@@ -899,7 +911,7 @@ def _spare_server_context() -> SSL.Context:
 
 @functools.cache
 def _spare_compat_context() -> Any:
-    return compat_helpers.server_context(identity="rsa_server")
+    return support.ssl_server_context(identity="rsa_server")
 
 
 _Op = Callable[[Any], Any]
@@ -1118,7 +1130,7 @@ def openssl_context_outlives_case() -> None:
     The SNI trampoline was held only by the SSLContext: the next handshake
     on the OpenSSL Context called freed memory (fixed; this pins it).
     """
-    compat_ctx = compat_helpers.server_context()
+    compat_ctx = support.ssl_server_context()
     compat_ctx.sni_callback = lambda obj, name, ctx: None
     raw = compat_ctx.openssl_context
     del compat_ctx

@@ -1,5 +1,18 @@
 """The value pools of ``fuzz_api_compat``: garbage, and good values by name.
 
+.. list-table:: Who relies on this module, and where verdicts are computed
+   :header-rows: 1
+
+   * - test
+     - uses
+     - verdict computed in
+   * - ``test_fuzz_api_compat.py::test_fuzz_fixed_seed``, ``test_fuzz_fresh_seed``,
+       ``test_the_fuzzer_reports_a_planted_defect``
+     - the value pools, through ``fuzz_api_compat``
+     - not here: ``fuzz_api_compat`` (``World.invoke``, ``World.check_clean``);
+       :func:`has_big_number`/:func:`has_hostile` only tell it which
+       exceptions a call may raise
+
 ``static_values`` is what any parameter may get (``None``, huge ints, NUL
 bytes, read-only and non-contiguous buffers, closed sockets, ...);
 ``smart_table`` maps a parameter's name (``server_hostname``, ``cadata``,

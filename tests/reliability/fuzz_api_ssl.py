@@ -1,5 +1,25 @@
 """API fuzzer for ``OpenSSL.SSL``, ``OpenSSL.crypto`` and ``OpenSSL.rand``.
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test (``test_fuzz_api_ssl.py``)
+     - checks
+     - verdict computed in
+   * - ``test_fuzz_fixed_seed``, ``test_fuzz_fresh_seeds`` (long profile)
+     - random call sequences: documented exceptions only, clean error queue,
+       no swallowed callback exception, setters read back
+     - :func:`judge` (each call), :func:`check_clean` (each step),
+       :func:`check_round_trip` here; :meth:`Driver.run` exits 1 on a finding
+       and ``subproc.run_driver`` fails the test; the test checks calls ran
+   * - ``test_harness_flags_a_queued_error_and_undocumented_exceptions``
+     - :func:`judge` and :func:`check_clean` do flag (self-test)
+     - the test
+   * - the other tests
+     - one defect the fuzzer found each (lying ``len()``, MTU, ``recv_into``,
+       ...)
+     - the tests (some in a child interpreter, so that a crash fails one test)
+
 Run as ``python -m tests.reliability.fuzz_api_ssl --seed N --examples M``
 (``test_fuzz_api_ssl.py`` does, through ``subproc.run_driver``, so that a
 crash fails one test with the command that reproduces it). What a step can

@@ -1,5 +1,19 @@
 """The world the API fuzzer acts on: fixtures, live objects, argument values.
 
+.. list-table:: Who relies on this module, and where verdicts are computed
+   :header-rows: 1
+
+   * - test
+     - uses
+     - verdict computed in
+   * - ``test_fuzz_api_ssl.py::test_fuzz_fixed_seed``, ``test_fuzz_fresh_seeds``
+     - the fixtures, live objects and argument pool, through ``fuzz_api_ssl``
+     - not here: ``fuzz_api_ssl.judge``/``check_clean``/``check_round_trip``
+   * - ``test_fuzz_api_ssl.py::test_bytes_subclass_with_lying_len_is_copied``,
+       ``test_recv_into_is_bounded_by_the_real_buffer_size``
+     - the lying ``bytes``/``str``/``bytearray`` classes
+     - the tests
+
 Part of ``fuzz_api_ssl`` (the driver; its docstring explains the fuzzer).
 This module holds what a step can name: the certificates, keys and files
 built once per process (:class:`_Fixtures`), the live objects of one
@@ -30,8 +44,8 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 
 from OpenSSL import SSL, crypto
 from OpenSSL._ssl_socket import SocketMethods
-from tests import ssl_helpers
-from tests.pki import make_pki
+from tests import support
+from tests.support import make_pki
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -224,7 +238,7 @@ def _switch_context(method: int) -> Callable[..., Any]:
         conn = args[0] if args else None
         if isinstance(conn, SSL.Connection):
             if method == SSL.TLS_METHOD:
-                conn.set_context(ssl_helpers.server_context())
+                conn.set_context(support.server_context())
             else:
                 conn.set_context(SSL.Context(method))
         return True
@@ -285,13 +299,11 @@ class World:
             # The first two make the initial pairs; the others stay fresh
             # (configurable) until a new_pair transition uses them.
             contexts = [
-                ssl_helpers.client_context(),
-                ssl_helpers.server_context(),
-                ssl_helpers.client_context(),
-                ssl_helpers.server_context(),
-                ssl_helpers.server_context(
-                    pki.rsa_server, max_version=SSL.TLS1_2_VERSION
-                ),
+                support.client_context(),
+                support.server_context(),
+                support.client_context(),
+                support.server_context(),
+                support.server_context(pki.rsa_server, max_version=SSL.TLS1_2_VERSION),
                 SSL.Context(SSL.TLS_METHOD),
                 SSL.Context(SSL.DTLS_METHOD),
             ]
@@ -378,13 +390,13 @@ class World:
                 ctx.set_options(SSL.OP_NO_QUERY_MTU)
         elif mode == "tls12":
             # TLS 1.2 and RSA: renegotiation and session IDs are possible.
-            client_ctx = ssl_helpers.client_context()
-            server_ctx = ssl_helpers.server_context(
+            client_ctx = support.client_context()
+            server_ctx = support.server_context(
                 pki.rsa_server, max_version=SSL.TLS1_2_VERSION
             )
         else:
-            client_ctx = ssl_helpers.client_context()
-            server_ctx = ssl_helpers.server_context()
+            client_ctx = support.client_context()
+            server_ctx = support.server_context()
         contexts = (client_ctx, server_ctx)
         later = []
         for kind, callback_name in chosen:

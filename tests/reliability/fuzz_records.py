@@ -1,5 +1,35 @@
 """Record fuzzer: mutated and random TLS records fed to live connections.
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test (``test_fuzz_records.py``)
+     - checks
+     - verdict computed in
+   * - ``test_record_fuzz``
+     - the child fuzzes every scenario and stage: only ``SSL.Error`` (or
+       ``ssl.SSLError`` for the compat slice), clean error queue, dead
+       connections stay dead, data is a prefix of what was sent, controls
+       complete
+     - :class:`Checker` here (each call), :meth:`Fuzzer.report` collects,
+       :func:`run_shard` exits 1 on any defect and ``subproc.run_driver``
+       fails the test; the test checks the case counts and that at least 90
+       stages were reached
+   * - ``test_checker_flags_*``, ``test_checker_accepts_ssl_errors``
+     - :class:`Checker` flags each kind of defect on stubs (self-test)
+     - the tests
+   * - ``test_hello_round_trip``, ``test_oversize_records``,
+       ``test_alerts_cover_every_code_and_both_levels``,
+       ``test_refragment_keeps_the_bytes``, ``test_mutators_survive_degenerate_input``
+     - the wire helpers and mutators of ``record_mutators``
+     - the tests
+   * - ``test_tls13_flight_reencrypted_unchanged_still_works``
+     - the TLS 1.3 re-encryption the fuzzer mutates through is exact
+     - the test
+   * - the other tests (``..._leaves_no_error_queued``, ``ssl_compat_...``)
+     - one defect the fuzzer found each, pinned on a real handshake
+     - the tests
+
 Run as ``python -m tests.reliability.fuzz_records --seed N --records M
 [--jobs J]``; it prints its figures with :func:`subproc.emit_figures` and
 exits 1 after printing every defect it found (at most a screenful).
@@ -85,8 +115,7 @@ from cryptography.x509 import InvalidVersion
 
 from OpenSSL import SSL, crypto
 from OpenSSL._util import lib
-from tests import ssl_helpers
-from tests.pki import make_pki
+from tests import support
 from tests.reliability.outcomes import NETWORK_ERRORS_SSL
 from tests.reliability.record_mutators import (  # noqa: F401 (re-exported)
     _MUT_FUNCS,
@@ -155,6 +184,7 @@ from tests.reliability.record_mutators import (  # noqa: F401 (re-exported)
     with_session_id,
 )
 from tests.reliability.subproc import FIGURES_PREFIX, emit_figures
+from tests.support import make_pki
 
 DER = Encoding.DER
 
@@ -551,8 +581,8 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
         scn = Scenario(name, sctx, cctx)
         if resume:
             client, server = scn.pair(checker)
-            ssl_helpers.handshake(client.conn, server.conn)
-            ssl_helpers.pump(client.conn, server.conn)
+            support.handshake(client.conn, server.conn)
+            support.pump(client.conn, server.conn)
             try:
                 client.conn.recv(1)
             except SSL.WantReadError:
@@ -563,39 +593,37 @@ def make_scenarios(checker: Checker) -> list[Scenario]:
 
     add(
         "tls13",
-        ssl_helpers.server_context(max_version=v13),
-        ssl_helpers.client_context(),
+        support.server_context(max_version=v13),
+        support.client_context(),
         accept_any=True,
     )
-    sctx = ssl_helpers.server_context(verify_client=True)
+    sctx = support.server_context(verify_client=True)
     # CA names in the CertificateRequest: mutated, they reach the client's
     # get_client_ca_list (X509Name parsing of peer bytes).
     sctx.add_client_ca(pki.root.cert)
     sctx.add_client_ca(pki.intermediate.cert)
-    cctx = ssl_helpers.client_context(identity=pki.client)
+    cctx = support.client_context(identity=pki.client)
     _x25519(sctx, cctx)
     add("tls13-client-cert", sctx, cctx, accept_any=True)
-    sctx, cctx = ssl_helpers.server_context(), ssl_helpers.client_context()
+    sctx, cctx = support.server_context(), support.client_context()
     _x25519(sctx, cctx)
     add("tls13-resumed", sctx, cctx, resume=True)
     add(
         "tls12",
-        ssl_helpers.server_context(max_version=v12),
-        ssl_helpers.client_context(max_version=v12),
+        support.server_context(max_version=v12),
+        support.client_context(max_version=v12),
         accept_any=True,
     )
-    sctx = ssl_helpers.server_context(
-        pki.rsa_server, max_version=v12, verify_client=True
-    )
+    sctx = support.server_context(pki.rsa_server, max_version=v12, verify_client=True)
     sctx.set_cipher_list(b"AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
     sctx.add_client_ca(pki.root.cert)
-    cctx = ssl_helpers.client_context(max_version=v12, identity=pki.client)
+    cctx = support.client_context(max_version=v12, identity=pki.client)
     cctx.set_cipher_list(b"AES128-GCM-SHA256")
     add("tls12-rsa-kx-client-cert", sctx, cctx, accept_any=True)
     add(
         "tls12-resumed",
-        ssl_helpers.server_context(max_version=v12),
-        ssl_helpers.client_context(max_version=v12),
+        support.server_context(max_version=v12),
+        support.client_context(max_version=v12),
         resume=True,
     )
     return made
@@ -613,8 +641,8 @@ def make_dtls_scenarios(checker: Checker) -> list[Scenario]:
     """
     made = []
     for name in ("dtls", "dtls-cookie"):
-        sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
-        cctx = ssl_helpers.client_context(method=SSL.DTLS_METHOD)
+        sctx = support.server_context(method=SSL.DTLS_METHOD)
+        cctx = support.client_context(method=SSL.DTLS_METHOD)
         _with_callbacks(sctx, cctx, accept_any=False)
         if name == "dtls-cookie":
             sctx.set_options(SSL.OP_COOKIE_EXCHANGE)

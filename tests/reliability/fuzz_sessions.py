@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests import ssl_helpers
+from tests import support
 from tests.reliability.outcomes import SSL_DOCUMENTED
 from tests.reliability.record_mutators import mutate, mutate_bytes, rbytes
 from tests.reliability.subproc import emit_figures
@@ -72,21 +72,21 @@ def run(
 
 
 def server_context() -> SSL.Context:
-    ctx = ssl_helpers.server_context()
+    ctx = support.server_context()
     ctx.set_max_early_data(16384)
     return ctx
 
 
 def client_context() -> SSL.Context:
-    ctx = ssl_helpers.client_context()
+    ctx = support.client_context()
     ctx.set_max_early_data(16384)
     return ctx
 
 
 def fresh_ticket(server_ctx: SSL.Context) -> bytes:
     """A new single-use ticket of *server_ctx* (which allows early data)."""
-    client, server = ssl_helpers.handshake_pair(client_context(), server_ctx)
-    ssl_helpers.transfer(server, client, b"tickets")
+    client, server = support.handshake_pair(client_context(), server_ctx)
+    support.transfer(server, client, b"tickets")
     session = client.get_session()
     assert session is not None and session.max_early_data
     client.shutdown()
@@ -95,8 +95,8 @@ def fresh_ticket(server_ctx: SSL.Context) -> bytes:
 
 
 def seed_sessions(server_ctx: SSL.Context) -> list[bytes]:
-    plain = ssl_helpers.server_context()
-    no_ticket = ssl_helpers.server_context()
+    plain = support.server_context()
+    no_ticket = support.server_context()
     no_ticket.set_options(SSL.OP_NO_TICKET)
     no_ticket.set_session_id(b"fuzz")
     out = []
@@ -106,10 +106,10 @@ def seed_sessions(server_ctx: SSL.Context) -> list[bytes]:
         (plain, SSL.TLS1_3_VERSION),
         (server_ctx, SSL.TLS1_3_VERSION),
     ):
-        client, srv = ssl_helpers.handshake_pair(
-            ssl_helpers.client_context(max_version=version), server
+        client, srv = support.handshake_pair(
+            support.client_context(max_version=version), server
         )
-        ssl_helpers.transfer(srv, client, b"tickets")
+        support.transfer(srv, client, b"tickets")
         session = client.get_session()
         assert session is not None
         out.append(session.to_bytes())
@@ -186,7 +186,7 @@ def import_and_use(
     if rng.random() > 0.5:
         return
     figures["handshakes"] += 1
-    client, server = ssl_helpers.memory_pair(client_context(), server_ctx)
+    client, server = support.memory_pair(client_context(), server_ctx)
     run("set_session", lambda: client.set_session(session), SSL_DOCUMENTED)
     sent = b""
     if session.max_early_data and rng.random() < 0.8:
@@ -213,7 +213,7 @@ def import_and_use(
                 outcome, (SSL.WantReadError, SSL.WantWriteError)
             ):
                 return
-        if not ssl_helpers.pump(client, server) and finished:
+        if not support.pump(client, server) and finished:
             break
     if early and early != sent:
         raise Finding(
@@ -294,7 +294,7 @@ def main(argv: list[str]) -> int:
             client.set_connect_state()
             client.set_session(early_session)
             client.write_early_data(EARLY)
-            flight = ssl_helpers.drain(client)
+            flight = support.drain(client)
             case = f"flight #{i}"
             mutated_flight(rng, flight, early_session, server_ctx, figures)
     except Finding:

@@ -1,5 +1,50 @@
 """Scripted peers and uniform drivers for the hostile-peer tests.
 
+.. list-table:: The tests of ``test_hostile_peers.py``: checks and verdicts
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_peer_stops_mid_handshake``, ``test_peer_pauses_then_goes_on``,
+       ``test_trickling_peer``
+     - silence, pauses and single bytes: want-read or a timeout, then the
+       conversation goes on or ends with the documented EOF
+     - the tests (asserts on the :class:`Outcome` transcript;
+       :func:`stall_transcript`, :class:`Trickler` here only drive)
+   * - ``test_close_without_close_notify_while_receiving``,
+       ``test_reset_while_receiving``, ``test_peer_gone_while_sending``,
+       ``test_peer_vanishes_during_sendall``, ``test_peer_never_reads``
+     - FIN, RST, a vanished or a never-reading peer: data before the end
+       arrives, then the documented transport error
+     - the tests (:func:`matches`, :func:`send_until_error` collect)
+   * - ``test_close_notify_then_more_bytes``, ``test_garbage_after_data``,
+       ``test_endless_stream_during_handshake``,
+       ``test_endless_garbage_after_handshake``,
+       ``test_endless_hello_requests_to_a_client``,
+       ``test_flood_of_data_while_we_send``
+     - misbehaving streams: a protocol error at the first bad record, or
+       the conversation completes
+     - the tests (:class:`BioPeer`, :class:`Flooder` here only script bytes)
+   * - ``test_tls12_peer_ends``, ``test_shutdown_against_a_hostile_peer``,
+       ``test_compat_state_after_the_peer_ends``,
+       ``test_compat_use_after_eof_is_eof_error``
+     - every call after the peer ended: ``ssl_compat`` answers as the
+       standard library does
+     - the tests (``_compare_with_stdlib`` in the test module;
+       :func:`after_calls`, :func:`shutdown_transcript` here collect)
+   * - ``test_outcome_of_reports_exceptions``
+     - :func:`outcome_of` tells results and exceptions apart (self-test)
+     - the test
+   * - ``test_ssl_outcomes_match_pyopenssl``
+     - the oracle scenarios give the same outcomes under pyOpenSSL 26.4
+     - :func:`oracle_transcripts` here records both interpreters'
+       transcripts; the test compares them (:func:`pyopenssl_queue_leak`
+       excuses pyOpenSSL's own queue leak)
+
+:meth:`Side.drive` fails a test whose peer's bytes never come: a hang guard,
+never a verdict.
+
 The tests in ``test_hostile_peers.py`` put one of our endpoints on a real
 loopback TCP socket and a scripted peer on the other end. This module holds
 the two halves:
@@ -29,21 +74,17 @@ compared between ``ssl_compat`` and the standard library.
 
 from __future__ import annotations
 
-import atexit
 import errno
-import functools
 import json
 import os
 import random
 import select
 import shlex
-import shutil
 import socket
 import ssl
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -54,8 +95,7 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests import ssl_helpers
-from tests.pki import make_pki
+from tests import support
 
 __all__ = [
     "GUARD",
@@ -94,7 +134,7 @@ MODES = ("blocking", "timeout", "nonblocking")
 
 def tcp_pair() -> tuple[socket.socket, socket.socket]:
     """``(ours, peer)``: the two ends of a TCP connection on 127.0.0.1."""
-    ours, peer = ssl_helpers.loopback_tcp()
+    ours, peer = support.loopback_tcp()
     for sock in (ours, peer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     peer.settimeout(GUARD)
@@ -180,23 +220,13 @@ def _bounded(guard: float = 4 * GUARD) -> Iterator[int]:
         rounds += 1
 
 
-@functools.cache
-def _pem_files() -> tuple[str, str, str]:
-    """``(ca, server cert chain, server key)`` PEM files of the test PKI."""
-    directory = Path(tempfile.mkdtemp(prefix="hostile-peers-"))
-    atexit.register(shutil.rmtree, str(directory), True)
-    pki = make_pki()
-    certfile, keyfile = pki.server.write(directory)
-    return str(pki.write_ca(directory)), str(certfile), str(keyfile)
-
-
 def prime_pki() -> None:
     """Build the test PKI and its files now, in this thread.
 
     Two threads building them at once would make two different roots.
     """
-    _pem_files()
-    ssl_helpers.ca_file()
+    support.identity_files("server")
+    support.ca_file()
 
 
 def _stdlib_context(server_side: bool, tls12: bool = False) -> ssl.SSLContext:
@@ -204,15 +234,12 @@ def _stdlib_context(server_side: bool, tls12: bool = False) -> ssl.SSLContext:
 
     With *tls12* the peer speaks TLS 1.2 at most.
     """
-    ca, certfile, keyfile = _pem_files()
+    settings = {"maximum_version": ssl.TLSVersion.TLSv1_2} if tls12 else {}
     if server_side:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(certfile, keyfile)
-    else:
-        ctx = ssl.create_default_context(cafile=ca)
-    if tls12:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
+        server: ssl.SSLContext = support.ssl_server_context(ssl, **settings)
+        return server
+    client: ssl.SSLContext = support.ssl_client_context(ssl, **settings)
+    return client
 
 
 # -- the scripted peer -----------------------------------------------------------
@@ -552,7 +579,7 @@ class SSLSide(Side):
             sock.settimeout(SHORT)
         else:
             sock.setblocking(False)
-        ctx = ssl_helpers.server_context() if server else ssl_helpers.client_context()
+        ctx = support.server_context() if server else support.client_context()
         self.conn = SSL.Connection(ctx, sock)
         if server:
             self.conn.set_accept_state()
@@ -598,13 +625,13 @@ class CompatSide(Side):
         ragged: bool = True,
     ) -> None:
         super().__init__(sock, server=server, mode=mode)
-        from tests import compat_helpers  # imports ssl_compat: only here
+        from tests import support  # imports ssl_compat: only here
 
         self.module = module
         self.want_read = (module.SSLWantReadError, socket.timeout)
         self.want_write = (module.SSLWantWriteError,)
         if server:
-            ctx = compat_helpers.server_context(module)
+            ctx = support.ssl_server_context(module)
             self.tls = ctx.wrap_socket(
                 sock,
                 server_side=True,
@@ -612,7 +639,7 @@ class CompatSide(Side):
                 suppress_ragged_eofs=ragged,
             )
         else:
-            ctx = compat_helpers.client_context(module)
+            ctx = support.ssl_client_context(module)
             self.tls = ctx.wrap_socket(
                 sock,
                 server_hostname="localhost",

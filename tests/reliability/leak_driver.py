@@ -1,5 +1,45 @@
 """Leak driver: repeat one scenario many times and check that memory stays flat.
 
+.. list-table:: The tests of ``test_leaks.py``: checks and verdicts
+   :header-rows: 1
+
+   * - test
+     - scenario (``leak_scenarios``) and what it checks
+     - verdict computed in
+   * - ``test_handshakes_with_every_callback``
+     - ``handshakes``: full handshakes with every callback, both versions,
+       resumption, data, shutdown; memory flat
+     - :func:`main` here (RSS, heap, tracemalloc growth; exit 1); the
+       scenario's ``expect``/``step.check``; the test: sessions resumed
+   * - ``test_contexts_and_connections_created_and_dropped``
+     - ``objects``: Contexts and Connections made and dropped; memory flat
+     - :func:`main` here; the test: some of each were made
+   * - ``test_sessions_stored_and_reused``
+     - ``sessions``: sessions kept and resumed; memory flat
+     - :func:`main` here; the test: sessions resumed
+   * - ``test_errors_provoked``
+     - ``errors``: failed verification, bad records, raising callbacks, bad
+       configuration each raise as documented; memory flat
+     - the scenario's ``expect_error``; :func:`main` here; the test: errors
+       were raised
+   * - ``test_ssl_compat_objects_and_errors``
+     - ``compat``: ``ssl_compat`` objects, handshakes and failures
+     - the scenario's ``expect``; :func:`main` here; the test: handshakes
+       and errors happened
+   * - ``test_dtls_cookie_exchange``
+     - ``dtls``: cookies accepted, rejected, raising
+     - the scenario; :func:`main` here; the test: handshakes completed
+   * - ``test_data_path_on_long_lived_connections``
+     - ``data``: 1 byte to 70 kB records, every send/receive form
+     - the scenario; :func:`main` here; the test: records moved
+   * - ``test_set_client_ca_list_refusing_a_name_frees_the_copies``
+     - ``client-ca-list-error``: the refused call frees its copies
+     - :func:`main` here; the test: every iteration raised
+   * - ``test_a_deliberate_leak_is_caught``
+     - ``--leak-on-purpose``/``--leak-c-on-purpose`` with ``--expect-leak``:
+       the check fails when there is a leak
+     - :func:`main` here (inverted verdict)
+
 Run by ``tests/reliability/test_leaks.py`` in a child interpreter (so the
 numbers are this scenario's alone)::
 

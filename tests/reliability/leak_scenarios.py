@@ -1,5 +1,38 @@
 """The scenarios of ``leak_driver``: one iteration each, repeated many times.
 
+.. list-table:: Which test runs each scenario, and where its verdict is computed
+   :header-rows: 1
+
+   * - scenario
+     - test (``test_leaks.py``)
+     - verdict computed in
+   * - :func:`scenario_handshakes`
+     - ``test_handshakes_with_every_callback``, ``test_a_deliberate_leak_is_caught``
+     - ``expect`` calls and ``step.check`` here (every callback ran);
+       growth in ``leak_driver.main``
+   * - :func:`scenario_objects`
+     - ``test_contexts_and_connections_created_and_dropped``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_sessions`
+     - ``test_sessions_stored_and_reused``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_errors`
+     - ``test_errors_provoked``
+     - ``expect_error``/``expect`` and ``step.check`` here; growth in
+       ``leak_driver.main``
+   * - :func:`scenario_compat`
+     - ``test_ssl_compat_objects_and_errors``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_data`
+     - ``test_data_path_on_long_lived_connections``
+     - ``expect`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_dtls`
+     - ``test_dtls_cookie_exchange``
+     - ``expect`` and ``step.check`` here; growth in ``leak_driver.main``
+   * - :func:`scenario_client_ca_list_error`
+     - ``test_set_client_ca_list_refusing_a_name_frees_the_copies``
+     - ``expect`` here; growth in ``leak_driver.main``
+
 Each ``scenario_<name>(files, figures)`` sets up what its iterations share
 (Contexts with every callback set, sessions kept for resumption, ...) and
 returns ``step(i)``, one iteration; ``step.check()``, when present, runs
@@ -14,7 +47,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import tempfile
 import warnings
 from collections import deque
 from pathlib import Path
@@ -22,9 +54,23 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
-from tests.compat_helpers import object_handshake
-from tests.pki import make_pki
-from tests.ssl_helpers import drain, dtls_step, handshake, move_datagram, pump
+from tests.support import (
+    ca_file,
+    close_pair,
+    deliver,
+    drain,
+    dtls_finish_handshake,
+    dtls_step,
+    encrypted_key_file,
+    handshake,
+    identity_files,
+    make_pki,
+    move_datagram,
+    object_pair,
+    present,
+    pump,
+    read_all,
+)
 
 __all__ = ["SCENARIOS", "Files", "LeakDriverError", "Step"]
 
@@ -45,32 +91,8 @@ def expect(condition: bool, message: str) -> None:
 # -- memory-BIO plumbing ------------------------------------------------------
 
 
-def recv_exactly(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
-    data = b""
-    for _ in range(_MAX_ROUNDS):
-        try:
-            data += receiver.recv(size - len(data))
-        except SSL.WantReadError:
-            if not pump(sender, receiver):
-                break
-        if len(data) == size:
-            return data
-    raise LeakDriverError(f"expected {size} bytes, got {len(data)}")
-
-
 def shutdown_both(client: SSL.Connection, server: SSL.Connection) -> None:
-    client.shutdown()
-    pump(client, server)
-    try:
-        server.recv(1)
-    except SSL.ZeroReturnError:
-        pass
-    server.shutdown()
-    pump(client, server)
-    try:
-        client.recv(1)
-    except SSL.ZeroReturnError:
-        pass
+    close_pair(client, server)
     expect(
         client.get_shutdown() == server.get_shutdown() == 3,
         "shutdown did not complete on both sides",
@@ -81,37 +103,19 @@ def shutdown_both(client: SSL.Connection, server: SSL.Connection) -> None:
 
 
 class Files:
-    """The test PKI written to a temporary directory."""
+    """The test PKI's files (``tests.support``'s scratch directory), as ``str``."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="leak-driver-")
-        directory = Path(self._dir.name)
         self.pki = make_pki()
-        self.ca = str(self.pki.write_ca(directory))
-        self.server_pem, self.server_key = map(str, self.pki.server.write(directory))
-        self.client_pem, self.client_key = map(str, self.pki.client.write(directory))
-        from cryptography.hazmat.primitives import serialization
-
-        self.encrypted_server_key = str(directory / "server-encrypted.key")
-        Path(self.encrypted_server_key).write_bytes(
-            self.pki.server.key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(b"objects passphrase"),
-            )
-        )
+        self.ca = str(ca_file())
+        self.server_pem, self.server_key = map(str, identity_files("server"))
+        self.client_pem, self.client_key = map(str, identity_files("client"))
+        self.encrypted_server_key = str(encrypted_key_file(b"objects passphrase"))
 
 
 def ocsp_good(pki: Any) -> bytes:
     """A real DER OCSP response for the server (OpenSSL 4 parses staples)."""
     return pki.ocsp_response()  # type: ignore[no-any-return]
-
-
-def _identity(ctx: SSL.Context, identity: Any) -> None:
-    ctx.use_certificate(identity.cert)
-    ctx.use_privatekey(identity.key)
-    for extra in identity.chain:
-        ctx.add_extra_chain_cert(extra)
 
 
 # -- scenario: handshakes with every callback set -----------------------------
@@ -219,7 +223,7 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
 
     def server_ctx() -> SSL.Context:
         ctx = SSL.Context(SSL.TLS_METHOD)
-        _identity(ctx, pki.server)
+        present(ctx, pki.server)
         ctx.load_verify_locations(files.ca)
         ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
         ctx.set_info_callback(info)
@@ -245,7 +249,7 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
         ctx.set_max_proto_version(max_version)
         ctx.load_verify_locations(files.ca)
         ctx.set_verify(SSL.VERIFY_PEER, verify)
-        _identity(ctx, pki.client)
+        present(ctx, pki.client)
         ctx.set_info_callback(info)
         ctx.set_keylog_callback(keylog)
         ctx.set_alpn_protos([b"h2", b"http/1.1"])
@@ -279,10 +283,16 @@ def scenario_handshakes(files: Files, figures: dict[str, float]) -> Step:
         expect(client.get_alpn_proto_negotiated() == b"h2", "ALPN not negotiated")
         client.sendall(payload)
         pump(client, peer)
-        expect(recv_exactly(peer, client, len(payload)) == payload, "data garbled")
+        expect(
+            read_all(peer, pump_with=client, size=len(payload)) == payload,
+            "data garbled",
+        )
         peer.sendall(payload)
         pump(peer, client)
-        expect(recv_exactly(client, peer, len(payload)) == payload, "data garbled")
+        expect(
+            read_all(client, pump_with=peer, size=len(payload)) == payload,
+            "data garbled",
+        )
         reused = bool(lib.SSL_session_reused(client._ssl))
         introspect(client, peer, full=not reused)
         if which == 1 and i % 10 == 1:
@@ -424,7 +434,7 @@ def scenario_objects(files: Files, figures: dict[str, float]) -> Step:
 def scenario_sessions(files: Files, figures: dict[str, float]) -> Step:
     pki = files.pki
     server = SSL.Context(SSL.TLS_METHOD)
-    _identity(server, pki.server)
+    present(server, pki.server)
     server.set_session_id(b"sessions")
     server.set_session_cache_mode(SSL.SESS_CACHE_SERVER)
     clients = []
@@ -459,7 +469,7 @@ def scenario_sessions(files: Files, figures: dict[str, float]) -> Step:
         # TLS 1.3 tickets arrive after the handshake, with the first data.
         peer.sendall(b"ping")
         pump(peer, client)
-        expect(recv_exactly(client, peer, 4) == b"ping", "data garbled")
+        expect(read_all(client, pump_with=peer, size=4) == b"ping", "data garbled")
         reused = bool(lib.SSL_session_reused(client._ssl))
         expect(reused == resuming, f"resumption: wanted {resuming}, got {reused}")
         # A session stays resumable only if its connection was closed
@@ -521,7 +531,7 @@ def scenario_errors(files: Files, figures: dict[str, float]) -> Step:
 
     def server_ctx(identity: Any = None) -> SSL.Context:
         ctx = SSL.Context(SSL.TLS_METHOD)
-        _identity(ctx, identity if identity is not None else pki.server)
+        present(ctx, identity if identity is not None else pki.server)
         return ctx
 
     def client_ctx() -> SSL.Context:
@@ -786,39 +796,36 @@ def scenario_compat(files: Files, figures: dict[str, float]) -> Step:
         if i % 4 == 3:
             sockets(i)
             return
-        c_in, c_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
-        s_in, s_out = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
         hostname = "wrong.example" if i % 4 == 1 else "localhost"
         # (Not on the wrong-host iterations: resuming skips certificate
         # checks, in the stdlib too.)
         session = sessions[-1] if sessions and i % 12 in (0, 6) else None
-        client = client_ctx.wrap_bio(
-            c_in, c_out, server_hostname=hostname, session=session
+        client_end, server_end = object_pair(
+            client_ctx, server_ctx, server_hostname=hostname, session=session
         )
-        server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-        links = [(c_out, s_in), (s_out, c_in)]
+        client, server = client_end.obj, server_end.obj
         if i % 4 == 1:
             try:
-                object_handshake(client, server, links)
+                handshake(client_end, server_end)
             except ssl.SSLCertVerificationError:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("a wrong host name was accepted")
         if i % 4 == 2:
-            s_in.write(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)
+            server_end.incoming(b"\x16\x03\x01\x00\x10" + b"\xff" * 16)
             try:
                 server.do_handshake()
             except ssl.SSLError:
                 figures["errors"] = figures.get("errors", 0) + 1
                 return
             raise LeakDriverError("garbage was accepted as a ClientHello")
-        object_handshake(client, server, links)
+        handshake(client_end, server_end)
         expect(client.selected_alpn_protocol() == "h2", "ALPN not negotiated")
         client.write(b"hello")
-        s_in.write(c_out.read())
+        deliver(client_end, server_end)
         expect(server.read(5) == b"hello", "data garbled")
         server.write(b"world")
-        c_in.write(s_out.read())
+        deliver(client_end, server_end)
         expect(client.read(5) == b"world", "data garbled")
         expect(client.getpeercert()["subject"] is not None, "no peer certificate")
         expect(bool(client.getpeercert(binary_form=True)), "no peer certificate")
@@ -850,7 +857,7 @@ def scenario_data(files: Files, figures: dict[str, float]) -> Step:
     """
     pki = files.pki
     server_ctx = SSL.Context(SSL.TLS_METHOD)
-    _identity(server_ctx, pki.server)
+    present(server_ctx, pki.server)
     client_ctx = SSL.Context(SSL.TLS_METHOD)
     client_ctx.load_verify_locations(files.ca)
     client_ctx.set_verify(SSL.VERIFY_PEER)
@@ -939,7 +946,7 @@ def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
         return got == cookie
 
     server_ctx = SSL.Context(SSL.DTLS_METHOD)
-    _identity(server_ctx, pki.server)
+    present(server_ctx, pki.server)
     server_ctx.set_options(SSL.OP_NO_QUERY_MTU)
     server_ctx.set_cookie_generate_callback(generate)
     server_ctx.set_cookie_verify_callback(verify)
@@ -975,16 +982,7 @@ def scenario_dtls(files: Files, figures: dict[str, float]) -> Step:
             figures["errors"] = figures.get("errors", 0) + 1
             return
         server.DTLSv1_listen()
-        done = [False, False]
-        for _ in range(_MAX_ROUNDS):
-            for index, conn in enumerate((server, client)):
-                if not done[index]:
-                    done[index] = dtls_step(conn.do_handshake)
-            moved = move_datagram(server, client) | move_datagram(client, server)
-            if all(done) and not moved:
-                break
-        else:
-            raise LeakDriverError("DTLS handshake did not complete")
+        dtls_finish_handshake(client, server, stalled=LeakDriverError)
         client.send(b"datagram")
         move_datagram(client, server)
         expect(server.recv(100) == b"datagram", "DTLS data garbled")

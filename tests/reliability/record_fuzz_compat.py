@@ -1,5 +1,18 @@
 """The ssl_compat slice of the record fuzzer (``fuzz_records``).
 
+.. list-table:: What each test checks, and where its verdict is computed
+   :header-rows: 1
+
+   * - test
+     - checks
+     - verdict computed in
+   * - ``test_fuzz_records.py::test_record_fuzz`` (its ``ssl_compat`` slice)
+     - only ``ssl.SSLError`` escapes; after a failure ``do_handshake``,
+       ``read`` and ``write`` keep failing; getters raise nothing undocumented
+     - :meth:`CompatFuzzer.call`, :meth:`CompatFuzzer.check_dead` and
+       :meth:`CompatFuzzer.introspect` here; defects go to
+       ``fuzz_records.Fuzzer.report`` (exit 1 in ``run_shard``)
+
 The same kinds of cases as the ``OpenSSL.SSL`` ones, through
 ``OpenSSL.ssl_compat``: ``SSLObject`` over ``MemoryBIO`` (TLS 1.3, and TLS
 1.2 with a ``CERT_NONE`` client so mutated certificates reach the getters).
@@ -18,7 +31,7 @@ from typing import Any, Callable, Optional
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import lib
-from tests import compat_helpers
+from tests import support
 from tests.reliability.fuzz_records import (
     FATAL,
     OK,
@@ -68,12 +81,12 @@ class CompatFuzzer:
     def __init__(self) -> None:
         self.stats: Counter[str] = Counter()
         self.variants: list[tuple[str, Any, Any, list[bytes]]] = []
-        sctx, cctx = compat_helpers.server_context(), compat_helpers.client_context()
+        sctx, cctx = support.ssl_server_context(), support.ssl_client_context()
         self.add("tls13", sctx, cctx)
         # A TLS 1.2 client that checks nothing: mutated certificates from the
         # server are accepted, so they reach getpeercert and the chain getters.
-        sctx = compat_helpers.server_context(maximum_version=ssl.TLSVersion.TLSv1_2)
-        cctx = compat_helpers.client_context(check_hostname=False)
+        sctx = support.ssl_server_context(maximum_version=ssl.TLSVersion.TLSv1_2)
+        cctx = support.ssl_client_context(check_hostname=False)
         cctx.verify_mode = ssl_compat.CERT_NONE
         self.add("tls12 CERT_NONE", sctx, cctx)
 

@@ -1,5 +1,20 @@
 """The mutation engine of the record fuzzer (``fuzz_records``).
 
+.. list-table:: Who relies on this module, and where verdicts are computed
+   :header-rows: 1
+
+   * - test
+     - uses
+     - verdict computed in
+   * - ``test_fuzz_records.py::test_record_fuzz``
+     - every mutator, through ``fuzz_records``
+     - not here: ``fuzz_records.Checker`` (mutators only make input)
+   * - ``test_fuzz_records.py::test_hello_round_trip``, ``test_oversize_records``,
+       ``test_alerts_cover_every_code_and_both_levels``,
+       ``test_refragment_keeps_the_bytes``, ``test_mutators_survive_degenerate_input``
+     - the wire-format helpers and the mutators directly
+     - the tests
+
 TLS and DTLS wire-format helpers (records, handshake messages, hellos and
 their extensions) and the mutators: each takes a ``random.Random`` and the
 records of a real flight and returns mutated records. Everything is drawn

@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat
 from OpenSSL.ssl_compat import _ocsp
-from tests.pki import make_pki
 from tests.reliability.callback_abuse_driver import (
     assert_flat,
     compat_handshake,
@@ -30,6 +29,7 @@ from tests.reliability.callback_abuse_driver import (
 )
 from tests.reliability.outcomes import COMPAT_DOCUMENTED
 from tests.reliability.profile import record, scale
+from tests.support import make_pki
 
 PASSWORD = b"reliability"
 CASES = scale(150, 5000)

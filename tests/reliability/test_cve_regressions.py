@@ -33,7 +33,6 @@ from cryptography.x509.oid import NameOID
 
 from OpenSSL import SSL, crypto, ssl_compat
 from OpenSSL._util import lib
-from tests.pki import make_pki
 from tests.reliability.callback_abuse_driver import (
     compat_handshake,
     dtls_handshake,
@@ -42,10 +41,12 @@ from tests.reliability.callback_abuse_driver import (
 )
 from tests.reliability.profile import record
 from tests.reliability.subproc import REPO_ROOT
-from tests.ssl_helpers import (
+from tests.support import (
     client_context,
     handshake,
+    make_pki,
     memory_pair,
+    scratch_dir,
     server_context,
     socket_connection_pair,
 )
@@ -380,16 +381,16 @@ def _bio_pair(
 
 
 def _compat_failure(module: Any) -> tuple[ssl.SSLError, ssl.SSLError, Boom, list[Any]]:
-    from tests import compat_helpers
+    from tests import support
 
     exc = Boom(f"sni_callback of {module.__name__}")
 
     def failing_callback(obj: Any, name: Optional[str], ctx: Any) -> None:
         raise exc
 
-    server_ctx = compat_helpers.server_context(module)
+    server_ctx = support.ssl_server_context(module)
     server_ctx.sni_callback = failing_callback
-    client_ctx = compat_helpers.client_context(module)
+    client_ctx = support.ssl_client_context(module)
     # The NUL-laden test certificate is not RFC 5280-strict; ssl_compat's
     # default context is (CPython 3.13's flags, on every Python).
     client_ctx.verify_flags &= ~module.VERIFY_X509_STRICT
@@ -445,7 +446,6 @@ SAN_WITH_NUL = "www.evil.example\x00.localhost"
 @functools.cache
 def _nul_identity() -> tuple[x509.Certificate, Path, Path]:
     """A leaf under the test intermediate whose CN and O contain NUL bytes."""
-    import tempfile
 
     pki = make_pki()
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -480,11 +480,7 @@ def _nul_identity() -> tuple[x509.Certificate, Path, Path]:
         )
         .sign(pki.intermediate.key, hashes.SHA256())
     )
-    directory = Path(tempfile.mkdtemp(prefix="pyopenssl-ng-cve-"))
-    import atexit
-    import shutil
-
-    atexit.register(shutil.rmtree, str(directory), True)
+    directory = scratch_dir()
     certfile = directory / "nul.pem"
     certfile.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
@@ -602,12 +598,12 @@ def test_cve_2026_40475_peer_certificate_over_a_handshake() -> None:
 
 
 def _getpeercert(module: Any) -> dict[str, Any]:
-    from tests import compat_helpers
+    from tests import support
 
     _, certfile, keyfile = _nul_identity()
     server_ctx = module.SSLContext(module.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(certfile, keyfile)
-    client_ctx = compat_helpers.client_context(module)
+    client_ctx = support.ssl_client_context(module)
     # The NUL-laden test certificate is not RFC 5280-strict; ssl_compat's
     # default context is (CPython 3.13's flags, on every Python).
     client_ctx.verify_flags &= ~module.VERIFY_X509_STRICT

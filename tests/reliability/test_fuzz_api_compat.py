@@ -23,9 +23,15 @@ import pytest
 
 from OpenSSL import ssl_compat
 from OpenSSL._util import lib
-from tests.compat_helpers import client_context, server_context
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import REPO_ROOT, run_driver
+from tests.support import (
+    deliver,
+    handshake,
+    object_pair,
+    ssl_client_context,
+    ssl_server_context,
+)
 
 FAST_SEEDS = [1, 2, 3]
 LONG_RUNS = 3
@@ -104,51 +110,31 @@ def test_der_cert_to_pem_cert_needs_a_buffer(value: object) -> None:
         ssl.DER_cert_to_PEM_cert(value)  # type: ignore[arg-type]
 
 
-def _memory_pair() -> tuple[list[ssl_compat.MemoryBIO], object, object]:
-    bios = [ssl_compat.MemoryBIO() for _ in range(4)]
-    client = client_context().wrap_bio(bios[0], bios[1], server_hostname="localhost")
-    server = server_context().wrap_bio(bios[2], bios[3], server_side=True)
-    return bios, client, server
-
-
-def _pump(bios: list[ssl_compat.MemoryBIO]) -> None:
-    for source, sink in ((bios[1], bios[2]), (bios[3], bios[0])):
-        data = source.read()
-        if data:
-            sink.write(data)
-
-
 def test_unwrap_after_a_fatal_alert_leaves_the_error_queue_empty() -> None:
     """``Connection.shutdown`` returned True but left the peer's alert queued.
 
     The stale entry then failed the next, unrelated OpenSSL call of the
     thread: here a fresh ``wrap_bio`` raised a raw ``OpenSSL.SSL.Error``.
     """
-    bios, client, server = _memory_pair()
-    for _ in range(3):
-        for side in (client, server):
-            try:
-                side.do_handshake()  # type: ignore[attr-defined]
-            except ssl.SSLWantReadError:
-                pass
-            _pump(bios)
-    assert client.version() is not None  # type: ignore[attr-defined]
+    client, server = object_pair(ssl_client_context(), ssl_server_context())
+    handshake(client, server)
+    assert client.obj.version() is not None
     # A bogus application record makes the client send a fatal alert.
-    bios[0].write(b"\x17\x03\x03\x00\x05hello")
+    client.incoming(b"\x17\x03\x03\x00\x05hello")
     with pytest.raises(ssl.SSLError):
-        client.read(100)  # type: ignore[attr-defined]
-    _pump(bios)
-    server.unwrap()  # type: ignore[attr-defined]
+        client.obj.read(100)
+    deliver(client, server)
+    server.obj.unwrap()
     assert lib.ERR_peek_error() == 0
-    _bios2, client2, _server2 = _memory_pair()
+    client2, _ = object_pair(ssl_client_context(), ssl_server_context())
     with pytest.raises(ssl.SSLWantReadError):
-        client2.do_handshake()  # type: ignore[attr-defined]
+        client2.obj.do_handshake()
 
 
 @pytest.mark.parametrize("flags", [-1, 2**64, 2**64 + 8])
 def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
     """Stored as given, the flags failed every later wrap with OverflowError."""
-    ctx = client_context()
+    ctx = ssl_client_context()
     ctx.verify_flags = flags
     assert int(ctx.verify_flags) == flags & (2**64 - 1)
     reference = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -164,7 +150,7 @@ def test_verify_flags_out_of_range_do_not_break_later_wraps(flags: int) -> None:
 def test_sslsocket_context_is_checked_before_connect(value: object) -> None:
     """Unchecked without a TLS layer, it broke connect() with AttributeError."""
     raw = socket.socket()
-    with client_context().wrap_socket(raw, server_hostname="localhost") as tls:
+    with ssl_client_context().wrap_socket(raw, server_hostname="localhost") as tls:
         with pytest.raises(TypeError):
             tls.context = value
         assert isinstance(tls.context, ssl_compat.SSLContext)
@@ -187,7 +173,7 @@ _CLOSED_PORT_HOLDERS: list[socket.socket] = []
 def test_server_hostname_too_long_for_sni_is_an_ssl_error(name: bytes) -> None:
     """A raw ``OpenSSL.SSL.Error`` escaped (``except ssl.SSLError`` missed it)."""
     for module in (ssl, ssl_compat):
-        ctx = client_context(module)
+        ctx = ssl_client_context(module)
         with pytest.raises(ssl.SSLError):
             ctx.wrap_bio(module.MemoryBIO(), module.MemoryBIO(), server_hostname=name)
     assert lib.ERR_peek_error() == 0
@@ -197,7 +183,7 @@ def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
     """1e7 s (116 days): poll() got more milliseconds than a C int holds and
     the first wait raised OverflowError instead of waiting for the peer."""
     raw, peer = socket.socketpair()
-    tls = client_context().wrap_socket(
+    tls = ssl_client_context().wrap_socket(
         raw, server_hostname="localhost", do_handshake_on_connect=False
     )
     tls.settimeout(1e7)
@@ -217,9 +203,9 @@ def test_a_timeout_longer_than_poll_takes_still_waits() -> None:
 def test_alpn_protocols_must_be_text_or_bytes(protocols: list[object]) -> None:
     """``bytes(1)`` made a one-NUL protocol; ``bytes(2**40)`` a MemoryError."""
     with pytest.raises(TypeError):
-        client_context().set_alpn_protocols(protocols)
+        ssl_client_context().set_alpn_protocols(protocols)
     with pytest.raises(TypeError):
-        client_context(ssl).set_alpn_protocols(protocols)
+        ssl_client_context(ssl).set_alpn_protocols(protocols)
 
 
 @pytest.mark.parametrize("value", [5, 2**40, None])

@@ -23,7 +23,7 @@ import pytest
 
 from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests import ssl_helpers
+from tests import support
 from tests.reliability.profile import LONG, record, scale
 from tests.reliability.subproc import REPO_ROOT, run_driver
 
@@ -100,8 +100,8 @@ def test_cleartext_mtu_of_tls_connection_is_type_error() -> None:
     result = _run_isolated(
         """
         from OpenSSL import SSL
-        from tests import ssl_helpers
-        client, server = ssl_helpers.handshake_pair()
+        from tests import support
+        client, server = support.handshake_pair()
         for conn in (client, server, SSL.Connection(SSL.Context(SSL.TLS_METHOD))):
             try:
                 conn.get_cleartext_mtu()
@@ -119,7 +119,7 @@ def test_cleartext_mtu_of_tls_connection_is_type_error() -> None:
 def test_cleartext_mtu_of_dtls_connection_still_works() -> None:
     conn = SSL.Connection(SSL.Context(SSL.DTLS_METHOD))
     assert conn.get_cleartext_mtu() == 0  # no cipher yet
-    client, _ = ssl_helpers.memory_pair()
+    client, _ = support.memory_pair()
     with pytest.raises(TypeError):
         client.get_cleartext_mtu()
 
@@ -139,7 +139,7 @@ def test_group_name_before_handshake_is_none() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
-    client, server = ssl_helpers.handshake_pair()
+    client, server = support.handshake_pair()
     assert client.get_group_name() == server.get_group_name()
     assert isinstance(client.get_group_name(), str)
 
@@ -149,11 +149,11 @@ def test_recv_into_is_bounded_by_the_real_buffer_size() -> None:
     # len() overstated its size let OpenSSL write past its end.
     result = _run_isolated(
         """
-        from tests import ssl_helpers
+        from tests import support
         from tests.reliability.fuzz_api_ssl_world import LyingBytearray
-        client, server = ssl_helpers.handshake_pair()
+        client, server = support.handshake_pair()
         client.send(b"A" * 16000)
-        ssl_helpers.pump(client, server)
+        support.pump(client, server)
         buf = LyingBytearray(8)
         assert server.recv_into(buf) == 8
         assert bytes(buf) == b"A" * 8
@@ -171,15 +171,15 @@ LYING_BYTES_CASES = {
     "load_certificate": "crypto.load_certificate(crypto.FILETYPE_PEM, L(cert_pem))",
     "rand.add": "rand.add(L(b'x'), 1)",
     "export_keying_material": (
-        "client, _ = ssl_helpers.handshake_pair()\n"
+        "client, _ = support.handshake_pair()\n"
         "assert len(client.export_keying_material(L(b'lbl'), 8, L(b'c'))) == 8"
     ),
     "ocsp_server_callback": (
-        "server_ctx = ssl_helpers.server_context()\n"
+        "server_ctx = support.server_context()\n"
         "server_ctx.set_ocsp_server_callback(lambda conn, data: L(b'x'))\n"
-        "client, server = ssl_helpers.memory_pair(None, server_ctx)\n"
+        "client, server = support.memory_pair(None, server_ctx)\n"
         "client.request_ocsp()\n"
-        "ssl_helpers.handshake(client, server)"
+        "support.handshake(client, server)"
     ),
     "x509name": "name = crypto.X509().get_subject(); name.CN = L(b'x')\n"
     "assert name.CN == 'x'",
@@ -207,8 +207,8 @@ def test_bytes_subclass_with_lying_len_is_copied(case: str) -> None:
         "warnings.simplefilter('ignore', DeprecationWarning)\n"
         "from cryptography.hazmat.primitives import serialization\n"
         "from OpenSSL import SSL, crypto, rand\n"
-        "from tests import ssl_helpers\n"
-        "from tests.pki import make_pki\n"
+        "from tests import support\n"
+        "from tests.support import make_pki\n"
         "from tests.reliability.fuzz_api_ssl_world import LyingBytes as L\n"
         "from tests.reliability.fuzz_api_ssl_world import LyingStr as S\n"
         "pki = make_pki()\n"
@@ -227,10 +227,10 @@ def test_bytes_subclass_with_lying_len_is_copied(case: str) -> None:
 def test_zero_size_recv_into_leaves_no_queued_error() -> None:
     # recv_into(bytearray()) on a Connection with no connect/accept state
     # returned 0 but left "uninitialized" in OpenSSL's error queue.
-    conn = SSL.Connection(ssl_helpers.client_context())
+    conn = SSL.Connection(support.client_context())
     assert conn.recv_into(bytearray()) == 0
     assert lib.ERR_peek_error() == 0
-    client, _ = ssl_helpers.memory_pair()
+    client, _ = support.memory_pair()
     assert client.recv_into(bytearray(10), 0) == 0
     assert lib.ERR_peek_error() == 0
 

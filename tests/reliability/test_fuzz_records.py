@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from OpenSSL import SSL, crypto, ssl_compat
 from OpenSSL._util import ffi, lib
-from tests import compat_helpers, ssl_helpers
-from tests.pki import make_pki
+from tests import support
 from tests.reliability import fuzz_records as fr
 from tests.reliability import profile, subproc
+from tests.support import make_pki
 
 FAST_SEED = 20261122
 
@@ -232,21 +232,21 @@ def test_ocsp_response_openssl_drops_leaves_no_error_queued() -> None:
     queue, in any connection of the thread, then failed:
     ``set_tlsext_host_name`` raised SSL.Error for a valid name.
     """
-    sctx = ssl_helpers.server_context()
+    sctx = support.server_context()
     sctx.set_ocsp_server_callback(lambda conn, data: b"not an OCSP response")
     received = []
-    cctx = ssl_helpers.client_context()
+    cctx = support.client_context()
     cctx.set_ocsp_client_callback(
         lambda conn, resp, data: received.append(resp) or True
     )
-    client, server = ssl_helpers.memory_pair(cctx, sctx)
+    client, server = support.memory_pair(cctx, sctx)
     client.request_ocsp()
     server.bio_write(_client_hello(client))
     with pytest.raises(SSL.WantReadError):
         server.do_handshake()
     assert lib.ERR_peek_error() == 0
-    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
-    ssl_helpers.handshake(client, server)
+    SSL.Connection(support.client_context()).set_tlsext_host_name(b"example.com")
+    support.handshake(client, server)
     assert received == [b""]  # nothing was stapled
 
 
@@ -266,7 +266,7 @@ def _compat_client_with_odd_chain() -> tuple[Any, bytes, bytes]:
         sctx.add_extra_chain_cert(crypto.load_certificate(crypto.FILETYPE_ASN1, odd))
     server = SSL.Connection(sctx)
     server.set_accept_state()
-    cctx = compat_helpers.client_context(check_hostname=False)
+    cctx = support.ssl_client_context(check_hostname=False)
     cctx.verify_mode = ssl_compat.CERT_NONE
     incoming, outgoing = ssl_compat.MemoryBIO(), ssl_compat.MemoryBIO()
     client = cctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
@@ -313,7 +313,7 @@ def test_verify_callback_accepting_leaves_no_error_queued() -> None:
     pki = make_pki()
     der = pki.client.cert.public_bytes(Encoding.DER)
     forged = der[:-1] + bytes([der[-1] ^ 1])
-    sctx = ssl_helpers.server_context(verify_client=True)
+    sctx = support.server_context(verify_client=True)
     seen = []
 
     def accept(conn: object, cert: object, errnum: int, depth: int, ok: int) -> bool:
@@ -321,23 +321,23 @@ def test_verify_callback_accepting_leaves_no_error_queued() -> None:
         return True
 
     sctx.set_verify(SSL.VERIFY_PEER, accept)
-    cctx = ssl_helpers.client_context()
+    cctx = support.client_context()
     with pytest.warns(DeprecationWarning):  # X509: the forged bytes unchanged
         cctx.use_certificate(crypto.load_certificate(crypto.FILETYPE_ASN1, forged))
     cctx.use_privatekey(pki.client.key)
     for extra in pki.client.chain:
         cctx.add_extra_chain_cert(extra)
-    client, server = ssl_helpers.memory_pair(cctx, sctx)
+    client, server = support.memory_pair(cctx, sctx)
     for conn in (client, server, client):
         try:
             conn.do_handshake()
         except SSL.WantReadError:
             pass
-        ssl_helpers.pump(client, server)
+        support.pump(client, server)
     server.do_handshake()
     assert lib.ERR_peek_error() == 0
     assert 7 in seen  # X509_V_ERR_CERT_SIGNATURE_FAILURE, overridden
-    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
+    SSL.Connection(support.client_context()).set_tlsext_host_name(b"example.com")
 
 
 def test_tls13_flight_reencrypted_unchanged_still_works() -> None:
@@ -382,7 +382,7 @@ def test_dtls_listen_dropping_a_datagram_leaves_no_error_queued() -> None:
     unrelated ``set_tlsext_host_name`` in the same thread. The datagram:
     13 random bytes from the fuzzer.
     """
-    sctx = ssl_helpers.server_context(method=SSL.DTLS_METHOD)
+    sctx = support.server_context(method=SSL.DTLS_METHOD)
     sctx.set_options(SSL.OP_COOKIE_EXCHANGE)
     sctx.set_cookie_generate_callback(lambda conn: b"cookie")
     sctx.set_cookie_verify_callback(lambda conn, cookie: cookie == b"cookie")
@@ -392,7 +392,7 @@ def test_dtls_listen_dropping_a_datagram_leaves_no_error_queued() -> None:
     with pytest.raises(SSL.WantReadError):
         server.DTLSv1_listen()
     assert lib.ERR_peek_error() == 0
-    SSL.Connection(ssl_helpers.client_context()).set_tlsext_host_name(b"example.com")
+    SSL.Connection(support.client_context()).set_tlsext_host_name(b"example.com")
 
 
 def test_mutators_survive_degenerate_input() -> None:
@@ -405,12 +405,18 @@ def test_mutators_survive_degenerate_input() -> None:
         [fr.record(fr.HANDSHAKE, b"")],
         [fr.record(fr.HANDSHAKE, b"\x01\x00\x00\x00")],
     ]
+    outputs = 0
     for i in range(150):
         rng = random.Random(i)
         for _, _, mutator in fr.MUTATORS:
             for recs in degenerate:
-                mutator(rng, list(recs))
+                mutated = mutator(rng, list(recs))
+                assert all(isinstance(r, bytes) for r in mutated), mutated
+                outputs += 1
         for data in (b"", b"\x16", b"\x17\x03\x03\x00\x01x"):
-            fr.mutate(rng, data)
-            fr.mutate_dtls(rng, data)
-            fr.mutate_inner(rng, [data or b"\x16"])
+            for name, out in (fr.mutate(rng, data), fr.mutate_dtls(rng, data)):
+                assert isinstance(name, str) and isinstance(out, bytes)
+            name, inner = fr.mutate_inner(rng, [data or b"\x16"])
+            assert all(isinstance(r, bytes) for r in inner), (name, inner)
+            outputs += 3
+    assert outputs == 150 * (len(fr.MUTATORS) * len(degenerate) + 9)

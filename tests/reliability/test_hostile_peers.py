@@ -97,9 +97,9 @@ TRANSPORTS = ("tcp", "unix")
 def _prime_pki() -> None:
     # Build the test PKI and its files here, before any thread asks for them
     # (two threads building them at once would make two different roots).
-    from tests import compat_helpers
+    from tests import support
 
-    compat_helpers.files()
+    support.files()
     prime_pki()
 
 

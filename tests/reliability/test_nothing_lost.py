@@ -27,8 +27,8 @@ import trio.testing
 from anyio.streams.tls import TLSStream
 
 from OpenSSL import ssl_compat
-from tests.compat_helpers import client_context, server_context
 from tests.reliability.profile import record, scale
+from tests.support import ssl_client_context, ssl_server_context
 
 #: Bytes each way per transfer: at least 4 MiB, odd.
 SIZE = scale(4 << 20, 64 << 20) + 4_099
@@ -105,7 +105,7 @@ def test_trio_ssl_stream_over_tcp(server_module: Any, client_module: Any) -> Non
                 async def serve() -> None:
                     raw = await listeners[0].accept()
                     tls = trio.SSLStream(
-                        raw, server_context(server_module), server_side=True
+                        raw, ssl_server_context(server_module), server_side=True
                     )
                     async with trio.open_nursery() as inner:
                         inner.start_soon(receive, tls, len(UP), "up")
@@ -115,7 +115,7 @@ def test_trio_ssl_stream_over_tcp(server_module: Any, client_module: Any) -> Non
                 nursery.start_soon(serve)
                 raw = await trio.open_tcp_stream("127.0.0.1", port)
                 tls = trio.SSLStream(
-                    raw, client_context(client_module), server_hostname="localhost"
+                    raw, ssl_client_context(client_module), server_hostname="localhost"
                 )
                 async with trio.open_nursery() as inner:
                     inner.start_soon(send, tls, UP)
@@ -168,9 +168,11 @@ def test_trio_unwrap_keeps_the_plain_bytes_behind_close_notify(
         plain = _payload(size, b"plain")
         left, right = trio.testing.memory_stream_pair()
         corked = _Corked(left)
-        server = trio.SSLStream(corked, server_context(server_module), server_side=True)
+        server = trio.SSLStream(
+            corked, ssl_server_context(server_module), server_side=True
+        )
         client = trio.SSLStream(
-            right, client_context(client_module), server_hostname="localhost"
+            right, ssl_client_context(client_module), server_hostname="localhost"
         )
         result: dict[str, bytes] = {}
 
@@ -243,7 +245,7 @@ def test_anyio_tls_stream_over_tcp(server_module: Any, client_module: Any) -> No
                     tls = await TLSStream.wrap(
                         raw,
                         server_side=True,
-                        ssl_context=server_context(server_module),
+                        ssl_context=ssl_server_context(server_module),
                     )
                     async with anyio.create_task_group() as inner:
                         inner.start_soon(receive, tls, len(UP), "up")
@@ -254,7 +256,7 @@ def test_anyio_tls_stream_over_tcp(server_module: Any, client_module: Any) -> No
                 tls = await anyio.connect_tcp(
                     "127.0.0.1",
                     port,
-                    ssl_context=client_context(client_module),
+                    ssl_context=ssl_client_context(client_module),
                     tls_hostname="localhost",
                 )
                 async with anyio.create_task_group() as inner:
@@ -289,13 +291,13 @@ def test_asyncio_streams_over_tcp(server_module: Any, client_module: Any) -> Non
 
     async def main() -> None:
         server = await asyncio.start_server(
-            handle, "127.0.0.1", 0, ssl=server_context(server_module)
+            handle, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
         )
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection(
             "127.0.0.1",
             port,
-            ssl=client_context(client_module),
+            ssl=ssl_client_context(client_module),
             server_hostname="localhost",
         )
         sender = asyncio.ensure_future(send(writer, UP))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import array
 import ctypes
 import gc
-import select
 import socket
 import struct
 import sys
@@ -40,14 +39,22 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from OpenSSL import SSL, ssl_compat
+from OpenSSL import SSL
 from OpenSSL._util import lib
-from tests.compat_helpers import client_context as compat_client_context
-from tests.compat_helpers import object_handshake
-from tests.compat_helpers import server_context as compat_server_context
-from tests.pki import make_pki
 from tests.reliability.profile import record, scale
-from tests.ssl_helpers import ca_file, handshake, pump
+from tests.support import (
+    ca_file,
+    close_pair,
+    deliver,
+    handshake,
+    make_pki,
+    object_pair,
+    present,
+    pump,
+    read_all,
+)
+from tests.support import ssl_client_context as compat_client_context
+from tests.support import ssl_server_context as compat_server_context
 
 THREADS = 8
 SOCKET_THREADS = 2
@@ -64,43 +71,6 @@ MAX_ROUNDS = 100
 
 
 # -- plumbing shared by the tests ---------------------------------------------
-
-
-def _memory(client: SSL.Connection) -> bool:
-    return client._into_ssl is not None
-
-
-def _receive(receiver: SSL.Connection, sender: SSL.Connection, size: int) -> bytes:
-    data = b""
-    for _ in range(MAX_ROUNDS):
-        try:
-            data += receiver.recv(size - len(data))
-        except SSL.WantReadError:
-            if _memory(receiver):
-                pump(sender, receiver)
-            elif not select.select([receiver], [], [], IO_TIMEOUT)[0]:
-                break
-        if len(data) == size:
-            return data
-    raise AssertionError(f"expected {size} bytes, got {len(data)}")
-
-
-def _close(client: SSL.Connection, server: SSL.Connection) -> None:
-    """A close_notify exchange, so the client's session stays resumable."""
-    client.shutdown()
-    if _memory(client):
-        pump(client, server)
-    for _ in range(MAX_ROUNDS):
-        try:
-            server.recv(1)
-        except SSL.ZeroReturnError:
-            break
-        except SSL.WantReadError:
-            if not _memory(server):
-                select.select([server], [], [], IO_TIMEOUT)
-    server.shutdown()
-    if _memory(client):
-        pump(client, server)
 
 
 class Worker(threading.Thread):
@@ -211,10 +181,7 @@ def _alpn(index: int) -> bytes:
 def _server_context(callbacks: Callbacks) -> SSL.Context:
     pki = make_pki()
     server = SSL.Context(SSL.TLS_METHOD)
-    server.use_certificate(pki.server.cert)
-    server.use_privatekey(pki.server.key)
-    for extra in pki.server.chain:
-        server.add_extra_chain_cert(extra)
+    present(server, pki.server)
     server.load_verify_locations(str(ca_file()))
     server.set_verify(
         SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, callbacks.verify
@@ -236,10 +203,7 @@ def _shared_contexts(callbacks: Callbacks) -> tuple[SSL.Context, SSL.Context]:
     client = SSL.Context(SSL.TLS_METHOD)
     client.load_verify_locations(str(ca_file()))
     client.set_verify(SSL.VERIFY_PEER, callbacks.verify)
-    client.use_certificate(pki.client.cert)
-    client.use_privatekey(pki.client.key)
-    for extra in pki.client.chain:
-        client.add_extra_chain_cert(extra)
+    present(client, pki.client)
     client.set_info_callback(callbacks.info)
     client.set_keylog_callback(callbacks.keylog)
     client.set_ocsp_client_callback(callbacks.ocsp_client)
@@ -305,13 +269,16 @@ def test_handshakes_on_shared_contexts_in_eight_threads() -> None:
                 client.sendall(payload)
                 if not sockets:
                     pump(client, server)
-                assert _receive(server, client, len(payload)) == payload
+                assert read_all(server, pump_with=client, size=len(payload)) == payload
                 server.sendall(payload[::-1])
                 if not sockets:
                     pump(server, client)
-                assert _receive(client, server, len(payload)) == payload[::-1]
+                assert (
+                    read_all(client, pump_with=server, size=len(payload))
+                    == payload[::-1]
+                )
                 resumed[worker.index] += lib.SSL_session_reused(client._ssl)
-                _close(client, server)
+                close_pair(client, server)
                 session = client.get_session()
                 if not shared and session is not None:
                     shared.append(session)
@@ -422,10 +389,7 @@ def test_callback_exceptions_surface_in_their_own_thread() -> None:
 
     pki = make_pki()
     server_ctx = SSL.Context(SSL.TLS_METHOD)
-    server_ctx.use_certificate(pki.server.cert)
-    server_ctx.use_privatekey(pki.server.key)
-    for extra in pki.server.chain:
-        server_ctx.add_extra_chain_cert(extra)
+    present(server_ctx, pki.server)
     server_ctx.set_alpn_select_callback(alpn)
     server_ctx.set_info_callback(info)
     client_ctx = SSL.Context(SSL.TLS_METHOD)
@@ -630,7 +594,7 @@ def test_gil_is_released_during_a_blocking_recv() -> None:
         handshake(client, server)
         # The client processes the server's tickets, then reads nothing more.
         server.sendall(b"x")
-        assert _receive(client, server, 1) == b"x"
+        assert read_all(client, pump_with=server, size=1) == b"x"
         assert _unread(a) == 0
         _blocking_with_kernel_timeout(a)
 
@@ -707,24 +671,22 @@ def test_ssl_compat_objects_share_contexts_across_threads(tmp_path: Path) -> Non
     def body(worker: Worker) -> None:
         session = None
         for i in range(COMPAT_PER_THREAD):
-            bios = [ssl_compat.MemoryBIO() for _ in range(4)]
-            c_in, c_out, s_in, s_out = bios
-            client = client_ctx.wrap_bio(
-                c_in,
-                c_out,
+            client_end, server_end = object_pair(
+                client_ctx,
+                server_ctx,
                 server_hostname=f"thread-{worker.index}.test",
                 session=session if i % 2 else None,
             )
-            server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-            object_handshake(client, server, [(c_out, s_in), (s_out, c_in)])
+            handshake(client_end, server_end)
+            client, server = client_end.obj, server_end.obj
             assert client.selected_alpn_protocol() == "h2"
             message = f"{worker.name} #{i}".encode()
             client.write(message)
-            s_in.write(c_out.read())
+            deliver(client_end, server_end)
             assert server.read(len(message)) == message
             # The reply carries the TLS 1.3 tickets along.
             server.write(message[::-1])
-            c_in.write(s_out.read())
+            deliver(client_end, server_end)
             assert client.read(len(message)) == message[::-1]
             resumed[worker.index] += client.session_reused
             session = client.session

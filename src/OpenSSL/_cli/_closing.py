@@ -15,9 +15,10 @@ then close.
 
 from __future__ import annotations
 
-import select
 import socket
 import time
+
+from ._io import wait_ready
 
 __all__ = ["LINGER_SECONDS", "linger_close"]
 
@@ -32,7 +33,9 @@ def linger_close(sock: socket.socket, seconds: float = LINGER_SECONDS) -> None:
         deadline = time.monotonic() + seconds
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+            if remaining <= 0 or not wait_ready(
+                sock, for_write=False, timeout=remaining
+            ):
                 break
             try:
                 if not sock.recv(65536):

@@ -11,6 +11,7 @@ message, never a hang, and Ctrl-C is honoured at every wait.
 from __future__ import annotations
 
 import functools
+import math
 import select
 import socket
 import time
@@ -29,6 +30,7 @@ __all__ = [
     "retry",
     "send_all",
     "shutdown",
+    "wait_ready",
 ]
 
 _T = TypeVar("_T")
@@ -48,15 +50,29 @@ def deadline_after(seconds: float | None) -> Deadline:
     return None if seconds is None else time.monotonic() + seconds
 
 
+def wait_ready(sock: socket.socket, *, for_write: bool, timeout: float | None) -> bool:
+    """Wait until *sock* is readable (or writable); ``False`` on timeout.
+
+    ``poll`` where the system has it: ``select`` refuses descriptors from
+    1024 up (``ValueError``), which a server with a thousand clients reaches.
+    An error or hang-up on the socket counts as ready: the next call says what.
+    """
+    if not hasattr(select, "poll"):  # Windows: select has no such limit there
+        lists: tuple[list[socket.socket], list[socket.socket]] = (
+            ([], [sock]) if for_write else ([sock], [])
+        )
+        return any(select.select(*lists, [], timeout)[:2])
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT if for_write else select.POLLIN)
+    milliseconds = None if timeout is None else max(0, math.ceil(timeout * 1000))
+    return bool(poller.poll(milliseconds))
+
+
 def _wait(sock: socket.socket, *, for_write: bool, deadline: Deadline) -> None:
     remaining = None if deadline is None else deadline - time.monotonic()
     if remaining is not None and remaining <= 0:
         raise TransferTimeout("timed out")
-    if for_write:
-        ready = select.select([], [sock], [], remaining)[1]
-    else:
-        ready = select.select([sock], [], [], remaining)[0]
-    if not ready:
+    if not wait_ready(sock, for_write=for_write, timeout=remaining):
         raise TransferTimeout("timed out")
 
 

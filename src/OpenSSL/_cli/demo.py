@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import ipaddress
 import socket
 import sys
 import threading
@@ -22,13 +21,10 @@ from dataclasses import dataclass, field
 from typing import Optional, TextIO
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from OpenSSL import SSL, crypto
 
-from . import _io
+from . import _io, _pki
 from ._common import CommandError, describe_ssl_error, version_line
 from .report import (
     chain_lines,
@@ -63,98 +59,22 @@ class DemoPKI:
     root: x509.Certificate
     intermediate: x509.Certificate
     server: x509.Certificate
-    server_key: ec.EllipticCurvePrivateKey
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pyopenssl-ng demo"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _ca_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _certificate(
-    subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    extensions: list[tuple[x509.ExtensionType, bool]],
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            False,
-        )
-    )
-    for extension, critical in extensions:
-        builder = builder.add_extension(extension, critical)
-    return builder.sign(issuer_key, hashes.SHA256())
+    server_key: _pki.PrivateKey
 
 
 def make_pki() -> DemoPKI:
-    """A root CA, an intermediate CA and a ``localhost`` server certificate."""
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = _name("pyopenssl-ng demo root CA")
-    root = _certificate(
-        root_name,
-        root_key,
-        root_name,
-        root_key,
-        [(x509.BasicConstraints(ca=True, path_length=None), True), (_ca_usage(), True)],
+    """A root CA, an intermediate CA and a ``localhost`` server certificate.
+
+    Valid from five minutes ago for a day: the demo needs them for seconds.
+    """
+    now = datetime.datetime.now(datetime.timezone.utc)
+    root, intermediate, server = _pki.server_chain(
+        "pyopenssl-ng demo",
+        ipv6=False,
+        not_before=now - datetime.timedelta(minutes=5),
+        not_after=now + datetime.timedelta(days=1),
     )
-    inter_key = ec.generate_private_key(ec.SECP256R1())
-    inter_name = _name("pyopenssl-ng demo intermediate CA")
-    intermediate = _certificate(
-        inter_name,
-        inter_key,
-        root_name,
-        root_key,
-        [(x509.BasicConstraints(ca=True, path_length=0), True), (_ca_usage(), True)],
-    )
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    names: list[x509.GeneralName] = [
-        x509.DNSName(HOSTNAME),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-    ]
-    server = _certificate(
-        _name(HOSTNAME),
-        server_key,
-        inter_name,
-        inter_key,
-        [
-            (x509.BasicConstraints(ca=False, path_length=None), True),
-            (x509.SubjectAlternativeName(names), False),
-            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
-        ],
-    )
-    return DemoPKI(root, intermediate, server, server_key)
+    return DemoPKI(root.cert, intermediate.cert, server.cert, server.key)
 
 
 @dataclass

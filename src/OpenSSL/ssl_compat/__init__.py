@@ -57,6 +57,10 @@ How the surface maps onto ``OpenSSL.SSL``
 * ``_constants`` re-exports the stdlib's enums (``TLSVersion``, ``Options``,
   ``VerifyMode``, ``Purpose``, ...) so values compare equal; ``OP_*`` values
   and ``OPENSSL_VERSION*`` describe the OpenSSL we run on (cryptography's).
+  On Python 3.9, whose ``VerifyFlags`` lacks ``VERIFY_X509_PARTIAL_CHAIN``
+  and ``VERIFY_ALLOW_PROXY_CERTS``, ``VerifyFlags`` is a same-named
+  ``IntFlag`` with every member of the newest CPython (equal to the
+  stdlib's ints, but not an instance of ``ssl.VerifyFlags``).
 
 Beyond CPython
 --------------
@@ -122,7 +126,16 @@ CPython uses; the nearest honest thing is done instead:
 * Error messages lack CPython's ``(_ssl.c:NNNN)`` suffix. Transport
   failures during reads and writes are reported the way the running Python
   reports them (``SSLEOFError`` on 3.10-3.12, the ``OSError`` on 3.9 and
-  3.13+).
+  3.13+). A transport that ends mid-record is CPython 3.10+'s
+  ``SSLEOFError`` (reason ``UNEXPECTED_EOF_WHILE_READING``) on every
+  Python; 3.9's ``_ssl`` raised a plain ``SSLError`` with that reason.
+* Some ``reason`` values come from the OpenSSL version, not from this
+  module: errors report the newest entry of OpenSSL's error queue, as
+  CPython does, and OpenSSL 3.2+ (cryptography's bundled OpenSSL) pushes a
+  generic entry on top of some. A corrupted record is thus
+  ``RECORD_LAYER_FAILURE`` here where a CPython linked against OpenSSL 3.0/3.1
+  says ``DECRYPTION_FAILED_OR_BAD_RECORD_MAC`` (a CPython on OpenSSL 3.2+
+  says ``RECORD_LAYER_FAILURE`` too); the exception type is the same.
 * ``server_hostname="[::1]"`` (brackets) is taken as an IP address; CPython
   treats it as a DNS name that never matches.
 * The 3.13-3.15 additions exist on every Python (``_controls``): PSK
@@ -130,8 +143,8 @@ CPython uses; the nearest honest thing is done instead:
   bytes), ``set_ciphersuites``, ``set_groups``/``get_groups`` (probed: the
   binding cannot list groups), ``group()``, ``set_client_sigalgs``/
   ``set_server_sigalgs`` (one OpenSSL list for both directions) and
-  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()`` raise
-  ``NotImplementedError`` (the binding cannot tell the algorithm used).
+  ``get_sigalgs()``; ``client_sigalg()``/``server_sigalg()``, read from the
+  handshake messages (the binding cannot tell the algorithm used).
 * ``_ssl`` (CPython's private C module) is not offered; the stdlib's
   pure-Python private names that code uses (``_TLSContentType``,
   ``_PROTOCOL_NAMES``, ``_ASN1Object``, ...) are the stdlib's own objects.

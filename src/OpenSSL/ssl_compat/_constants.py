@@ -3,7 +3,10 @@
 Where code written for the standard library compares a value with the
 stdlib's (``ctx.minimum_version == ssl.TLSVersion.TLSv1_2``,
 ``verify_mode is ssl.CERT_REQUIRED``, ``purpose == ssl.Purpose.SERVER_AUTH``)
-the enum *classes* are the stdlib's own, re-exported. The *values* of the
+the enum *classes* are the stdlib's own, re-exported -- except that
+``VerifyFlags`` gains the members of the newest CPython where the running
+interpreter's lacks them (Python 3.9); it is then our own ``IntFlag`` of the
+same name, equal member for member to the stdlib's ints. The *values* of the
 module-level ``OP_*`` and ``VERIFY_*`` names are read from the binding where
 it has them, so they describe the OpenSSL this project runs on (cryptography's
 bundled one), not the one the interpreter's ``_ssl`` was linked against. The
@@ -15,8 +18,9 @@ loop, never a hand-copied table of numbers.
 
 from __future__ import annotations
 
+import enum
 import ssl as _stdlib_ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from OpenSSL import SSL, crypto
 
@@ -38,10 +42,10 @@ __all__ = [
 
 # The enum classes themselves: identity with the stdlib's is what lets
 # ``isinstance``/``==``/``is`` comparisons in third-party code keep working.
+# ``VerifyFlags`` is the exception where the running
+# interpreter's ``ssl`` predates some members (see _complete_flags below).
 TLSVersion = _stdlib_ssl.TLSVersion
-Options = _stdlib_ssl.Options
 VerifyMode = _stdlib_ssl.VerifyMode
-VerifyFlags = _stdlib_ssl.VerifyFlags
 AlertDescription = _stdlib_ssl.AlertDescription
 SSLErrorNumber = _stdlib_ssl.SSLErrorNumber
 Purpose = _stdlib_ssl.Purpose
@@ -101,6 +105,10 @@ _OPTION_NAMES = [
     "OP_SINGLE_DH_USE",
     "OP_SINGLE_ECDH_USE",
 ]
+# OP_* names that newer stdlibs added (3.12: OP_LEGACY_SERVER_CONNECT,
+# OP_ENABLE_KTLS): offered exactly where the running interpreter's ``ssl``
+# has them (``Options`` is the stdlib's class; see below).
+_LATER_OPTION_NAMES = ["OP_ENABLE_KTLS", "OP_LEGACY_SERVER_CONNECT"]
 
 _VERIFY_FLAG_NAMES = [
     "VERIFY_DEFAULT",
@@ -136,18 +144,41 @@ _PROTOCOL_SUPPORT = {
 }
 
 
-# VerifyFlags members added after Python 3.9, with their OpenSSL values.
-_VERIFY_FLAG_FALLBACKS = {
+# Every VerifyFlags member of the newest CPython, and the OpenSSL flag it is.
+_VERIFY_FLAG_VALUES = {
+    "VERIFY_DEFAULT": 0,
+    "VERIFY_CRL_CHECK_LEAF": crypto.X509StoreFlags.CRL_CHECK,
+    "VERIFY_CRL_CHECK_CHAIN": (
+        crypto.X509StoreFlags.CRL_CHECK | crypto.X509StoreFlags.CRL_CHECK_ALL
+    ),
+    "VERIFY_X509_STRICT": crypto.X509StoreFlags.X509_STRICT,
     "VERIFY_ALLOW_PROXY_CERTS": crypto.X509StoreFlags.ALLOW_PROXY_CERTS,
+    "VERIFY_X509_TRUSTED_FIRST": SSL.X509_V_FLAG_TRUSTED_FIRST,
     "VERIFY_X509_PARTIAL_CHAIN": crypto.X509StoreFlags.PARTIAL_CHAIN,
 }
 
 
-def _verify_flag(name: str) -> Any:
-    member = getattr(VerifyFlags, name, None)
-    if member is None:
-        member = VerifyFlags(_VERIFY_FLAG_FALLBACKS[name])
-    return member
+def _complete_flags(stdlib_enum: Any, values: dict[str, int]) -> Any:
+    """The stdlib's flag enum, or an ``IntFlag`` with all of ``values``.
+
+    Where the running interpreter's enum already has every member, it is
+    returned as is (identity keeps ``isinstance(x, ssl.VerifyFlags)`` true).
+    Where it predates some (Python 3.9 has no ``VERIFY_X509_PARTIAL_CHAIN``
+    or ``VERIFY_ALLOW_PROXY_CERTS``), a same-named ``IntFlag`` with
+    the stdlib's members plus the missing ones takes its place, so values
+    print as ``VerifyFlags.VERIFY_X509_PARTIAL_CHAIN|...`` rather than as a
+    bare number; being ints, its members still equal the stdlib's.
+    """
+    members = {member.name: int(member) for member in stdlib_enum}
+    missing = {n: v for n, v in values.items() if n not in stdlib_enum.__members__}
+    if not missing:
+        return stdlib_enum
+    members.update(missing)
+    flags = enum.IntFlag(  # type: ignore[misc]
+        stdlib_enum.__name__, members, module=__name__
+    )
+    flags.__doc__ = stdlib_enum.__doc__
+    return flags
 
 
 def _option_value(name: str) -> int:
@@ -161,11 +192,28 @@ def _option_value(name: str) -> int:
     return int(value)
 
 
+# Options stays the stdlib's class: the members it lacks before 3.12 only
+# change how a value prints, while a class of our own would break
+# ``isinstance(ctx.options, ssl.Options)`` on the Pythons most in use.
+Options = _stdlib_ssl.Options
+if TYPE_CHECKING:
+    VerifyFlags = _stdlib_ssl.VerifyFlags
+else:
+    VerifyFlags = _complete_flags(_stdlib_ssl.VerifyFlags, _VERIFY_FLAG_VALUES)
+
+
+def _verify_flag(name: str) -> Any:
+    return getattr(VerifyFlags, name)
+
+
 def module_constants() -> dict[str, Any]:
     """Every module-level constant name of the ``ssl`` surface and its value."""
     names: dict[str, Any] = {}
     for name in _OPTION_NAMES:
         names[name] = Options(_option_value(name))
+    for name in _LATER_OPTION_NAMES:
+        if hasattr(_stdlib_ssl, name):
+            names[name] = Options(_option_value(name))
     for name in _VERIFY_FLAG_NAMES:
         names[name] = _verify_flag(name)
     for mode in VerifyMode:
@@ -186,6 +234,7 @@ def module_constants() -> dict[str, Any]:
         # NPN is gone from the OpenSSL in use (and set_npn_protocols refuses).
         HAS_NPN=False,
         HAS_PSK=True,
+        HAS_PSK_TLS13=True,  # 3.15's: external PSKs in TLS 1.3 work here
         HAS_PHA=SSL.HAS_POST_HANDSHAKE_AUTH,
     )
     return names

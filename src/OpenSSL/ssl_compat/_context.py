@@ -192,6 +192,10 @@ class SSLContext(
         # The stdlib lets a context change after it made connections (with
         # effect on later ones); urllib3 sets ALPN on every new connection.
         ctx.allow_changes_after_use()
+        # client_sigalg()/server_sigalg() need signature-scheme tracking,
+        # which costs a Python call per TLS record (see OpenSSL._ssl_sigalgs):
+        # off unless openssl_context.set_signature_scheme_tracking(True), so
+        # the data path of every other user stays as fast as the stdlib's.
         self._ctx = ctx
         self._protocol = method
         self._fixed_version = method not in _NEGOTIATING
@@ -557,29 +561,38 @@ class SSLContext(
             # ssl_compat extension: cryptography certificates, as objects.
             certs = [cadata] if isinstance(cadata, x509.Certificate) else list(cadata)
         elif isinstance(cadata, str):
-            data = cadata.encode("ascii")
+            if not cadata:
+                raise ValueError("Empty certificate data")
+            try:
+                data = cadata.encode("ascii")
+            except UnicodeEncodeError:
+                raise TypeError(
+                    "cadata should be an ASCII string or a bytes-like object"
+                ) from None
             try:
                 certs = x509.load_pem_x509_certificates(data)
             except ValueError:
                 certs = []
             if not certs:
                 raise _stdlib_ssl.SSLError(
-                    "no start line: cadata does not contain a certificate"
+                    0, "no start line: cadata does not contain a certificate"
                 )
         else:
             try:
                 data = bytes(memoryview(cadata))
             except TypeError:
                 raise TypeError(
-                    "cadata should be a ASCII string or a bytes-like object"
+                    "cadata should be an ASCII string or a bytes-like object"
                 ) from None
+            if not data:
+                raise ValueError("Empty certificate data")
             try:
                 certs = parse_der_sequence(data)
             except ValueError:
                 certs = []
             if not certs:
                 raise _stdlib_ssl.SSLError(
-                    "not enough data: cadata does not contain a certificate"
+                    0, "not enough data: cadata does not contain a certificate"
                 )
         store = self._ctx.get_cert_store()
         assert store is not None

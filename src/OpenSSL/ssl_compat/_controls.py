@@ -20,12 +20,15 @@ What the binding does not allow, and what is done instead:
   under other spellings only are not listed.
 * ``set_client_sigalgs`` -- no ``SSL_CTX_set1_client_sigalgs_list``:
   OpenSSL's one list (``set1_sigalgs_list``) serves both directions, so
-  when both setters are used the union of the two lists applies to both.
-* ``client_sigalg()``/``server_sigalg()``/``get_sigalgs()`` -- the binding
-  has no ``SSL_get_peer_signature_type_nid``/``SSL_get_signature_type_nid``:
-  ``get_sigalgs()`` is derived by probing as ``get_groups()``; the two
-  per-connection getters raise ``NotImplementedError`` until the message
-  callback (sessions work, issue 14) lets them read the CertificateVerify.
+  either setter alone limits both, and when both setters are used the union
+  of the two lists applies to both.
+* ``get_sigalgs()`` -- no ``SSL_CTX_get0_implemented_sigalgs``: derived
+  by probing the names of the signature-scheme registry as ``get_groups()``;
+* ``client_sigalg()``/``server_sigalg()`` -- no ``SSL_get0_signature_name``:
+  built on ``Connection.get_signature_scheme()`` /
+  ``get_peer_signature_scheme()``, which read the handshake messages
+  once ``openssl_context.set_signature_scheme_tracking(True)`` is called
+  (off by default: it costs a Python call per TLS record).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import weakref
 from typing import Any, Callable, Optional
 
 from OpenSSL import SSL
+from OpenSSL.SSL import SIGNATURE_SCHEMES
 from OpenSSL.ssl_compat._core import owner_of
 
 __all__ = ["ConnectionControls", "ContextControls", "get_sigalgs"]
@@ -69,46 +73,20 @@ _GROUP_CANDIDATES = (
 _GROUP_ALIASES = ("P-256", "P-384", "P-521", "prime256v1", "X25519", "X448")
 # Groups only TLS 1.3 can negotiate (key encapsulation, the *tls13 curves).
 _TLS13_ONLY = ("MLKEM", "tls13")
-# Signature schemes of the TLS registry, by OpenSSL's names.
+# The signature-scheme registry's names, and OpenSSL 3.0/3.1's spellings of
+# the TLS 1.3 brainpool schemes.
 _SIGALG_CANDIDATES = (
-    "ecdsa_secp256r1_sha256",
-    "ecdsa_secp384r1_sha384",
-    "ecdsa_secp521r1_sha512",
-    "ed25519",
-    "ed448",
-    "rsa_pss_rsae_sha256",
-    "rsa_pss_rsae_sha384",
-    "rsa_pss_rsae_sha512",
-    "rsa_pss_pss_sha256",
-    "rsa_pss_pss_sha384",
-    "rsa_pss_pss_sha512",
-    "rsa_pkcs1_sha256",
-    "rsa_pkcs1_sha384",
-    "rsa_pkcs1_sha512",
+    *SIGNATURE_SCHEMES.values(),
     "ecdsa_brainpoolP256r1_sha256",
     "ecdsa_brainpoolP384r1_sha384",
     "ecdsa_brainpoolP512r1_sha512",
-    "mldsa44",
-    "mldsa65",
-    "mldsa87",
-    "ecdsa_sha224",
-    "ecdsa_brainpoolP256r1tls13_sha256",
-    "ecdsa_brainpoolP384r1tls13_sha384",
-    "ecdsa_brainpoolP512r1tls13_sha512",
-    "rsa_pkcs1_sha224",
-    "ecdsa_sha1",
-    "rsa_pkcs1_sha1",
-    "dsa_sha256",
-    "dsa_sha384",
-    "dsa_sha512",
-    "dsa_sha224",
-    "dsa_sha1",
 )
 
 _probed: dict[str, list[str]] = {}
 
 # OpenSSL's PSK_MAX_IDENTITY_LEN and PSK_MAX_PSK_LEN, the limits CPython's
-# callbacks enforce (its TLS 1.3 PSK goes through the TLS 1.2 buffers).
+# callbacks enforce (its TLS 1.3 PSK goes through the TLS 1.2 buffers; the
+# identity is a C string there, so at most 255 bytes and no NUL).
 _MAX_IDENTITY = 256
 _MAX_PSK = 512
 
@@ -171,7 +149,7 @@ class ContextControls:
         """
         if self._protocol == _stdlib_ssl.PROTOCOL_TLS_SERVER:
             raise _stdlib_ssl.SSLError(
-                "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"
+                0, "Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"
             )
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
@@ -185,24 +163,32 @@ class ContextControls:
     ) -> None:
         """``callback(identity: str | None) -> bytes`` (``b""`` refuses).
 
-        *identity_hint* is sent to TLS 1.2 clients (TLS 1.3 has none).
+        *identity_hint* is sent to TLS 1.2 clients (TLS 1.3 has none); each
+        call replaces the hint, so one without it sends none.
         """
-        if self._protocol == _stdlib_ssl.PROTOCOL_TLS_CLIENT:
-            raise _stdlib_ssl.SSLError(
-                "Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"
-            )
+        # CPython's argument parsing comes first: the hint's type, no NUL.
         if identity_hint is not None and not isinstance(identity_hint, str):
             raise TypeError(
                 "set_psk_server_callback() argument 'identity_hint' must be str "
                 f"or None, not {type(identity_hint).__name__}"
             )
+        if identity_hint is not None and "\0" in identity_hint:
+            raise ValueError("embedded null character")
+        if self._protocol == _stdlib_ssl.PROTOCOL_TLS_CLIENT:
+            raise _stdlib_ssl.SSLError(
+                0, "Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"
+            )
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
-        if identity_hint is not None:
-            try:
-                self._ctx.use_psk_identity_hint(identity_hint.encode("utf-8"))
-            except (SSL.Error, ValueError):
-                raise _stdlib_ssl.SSLError("Failed to set identity hint") from None
+        # As CPython, every call sets the hint: none given (or no callback)
+        # clears an earlier one (b"": OpenSSL then sends none).
+        hint = b"" if callback is None or identity_hint is None else identity_hint
+        try:
+            self._ctx.use_psk_identity_hint(
+                hint.encode("utf-8") if isinstance(hint, str) else hint
+            )
+        except (SSL.Error, ValueError):
+            raise ValueError("failed to set identity hint") from None
         self._psk_server = callback
         if callback is not None and not self._psk_server_installed:
             self._ctx.set_psk_server_callback(_psk_server_trampoline(self))
@@ -249,12 +235,20 @@ class ContextControls:
         return names
 
     def set_client_sigalgs(self, sigalgs: str) -> None:
-        """Signature algorithms allowed for client certificates (colon-separated)."""
+        """Signature algorithms allowed for client certificates (colon-separated).
+
+        The binding has one list for both directions: this also limits the
+        server's own signature (see the module notes).
+        """
         _text("sigalgs", sigalgs)
         self._apply_sigalgs(_names(sigalgs), self._server_sigalgs, client=True)
 
     def set_server_sigalgs(self, sigalgs: str) -> None:
-        """Signature algorithms allowed for the server's handshake signature."""
+        """Signature algorithms allowed for the server's handshake signature.
+
+        The binding has one list for both directions: this also limits
+        client certificates (see the module notes).
+        """
         _text("sigalgs", sigalgs)
         self._apply_sigalgs(self._client_sigalgs, _names(sigalgs), client=False)
 
@@ -295,9 +289,13 @@ def _psk_client_trampoline(context: ContextControls) -> Any:
         callback = owner._psk_client if owner is not None else None
         if callback is None:
             return b"", b""
+        try:
+            text = None if hint is None else hint.decode("utf-8")
+        except UnicodeDecodeError:
+            return b"", b""  # as CPython: no key, the callback is not asked
         core = owner_of(conn)
         try:
-            result = callback(None if hint is None else hint.decode("utf-8", "replace"))
+            result = callback(text)
             if not isinstance(result, tuple) or len(result) != 2:
                 raise TypeError("PSK client callback must return (identity, psk)")
             identity, psk = result
@@ -310,11 +308,14 @@ def _psk_client_trampoline(context: ContextControls) -> Any:
             key = bytes(memoryview(psk))
             # CPython's limits (OpenSSL's TLS 1.2 buffers, used for TLS 1.3
             # too by CPython): checked here so that they fail like CPython.
-            if len(identity_bytes) > _MAX_IDENTITY:
+            if len(identity_bytes) + 1 > _MAX_IDENTITY or b"\0" in identity_bytes:
                 raise ValueError(
                     f"PSK identity of {len(identity_bytes)} bytes; at most "
-                    f"{_MAX_IDENTITY}"
+                    f"{_MAX_IDENTITY - 1}, without NUL"
                 )
+            # The TLS 1.3 offer (its ClientHello) has no empty identity.
+            if not identity_bytes and conn.get_protocol_version() == SSL.TLS1_3_VERSION:
+                raise ValueError("a TLS 1.3 PSK identity cannot be empty")
             if len(key) > _MAX_PSK:
                 raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
             return identity_bytes, key
@@ -332,9 +333,15 @@ def _psk_server_trampoline(context: ContextControls) -> Any:
         callback = owner._psk_server if owner is not None else None
         if callback is None:
             return b""
+        try:
+            name = identity.decode("utf-8") if identity else None  # as CPython
+        except UnicodeDecodeError:
+            # Refused unasked, as CPython does: decoding it lossily would give
+            # distinct identities one name, and so one key.
+            return b""
         core = owner_of(conn)
         try:
-            key = bytes(memoryview(callback(identity.decode("utf-8", "replace"))))
+            key = bytes(memoryview(callback(name)))
             if len(key) > _MAX_PSK:
                 raise ValueError(f"PSK of {len(key)} bytes; at most {_MAX_PSK}")
             return key
@@ -358,15 +365,40 @@ class ConnectionControls:
         return name
 
     def client_sigalg(self) -> Optional[str]:
-        """Not available: the binding cannot tell the signature algorithm used."""
-        raise NotImplementedError(
-            "client_sigalg() needs SSL_get_peer_signature_type_nid or the "
-            "message callback, which this binding does not offer yet"
-        )
+        """The signature algorithm of the client's certificate authentication.
+
+        As CPython 3.15: the name (``"rsa_pss_rsae_sha256"``...) of the
+        scheme the client signed its ``CertificateVerify`` with, or ``None``
+        before the handshake and when the client did not authenticate (no
+        certificate asked for or sent, a resumed session).
+        """
+        return self._sigalg(client=True)
 
     def server_sigalg(self) -> Optional[str]:
-        """Not available: the binding cannot tell the signature algorithm used."""
-        raise NotImplementedError(
-            "server_sigalg() needs SSL_get_peer_signature_type_nid or the "
-            "message callback, which this binding does not offer yet"
-        )
+        """The signature algorithm the server completed the handshake with.
+
+        As CPython 3.15: the scheme of the server's ``CertificateVerify``
+        (TLS 1.3) or ``ServerKeyExchange`` (TLS 1.2), or ``None`` before the
+        handshake and when the server signed nothing (a resumed session,
+        PSK, TLS 1.2 RSA key exchange).
+        """
+        return self._sigalg(client=False)
+
+    def _sigalg(self, *, client: bool) -> Optional[str]:
+        core = self._sslobj
+        if core is None:
+            return None
+        conn: SSL.Connection = core.connection
+        try:
+            # This side's own signature, or the one it received.
+            if client != core.server_side:
+                return conn.get_signature_scheme()
+            return conn.get_peer_signature_scheme()
+        except ValueError:
+            # Tracking is off (the default, for throughput): unknown, and
+            # an SSLError as CPython's getters give without OpenSSL 3.5.
+            raise _stdlib_ssl.SSLError(
+                "signature algorithms are not recorded on this context: call "
+                "context.openssl_context.set_signature_scheme_tracking(True) "
+                "before the handshake"
+            ) from None

@@ -80,6 +80,19 @@ def check_wrap_arguments(
 
     Returns the server hostname as text (IDNA A-label), or ``None``.
     """
+    check_wrap_roles(context, server_side, server_hostname, session)
+    if server_hostname is None:
+        return None
+    return encode_server_hostname(context, server_hostname)
+
+
+def check_wrap_roles(
+    context: Any,
+    server_side: bool,
+    server_hostname: Any,
+    session: Any,
+) -> None:
+    """The checks CPython makes before it takes the socket over."""
     if server_side:
         if server_hostname:
             raise ValueError("server_hostname can only be specified in client mode")
@@ -87,13 +100,20 @@ def check_wrap_arguments(
             raise ValueError("session can only be specified in client mode")
     if context.check_hostname and not server_hostname and not server_side:
         raise ValueError("check_hostname requires server_hostname")
-    if server_hostname is None:
-        return None
-    if isinstance(server_hostname, str) and server_hostname.startswith("."):
-        raise ValueError("server_hostname cannot start with a dot")
+
+
+def encode_server_hostname(context: Any, server_hostname: Any) -> str:
+    """*server_hostname* as text (IDNA A-label), refused as CPython does."""
+    # Encoded first, as CPython: a text name with an empty label (".x.net")
+    # fails in the IDNA codec (UnicodeError); the dot check then catches
+    # what the codec lets through (bytes).
     hostname: str = context._encode_hostname(server_hostname)
     if not hostname:
         raise ValueError("server_hostname cannot be an empty string")
+    if hostname.startswith("."):
+        raise ValueError(
+            "server_hostname cannot be an empty string or start with a leading dot."
+        )
     if "\0" in hostname:
         # TypeError, as CPython's argument parser raises for embedded NULs.
         raise TypeError("server_hostname cannot contain NUL characters")

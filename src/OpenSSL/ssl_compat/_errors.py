@@ -43,6 +43,7 @@ __all__ = [
     "hostname_mismatch_error",
     "pem_lib_error",
     "translate_error",
+    "unexpected_eof_error",
     "want_read_error",
     "want_write_error",
 ]
@@ -222,6 +223,25 @@ def eof_error() -> _stdlib_ssl.SSLError:
     )
 
 
+def unexpected_eof_error() -> _stdlib_ssl.SSLError:
+    """The exception for a transport that ended mid-record, as OpenSSL 3+ says.
+
+    OpenSSL 3 and later report the peer's transport ending without
+    close_notify as the SSL library's ``UNEXPECTED_EOF_WHILE_READING``
+    reason; CPython 3.10+ turns that into an ``SSLEOFError`` carrying the
+    reason and its usual ``[SSL: REASON]`` prefix (``OpenSSL.SSL`` hands us
+    the same event as ``SysCallError(-1, 'Unexpected EOF')``). CPython 3.9
+    raised a plain ``SSLError`` there; ssl_compat gives the newest form.
+    """
+    return _make(
+        _stdlib_ssl.SSLEOFError,
+        _SSLErrorNumber.SSL_ERROR_EOF,
+        "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol",
+        "SSL",
+        "UNEXPECTED_EOF_WHILE_READING",
+    )
+
+
 def _verify_message(code: int, hostname: Optional[str]) -> str:
     if code == SSL.X509_V_ERR_HOSTNAME_MISMATCH and hostname is not None:
         return f"Hostname mismatch, certificate is not valid for '{hostname}'."
@@ -251,9 +271,7 @@ def _from_error_queue(
         return eof_error()
     lib_name, reason_name = _mnemonics(str(library), str(reason_string))
     if reason_name == "UNEXPECTED_EOF_WHILE_READING":
-        error = eof_error()
-        error.library, error.reason = lib_name, reason_name
-        return error
+        return unexpected_eof_error()
     message = f"[{lib_name}: {reason_name}] {reason_string}"
     if reason_name == "CERTIFICATE_VERIFY_FAILED" and connection is not None:
         code = connection.get_verify_result()
@@ -282,6 +300,11 @@ _DATA_ERRORS_ARE_EOF = (3, 10) <= sys.version_info[:2] < (3, 13)
 
 def _from_syscall(exc: SSL.SysCallError, data_transfer: bool) -> BaseException:
     code = exc.args[0] if exc.args else -1
+    if code == -1:
+        # OpenSSL.SSL's "Unexpected EOF": with OpenSSL 3+ that is always the
+        # UNEXPECTED_EOF_WHILE_READING reason (OpenSSL 4's reasonless
+        # failures reach _from_error_queue instead).
+        return unexpected_eof_error()
     if data_transfer and _DATA_ERRORS_ARE_EOF:
         # CPython 3.10-3.12 read and write with SSL_read_ex/SSL_write_ex,
         # whose 0 return makes them report *any* transport failure there (a
@@ -293,7 +316,7 @@ def _from_syscall(exc: SSL.SysCallError, data_transfer: bool) -> BaseException:
         # A real socket error: CPython raises the plain OSError subclass
         # (ConnectionResetError, BrokenPipeError, ...).
         return OSError(code, os.strerror(code))
-    if code == -1 or code == 0:
+    if code == 0:
         # OpenSSL saw EOF where the protocol wanted more data.
         return eof_error()
     return _make(

@@ -62,7 +62,9 @@ class ContextExtensions:
         ``None`` for a failure about no single certificate), *ok* is
         OpenSSL's verdict and *error_code* an ``X509_V_ERR_*`` code saying
         why not (``X509_V_ERR_HOSTNAME_MISMATCH`` at depth 0 when
-        ``check_hostname`` found the wrong name). Its result is the new
+        ``check_hostname`` found the wrong name: that call comes first, before
+        the chain is walked; a depth can be reported once per problem). Its
+        result is the new
         verdict: return *ok* to keep OpenSSL's, ``False`` to reject
         (``SSLCertVerificationError``, ``verify_message`` naming the callback),
         ``True`` to accept what OpenSSL refused -- with care. An exception in

@@ -206,6 +206,7 @@ def _private_key(keyfile: Any, certfile: Any, password: Optional[Password]) -> A
     if keyfile is None:
         if isinstance(certfile, (str, bytes, bytearray, memoryview)):
             return load_private_key(_pem_bytes(certfile, "certfile"), password)
+        _certificate_objects(certfile)  # a certfile of no accepted type: say so
         raise TypeError("keyfile is required when certfile is a certificate object")
     if isinstance(keyfile, crypto.PKey):
         return keyfile.to_cryptography_key()

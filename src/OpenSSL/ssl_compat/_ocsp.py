@@ -230,6 +230,11 @@ def client_dispatcher(
     core = owner_of(connection)
     if core is None:  # a Connection made directly on openssl_context
         return True
+    if core.server_side:
+        # A PROTOCOL_TLS context checks staples as a client, but OpenSSL asks
+        # the same slot on its server connections whether to staple: the
+        # wrapper's False is 0, SSL_TLSEXT_ERR_OK there, stapling nothing.
+        return False
     core.ocsp_response = response or None
     mode = core.ocsp_mode
     if mode is OCSPMode.OFF:

@@ -42,7 +42,12 @@ from typing import Any, Callable, Optional, TypeVar
 from OpenSSL import SSL
 from OpenSSL.ssl_compat._constants import CHANNEL_BINDING_TYPES, SSLErrorNumber
 from OpenSSL.ssl_compat._controls import ConnectionControls
-from OpenSSL.ssl_compat._core import TLSCore, byte_buffer, check_wrap_arguments
+from OpenSSL.ssl_compat._core import (
+    TLSCore,
+    byte_buffer,
+    check_wrap_roles,
+    encode_server_hostname,
+)
 from OpenSSL.ssl_compat._early_data import EarlyDataSocket
 from OpenSSL.ssl_compat._errors import want_read_error, want_write_error
 from OpenSSL.ssl_compat._extensions import ConnectionExtensions
@@ -109,7 +114,7 @@ class SSLSocket(
     ) -> SSLSocket:
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) != socket.SOCK_STREAM:
             raise NotImplementedError("only stream sockets are supported")
-        hostname = check_wrap_arguments(context, server_side, server_hostname, session)
+        check_wrap_roles(context, server_side, server_hostname, session)
         kwargs = dict(
             family=sock.family, type=sock.type, proto=sock.proto, fileno=sock.fileno()
         )
@@ -122,6 +127,15 @@ class SSLSocket(
         self._session = session
         self._sslobj = None
         self.server_side = server_side
+        hostname: Optional[str] = None
+        if server_hostname is not None:
+            # After detach(), as CPython: the descriptor is ours now, so a
+            # refused name closes it rather than leaving it to the collector.
+            try:
+                hostname = encode_server_hostname(context, server_hostname)
+            except BaseException:
+                self.close()
+                raise
         self.server_hostname = hostname
         self.do_handshake_on_connect = do_handshake_on_connect
         self.suppress_ragged_eofs = suppress_ragged_eofs

@@ -1,0 +1,160 @@
+"""Everything the tests share, in one package.
+
+=====================  =======================================================
+module                 what lives there
+=====================  =======================================================
+``pki``                the generated test PKI (:func:`make_pki`, ``Identity``,
+                       ``PKI.crl``, ``PKI.ocsp_response``)
+``files``              the PKI on disk, in one scratch directory:
+                       :func:`ca_file`, :func:`identity_files`, :func:`files`,
+                       :func:`encrypted_key_file`
+``contexts``           one builder per context kind: ``OpenSSL.SSL``
+                       (:func:`server_context`, :func:`client_context`,
+                       :func:`present`) and ``ssl``/``ssl_compat``
+                       (:func:`ssl_server_context`, :func:`ssl_client_context`)
+``memory``             memory-BIO ends and the one :func:`handshake` loop
+                       (memory, socket-mode and ``SSLObject`` ends);
+                       :func:`memory_pair`, :func:`pump`, :func:`read_all`,
+                       :func:`transfer`, :func:`close_pair`
+``objects``            ``SSLObject`` ends (:class:`ObjectEnd`,
+                       :func:`object_pair`)
+``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
+                       the cookie-exchange handshake
+``sockets``            socket pairs, loopback listener, background peers
+``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
+``legacy``             old signatures, kept only until open branches merge
+=====================  =======================================================
+
+Import from the package itself (``from tests.support import handshake``);
+the modules are where the code lives, not separate APIs. Nothing here may
+import ``OpenSSL.ssl_compat`` or ``OpenSSL._cli`` at import time: the
+reliability oracle imports this package under pyOpenSSL 26.4.
+"""
+
+from __future__ import annotations
+
+from tests.support.contexts import (
+    VERSIONS,
+    client_context,
+    present,
+    reasons,
+    server_context,
+    ssl_client_context,
+    ssl_server_context,
+)
+from tests.support.dtls import (
+    DTLS_COOKIE,
+    dtls_client_context,
+    dtls_finish_handshake,
+    dtls_handshake,
+    dtls_listen_exchange,
+    dtls_pair,
+    dtls_server_context,
+    dtls_step,
+    move_datagram,
+)
+from tests.support.files import (
+    ca_file,
+    encrypted_key_file,
+    files,
+    identity_files,
+    scratch_dir,
+    unrelated_ca_file,
+)
+from tests.support.memory import (
+    MAX_ROUNDS,
+    End,
+    HandshakeOutcome,
+    OurEnd,
+    close_pair,
+    deliver,
+    drain,
+    handshake,
+    handshake_pair,
+    interact_in_memory,
+    memory_pair,
+    pump,
+    read_all,
+    read_exactly,
+    run_handshake,
+    transfer,
+)
+from tests.support.objects import ObjectEnd, object_pair
+from tests.support.pki import PKI, Identity, PrivateKey, make_pki
+from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server, stdlib
+from tests.support.sockets import (
+    PEER_TIMEOUT,
+    Background,
+    blocking_with_deadline,
+    free_port,
+    listener,
+    loopback_tcp,
+    recv_exactly,
+    recv_line,
+    socket_connection_pair,
+    socket_pair,
+    wait_for_port,
+)
+
+__all__ = [
+    "DTLS_COOKIE",
+    "IO_TIMEOUT",
+    "MAX_ROUNDS",
+    "PEER_TIMEOUT",
+    "PKI",
+    "VERSIONS",
+    "Background",
+    "EchoServer",
+    "End",
+    "HandshakeOutcome",
+    "Identity",
+    "ObjectEnd",
+    "OurEnd",
+    "PrivateKey",
+    "blocking_with_deadline",
+    "ca_file",
+    "client_context",
+    "close_pair",
+    "connect",
+    "deliver",
+    "drain",
+    "dtls_client_context",
+    "dtls_finish_handshake",
+    "dtls_handshake",
+    "dtls_listen_exchange",
+    "dtls_pair",
+    "dtls_server_context",
+    "dtls_step",
+    "encrypted_key_file",
+    "files",
+    "free_port",
+    "handshake",
+    "handshake_pair",
+    "https_server",
+    "identity_files",
+    "interact_in_memory",
+    "listener",
+    "loopback_tcp",
+    "make_pki",
+    "memory_pair",
+    "move_datagram",
+    "object_pair",
+    "present",
+    "pump",
+    "read_all",
+    "read_exactly",
+    "reasons",
+    "recv_exactly",
+    "recv_line",
+    "run_handshake",
+    "scratch_dir",
+    "server_context",
+    "socket_connection_pair",
+    "socket_pair",
+    "ssl_client_context",
+    "ssl_server_context",
+    "stdlib",
+    "transfer",
+    "unrelated_ca_file",
+    "wait_for_port",
+]

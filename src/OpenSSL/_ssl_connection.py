@@ -311,7 +311,9 @@ class Connection(
             total: int = 0
             while left:
                 result = _SSL_write(
-                    self._ssl, data + total, left if left < _MAX_INT else _MAX_INT
+                    self._ssl,
+                    data + total if total else data,  # no new pointer on the 1st
+                    left if left < _MAX_INT else _MAX_INT,
                 )
                 if result <= 0 or self._callback_exception is not None:
                     self._raise_io_error(result)

@@ -274,3 +274,79 @@ def test_context_of_sslobject_outlives_its_creator() -> None:
     gc.collect()  # the contexts are only referenced by the SSLObjects now
     handshake(client, server)
     assert client.obj.context.check_hostname is True
+
+
+@pytest.mark.parametrize("client_module", MODULES)
+def test_reads_smaller_than_a_record_leave_the_rest_readable(
+    client_module: Any,
+) -> None:
+    # ssl_compat answers "want read" without asking OpenSSL only when the
+    # last read returned less than asked for and one record holds; here the
+    # rest of a record waits inside the connection with nothing in incoming.
+    client, server = _pair(client_module, ssl, ssl.MemoryBIO)
+    handshake(client, server)
+    obj = client.obj
+    message = bytes(range(64))
+    server.obj.write(message)
+    deliver(server, client)
+    assert obj.read(10) == message[:10]
+    assert client.in_bio.pending == 0
+    assert obj.read(100) == message[10:]
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(100)
+    server.obj.write(message)
+    deliver(server, client)
+    buffer = bytearray(8)
+    received = b""
+    for _ in range(8):
+        assert obj.read(100, buffer) == 8
+        received += buffer
+    assert received == message
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(100, buffer)
+    # A full record (16 KiB) read with exactly its size, then a short one.
+    big = bytes(range(256)) * 80  # 20,480 bytes: two records
+    server.obj.write(big)
+    deliver(server, client)
+    assert obj.read(16384) == big[:16384]
+    assert obj.read(16384) == big[16384:]
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(16384)
+    server.obj.write(big)
+    deliver(server, client)
+    assert obj.read(1 << 20) + obj.read(1 << 20) == big
+    with pytest.raises(ssl.SSLWantReadError):
+        obj.read(1 << 20)
+
+
+@pytest.mark.parametrize("client_module", MODULES)
+def test_read_returning_data_sends_what_the_records_before_it_asked_for(
+    client_module: Any,
+) -> None:
+    # A post-handshake certificate request followed by data: the read that
+    # returns the data has the client's certificate in outgoing already (as
+    # with the stdlib), with no write of the client's own to carry it.
+    server_ctx = ssl_server_context(ssl, verify_mode=ssl.CERT_REQUIRED)
+    server_ctx.post_handshake_auth = True
+    server_ctx.load_verify_locations(files().ca)
+    client_ctx = ssl_client_context(client_module, post_handshake_auth=True)
+    client_ctx.load_cert_chain(*files().identities["client"])
+    client = _client(client_ctx, ssl.MemoryBIO)
+    server = _server(server_ctx, ssl.MemoryBIO)
+    handshake(client, server)
+    # Data first, so that the client has been reading before the request.
+    server.obj.write(b"hello")
+    deliver(server, client)
+    assert client.obj.read(100) == b"hello"
+    with pytest.raises(ssl.SSLWantReadError):
+        client.obj.read(100)
+    server.obj.verify_client_post_handshake()
+    server.obj.write(b"ask")
+    deliver(server, client)
+    assert client.in_bio.pending > 0
+    assert client.obj.read(100) == b"ask"
+    assert client.out_bio.pending > 0
+    deliver(client, server)
+    with pytest.raises(ssl.SSLWantReadError):
+        server.obj.read(100)
+    assert server.obj.getpeercert()["subject"][-1] == (("commonName", "client"),)

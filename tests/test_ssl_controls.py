@@ -33,6 +33,7 @@ from tests.support import (
     handshake_pair,
     memory_pair,
     pump,
+    read_all,
     server_context,
     socket_connection_pair,
     transfer,
@@ -191,6 +192,34 @@ def test_bio_pending_needs_memory_mode() -> None:
     client, _server = socket_connection_pair()
     with pytest.raises(TypeError):
         client.bio_pending()
+
+
+def test_bio_read_all_takes_everything_or_nothing() -> None:
+    client, server = memory_pair()
+    assert client.bio_read_all() == b""  # nothing yet, and no WantReadError
+    with pytest.raises(WantReadError):
+        client.do_handshake()
+    waiting = client.bio_pending()
+    hello = client.bio_read_all()
+    assert len(hello) == waiting > 0
+    assert client.bio_pending() == 0
+    assert client.bio_read_all() == b""
+    server.bio_write(hello)
+    handshake(client, server)
+    # Past the 64 KiB a single OpenSSL read takes: several chunks, in order.
+    payload = bytes(range(256)) * 1024
+    assert client.sendall(payload) == len(payload)
+    records = client.bio_read_all()
+    assert len(records) > 65536
+    assert client.bio_read_all() == b""
+    server.bio_write(records)
+    assert read_all(server, len(payload)) == payload
+
+
+def test_bio_read_all_needs_memory_mode() -> None:
+    client, _server = socket_connection_pair()
+    with pytest.raises(TypeError):
+        client.bio_read_all()
 
 
 def test_verify_error_string() -> None:

@@ -282,7 +282,8 @@ class Connection(
                 raise ValueError(_TOO_LARGE)
             result = _SSL_write(self._ssl, buf, size)
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             with _from_buffer(buf) as data:
                 # A bytes subclass's own len() counts too, as in pyOpenSSL
                 # (whose tests fake a huge buffer that way).
@@ -309,14 +310,17 @@ class Connection(
             buf = memoryview(buf)[result:]
             done: int = result
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             done = 0
         with _from_buffer(buf) as data:
             left = len(data)
             total: int = 0
             while left:
                 result = _SSL_write(
-                    self._ssl, data + total, left if left < _MAX_INT else _MAX_INT
+                    self._ssl,
+                    data + total if total else data,  # no new pointer on the 1st
+                    left if left < _MAX_INT else _MAX_INT,
                 )
                 if result <= 0 or self._callback_exception is not None:
                     self._raise_io_error(result)
@@ -358,18 +362,20 @@ class Connection(
 
         Reads at most *nbytes* (default: the whole buffer); returns the count.
         """
-        if nbytes is None:
-            nbytes = len(buffer)
+        size = len(buffer)
+        if nbytes is None or nbytes > size:
+            nbytes = size
         elif nbytes < 0:
             raise ValueError("nbytes must not be negative")
-        else:
-            nbytes = min(nbytes, len(buffer))
         if nbytes > _MAX_INT:
             nbytes = _MAX_INT
-        try:
-            view = _from_buffer(buffer, require_writable=True)
-        except BufferError:
-            raise TypeError("recv_into needs a writable buffer") from None
+        if type(buffer) is bytearray:
+            view = _from_buffer(buffer)  # always writable; no keyword to parse
+        else:
+            try:
+                view = _from_buffer(buffer, require_writable=True)
+            except BufferError:
+                raise TypeError("recv_into needs a writable buffer") from None
         peek = flags and flags & _MSG_PEEK
         with view as data:
             # Never past the buffer's real end: len() of a subclass may lie.
@@ -420,7 +426,8 @@ class Connection(
             result = _BIO_write(into_ssl, buf, len(buf))
             size = len(buf)
         else:
-            buf = text_to_bytes_and_warn("buf", buf)
+            if isinstance(buf, str):
+                buf = text_to_bytes_and_warn("buf", buf)
             with _from_buffer(buf) as data:
                 size = len(data)
                 result = _BIO_write(into_ssl, data, size)
@@ -447,6 +454,29 @@ class Connection(
         if result <= 0:
             _raise_bio_error(from_ssl, "BIO_read")
         return _unpack(buf, result)
+
+    def bio_read_all(self) -> bytes:
+        """Take every TLS byte OpenSSL wants sent to the peer; ``b""`` when none.
+
+        For a memory-BIO pump that moves all output after each operation
+        (as ``ssl_compat.SSLObject`` does): one call where
+        :meth:`bio_pending` and :meth:`bio_read` take two, and no
+        :class:`WantReadError` to catch when there is nothing (memory mode).
+        """
+        from_ssl = self._from_ssl
+        if from_ssl is None:
+            raise TypeError("bio_read_all needs a memory-BIO Connection (socket=None)")
+        buf = _scratch.buf
+        result = _BIO_read(from_ssl, buf, _SCRATCH_SIZE)
+        if result < _SCRATCH_SIZE:
+            # A memory BIO's read fails only when it is empty.
+            return _unpack(buf, result) if result > 0 else b""
+        chunks = [_unpack(buf, result)]
+        while result == _SCRATCH_SIZE:
+            result = _BIO_read(from_ssl, buf, _SCRATCH_SIZE)
+            if result > 0:
+                chunks.append(_unpack(buf, result))
+        return b"".join(chunks)
 
     def bio_shutdown(self) -> None:
         """Tell OpenSSL the peer's byte stream has ended (memory mode)."""

@@ -63,6 +63,11 @@ X509_V_ERR_IP_ADDRESS_MISMATCH: int = lib.X509_V_ERR_IP_ADDRESS_MISMATCH
 # Shift of the library code inside a packed OpenSSL 3+ error code
 # (ERR_LIB_OFFSET; the binding has no ERR_PACK).
 _ERR_LIB_SHIFT = 23
+# Module-level references for bio_pending, which an event loop's memory-BIO
+# pump calls after every operation: a cffi ``lib`` attribute lookup costs
+# about as much as the call itself.
+_BIO_get_mem_data: Callable[[Any, Any], int] = lib.BIO_get_mem_data
+_NULL = ffi.NULL
 # TLS alert number (RFC 8446 section 6): internal_error.
 _ALERT_INTERNAL_ERROR = 80
 
@@ -436,7 +441,7 @@ class ConnectionControls:
         from_ssl = self._from_ssl
         if from_ssl is None:
             raise TypeError("bio_pending needs a memory-BIO Connection (socket=None)")
-        return int(lib.BIO_get_mem_data(from_ssl, ffi.NULL))
+        return _BIO_get_mem_data(from_ssl, _NULL)
 
     def set_post_handshake_auth(self, enabled: bool) -> None:
         """Per-connection :meth:`Context.set_post_handshake_auth` (clients).

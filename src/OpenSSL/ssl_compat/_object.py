@@ -37,7 +37,6 @@ from OpenSSL.ssl_compat._extensions import ConnectionExtensions
 
 __all__ = ["MemoryBIO", "SSLObject"]
 
-_CHUNK = 65536
 _T = TypeVar("_T")
 _HEADER_SIZE = 5  # content type, version (2 bytes), length (2 bytes)
 # change_cipher_spec, alert, handshake, application_data, heartbeat
@@ -45,6 +44,9 @@ _CONTENT_TYPES = frozenset(range(20, 25))
 # _records_in_bio once bytes went over without framing: never "known empty".
 _UNKNOWN = 1 << 62
 _WANT = (SSL.WantReadError, SSL.WantWriteError)
+# The most plaintext one TLS record carries (and so one Connection.recv returns).
+_MAX_RECORD = 16384
+_len = len  # SSLObject.read's parameter takes the name, as in the stdlib
 
 
 class MemoryBIO:
@@ -106,6 +108,7 @@ class SSLObject(
     _record_left: int
     _peer_closed: bool
     _records_in_bio: int
+    _idle: bool
     _connection: SSL.Connection
     _output_pending: Callable[[], int]
 
@@ -145,9 +148,16 @@ class SSLObject(
         self._peer_closed = False
         # Complete records handed over and perhaps not yet processed: 0 once
         # OpenSSL answered "want read" (it reads its BIO dry first), an
-        # over-estimate otherwise. At 0, with nothing in *incoming*, a read
-        # can only "want read": it is answered without asking OpenSSL.
+        # over-estimate otherwise (see _idle).
         self._records_in_bio = 0
+        # OpenSSL has nothing to work on: no whole record it has not
+        # processed (part of one waits for the rest), nothing decrypted
+        # waiting, the handshake done and the peer not closed. Then a read
+        # with nothing in *incoming* can only "want read" (answered without
+        # asking OpenSSL), and one with bytes there needs the next record
+        # (handed over without asking whether decrypted bytes wait). Set by
+        # read(), which knows; cleared by everything that hands OpenSSL bytes.
+        self._idle = False
         self._sslobj = TLSCore(
             context,
             server_side=server_side,
@@ -170,8 +180,27 @@ class SSLObject(
         peer's close_notify stay in *incoming*. Returns ``False`` when
         *incoming* had nothing for the connection (it must wait for more).
         """
+        self._idle = False
         incoming = self._incoming
         connection = self._connection
+        if (
+            incoming.pending >= _HEADER_SIZE
+            and not self._record_left
+            and not self._header
+        ):
+            # At a record boundary with a whole header there (the common case).
+            header = incoming.read(_HEADER_SIZE)
+            if header[0] in _CONTENT_TYPES:
+                length = (header[3] << 8) | header[4]
+                body = incoming.read(length)
+                left = length - _len(body)
+                if left:
+                    self._record_left = left
+                else:
+                    self._records_in_bio += 1
+                connection.bio_write(header + body)
+                return True
+            return self._hand_over_unframed(header)
         if not incoming.pending:
             if self._eof_passed or not incoming.eof:
                 return False
@@ -200,13 +229,7 @@ class SSLObject(
             else (incoming.read(_HEADER_SIZE))
         )
         if header[0] not in _CONTENT_TYPES:
-            # Not TLS record framing (an SSLv2-style ClientHello, or bytes
-            # OpenSSL will refuse): hand everything over as it comes.
-            self._header = b""
-            self._record_left = -1
-            self._records_in_bio = _UNKNOWN
-            connection.bio_write(header)
-            return True
+            return self._hand_over_unframed(header)
         if len(header) < _HEADER_SIZE:
             self._header = header
             return False
@@ -218,6 +241,16 @@ class SSLObject(
         if not left:
             self._records_in_bio += 1
         connection.bio_write(header + body)
+        return True
+
+    def _hand_over_unframed(self, data: bytes) -> bool:
+        """Not TLS record framing (an SSLv2-style ClientHello, or bytes
+        OpenSSL will refuse): from *data* on, hand everything over as it comes.
+        """
+        self._header = b""
+        self._record_left = -1
+        self._records_in_bio = _UNKNOWN
+        self._connection.bio_write(data)
         return True
 
     def _io(self, operation: Callable[..., _T], *args: Any) -> _T:
@@ -237,14 +270,9 @@ class SSLObject(
                     raise
 
     def _push(self) -> None:
-        connection = self._connection
-        outgoing = self._outgoing
-        pending = self._output_pending
-        waiting = pending()
-        while waiting:
-            outgoing.write(connection.bio_read(_CHUNK))
-            # Asked again only when more than one chunk was waiting.
-            waiting = pending() if waiting > _CHUNK else 0
+        data = self._connection.bio_read_all()
+        if data:
+            self._outgoing.write(data)
 
     # -- operations -----------------------------------------------------------
 
@@ -286,22 +314,18 @@ class SSLObject(
                 len = size
             if len == 0:
                 return 0
-        # Nothing decrypted is waiting: the next record is needed (unless
-        # the peer's close_notify was the last one, and what follows it is
-        # not TLS). Handing it over now saves a "want read" round.
         incoming = self._incoming
-        if not incoming.pending:
-            if (
-                not self._records_in_bio
-                and self._sslobj.handshake_done
-                and not self._peer_closed
-                and not incoming.eof
-                and not connection.pending()
-            ):
-                # OpenSSL has nothing to work on: it could only want more.
-                raise want_read_error()
-        elif not self._peer_closed and not connection.pending():
-            self._feed()
+        # This read handed OpenSSL the record its data comes from.
+        fed = False
+        if incoming.pending:
+            # Nothing decrypted is waiting: the next record is needed (unless
+            # the peer's close_notify was the last one, and what follows it
+            # is not TLS). Handing it over now saves a "want read" round.
+            if self._idle or (not self._peer_closed and not connection.pending()):
+                fed = self._feed()
+        elif self._idle and not incoming.eof:
+            # OpenSSL has nothing to work on: it could only want more.
+            raise want_read_error()
         try:
             try:
                 if buffer is None:
@@ -316,10 +340,19 @@ class SSLObject(
                     result = self._io(connection.recv, len)
                 else:
                     result = self._io(connection.recv_into, buffer, len)
+                fed = True
+                quiet = False
+            else:
+                # One record in OpenSSL's input, and it held the data: no
+                # handshake message came with it (a record has one content
+                # type), so OpenSSL cannot have answered anything.
+                quiet = fed and self._records_in_bio <= 1
         except SSL.WantReadError:
             # The common end of an event loop's reading: kept short.
             if self._records_in_bio != _UNKNOWN:
                 self._records_in_bio = 0
+                # OpenSSL read its input dry and holds nothing decrypted.
+                self._idle = self._sslobj.handshake_done and not self._peer_closed
             if self._output_pending():
                 self._push()
             if self._sslobj.callback_exception is None:
@@ -327,17 +360,30 @@ class SSLObject(
             self._sslobj.raise_translated(SSL.WantReadError(), True)
         except SSL.ZeroReturnError:
             self._peer_closed = True
+            self._idle = False
             self._push()
             return b"" if buffer is None else 0
         except SSL.Error as exc:
+            self._idle = False
             if not isinstance(exc, _WANT):
                 self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
-        if self._records_in_bio and self._records_in_bio != _UNKNOWN:
-            self._records_in_bio -= 1  # at least the one the data came in
-        # Reading can make OpenSSL answer (a KeyUpdate, an alert).
-        if self._output_pending():
+        records = self._records_in_bio
+        if fed and records and records != _UNKNOWN:
+            # OpenSSL held nothing decrypted before: the data came from (at
+            # least) one of the records handed over.
+            records -= 1
+            self._records_in_bio = records
+        # Fewer bytes than asked for, and than one record holds: OpenSSL
+        # used up every record it had decrypted, so with no whole record
+        # left in its input it has nothing to work on.
+        if not records and self._sslobj.handshake_done:
+            count = result if buffer is not None else _len(result)
+            self._idle = count < len and count < _MAX_RECORD
+        # Reading can make OpenSSL answer (a KeyUpdate, a renegotiation, a
+        # post-handshake certificate request).
+        if not quiet and self._output_pending():
             self._push()
         return result
 
@@ -366,7 +412,10 @@ class SSLObject(
                 self._records_in_bio = _UNKNOWN  # failed: no shortcut any more
             self._push()
             self._sslobj.raise_translated(exc, True)
-        self._push()
+        # _push, inline: every write has records to move.
+        records = connection.bio_read_all()
+        if records:
+            self._outgoing.write(records)
         return written
 
     def unwrap(self) -> None:
@@ -380,6 +429,7 @@ class SSLObject(
             for _attempt in range(2):
                 if self._io(connection.shutdown):
                     self._peer_closed = True
+                    self._idle = False
                     return
         except SSL.Error as exc:
             if not isinstance(exc, _WANT):

@@ -57,6 +57,7 @@ __all__ = ["SSLSocket"]
 _T = TypeVar("_T")
 _HAS_POLL = hasattr(select, "poll")
 _MAX_POLL_MS = 2**31 - 1
+_len = len  # read() takes the name for its parameter, as in the stdlib
 
 
 def _wait(fd: int, for_write: bool, timeout: Optional[float]) -> bool:
@@ -339,7 +340,7 @@ class SSLSocket(
         A clean close by the peer reads as ``b""``/0; so does a close without
         close_notify when ``suppress_ragged_eofs`` is true.
         """
-        core = self._tls("Read")
+        core = self._sslobj or self._tls("Read")
         connection = core.connection
         try:
             if buffer is None:
@@ -348,7 +349,10 @@ class SSLSocket(
                 if len == 0:
                     return b""
                 return self._retry(connection.recv, "read", len)
-            buffer, size = byte_buffer(buffer)
+            if type(buffer) is bytearray:
+                size = _len(buffer)
+            else:
+                buffer, size = byte_buffer(buffer)
             if len <= 0 or len > size:
                 len = size
             if len == 0:
@@ -366,7 +370,7 @@ class SSLSocket(
 
     def write(self, data: Any) -> int:
         """Write *data*; return the number of bytes written."""
-        core = self._tls("Write")
+        core = self._sslobj or self._tls("Write")
         if not memoryview(data).nbytes:
             return 0
         return self._retry(core.connection.send, "write", data)
@@ -394,7 +398,8 @@ class SSLSocket(
             raise TypeError("a bytes-like object is required, not 'str'")
         # Writes are all-or-nothing (no partial-write mode), so one call
         # sends everything, within one timeout as CPython's write does.
-        self._retry(self._tls("Write").connection.sendall, "write", data)
+        core = self._sslobj or self._tls("Write")
+        self._retry(core.connection.sendall, "write", data)
 
     def sendfile(self, file: Any, offset: int = 0, count: Optional[int] = None) -> int:
         """Send a file's contents (through TLS: read and send, no ``os.sendfile``)."""

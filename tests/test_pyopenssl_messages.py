@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from OpenSSL import SSL, crypto
 from OpenSSL.SSL import DTLS_METHOD, TLS_METHOD, Connection, Context
-from tests.pki import make_pki
-from tests.ssl_helpers import handshake, memory_pair
+from tests.support import handshake, make_pki, memory_pair
 
 
 def _warning_text(call: Callable[[], Any]) -> str:

@@ -22,7 +22,6 @@ module                 what lives there
                        the cookie-exchange handshake
 ``sockets``            socket pairs, loopback listener, background peers
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
-``legacy``             old signatures, kept only until open branches merge
 =====================  =======================================================
 
 Import from the package itself (``from tests.support import handshake``);

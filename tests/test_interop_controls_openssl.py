@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -25,21 +24,19 @@ import pytest
 
 from OpenSSL import SSL
 from tests.support import (
+    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
     blocking_with_deadline,
     free_port,
     listener,
+    needs_openssl,
     recv_line,
     wait_for_port,
 )
 
-OPENSSL = shutil.which("openssl")
-
-pytestmark = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
+pytestmark = needs_openssl
 
 KEY = bytes(range(1, 33))
 VERSION = {"TLSv1.2": SSL.TLS1_2_VERSION, "TLSv1.3": SSL.TLS1_3_VERSION}

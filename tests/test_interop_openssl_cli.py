@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 
 from OpenSSL import SSL
 from tests.support import (
+    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
@@ -30,6 +30,7 @@ from tests.support import (
     client_context,
     free_port,
     listener,
+    needs_openssl,
     reasons,
     recv_line,
     server_context,
@@ -37,11 +38,7 @@ from tests.support import (
     wait_for_port,
 )
 
-OPENSSL = shutil.which("openssl")
-
-pytestmark = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
+pytestmark = needs_openssl
 
 versions = pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 

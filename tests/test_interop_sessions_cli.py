@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import shutil
 import socket
 import subprocess
 import time
@@ -24,6 +23,7 @@ import pytest
 from OpenSSL import SSL
 from OpenSSL.SSL import EARLY_DATA_ACCEPTED, EARLY_DATA_REJECTED, Session
 from tests.support import (
+    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
@@ -31,16 +31,13 @@ from tests.support import (
     client_context,
     free_port,
     listener,
+    needs_openssl,
     recv_line,
     server_context,
     wait_for_port,
 )
 
-OPENSSL = shutil.which("openssl")
-
-pytestmark = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
+pytestmark = needs_openssl
 
 PEM_LABEL = "SSL SESSION PARAMETERS"
 EARLY = b"GET /early HTTP/1.0\r\n\r\n"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import re
-import shutil
 import socket
 import ssl
 import subprocess
@@ -35,19 +34,17 @@ from OpenSSL import ssl_compat as compat
 from OpenSSL.ssl_compat import _ocsp
 from tests.support import (
     IO_TIMEOUT,
+    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Identity,
     free_port,
     handshake,
+    needs_openssl,
     object_pair,
     wait_for_port,
 )
 
-OPENSSL = shutil.which("openssl")
-needs_openssl = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
 CODES = SSL.X509VerificationCodes
 VERSIONS = ["TLSv1_2", "TLSv1_3"]
 

@@ -82,12 +82,14 @@ from tests.support.objects import ObjectEnd, object_pair
 from tests.support.pki import PKI, Identity, PrivateKey, make_pki
 from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server, stdlib
 from tests.support.sockets import (
+    OPENSSL,
     PEER_TIMEOUT,
     Background,
     blocking_with_deadline,
     free_port,
     listener,
     loopback_tcp,
+    needs_openssl,
     recv_exactly,
     recv_line,
     socket_connection_pair,
@@ -99,6 +101,7 @@ __all__ = [
     "DTLS_COOKIE",
     "IO_TIMEOUT",
     "MAX_ROUNDS",
+    "OPENSSL",
     "PEER_TIMEOUT",
     "PKI",
     "VERSIONS",
@@ -137,6 +140,7 @@ __all__ = [
     "make_pki",
     "memory_pair",
     "move_datagram",
+    "needs_openssl",
     "object_pair",
     "present",
     "pump",

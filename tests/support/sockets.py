@@ -15,22 +15,35 @@ Every wait is bounded (:data:`PEER_TIMEOUT`).
 
 from __future__ import annotations
 
+import shutil
 import socket
 import struct
 import threading
 import time
 from typing import Any, Callable, Optional
 
+import pytest
+
 from OpenSSL.SSL import Connection, Context
 from tests.support.contexts import client_context, server_context
 
+#: The ``openssl`` command-line tool, the independent peer; None where absent.
+OPENSSL = shutil.which("openssl")
+
+#: Skip marker for tests that need :data:`OPENSSL`.
+needs_openssl = pytest.mark.skipif(
+    OPENSSL is None, reason="the openssl command-line tool is not installed"
+)
+
 __all__ = [
+    "OPENSSL",
     "PEER_TIMEOUT",
     "Background",
     "blocking_with_deadline",
     "free_port",
     "listener",
     "loopback_tcp",
+    "needs_openssl",
     "recv_exactly",
     "recv_line",
     "socket_connection_pair",

@@ -75,13 +75,7 @@ class EarlyDataObject:
         ``write``. Check :meth:`get_early_data_status` after the handshake
         and write the data again if it was rejected.
         """
-        try:
-            # Record by record, as every SSLObject operation takes its input.
-            written: int = self._io(self._connection.write_early_data, data)
-        except SSL.Error as exc:
-            self._push()
-            self._sslobj.raise_translated(exc)
-        self._push()
+        written: int = self._exchange(self._connection.write_early_data, data)
         return written
 
     def read_early_data(self, size: int = 1024) -> bytes:
@@ -91,13 +85,19 @@ class EarlyDataObject:
         ``SSLWantReadError`` while more input is needed. The data may be a
         replay.
         """
+        data: bytes = self._exchange(self._connection.read_early_data, size)
+        return data
+
+    def _exchange(self, operation: Callable[..., Any], *args: Any) -> Any:
+        # Record by record, as every SSLObject operation takes its input;
+        # whatever OpenSSL wrote goes out, on success and on failure alike.
         try:
-            data: bytes = self._io(self._connection.read_early_data, size)
+            result = self._io(operation, *args)
         except SSL.Error as exc:
             self._push()
             self._sslobj.raise_translated(exc)
         self._push()
-        return data
+        return result
 
     def get_early_data_status(self) -> int:
         """``EARLY_DATA_NOT_SENT``, ``_REJECTED`` or ``_ACCEPTED``."""

@@ -33,6 +33,7 @@ from tests.support import (
     listener,
     needs_openssl,
     recv_line,
+    s_client,
     wait_for_port,
 )
 
@@ -145,18 +146,6 @@ def our_client(port: int, ctx: SSL.Context) -> SSL.Connection:
 def rev(conn: SSL.Connection, line: bytes) -> bytes:
     conn.sendall(line + b"\n")
     return recv_line(conn.recv).rstrip(b"\n")
-
-
-def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
-    assert OPENSSL is not None
-    proc = subprocess.run(
-        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
-        input=data,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=PEER_TIMEOUT,
-    )
-    return proc.returncode, proc.stdout.decode(errors="replace")
 
 
 def serve_once(

@@ -33,6 +33,7 @@ from tests.support import (
     needs_openssl,
     reasons,
     recv_line,
+    s_client,
     server_context,
     unrelated_ca_file,
     wait_for_port,
@@ -265,19 +266,6 @@ class OurServer:
             return value
         finally:
             self.listener.__exit__()
-
-
-def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
-    """Run ``openssl s_client`` against 127.0.0.1:*port*, feeding *data*."""
-    assert OPENSSL is not None
-    proc = subprocess.run(
-        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
-        input=data,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=PEER_TIMEOUT,
-    )
-    return proc.returncode, proc.stdout.decode(errors="replace")
 
 
 @versions

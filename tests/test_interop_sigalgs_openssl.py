@@ -25,20 +25,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import SSL, ssl_compat
-from tests.support import recv_line
+from tests.support import OPENSSL, needs_openssl, recv_line, s_client
 from tests.test_interop_controls_openssl import (
     FLAG,
-    OPENSSL,
     our_client,
     rev,
-    s_client,
     s_server,
     serve_once,
 )
 
-pytestmark = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
+pytestmark = needs_openssl
 
 # What ``openssl s_client`` prints for each scheme: (type, digest or None).
 PRINTED = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import socket
 import struct
+import subprocess
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -46,6 +47,7 @@ __all__ = [
     "needs_openssl",
     "recv_exactly",
     "recv_line",
+    "s_client",
     "socket_connection_pair",
     "socket_pair",
     "wait_for_port",
@@ -224,3 +226,19 @@ def wait_for_port(
         except OSError:
             time.sleep(0.02)
     raise AssertionError(f"nothing listened on port {port} within {timeout}s")
+
+
+def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
+    """Run ``openssl s_client`` against 127.0.0.1:*port*, feeding *data*.
+
+    Returns its exit status and its whole output (stdout and stderr).
+    """
+    assert OPENSSL is not None
+    proc = subprocess.run(
+        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
+        input=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=PEER_TIMEOUT,
+    )
+    return proc.returncode, proc.stdout.decode(errors="replace")

@@ -7,14 +7,26 @@ is a blocking ``SSLSocket`` of the same implementation in a forked child,
 as in the other socket scenarios, so only the client's library differs
 between the scenarios here and ``sock_rtt``/``sock_bulk``.
 
-trio's streams belong to one ``trio.run``: the client runs in a long-lived
-trio loop on a thread of its own and each round is one
-``trio.from_thread.run`` call, timed inside the loop.
+trio's streams belong to one ``trio.run``: the client runs in a trio loop
+on a thread of its own and each round is one ``trio.from_thread.run``
+call, timed inside the loop.
+
+The round-trip scenarios open a new connection (and fork a new server)
+for every round. Over loopback on a small machine, a round trip's time
+depends on whether the client reaches its blocking receive before the
+echo arrives: if it does, it sleeps, and being woken costs more than the
+TLS work. Which of the two happens is settled early in a connection's
+life and then holds (the scheduler's placement of the two processes), so
+one connection per run made a run's figure one draw; one per round makes
+the median a median over draws. Each round also reports how often the
+client's thread slept per round trip (voluntary context switches, Linux
+only), so that a slow round can be told from slow code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import resource
 import threading
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -43,6 +55,34 @@ def _sink_server(env: Env, total: int) -> Any:
     return impl_stdlib._serving(
         env, lambda tls: bulk_sink(_quiet(tls), tls.sendall, total)
     )
+
+
+def _thread_sleeps() -> int | None:
+    """Voluntary context switches of the calling thread so far (Linux)."""
+    who = getattr(resource, "RUSAGE_THREAD", None)
+    return None if who is None else resource.getrusage(who).ru_nvcsw
+
+
+def _round_figures(
+    rate: float, trips: int, slept_before: int | None
+) -> dict[str, float]:
+    """A round's figures; *slept_before* is ``_thread_sleeps()`` at its start."""
+    figures = {"rtt_per_s": rate}
+    after = _thread_sleeps()
+    if slept_before is not None and after is not None and trips:
+        figures["sleeps_per_rt"] = (after - slept_before) / trips
+    return figures
+
+
+def _per_connection(one_round: Callable[[bool], dict[str, Any]]) -> Iterator[Any]:
+    """The scenario protocol with a new connection for every round.
+
+    ``one_round(True)`` describes the connection (protocol, cipher),
+    ``one_round(False)`` measures one.
+    """
+    yield one_round(True)
+    while True:
+        yield one_round(False)
 
 
 def _describe(ssl_object: Any) -> dict[str, str]:
@@ -78,27 +118,35 @@ def _asyncio_close(loop: Any, writer: Any) -> None:
 
 
 def asyncio_rtt(env: Env) -> Iterator[Any]:
-    server = _echo_server(env)
-    try:
-        loop, reader, writer = _asyncio_client(env, server)
-
-        async def trips(n: int) -> None:
-            for _ in range(n):
-                writer.write(_PAYLOAD)
-                await reader.readexactly(64)
-
-        def batch(n: int) -> None:
-            loop.run_until_complete(trips(n))
-
+    def one_round(describe: bool) -> dict[str, Any]:
+        server = _echo_server(env)
         try:
-            warm(batch, env.sizes.warmup, 50)
-            yield _describe(writer.get_extra_info("ssl_object"))
-            while True:
-                yield {"rtt_per_s": timed_rate(batch, env.sizes.budget, 50, wall_clock)}
+            loop, reader, writer = _asyncio_client(env, server)
+            done = [0]
+
+            async def trips(n: int) -> None:
+                for _ in range(n):
+                    writer.write(_PAYLOAD)
+                    await reader.readexactly(64)
+                done[0] += n
+
+            def batch(n: int) -> None:
+                loop.run_until_complete(trips(n))
+
+            try:
+                warm(batch, env.sizes.warmup, 50)
+                if describe:
+                    return _describe(writer.get_extra_info("ssl_object"))
+                done[0] = 0
+                before = _thread_sleeps()
+                rate = timed_rate(batch, env.sizes.budget, 50, wall_clock)
+                return _round_figures(rate, done[0], before)
+            finally:
+                _asyncio_close(loop, writer)
         finally:
-            _asyncio_close(loop, writer)
-    finally:
-        server.close()
+            server.close()
+
+    return _per_connection(one_round)
 
 
 def asyncio_bulk(env: Env) -> Iterator[Any]:
@@ -179,39 +227,46 @@ class _TrioClient:
 
 
 def trio_rtt(env: Env) -> Iterator[Any]:
-    server = _echo_server(env)
-    try:
-        client = _TrioClient(env, server.sock)
-        stream = client.stream
-
-        async def trips(n: int) -> None:
-            for _ in range(n):
-                await stream.send_all(_PAYLOAD)
-                got = 0
-                while got < 64:
-                    got += len(await stream.receive_some(1 << 14))
-
-        async def timed(budget: float) -> float:
-            done = 0
-            start = wall_clock()
-            while True:
-                await trips(50)
-                done += 50
-                elapsed = wall_clock() - start
-                if elapsed >= budget:
-                    return done / elapsed
-
+    def one_round(describe: bool) -> dict[str, Any]:
+        server = _echo_server(env)
         try:
-            client.run(trips, 50)
-            if env.sizes.warmup > 0:
-                client.run(timed, env.sizes.warmup)
-            yield {"protocol": stream.version() or "", "cipher": stream.cipher()[0]}
-            while True:
-                yield {"rtt_per_s": client.run(timed, env.sizes.budget)}
+            client = _TrioClient(env, server.sock)
+            stream = client.stream
+
+            async def trips(n: int) -> None:
+                for _ in range(n):
+                    await stream.send_all(_PAYLOAD)
+                    got = 0
+                    while got < 64:
+                        got += len(await stream.receive_some(1 << 14))
+
+            async def timed(budget: float) -> dict[str, float]:
+                done = 0
+                before = _thread_sleeps()
+                start = wall_clock()
+                while True:
+                    await trips(50)
+                    done += 50
+                    elapsed = wall_clock() - start
+                    if elapsed >= budget:
+                        return _round_figures(done / elapsed, done, before)
+
+            try:
+                client.run(trips, 50)
+                if describe:
+                    return {
+                        "protocol": stream.version() or "",
+                        "cipher": stream.cipher()[0],
+                    }
+                if env.sizes.warmup > 0:
+                    client.run(timed, env.sizes.warmup)
+                return dict(client.run(timed, env.sizes.budget))
+            finally:
+                client.close()
         finally:
-            client.close()
-    finally:
-        server.close()
+            server.close()
+
+    return _per_connection(one_round)
 
 
 def trio_bulk(env: Env) -> Iterator[Any]:

@@ -441,7 +441,12 @@ def test_peer_vanishes_during_sendall(
 
     if api == "SSL":
         (final,) = transcript_of(api)
-        assert matches(final, SSL.SysCallError(errno.ECONNRESET, "ECONNRESET"))
+        # Linux reports the RST as EPIPE instead when the peer's FIN got
+        # here first (tcp_reset in CLOSE_WAIT): a race of the peer's close.
+        assert any(
+            matches(final, SSL.SysCallError(code, errno.errorcode[code]))
+            for code in (errno.ECONNRESET, errno.EPIPE)
+        ), final
         assert error_queue_empty()
         return
     transcript = _compare_with_stdlib(transcript_of)

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from OpenSSL._cli.report import ocsp_summary
-from tests.cli_helpers import (
+from tests.support import (
+    PKI,
     PREFIX,
     TIMEOUT,
     assert_one_line_error,
@@ -32,7 +33,6 @@ from tests.cli_helpers import (
     server_args,
     server_process,
 )
-from tests.support import PKI
 
 # -- helpers ------------------------------------------------------------------
 

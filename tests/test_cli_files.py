@@ -22,14 +22,14 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.cli_helpers import (
+from tests.support import (
+    PKI,
     TIMEOUT,
     assert_one_line_error,
     python_m_openssl,
     run_main,
     server_process,
 )
-from tests.support import PKI
 
 Capture = pytest.CaptureFixture[str]
 

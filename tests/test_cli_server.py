@@ -1,6 +1,6 @@
 """``python -m OpenSSL server`` as a process: memory, closing, ``--www``, Ctrl-C.
 
-Every test runs the server as a subprocess (:mod:`tests.cli_helpers`) and
+Every test runs the server as a subprocess (:mod:`tests.support.cli`) and
 talks to it over loopback with independent peers: the standard library's
 ``ssl``, ``openssl s_client`` and curl (each skipped, visibly, where the tool
 is missing).
@@ -19,12 +19,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.cli_helpers import (
+from tests.support import (
     TIMEOUT,
     ServerProcess,
     assert_one_line_error,
+    needs_openssl,
     python_m_openssl,
     run_main,
+    s_client_process,
     server_args,
     server_process,
 )
@@ -196,42 +198,27 @@ def test_refused_client_reads_the_alert_not_a_reset(
     assert err.count("peer did not return a certificate") == 5, err
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
+@needs_openssl
 def test_refused_openssl_s_client_reads_the_alert(pki_files: SimpleNamespace) -> None:
     # s_client usually reads the alert before it sends its first data, so
     # unlike the test above this one also passed with the old abrupt close;
     # it shows the independent tool's view of the same refusal.
     args = server_args(pki_files, "--client-ca", str(pki_files.ca_pem))
     with server_process(*args) as server:
-        client = subprocess.Popen(
-            [
-                "openssl",
-                "s_client",
-                "-connect",
-                f"127.0.0.1:{server.port}",
-                "-tls1_3",
-                "-CAfile",
-                str(pki_files.ca_pem),
-            ],
-            stdin=subprocess.PIPE,  # kept open: s_client waits on the socket
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert client.stdin is not None and client.stdout is not None
-        try:
+        with s_client_process(
+            server.port,
+            "-tls1_3",
+            "-CAfile",
+            str(pki_files.ca_pem),
+            log=pki_files.directory / "s_client.log",
+        ) as client:
             # Data right after the handshake, as an HTTP client sends it.
-            client.stdin.write("GET / HTTP/1.0\n\n")
-            client.stdin.flush()
+            client.say(b"GET / HTTP/1.0\n\n")
             server.wait_for("failed:", stderr=True)
             # s_client exits when the connection fails; stdin stays open so
             # that it is the alert (or a reset) that ends it, not EOF.
-            client.wait(TIMEOUT)
-            out = client.stdout.read()
-        finally:
-            if client.poll() is None:
-                client.kill()
-                client.communicate()
+            client.proc.wait(TIMEOUT)
+            out = client.output()
     assert "alert number 116" in out or "certificate required" in out, out
     assert "errno=104" not in out, out
 

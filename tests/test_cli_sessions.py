@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.cli_helpers import (
-    TIMEOUT,
+from tests.support import (
+    OPENSSL,
     assert_one_line_error,
-    openssl_binary,
     openssl_client,
     openssl_server,
     run_main,
+    s_client,
     server_args,
     server_process,
 )
@@ -41,28 +40,23 @@ def our_client(
     )
 
 
-def s_client(
+def tool_client(
     files: SimpleNamespace, port: int, *extra: str, line: bytes = b"hello\n"
 ) -> str:
     """``openssl s_client`` (full output): sends *line*, leaves at end of input."""
-    proc = subprocess.run(
-        [
-            openssl_binary(),
-            "s_client",
-            "-connect",
-            f"127.0.0.1:{port}",
-            "-servername",
-            "localhost",
-            "-CAfile",
-            str(files.ca_pem),
-            *extra,
-        ],
-        input=line,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=TIMEOUT,
+    if OPENSSL is None:
+        pytest.skip("the openssl command-line tool is not installed")
+    _, output = s_client(
+        port,
+        "-no_ign_eof",
+        "-servername",
+        "localhost",
+        "-CAfile",
+        str(files.ca_pem),
+        *extra,
+        data=line,
     )
-    return proc.stdout.decode("utf-8", "replace")
+    return output
 
 
 # -- --sess-out / --sess-in ------------------------------------------------------------
@@ -89,7 +83,7 @@ def test_session_saved_and_resumed_with_s_server(
         assert f"session       resumed from {session}\n" in out
         assert "(none: a resumed session is not authenticated again)" in out
         # The independent tool resumes the session this command saved.
-        assert "Reused, TLSv1.3" in s_client(
+        assert "Reused, TLSv1.3" in tool_client(
             pki_files, server.port, "-sess_in", str(session)
         )
 
@@ -103,7 +97,7 @@ def test_session_from_s_client_resumed_by_our_client(
     args = server_args(pki_files, "--www", "--max-clients", "2")
     with server_process(*args) as server:
         request = b"GET / HTTP/1.0\r\n\r\n"
-        s_client(
+        tool_client(
             pki_files, server.port, "-ign_eof", "-sess_out", str(session), line=request
         )
         assert session.read_bytes().startswith(b"-----BEGIN SSL SESSION PARAMETERS")

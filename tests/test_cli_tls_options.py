@@ -17,7 +17,8 @@ import pytest
 
 from OpenSSL import SSL
 from OpenSSL.version import __version__
-from tests.cli_helpers import (
+from tests.support import (
+    PKI,
     TIMEOUT,
     assert_one_line_error,
     openssl_client,
@@ -27,7 +28,6 @@ from tests.cli_helpers import (
     server_args,
     server_process,
 )
-from tests.support import PKI
 
 Capture = pytest.CaptureFixture[str]
 

@@ -21,6 +21,12 @@ module                 what lives there
 ``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
                        the cookie-exchange handshake
 ``sockets``            socket pairs, loopback listener, background peers
+``openssl_cli``        the ``openssl`` tool as the peer: :func:`s_client`,
+                       :func:`s_server`, :func:`s_client_process`
+                       (:class:`OpenSSLProcess`), :func:`identity_args`
+``cli``                the ``python -m OpenSSL`` tests: :func:`run_main`,
+                       :func:`server_process`, :func:`openssl_server`,
+                       :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
 =====================  =======================================================
 
@@ -32,6 +38,19 @@ reliability oracle imports this package under pyOpenSSL 26.4.
 
 from __future__ import annotations
 
+from tests.support.cli import (
+    PREFIX,
+    TIMEOUT,
+    ServerProcess,
+    assert_one_line_error,
+    openssl_client,
+    openssl_server,
+    python_m_openssl,
+    resident_kib,
+    run_main,
+    server_args,
+    server_process,
+)
 from tests.support.contexts import (
     VERSIONS,
     client_context,
@@ -79,20 +98,26 @@ from tests.support.memory import (
     transfer,
 )
 from tests.support.objects import ObjectEnd, object_pair
+from tests.support.openssl_cli import (
+    OPENSSL,
+    OpenSSLProcess,
+    identity_args,
+    needs_openssl,
+    s_client,
+    s_client_process,
+    s_server,
+)
 from tests.support.pki import PKI, Identity, PrivateKey, make_pki
 from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server, stdlib
 from tests.support.sockets import (
-    OPENSSL,
     PEER_TIMEOUT,
     Background,
     blocking_with_deadline,
     free_port,
     listener,
     loopback_tcp,
-    needs_openssl,
     recv_exactly,
     recv_line,
-    s_client,
     socket_connection_pair,
     socket_pair,
     wait_for_port,
@@ -105,6 +130,8 @@ __all__ = [
     "OPENSSL",
     "PEER_TIMEOUT",
     "PKI",
+    "PREFIX",
+    "TIMEOUT",
     "VERSIONS",
     "Background",
     "EchoServer",
@@ -112,8 +139,11 @@ __all__ = [
     "HandshakeOutcome",
     "Identity",
     "ObjectEnd",
+    "OpenSSLProcess",
     "OurEnd",
     "PrivateKey",
+    "ServerProcess",
+    "assert_one_line_error",
     "blocking_with_deadline",
     "ca_file",
     "client_context",
@@ -134,6 +164,7 @@ __all__ = [
     "handshake",
     "handshake_pair",
     "https_server",
+    "identity_args",
     "identity_files",
     "interact_in_memory",
     "listener",
@@ -143,17 +174,26 @@ __all__ = [
     "move_datagram",
     "needs_openssl",
     "object_pair",
+    "openssl_client",
+    "openssl_server",
     "present",
     "pump",
+    "python_m_openssl",
     "read_all",
     "read_exactly",
     "reasons",
     "recv_exactly",
     "recv_line",
+    "resident_kib",
     "run_handshake",
+    "run_main",
     "s_client",
+    "s_client_process",
+    "s_server",
     "scratch_dir",
+    "server_args",
     "server_context",
+    "server_process",
     "socket_connection_pair",
     "socket_pair",
     "ssl_client_context",

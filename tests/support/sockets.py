@@ -7,47 +7,32 @@
 * :class:`listener` is a listening socket on 127.0.0.1, :class:`Background`
   runs one peer in a thread and re-raises what it raised,
   :func:`blocking_with_deadline` gives OpenSSL a blocking descriptor that
-  still cannot hang, :func:`free_port`/:func:`wait_for_port` serve the
-  ``openssl`` CLI tests.
+  still cannot hang, :func:`free_port`/:func:`wait_for_port` give a port
+  and wait until a subprocess listens on it.
 
 Every wait is bounded (:data:`PEER_TIMEOUT`).
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
 from typing import Any, Callable, Optional
 
-import pytest
-
 from OpenSSL.SSL import Connection, Context
 from tests.support.contexts import client_context, server_context
 
-#: The ``openssl`` command-line tool, the independent peer; None where absent.
-OPENSSL = shutil.which("openssl")
-
-#: Skip marker for tests that need :data:`OPENSSL`.
-needs_openssl = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
-
 __all__ = [
-    "OPENSSL",
     "PEER_TIMEOUT",
     "Background",
     "blocking_with_deadline",
     "free_port",
     "listener",
     "loopback_tcp",
-    "needs_openssl",
     "recv_exactly",
     "recv_line",
-    "s_client",
     "socket_connection_pair",
     "socket_pair",
     "wait_for_port",
@@ -226,19 +211,3 @@ def wait_for_port(
         except OSError:
             time.sleep(0.02)
     raise AssertionError(f"nothing listened on port {port} within {timeout}s")
-
-
-def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
-    """Run ``openssl s_client`` against 127.0.0.1:*port*, feeding *data*.
-
-    Returns its exit status and its whole output (stdout and stderr).
-    """
-    assert OPENSSL is not None
-    proc = subprocess.run(
-        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
-        input=data,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=PEER_TIMEOUT,
-    )
-    return proc.returncode, proc.stdout.decode(errors="replace")

@@ -1,4 +1,10 @@
-"""Running ``python -m OpenSSL server`` as a subprocess for the CLI tests.
+"""The ``python -m OpenSSL`` command-line tests: our CLI and its peers.
+
+:func:`run_main` runs a command in-process; :class:`ServerProcess` /
+:func:`server_process` run ``python -m OpenSSL server`` as a subprocess;
+:func:`openssl_server`/:func:`openssl_client` are the ``openssl`` tool's
+``s_server``/``s_client`` (:mod:`tests.support.openssl_cli`) set up with the
+``pki_files`` fixture's identity and CA.
 
 The server runs as a real process so that Ctrl-C (SIGINT), its exit status,
 its resident memory and the way it closes sockets can be tested for real.
@@ -10,7 +16,6 @@ lines they expect with :meth:`ServerProcess.wait_for`.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,18 +26,22 @@ from types import SimpleNamespace
 from typing import IO, Callable
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
-from OpenSSL._cli import main
+from tests.support.openssl_cli import (
+    OPENSSL,
+    OpenSSLProcess,
+    identity_args,
+    s_client,
+    s_server,
+)
+from tests.support.pki import make_pki
+from tests.support.sockets import PEER_TIMEOUT
 
 __all__ = [
     "PREFIX",
     "TIMEOUT",
-    "OpenSSLServer",
     "ServerProcess",
     "assert_one_line_error",
-    "openssl_binary",
     "openssl_client",
     "openssl_server",
     "python_m_openssl",
@@ -42,11 +51,17 @@ __all__ = [
     "server_process",
 ]
 
-TIMEOUT = 20
+#: Seconds a CLI subprocess may take; :data:`PEER_TIMEOUT` as a whole number
+#: (it is also passed on the command line).
+TIMEOUT = int(PEER_TIMEOUT)
 PREFIX = "python -m OpenSSL"
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``python -m OpenSSL *argv`` in this process; status, stdout, stderr."""
+    # Imported here: the package must not import OpenSSL._cli at import time.
+    from OpenSSL._cli import main
+
     status = main(list(argv))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
@@ -197,74 +212,21 @@ def server_process(
 # -- the openssl command-line tool as the independent peer -------------------------
 
 
-def openssl_binary() -> str:
-    found = shutil.which("openssl")
-    if found is None:
-        pytest.skip("the openssl command-line tool is not installed")
-    return found
-
-
-class OpenSSLServer:
-    """``openssl s_server`` on a free loopback port, its output collected."""
-
-    def __init__(self, files: SimpleNamespace, *extra: str) -> None:
-        # -cert takes the leaf of server.pem; -cert_chain wants the rest.
-        chain = x509.load_pem_x509_certificates(files.server_pem.read_bytes())
-        intermediates = files.directory / "server-intermediates.pem"
-        intermediates.write_bytes(
-            b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain[1:])
-        )
-        self.proc = subprocess.Popen(
-            [
-                openssl_binary(),
-                "s_server",
-                "-accept",
-                "127.0.0.1:0",
-                "-cert",
-                str(files.server_pem),
-                "-cert_chain",
-                str(intermediates),
-                "-key",
-                str(files.server_key),
-                *extra,
-            ],
-            stdin=subprocess.PIPE,  # kept open: EOF on stdin stops s_server
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("ACCEPT "):
-                self.port = int(line.rsplit(":", 1)[1])
-                break
-        else:
-            self.proc.wait(TIMEOUT)
-            raise AssertionError("openssl s_server did not start")
-        self.output = _Lines(self.proc.stdout)
-
-    def wait_for(self, text: str) -> None:
-        """Wait until s_server has printed *text* (what a client sent...)."""
-        if not self.output.wait_until(lambda lines: text in "".join(lines), TIMEOUT):
-            raise AssertionError(f"s_server did not print {text!r}")
-
-    def stop(self) -> str:
-        """Stop the server; everything it printed after ``ACCEPT``."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(TIMEOUT)
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        return self.output.join(TIMEOUT)
-
-
 @contextlib.contextmanager
-def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLServer]:
-    server = OpenSSLServer(files, *extra)
-    try:
+def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLProcess]:
+    """``openssl s_server`` with the server identity of *files*, stdin open.
+
+    It relays its stdin to the client and echoes what the client sends;
+    :meth:`~tests.support.openssl_cli.OpenSSLProcess.stop` returns what it
+    printed.
+    """
+    if OPENSSL is None:
+        pytest.skip("the openssl command-line tool is not installed")
+    identity = identity_args(make_pki().server, files.directory)
+    with s_server(
+        *identity, *extra, log=files.directory / "s_server.log", stdin=True
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def openssl_client(
@@ -277,22 +239,9 @@ def openssl_client(
 
     *servername* is sent as SNI (``None``: no SNI at all).
     """
+    if OPENSSL is None:
+        pytest.skip("the openssl command-line tool is not installed")
     sni = ["-noservername"] if servername is None else ["-servername", servername]
-    return subprocess.run(
-        [
-            openssl_binary(),
-            "s_client",
-            "-brief",
-            "-connect",
-            f"127.0.0.1:{port}",
-            *sni,
-            "-CAfile",
-            str(files.ca_pem),
-            *extra,
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    args = ["-no_ign_eof", "-brief", *sni, "-CAfile", str(files.ca_pem), *extra]
+    status, output = s_client(port, *args, data=b"")
+    return subprocess.CompletedProcess(["openssl", "s_client", *args], status, output)

@@ -1,0 +1,194 @@
+"""The ``openssl`` command-line tool as the independent peer.
+
+* :func:`s_client` runs ``openssl s_client`` to completion with some input
+  and returns its status and output.
+* :func:`s_server` (a context manager) runs ``openssl s_server`` on a port
+  of its own choosing and yields an :class:`OpenSSLProcess`;
+  :func:`s_client_process` does the same for an ``openssl s_client`` that a
+  test talks to while it runs. :func:`identity_args` gives either the
+  ``-cert``/``-key``/``-cert_chain`` arguments of a PKI identity.
+
+A running process writes stdout and stderr to one log file, which
+:meth:`OpenSSLProcess.wait_for` polls: nothing can stall on a full pipe,
+and what the process printed is there to read after it was killed. Every
+wait is bounded by :data:`~tests.support.sockets.PEER_TIMEOUT`; a process
+is killed when its ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.support.pki import Identity
+from tests.support.sockets import PEER_TIMEOUT
+
+__all__ = [
+    "OPENSSL",
+    "OpenSSLProcess",
+    "identity_args",
+    "needs_openssl",
+    "s_client",
+    "s_client_process",
+    "s_server",
+]
+
+#: The ``openssl`` command-line tool, the independent peer; None where absent.
+OPENSSL = shutil.which("openssl")
+
+#: Skip marker for tests that need :data:`OPENSSL`.
+needs_openssl = pytest.mark.skipif(
+    OPENSSL is None, reason="the openssl command-line tool is not installed"
+)
+
+#: How often a wait looks at the log file again.
+_POLL = 0.02
+
+
+def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
+    """Run ``openssl s_client`` against 127.0.0.1:*port*, feeding *data*.
+
+    ``-ign_eof`` makes it stay until the server closes; ``-no_ign_eof`` in
+    *args* (which come after it) makes it leave at the end of *data*.
+    Returns its exit status and its whole output (stdout and stderr).
+    """
+    assert OPENSSL is not None
+    proc = subprocess.run(
+        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
+        input=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=PEER_TIMEOUT,
+    )
+    return proc.returncode, proc.stdout.decode(errors="replace")
+
+
+def identity_args(identity: Identity, directory: Path) -> list[str]:
+    """``-cert``, ``-key`` and ``-cert_chain`` for *identity*.
+
+    The tool's ``-cert`` takes the first certificate of its file only, so the
+    leaf, the key and the intermediates go to three files in *directory*.
+    """
+    cert = directory / f"{identity.name}-leaf.pem"
+    key = directory / f"{identity.name}-key.pem"
+    chain = directory / f"{identity.name}-intermediates.pem"
+    cert.write_bytes(identity.cert_pem())
+    key.write_bytes(identity.key_pem())
+    chain.write_bytes(identity.chain_pem()[len(identity.cert_pem()) :])
+    return ["-cert", str(cert), "-key", str(key), "-cert_chain", str(chain)]
+
+
+class OpenSSLProcess:
+    """A running ``openssl`` subcommand whose output goes to the file *log*.
+
+    With *stdin*, its standard input is a pipe that stays open (EOF on stdin
+    makes ``s_server`` and ``s_client`` stop) and :meth:`say` writes to it;
+    otherwise it reads from ``/dev/null``. ``port`` is the port it listens on
+    (``s_server``) or connected to (``s_client``).
+    """
+
+    def __init__(
+        self, args: Sequence[str], log: Path, *, stdin: bool = False, port: int = 0
+    ) -> None:
+        assert OPENSSL is not None
+        self.log = log
+        self.port = port
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [OPENSSL, *args],
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def say(self, line: bytes) -> None:
+        """Write *line* to the process's stdin (which it relays to its peer)."""
+        assert self.proc.stdin is not None, "started without stdin=True"
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+
+    def output(self) -> str:
+        """Everything the process printed so far, stdout and stderr."""
+        return self.log.read_bytes().decode(errors="replace")
+
+    def wait_for(self, pattern: str, count: int = 1) -> str:
+        """Wait until *count* matches of the regex *pattern* were printed.
+
+        *pattern* is searched in the whole output with ``re.MULTILINE``
+        (``^``/``$`` are line bounds; :func:`re.escape` a literal text).
+        Returns the output. Fails with the output when the process exits or
+        :data:`PEER_TIMEOUT` passes first.
+        """
+        regex = re.compile(pattern, re.MULTILINE)
+        deadline = time.monotonic() + PEER_TIMEOUT
+        while True:
+            exited = self.proc.poll() is not None
+            text = self.output()
+            found = len(regex.findall(text))
+            if found >= count:
+                return text
+            if exited or time.monotonic() >= deadline:
+                why = "exited" if exited else f"is still silent after {PEER_TIMEOUT}s"
+                raise AssertionError(
+                    f"openssl {self.proc.args[1]} {why} with {found} of {count} "
+                    f"matches of {pattern!r}; its output:\n{text}"
+                )
+            time.sleep(_POLL)
+
+    def stop(self) -> str:
+        """Kill the process (if it still runs); returns its whole output."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(PEER_TIMEOUT)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        return self.output()
+
+
+@contextlib.contextmanager
+def s_server(*args: str, log: Path, stdin: bool = False) -> Iterator[OpenSSLProcess]:
+    """Run ``openssl s_server *args`` on 127.0.0.1; yield it once it listens.
+
+    The server picks a free port itself (``-accept 127.0.0.1:0``) and prints
+    ``ACCEPT 127.0.0.1:PORT`` once it listens, so no port can be lost to
+    another process between choosing and binding it. Output goes to *log*;
+    *stdin* keeps a pipe to its standard input open (without ``-rev`` or
+    ``-www``, s_server relays its stdin to the client and stops at EOF).
+    """
+    server = OpenSSLProcess(
+        ["s_server", "-accept", "127.0.0.1:0", *args], log, stdin=stdin
+    )
+    try:
+        text = server.wait_for(r"^ACCEPT .*:\d+$")
+        accept = re.search(r"^ACCEPT .*:(\d+)$", text, re.MULTILINE)
+        assert accept is not None
+        server.port = int(accept.group(1))
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def s_client_process(port: int, *args: str, log: Path) -> Iterator[OpenSSLProcess]:
+    """Run ``openssl s_client`` to 127.0.0.1:*port* while the test talks to it.
+
+    Its stdin is a pipe kept open (:meth:`OpenSSLProcess.say`), so it is the
+    connection, not the end of its input, that ends it; output goes to *log*.
+    """
+    client = OpenSSLProcess(
+        ["s_client", "-connect", f"127.0.0.1:{port}", *args],
+        log,
+        stdin=True,
+        port=port,
+    )
+    try:
+        yield client
+    finally:
+        client.stop()

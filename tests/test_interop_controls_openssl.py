@@ -9,32 +9,25 @@ skipped with a visible reason.
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import re
 import socket
-import subprocess
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 
 from OpenSSL import SSL
 from tests.support import (
-    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
     blocking_with_deadline,
-    free_port,
     listener,
     needs_openssl,
     recv_line,
     s_client,
-    wait_for_port,
+    s_client_process,
+    s_server,
 )
 
 pytestmark = needs_openssl
@@ -66,73 +59,10 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-class Output:
-    """The lines a subprocess prints, collected by a thread (no pipe stalls)."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self.lines.put(raw.decode(errors="replace"))
-
-    def wait_for(
-        self, pattern: str, count: int = 1, timeout: float = PEER_TIMEOUT
-    ) -> str:
-        """Wait until *count* lines matching *pattern* were printed; the last."""
-        deadline = time.monotonic() + timeout
-        matches = [line for line in self.seen if re.search(pattern, line)]
-        while len(matches) < count and time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if re.search(pattern, line):
-                matches.append(line)
-        if len(matches) < count:
-            raise AssertionError(
-                f"{len(matches)} of {count} lines matching {pattern!r} in:\n"
-                + self.text()
-            )
-        return matches[count - 1]
-
-    def text(self) -> str:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
-        return "".join(self.seen)
-
-
-@contextlib.contextmanager
-def s_server(*args: str) -> Iterator[tuple[int, subprocess.Popen[bytes], Output]]:
-    """Run ``openssl s_server`` with *args*; yield port, process and its output."""
-    assert OPENSSL is not None
-    for _attempt in range(3):
-        port = free_port()
-        proc = subprocess.Popen(
-            [OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        assert proc.stdout is not None
-        output = Output(proc.stdout)
-        try:
-            try:
-                wait_for_port(port, lambda p=proc: p.poll() is None)
-            except AssertionError:
-                if proc.poll() is not None:
-                    continue  # lost the port race
-                raise
-            yield port, proc, output
-            return
-        finally:
-            proc.kill()
-            proc.wait(PEER_TIMEOUT)
-    raise AssertionError("s_server did not start")
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    """Where the test's ``openssl`` process writes its output."""
+    return tmp_path / "openssl.log"
 
 
 def our_client(port: int, ctx: SSL.Context) -> SSL.Connection:
@@ -191,12 +121,12 @@ def psk_client_context(version: str, seen: list[Optional[bytes]]) -> SSL.Context
 
 
 @versions
-def test_our_psk_client_against_s_server(version: str) -> None:
+def test_our_psk_client_against_s_server(version: str, log: Path) -> None:
     hints: list[Optional[bytes]] = []
     args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-psk_hint", "from-s_server"]
     args += ["-nocert", "-rev", FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
-    with s_server(*args) as (port, _proc, _output):
-        conn = our_client(port, psk_client_context(version, hints))
+    with s_server(*args, log=log, stdin=True) as server:
+        conn = our_client(server.port, psk_client_context(version, hints))
         assert rev(conn, b"pre-shared") == b"derahs-erp"
         expected = "PSK-AES128-GCM-SHA256" if version == "TLSv1.2" else None
         if expected:
@@ -211,12 +141,14 @@ def test_our_psk_client_against_s_server(version: str) -> None:
 
 
 @versions
-def test_our_psk_client_with_the_wrong_key_is_refused_by_s_server(version: str) -> None:
+def test_our_psk_client_with_the_wrong_key_is_refused_by_s_server(
+    version: str, log: Path
+) -> None:
     args = ["-psk", "ff" * 32, "-psk_identity", "alice", "-nocert", "-rev"]
     args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
-    with s_server(*args) as (port, _proc, _output):
+    with s_server(*args, log=log, stdin=True) as server:
         with pytest.raises(SSL.Error):
-            conn = our_client(port, psk_client_context(version, []))
+            conn = our_client(server.port, psk_client_context(version, []))
             rev(conn, b"x")
 
 
@@ -281,21 +213,21 @@ def _load_cert(path: Path) -> Any:
 
 @versions
 def test_our_client_groups_against_s_server(
-    files: dict[str, Path], version: str
+    files: dict[str, Path], version: str, log: Path
 ) -> None:
     args = [*cert_server_args(files), "-rev", FLAG[version], "-groups", "P-384:P-521"]
-    with s_server(*args) as (port, _proc, _output):
+    with s_server(*args, log=log, stdin=True) as server:
         ctx = cert_client_context(files)
         # P-256 for the server's certificate, which TLS 1.2 checks too.
         ctx.set_groups(["X25519", "P-521", "P-256"])
-        conn = our_client(port, ctx)
+        conn = our_client(server.port, ctx)
         assert conn.get_group_name() == "secp521r1"
         assert rev(conn, b"group") == b"puorg"
         conn.close()
         ctx = cert_client_context(files)
         ctx.set_groups(["X25519"])
         with pytest.raises(SSL.Error):
-            our_client(port, ctx)
+            our_client(server.port, ctx)
 
 
 @versions
@@ -338,43 +270,42 @@ def test_s_client_sees_the_sigalg_our_server_allows(
 
 @versions
 def test_our_client_sigalgs_against_s_server(
-    files: dict[str, Path], version: str
+    files: dict[str, Path], version: str, log: Path
 ) -> None:
     args = [*cert_server_args(files, rsa=True), "-rev", FLAG[version]]
-    with s_server(*args, "-sigalgs", "rsa_pss_rsae_sha384:rsa_pss_rsae_sha256") as (
-        port,
-        _proc,
-        _output,
-    ):
+    sigalgs = ("-sigalgs", "rsa_pss_rsae_sha384:rsa_pss_rsae_sha256")
+    with s_server(*args, *sigalgs, log=log, stdin=True) as server:
         ok = cert_client_context(files)
         ok.set_sigalgs(["rsa_pss_rsae_sha384"])
-        conn = our_client(port, ok)
+        conn = our_client(server.port, ok)
         assert rev(conn, b"sig") == b"gis"
         conn.close()
         refusing = cert_client_context(files)
         refusing.set_sigalgs(["rsa_pss_rsae_sha512"])
         with pytest.raises(SSL.Error):
-            our_client(port, refusing)
+            our_client(server.port, refusing)
 
 
 # -- TLS 1.3 cipher suites -----------------------------------------------------------
 
 
-def test_our_client_ciphersuites_against_s_server(files: dict[str, Path]) -> None:
+def test_our_client_ciphersuites_against_s_server(
+    files: dict[str, Path], log: Path
+) -> None:
     args = [*cert_server_args(files), "-rev", "-ciphersuites", "TLS_AES_256_GCM_SHA384"]
-    with s_server(*args) as (port, _proc, _output):
+    with s_server(*args, log=log, stdin=True) as server:
         ctx = cert_client_context(files)
         ctx.set_tls13_ciphersuites(
             b"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
         )
-        conn = our_client(port, ctx)
+        conn = our_client(server.port, ctx)
         assert conn.get_cipher_name() == "TLS_AES_256_GCM_SHA384"
         conn.close()
         ctx = cert_client_context(files)
         ctx.set_tls13_ciphersuites(b"TLS_CHACHA20_POLY1305_SHA256")
         ctx.set_min_proto_version(SSL.TLS1_3_VERSION)
         with pytest.raises(SSL.Error):
-            our_client(port, ctx)
+            our_client(server.port, ctx)
 
 
 def test_s_client_ciphersuites_against_our_server(files: dict[str, Path]) -> None:
@@ -394,10 +325,18 @@ def test_s_client_ciphersuites_against_our_server(files: dict[str, Path]) -> Non
 # -- post-handshake authentication ------------------------------------------------
 
 
+def pha_client_args(files: dict[str, Path]) -> list[str]:
+    """``s_client`` arguments: TLS 1.3, post-handshake auth, client identity."""
+    return [
+        "-tls1_3", "-enable_pha", "-cert", str(files["client_cert"]),
+        "-cert_chain", str(files["intermediate"]),
+        "-key", str(files["client_key"]), "-CAfile", str(files["ca"]),
+    ]  # fmt: skip
+
+
 def test_s_client_enable_pha_against_our_server(
-    pki: PKI, files: dict[str, Path]
+    pki: PKI, files: dict[str, Path], log: Path
 ) -> None:
-    assert OPENSSL is not None
     verified: list[int] = []
     ctx = our_server_context(files)
     ctx.load_verify_locations(str(files["ca"]))
@@ -405,74 +344,57 @@ def test_s_client_enable_pha_against_our_server(
         SSL.VERIFY_PEER | SSL.VERIFY_POST_HANDSHAKE,
         lambda conn, cert, errnum, depth, ok: verified.append(depth) or ok,
     )
-    lst = listener()
-    proc = subprocess.Popen(
-        [
-            OPENSSL, "s_client", "-connect", f"127.0.0.1:{lst.port}", "-tls1_3",
-            "-enable_pha", "-cert", str(files["client_cert"]),
-            "-cert_chain", str(files["intermediate"]),
-            "-key", str(files["client_key"]), "-CAfile", str(files["ca"]),
-        ],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert proc.stdin is not None and proc.stdout is not None
-    output = Output(proc.stdout)
-    try:
-        conn = SSL.Connection(ctx, blocking_with_deadline(lst.accept()))
-        conn.set_accept_state()
-        conn.do_handshake()
-        assert conn.get_peer_certificate() is None
-        conn.verify_client_post_handshake()
-        conn.sendall(b"show me your certificate\n")
-        # s_client answered the request before it printed what followed it.
-        output.wait_for("show me your certificate")
-        proc.stdin.write(b"here it is\n")
-        proc.stdin.flush()
-        assert recv_line(conn.recv) == b"here it is\n"
-        assert conn.get_peer_certificate(as_cryptography=True) == pki.client.cert
-        assert verified == [2, 1, 0]
-        conn.shutdown()
-        conn.close()
-    finally:
-        lst.__exit__()
-        proc.kill()
-        proc.wait(PEER_TIMEOUT)
+    with listener() as lst:
+        with s_client_process(lst.port, *pha_client_args(files), log=log) as client:
+            conn = SSL.Connection(ctx, blocking_with_deadline(lst.accept()))
+            conn.set_accept_state()
+            conn.do_handshake()
+            assert conn.get_peer_certificate() is None
+            conn.verify_client_post_handshake()
+            conn.sendall(b"show me your certificate\n")
+            # s_client answered the request before it printed what followed it.
+            client.wait_for("show me your certificate")
+            client.say(b"here it is\n")
+            assert recv_line(conn.recv) == b"here it is\n"
+            assert conn.get_peer_certificate(as_cryptography=True) == pki.client.cert
+            assert verified == [2, 1, 0]
+            conn.shutdown()
+            conn.close()
 
 
-def test_our_pha_client_against_s_server_c_command(files: dict[str, Path]) -> None:
+def test_our_pha_client_against_s_server_c_command(
+    files: dict[str, Path], log: Path
+) -> None:
     # s_server's interactive "c" asks for a certificate after the handshake
     # (SSL_verify_client_post_handshake); "k" sends a KeyUpdate.
     args = [*cert_server_args(files), "-tls1_3", "-CAfile", str(files["ca"])]
-    with s_server(*args, "-verify_return_error") as (port, proc, output):
-        assert proc.stdin is not None
+    with s_server(*args, "-verify_return_error", log=log, stdin=True) as server:
         ctx = cert_client_context(files)
         ctx.use_certificate_chain_file(str(files["client_chain"]))
         ctx.use_privatekey_file(str(files["client_key"]))
         ctx.set_post_handshake_auth(True)
-        conn = our_client(port, ctx)
-        output.wait_for("CIPHER is")
+        conn = our_client(server.port, ctx)
+        server.wait_for("CIPHER is")
         # s_server takes a command only when it arrives alone in one read,
         # and prints its result when it next flushes (after printing data
         # it received): each command is followed by lines from our client
         # until its result shows.
         sync = 0
         for done, command in enumerate((b"c\n", b"k\n"), start=1):
-            proc.stdin.write(command)
-            proc.stdin.flush()
+            server.say(command)
             for _ in range(50):
                 sync += 1
                 conn.sendall(b"sync %d\n" % sync)
-                output.wait_for(f"^sync {sync}$")
-                if output.text().count("SSL_do_handshake -> 1") >= done:
+                server.wait_for(f"^sync {sync}$")
+                if server.output().count("SSL_do_handshake -> 1") >= done:
                     break
             else:
                 raise AssertionError(f"s_server did not run {command!r}")
-        proc.stdin.write(b"after both\n")
-        proc.stdin.flush()
+        server.say(b"after both\n")
         assert recv_line(conn.recv) == b"after both\n"
         conn.sendall(b"still talking\n")
-        output.wait_for("still talking")
-        text = output.text()
+        server.wait_for("still talking")
+        text = server.output()
         assert re.search(r"depth=0 .*CN = client", text), text
         assert "verify error" not in text
         # Both commands ran a handshake step (certificate request, key update).
@@ -484,19 +406,19 @@ def test_our_pha_client_against_s_server_c_command(files: dict[str, Path]) -> No
 
 
 @versions
-def test_ssl_compat_psk_client_against_s_server(version: str) -> None:
+def test_ssl_compat_psk_client_against_s_server(version: str, log: Path) -> None:
     from OpenSSL import ssl_compat
 
     args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-nocert", "-rev"]
     args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
-    with s_server(*args) as (port, _proc, _output):
+    with s_server(*args, log=log, stdin=True) as server:
         ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl_compat.CERT_NONE
         ctx.set_ciphers("PSK")
         ctx.maximum_version = getattr(ssl_compat.TLSVersion, version.replace(".", "_"))
         ctx.set_psk_client_callback(lambda hint: ("alice", KEY))
-        with socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT) as raw:
+        with socket.create_connection(("127.0.0.1", server.port), PEER_TIMEOUT) as raw:
             with ctx.wrap_socket(raw) as tls:
                 tls.sendall(b"compat psk\n")
                 assert recv_line(tls.recv) == b"ksp tapmoc\n"
@@ -504,41 +426,24 @@ def test_ssl_compat_psk_client_against_s_server(version: str) -> None:
 
 
 def test_s_client_enable_pha_against_ssl_compat_server(
-    pki: PKI, files: dict[str, Path]
+    pki: PKI, files: dict[str, Path], log: Path
 ) -> None:
     from OpenSSL import ssl_compat
 
-    assert OPENSSL is not None
     ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(files["server_cert"]), str(files["server_key"]))
     ctx.load_verify_locations(str(files["ca"]))
     ctx.verify_mode = ssl_compat.CERT_REQUIRED
     ctx.post_handshake_auth = True
-    lst = listener()
-    proc = subprocess.Popen(
-        [
-            OPENSSL, "s_client", "-connect", f"127.0.0.1:{lst.port}", "-tls1_3",
-            "-enable_pha", "-cert", str(files["client_cert"]),
-            "-cert_chain", str(files["intermediate"]),
-            "-key", str(files["client_key"]), "-CAfile", str(files["ca"]),
-        ],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert proc.stdin is not None and proc.stdout is not None
-    output = Output(proc.stdout)
-    try:
-        raw = lst.accept()
-        with ctx.wrap_socket(raw, server_side=True) as tls:
-            assert tls.getpeercert() is None
-            tls.verify_client_post_handshake()
-            tls.sendall(b"certificate, please\n")
-            output.wait_for("certificate, please")
-            proc.stdin.write(b"sent\n")
-            proc.stdin.flush()
-            assert recv_line(tls.recv) == b"sent\n"
-            subject = dict(item[0] for item in tls.getpeercert()["subject"])
-            assert subject["commonName"] == "client"
-    finally:
-        lst.__exit__()
-        proc.kill()
-        proc.wait(PEER_TIMEOUT)
+    with listener() as lst:
+        with s_client_process(lst.port, *pha_client_args(files), log=log) as client:
+            raw = lst.accept()
+            with ctx.wrap_socket(raw, server_side=True) as tls:
+                assert tls.getpeercert() is None
+                tls.verify_client_post_handshake()
+                tls.sendall(b"certificate, please\n")
+                client.wait_for("certificate, please")
+                client.say(b"sent\n")
+                assert recv_line(tls.recv) == b"sent\n"
+                subject = dict(item[0] for item in tls.getpeercert()["subject"])
+                assert subject["commonName"] == "client"

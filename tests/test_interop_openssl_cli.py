@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -22,21 +20,20 @@ import pytest
 
 from OpenSSL import SSL
 from tests.support import (
-    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
+    OpenSSLProcess,
     blocking_with_deadline,
     client_context,
-    free_port,
     listener,
     needs_openssl,
     reasons,
     recv_line,
     s_client,
+    s_server,
     server_context,
     unrelated_ca_file,
-    wait_for_port,
 )
 
 pytestmark = needs_openssl
@@ -67,55 +64,13 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-@contextlib.contextmanager
-def s_server(files: dict[str, Path], *args: str) -> Iterator[int]:
-    """Run ``openssl s_server -rev`` with the server identity; yield its port.
-
-    Readiness is a successful TCP connect. A port taken between
-    :func:`free_port` and the server's bind makes the server exit, which is
-    retried with another port.
-    """
-    assert OPENSSL is not None
-    for _attempt in range(3):
-        port = free_port()
-        log = files["log"].open("wb")
-        proc = subprocess.Popen(
-            [
-                OPENSSL,
-                "s_server",
-                "-accept",
-                f"127.0.0.1:{port}",
-                "-cert",
-                str(files["server_cert"]),
-                "-key",
-                str(files["server_key"]),
-                "-cert_chain",
-                str(files["intermediate"]),
-                "-rev",
-                *args,
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            try:
-                wait_for_port(port, lambda p=proc: p.poll() is None)
-            except AssertionError:
-                if proc.poll() is not None:
-                    continue  # lost the port race (or bad flags: see below)
-                raise
-            yield port
-            return
-        finally:
-            proc.kill()
-            proc.wait(PEER_TIMEOUT)
-            log.close()
-    raise AssertionError("s_server did not start: " + server_log(files))
-
-
-def server_log(files: dict[str, Path]) -> str:
-    return files["log"].read_text(errors="replace")
+def rev_server(
+    files: dict[str, Path], *args: str
+) -> contextlib.AbstractContextManager[OpenSSLProcess]:
+    """``openssl s_server -rev`` (each line comes back reversed), server identity."""
+    identity = ("-cert", str(files["server_cert"]), "-key", str(files["server_key"]))
+    chain = ("-cert_chain", str(files["intermediate"]))
+    return s_server(*identity, *chain, "-rev", *args, log=files["log"])
 
 
 def our_client(
@@ -151,8 +106,8 @@ def rev_roundtrip(conn: SSL.Connection, line: bytes) -> bytes:
 
 @versions
 def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> None:
-    with s_server(files, VERSION_FLAG[version]) as port:
-        conn = our_client(port, version=version)
+    with rev_server(files, VERSION_FLAG[version]) as server:
+        conn = our_client(server.port, version=version)
         assert conn.get_protocol_version_name() == version
         assert conn.get_verify_result() == SSL.X509VerificationCodes.OK
         chain = conn.get_peer_cert_chain(as_cryptography=True)
@@ -166,14 +121,14 @@ def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> 
             conn.recv(1024)
         assert conn.get_shutdown() & SSL.RECEIVED_SHUTDOWN
         conn.close()
-    assert "CONNECTION ESTABLISHED" in server_log(files)
+    assert "CONNECTION ESTABLISHED" in server.output()
 
 
 def test_our_client_s_server_alpn(files: dict[str, Path]) -> None:
     ctx = client_context()
     ctx.set_alpn_protos([b"http/1.1", b"h2"])
-    with s_server(files, "-alpn", "h2") as port:
-        conn = our_client(port, ctx=ctx)
+    with rev_server(files, "-alpn", "h2") as server:
+        conn = our_client(server.port, ctx=ctx)
         assert conn.get_alpn_proto_negotiated() == b"h2"
         assert rev_roundtrip(conn, b"alpn") == b"npla"
         conn.close()
@@ -184,9 +139,9 @@ def test_our_client_cert_to_s_server(
     pki: PKI, files: dict[str, Path], version: str
 ) -> None:
     flags = ("-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error")
-    with s_server(files, VERSION_FLAG[version], *flags) as port:
+    with rev_server(files, VERSION_FLAG[version], *flags) as server:
         ctx = client_context(version=version, identity=pki.client)
-        conn = our_client(port, ctx=ctx)
+        conn = our_client(server.port, ctx=ctx)
         assert rev_roundtrip(conn, b"with cert") == b"trec htiw"
         conn.close()
 
@@ -196,9 +151,9 @@ def test_our_client_without_cert_rejected_by_s_server(
     files: dict[str, Path], version: str
 ) -> None:
     flags = ("-Verify", "1", "-CAfile", str(files["ca"]), "-verify_return_error")
-    with s_server(files, VERSION_FLAG[version], *flags) as port:
+    with rev_server(files, VERSION_FLAG[version], *flags) as server:
         with pytest.raises(SSL.Error) as info:
-            conn = our_client(port, version=version)
+            conn = our_client(server.port, version=version)
             try:
                 # TLS 1.3: the verdict on our (missing) certificate comes
                 # after our handshake finished, with the first read.
@@ -210,17 +165,17 @@ def test_our_client_without_cert_rejected_by_s_server(
 
 
 def test_our_client_rejects_s_server_wrong_host(files: dict[str, Path]) -> None:
-    with s_server(files) as port:
+    with rev_server(files) as server:
         with pytest.raises(SSL.Error) as info:
-            our_client(port, hostname="example.org")
+            our_client(server.port, hostname="example.org")
         assert "certificate verify failed" in reasons(info.value)
 
 
 def test_our_client_rejects_s_server_untrusted(files: dict[str, Path]) -> None:
-    with s_server(files) as port:
+    with rev_server(files) as server:
         ctx = client_context(cafile=unrelated_ca_file())
         with pytest.raises(SSL.Error) as info:
-            our_client(port, ctx=ctx)
+            our_client(server.port, ctx=ctx)
         assert "certificate verify failed" in reasons(info.value)
 
 
@@ -401,10 +356,10 @@ def test_our_client_receives_s_server_staple(
 
     ctx = client_context(version=version)
     ctx.set_ocsp_client_callback(check, "marker")
-    with s_server(
+    with rev_server(
         files, VERSION_FLAG[version], "-status_file", str(status_file)
-    ) as port:
-        sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+    ) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), PEER_TIMEOUT)
         conn = SSL.Connection(ctx, blocking_with_deadline(sock))
         conn.set_tlsext_host_name(b"localhost")
         conn.request_ocsp()
@@ -422,8 +377,8 @@ def test_our_client_rejecting_staple_aborts_handshake(
     status_file.write_bytes(ocsp_response(pki))
     ctx = client_context()
     ctx.set_ocsp_client_callback(lambda conn, data, user_data: False)
-    with s_server(files, "-status_file", str(status_file)) as port:
-        sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
+    with rev_server(files, "-status_file", str(status_file)) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), PEER_TIMEOUT)
         conn = SSL.Connection(ctx, blocking_with_deadline(sock))
         conn.request_ocsp()
         conn.set_connect_state()

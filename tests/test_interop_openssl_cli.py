@@ -26,7 +26,9 @@ from tests.support import (
     OpenSSLProcess,
     blocking_with_deadline,
     client_context,
+    identity_args,
     listener,
+    make_pki,
     needs_openssl,
     reasons,
     recv_line,
@@ -48,8 +50,6 @@ VERSION_FLAG = {"TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
 def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
     """PEM files for the CLI: leaf, chain and key files kept apart."""
     contents = {
-        "server_cert": pki.server.cert_pem(),
-        "server_key": pki.server.key_pem(),
         "client_cert": pki.client.cert_pem(),
         "client_key": pki.client.key_pem(),
         "intermediate": pki.intermediate.cert_pem(),
@@ -68,9 +68,8 @@ def rev_server(
     files: dict[str, Path], *args: str
 ) -> contextlib.AbstractContextManager[OpenSSLProcess]:
     """``openssl s_server -rev`` (each line comes back reversed), server identity."""
-    identity = ("-cert", str(files["server_cert"]), "-key", str(files["server_key"]))
-    chain = ("-cert_chain", str(files["intermediate"]))
-    return s_server(*identity, *chain, "-rev", *args, log=files["log"])
+    identity = identity_args(make_pki().server, files["log"].parent)
+    return s_server(*identity, "-rev", *args, log=files["log"])
 
 
 def our_client(

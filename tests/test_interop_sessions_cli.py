@@ -12,9 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,18 +21,21 @@ import pytest
 from OpenSSL import SSL
 from OpenSSL.SSL import EARLY_DATA_ACCEPTED, EARLY_DATA_REJECTED, Session
 from tests.support import (
-    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Background,
+    OpenSSLProcess,
     blocking_with_deadline,
     client_context,
-    free_port,
+    identity_args,
     listener,
+    make_pki,
     needs_openssl,
     recv_line,
+    s_client,
+    s_client_process,
+    s_server,
     server_context,
-    wait_for_port,
 )
 
 pytestmark = needs_openssl
@@ -63,9 +64,6 @@ def from_pem(pem: bytes) -> bytes:
 @pytest.fixture
 def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
     contents = {
-        "server_cert": pki.server.cert_pem(),
-        "server_key": pki.server.key_pem(),
-        "intermediate": pki.intermediate.cert_pem(),
         "ca": pki.root_pem(),
         "early": EARLY,
     }
@@ -77,84 +75,31 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-class SServer:
-    """``openssl s_server`` in its echo-to-stdout mode, stdin kept open."""
+def tool_server(
+    files: dict[str, Path], *args: str
+) -> contextlib.AbstractContextManager[OpenSSLProcess]:
+    """``openssl s_server`` with the server identity, its stdin kept open.
 
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.proc = proc
-        self.port = port
-        self.log = log
-
-    def say(self, line: bytes) -> None:
-        """Send *line* to the client connected now (s_server relays stdin)."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line)
-        self.proc.stdin.flush()
-
-    def output(self) -> bytes:
-        return self.log.read_bytes()
-
-    def wait_for(self, text: bytes) -> None:
-        """Wait until s_server has printed *text* (what a client sent)."""
-        deadline = time.monotonic() + PEER_TIMEOUT
-        while text not in self.output():
-            assert time.monotonic() < deadline, self.output()
-            time.sleep(0.02)
+    Without ``-rev`` it relays what :meth:`~OpenSSLProcess.say` writes to the
+    client and prints what the client sends.
+    """
+    identity = identity_args(make_pki().server, files["dir"])
+    return s_server(*identity, *args, log=files["dir"] / "s_server.log", stdin=True)
 
 
-@contextlib.contextmanager
-def s_server(files: dict[str, Path], *args: str) -> Iterator[SServer]:
-    assert OPENSSL is not None
-    log = files["dir"] / "s_server.log"
-    for _attempt in range(3):
-        port = free_port()
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}",
-                    "-cert", str(files["server_cert"]),
-                    "-key", str(files["server_key"]),
-                    "-cert_chain", str(files["intermediate"]),
-                    *args,
-                ],
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        try:
-            try:
-                wait_for_port(port, lambda p=proc: p.poll() is None)
-            except AssertionError:
-                if proc.poll() is not None:
-                    continue
-                raise
-            yield SServer(proc, port, log)
-            return
-        finally:
-            proc.kill()
-            proc.wait(PEER_TIMEOUT)
-    raise AssertionError("s_server did not start: " + log.read_text(errors="replace"))
-
-
-def s_client(
+def tool_client(
     files: dict[str, Path], port: int, *args: str, line: Optional[bytes] = None
-) -> subprocess.CompletedProcess[bytes]:
-    """``openssl s_client``: until the server closes (``-ign_eof``), or, with
-    *line*, sending it and leaving at the end of its input."""
-    assert OPENSSL is not None
-    return subprocess.run(
-        [
-            OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}",
-            "-servername", "localhost", "-CAfile", str(files["ca"]),
-            "-verify_return_error", "-ign_eof" if line is None else "-no_ign_eof",
-            *args,
-        ],
-        input=b"" if line is None else line,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=PEER_TIMEOUT,
-        check=False,
+) -> str:
+    """``openssl s_client`` output: until the server closes (``-ign_eof``), or,
+    with *line*, sending it and leaving at the end of its input."""
+    _, output = s_client(
+        port,
+        "-servername", "localhost", "-CAfile", str(files["ca"]),
+        "-verify_return_error", *(() if line is None else ("-no_ign_eof",)),
+        *args,
+        data=b"" if line is None else line,
     )  # fmt: skip
+    return output
 
 
 def our_client(
@@ -184,7 +129,7 @@ def early_client_context() -> SSL.Context:
 
 
 def ticket_from_s_server(
-    server: SServer, ctx: SSL.Context, rev: bool = False
+    server: OpenSSLProcess, ctx: SSL.Context, rev: bool = False
 ) -> Session:
     """Handshake with *server*, read a line from it, return the last ticket.
 
@@ -222,29 +167,21 @@ class TestSessionsCrossTheTool:
         self, files: dict[str, Path], version: str, flag: str, number: int
     ) -> None:
         sess = files["dir"] / "sess.pem"
-        with s_server(files, "-rev") as server:
-            proc = subprocess.Popen(
-                [
-                    str(OPENSSL), "s_client", "-connect", f"127.0.0.1:{server.port}",
-                    "-servername", "localhost", "-CAfile", str(files["ca"]),
-                    "-sess_out", str(sess), "-quiet", flag,
-                ],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
-                assert proc.stdin is not None and proc.stdout is not None
-                proc.stdin.write(b"ping\n")
-                proc.stdin.flush()
-                assert proc.stdout.readline().strip() == b"gnip"
+        with tool_server(files, "-rev") as server:
+            with s_client_process(
+                server.port,
+                "-servername", "localhost", "-CAfile", str(files["ca"]),
+                "-sess_out", str(sess), "-quiet", flag,
+                log=files["dir"] / "s_client.log",
+            ) as client:  # fmt: skip
+                client.say(b"ping\n")
+                # -quiet: s_client prints only what the server sent (and, on
+                # stderr, into the same log, the verification it did).
+                client.wait_for("^gnip$")
                 deadline = time.monotonic() + PEER_TIMEOUT
                 while not (sess.exists() and sess.stat().st_size):
                     assert time.monotonic() < deadline, "no -sess_out file"
                     time.sleep(0.02)
-            finally:
-                proc.kill()
-                proc.wait(PEER_TIMEOUT)
             session = Session.from_bytes(from_pem(sess.read_bytes()))
             assert session.protocol_version == number
             assert session.has_ticket
@@ -259,22 +196,21 @@ class TestSessionsCrossTheTool:
         self, files: dict[str, Path], version: str, flag: str, number: int
     ) -> None:
         sess = files["dir"] / "ours.pem"
-        with s_server(files, "-rev") as server:
+        with tool_server(files, "-rev") as server:
             ctx = client_context(version=version)
             session = ticket_from_s_server(server, ctx, rev=True)
             assert session.protocol_version == number
             sess.write_bytes(to_pem(session.to_bytes()))
-            result = s_client(
+            out = tool_client(
                 files, server.port, "-sess_in", str(sess), flag, line=b"x\n"
             )
-        out = result.stdout.decode(errors="replace")
         assert f"Reused, {version}" in out, out
 
     def test_unknown_ticket_is_a_full_handshake(self, files: dict[str, Path]) -> None:
-        with s_server(files) as first:
+        with tool_server(files) as first:
             session = ticket_from_s_server(first, client_context())
         der = session.to_bytes()
-        with s_server(files, "-rev") as second:
+        with tool_server(files, "-rev") as second:
             # Another s_server process: other ticket keys.
             conn = our_client(second.port, client_context(), Session.from_bytes(der))
             assert not conn.session_reused()
@@ -284,7 +220,7 @@ class TestSessionsCrossTheTool:
 
 class TestEarlyDataWithTheTool:
     def test_our_early_data_accepted_by_s_server(self, files: dict[str, Path]) -> None:
-        with s_server(files, "-early_data", "-max_early_data", "16384") as server:
+        with tool_server(files, "-early_data", "-max_early_data", "16384") as server:
             session = ticket_from_s_server(server, early_client_context())
             assert session.max_early_data == 16384
             conn = our_client(server.port, early_client_context(), session, EARLY)
@@ -293,19 +229,19 @@ class TestEarlyDataWithTheTool:
             server.say(b"answer\n")
             assert recv_line(conn.recv) == b"answer\n"
             conn.sendall(b"after the handshake\n")
-            server.wait_for(b"after the handshake\n")
+            server.wait_for("after the handshake\n")
             output = server.output()
         # s_server writes the data itself unbuffered, its remarks buffered.
-        assert b"Early data received:" in output, output
-        assert output.count(EARLY) == 1, output
+        assert "Early data received:" in output, output
+        assert output.count(EARLY.decode()) == 1, output
 
     def test_rejected_by_s_server_without_early_data_then_resent(
         self, files: dict[str, Path]
     ) -> None:
-        with s_server(files, "-early_data", "-max_early_data", "16384") as server:
+        with tool_server(files, "-early_data", "-max_early_data", "16384") as server:
             session = ticket_from_s_server(server, early_client_context())
         # The same ticket against a server that reads no early data.
-        with s_server(files) as plain:
+        with tool_server(files) as plain:
             conn = our_client(plain.port, early_client_context(), session, EARLY)
             assert conn.get_early_data_status() == EARLY_DATA_REJECTED
             conn.sendall(EARLY)  # the application's resend
@@ -314,9 +250,9 @@ class TestEarlyDataWithTheTool:
             # s_server prints what it read on its own schedule: the resent
             # request, then the line that follows it, must both be there.
             conn.sendall(b"after the handshake\n")
-            plain.wait_for(b"after the handshake\n")
+            plain.wait_for("after the handshake\n")
             output = plain.output()
-        assert output.count(EARLY) == 1, output
+        assert output.count(EARLY.decode()) == 1, output
 
     def test_s_client_early_data_accepted_by_our_server(
         self, files: dict[str, Path]
@@ -326,15 +262,14 @@ class TestEarlyDataWithTheTool:
         sess = files["dir"] / "to-us.pem"
         with listener() as listening:
             first = Background(lambda: serve_once(ctx, listening))
-            s_client(files, listening.port, "-sess_out", str(sess))
+            tool_client(files, listening.port, "-sess_out", str(sess))
             assert first.result()["early"] == b""
             second = Background(lambda: serve_once(ctx, listening))
-            result = s_client(
+            out = tool_client(
                 files, listening.port,
                 "-sess_in", str(sess), "-early_data", str(files["early"]),
             )  # fmt: skip
             seen = second.result()
-        out = result.stdout.decode(errors="replace")
         assert seen["early"] == EARLY
         assert seen["status"] == EARLY_DATA_ACCEPTED and seen["reused"]
         assert "Early data was accepted" in out, out

@@ -16,9 +16,7 @@ import datetime
 import re
 import socket
 import ssl
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -34,15 +32,16 @@ from OpenSSL import ssl_compat as compat
 from OpenSSL.ssl_compat import _ocsp
 from tests.support import (
     IO_TIMEOUT,
-    OPENSSL,
     PEER_TIMEOUT,
     PKI,
     Identity,
-    free_port,
+    OpenSSLProcess,
     handshake,
+    identity_args,
     needs_openssl,
     object_pair,
-    wait_for_port,
+    s_client,
+    s_server,
 )
 
 CODES = SSL.X509VerificationCodes
@@ -404,44 +403,12 @@ def test_check_staple_clock_skew(pki: PKI) -> None:
 # -- openssl s_server -status_file, s_client -keymatexport ----------------------------
 
 
-@contextlib.contextmanager
-def s_server(tmp_path: Path, pki: PKI, *args: str) -> Iterator[int]:
-    """``openssl s_server -rev`` with the server identity; yields its port."""
-    assert OPENSSL is not None
-    paths = {
-        "cert": pki.server.cert_pem(),
-        "key": pki.server.key_pem(),
-        "chain": pki.intermediate.cert_pem(),
-    }
-    for name, data in paths.items():
-        (tmp_path / f"{name}.pem").write_bytes(data)
-    log_path = tmp_path / "s_server.log"
-    for _attempt in range(3):
-        port = free_port()
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [
-                    OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}",
-                    "-cert", str(tmp_path / "cert.pem"),
-                    "-key", str(tmp_path / "key.pem"),
-                    "-cert_chain", str(tmp_path / "chain.pem"),
-                    "-rev", *args,
-                ],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                try:
-                    wait_for_port(port, lambda p=proc: p.poll() is None)
-                except AssertionError:
-                    if proc.poll() is not None:
-                        continue
-                    raise
-                yield port
-                return
-            finally:
-                proc.kill()
-                proc.wait(PEER_TIMEOUT)
-    raise AssertionError("s_server did not start: " + log_path.read_text())
+def rev_server(
+    tmp_path: Path, pki: PKI, *args: str
+) -> contextlib.AbstractContextManager[OpenSSLProcess]:
+    """``openssl s_server -rev`` with the server identity."""
+    identity = identity_args(pki.server, tmp_path)
+    return s_server(*identity, "-rev", *args, log=tmp_path / "s_server.log")
 
 
 def status_file(tmp_path: Path, staple: bytes) -> str:
@@ -464,10 +431,12 @@ def connect_to(port: int, ctx: Any) -> Any:
 class TestOpenSSLServer:
     def test_good(self, pki: PKI, tmp_path: Path, version: str) -> None:
         staple = pki.ocsp_response()
-        with s_server(
+        with rev_server(
             tmp_path, pki, "-status_file", status_file(tmp_path, staple)
-        ) as port:
-            with connect_to(port, client_context(pki, "require_good", version)) as tls:
+        ) as server:
+            with connect_to(
+                server.port, client_context(pki, "require_good", version)
+            ) as tls:
                 assert tls.get_ocsp_response() == staple
                 tls.sendall(b"hello\n")
                 assert tls.recv(100) == b"olleh\n"
@@ -476,19 +445,21 @@ class TestOpenSSLServer:
     def test_bad(self, pki: PKI, tmp_path: Path, version: str, case: str) -> None:
         make, words, code = BAD_STAPLES[case]
         path = status_file(tmp_path, make(pki))
-        with s_server(tmp_path, pki, "-status_file", path) as port:
+        with rev_server(tmp_path, pki, "-status_file", path) as server:
             with pytest.raises(ssl.SSLCertVerificationError) as info:
-                connect_to(port, client_context(pki, "request", version))
+                connect_to(server.port, client_context(pki, "request", version))
         assert words in info.value.verify_message
         assert info.value.verify_code == code
 
     def test_missing_when_required(
         self, pki: PKI, tmp_path: Path, version: str
     ) -> None:
-        with s_server(tmp_path, pki) as port:
+        with rev_server(tmp_path, pki) as server:
             with pytest.raises(ssl.SSLCertVerificationError, match="no stapled"):
-                connect_to(port, client_context(pki, "require_good", version))
-            with connect_to(port, client_context(pki, "request", version)) as tls:
+                connect_to(server.port, client_context(pki, "require_good", version))
+            with connect_to(
+                server.port, client_context(pki, "request", version)
+            ) as tls:
                 assert tls.get_ocsp_response() is None
 
 
@@ -523,16 +494,10 @@ def serve_once(ctx: Any, ready: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def s_client(port: int, *args: str) -> str:
-    assert OPENSSL is not None
-    proc = subprocess.run(
-        [OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", *args],
-        input=b"bye\n",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=PEER_TIMEOUT,
-    )
-    return proc.stdout.decode(errors="replace")
+def tool_client(port: int, *args: str) -> str:
+    """``openssl s_client`` output; it leaves after sending ``bye``."""
+    _, output = s_client(port, "-no_ign_eof", *args, data=b"bye\n")
+    return output
 
 
 def keying_material(output: str) -> bytes:
@@ -547,7 +512,7 @@ def test_tls_exporter_equals_openssl_s_client(pki: PKI, version: str) -> None:
     flag = "-tls1_3" if version == "TLSv1_3" else "-tls1_2"
     results = serve_once(
         server_context(pki),
-        lambda port: s_client(
+        lambda port: tool_client(
             port, flag, "-keymatexport", "EXPORTER-Channel-Binding",
             "-keymatexportlen", "32",
         ),
@@ -562,7 +527,7 @@ def test_export_keying_material_equals_openssl_s_client(pki: PKI) -> None:
     staple = pki.ocsp_response()
     results = serve_once(
         server_context(pki, lambda obj: staple),
-        lambda port: s_client(
+        lambda port: tool_client(
             port, "-status", "-keymatexport", "EXPORTER-test", "-keymatexportlen", "48"
         ),
     )
@@ -613,21 +578,23 @@ def test_huge_staples_from_openssl_s_server(
     if version == "TLSv1_2":
         too_big = big_staple(pki, near_limit)
         path = status_file(tmp_path, too_big)
-        with s_server(tmp_path, pki, "-status_file", path) as port:
+        with rev_server(tmp_path, pki, "-status_file", path) as server:
             with pytest.raises(ssl.SSLError, match="EXCESSIVE_MESSAGE_SIZE"):
-                connect_to(port, client_context(pki, "request", version))
+                connect_to(server.port, client_context(pki, "request", version))
         near_limit = 15000
     staple = big_staple(pki, near_limit)
     path = status_file(tmp_path, staple)
-    with s_server(tmp_path, pki, "-status_file", path) as port:
-        with connect_to(port, client_context(pki, "require_good", version)) as tls:
+    with rev_server(tmp_path, pki, "-status_file", path) as server:
+        with connect_to(
+            server.port, client_context(pki, "require_good", version)
+        ) as tls:
             assert tls.get_ocsp_response() == staple
     # A megabyte: OpenSSL refuses the message (or s_server cannot send it);
     # a clean SSLError, nothing else.
     path = status_file(tmp_path, big_staple(pki, 1 << 20))
-    with s_server(tmp_path, pki, "-status_file", path) as port:
+    with rev_server(tmp_path, pki, "-status_file", path) as server:
         with pytest.raises(ssl.SSLError):
-            connect_to(port, client_context(pki, "request", version))
+            connect_to(server.port, client_context(pki, "request", version))
 
 
 @needs_openssl
@@ -638,13 +605,13 @@ def test_verify_callback_against_openssl_s_server(pki: PKI, tmp_path: Path) -> N
     ctx.set_verify_callback(
         lambda obj, cert, depth, error, ok: seen.append((depth, cert, ok)) or ok
     )
-    with s_server(tmp_path, pki) as port:
-        with connect_to(port, ctx) as tls:
+    with rev_server(tmp_path, pki) as server:
+        with connect_to(server.port, ctx) as tls:
             tls.sendall(b"abc\n")
             assert tls.recv(100) == b"cba\n"
         ctx.set_verify_callback(lambda obj, cert, depth, error, ok: depth != 0)
         with pytest.raises(ssl.SSLCertVerificationError, match="verify callback"):
-            connect_to(port, ctx)
+            connect_to(server.port, ctx)
     assert [(d, c) for d, c, _ in seen] == [
         (2, pki.root.cert),
         (1, pki.intermediate.cert),

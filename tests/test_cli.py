@@ -28,6 +28,7 @@ from tests.support import (
     PREFIX,
     TIMEOUT,
     assert_one_line_error,
+    free_port,
     python_m_openssl,
     run_main,
     server_args,
@@ -110,13 +111,6 @@ def stdlib_server(
         yield server
     finally:
         server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def ocsp_response_file(pki: PKI, directory: Path, *, revoked: bool = False) -> Path:

@@ -6,7 +6,6 @@ write the CLI reads. Skipped, visibly, where the CLI is not installed.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -14,16 +13,9 @@ from pathlib import Path
 import pytest
 
 from OpenSSL import crypto
-from tests.support import PKI
+from tests.support import OPENSSL, PKI, needs_openssl
 
-OPENSSL = shutil.which("openssl")
-
-pytestmark = [
-    pytest.mark.skipif(
-        OPENSSL is None, reason="the openssl command-line tool is missing"
-    ),
-    pytest.mark.usefixtures("clean_error_queue"),
-]
+pytestmark = [needs_openssl, pytest.mark.usefixtures("clean_error_queue")]
 
 PASSWORD = "s3cret pass"
 

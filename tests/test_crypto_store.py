@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from cryptography import x509
 
 from OpenSSL import crypto
 from OpenSSL._util import ffi, lib
-from tests.support import PKI, Identity, make_pki
+from tests.support import OPENSSL, PKI, Identity, make_pki, needs_openssl
 
 pytestmark = pytest.mark.usefixtures("clean_error_queue")
 
@@ -348,11 +347,12 @@ class TestLoadLocations:
         with pytest.raises(crypto.X509StoreContextError):
             _context(store, pki.server).verify_certificate()
 
-    @pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl CLI")
+    @needs_openssl
     def test_capath_made_by_openssl_rehash(self, pki: PKI, tmp_path: Path) -> None:
         pki.write_ca(tmp_path)
+        assert OPENSSL is not None
         result = subprocess.run(
-            ["openssl", "rehash", str(tmp_path)],
+            [OPENSSL, "rehash", str(tmp_path)],
             capture_output=True,
             check=False,
             timeout=60,

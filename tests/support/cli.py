@@ -8,25 +8,26 @@
 
 The server runs as a real process so that Ctrl-C (SIGINT), its exit status,
 its resident memory and the way it closes sockets can be tested for real.
-Its stdout and stderr are read continuously by threads, so a server that
-logs thousands of clients never blocks on a full pipe; tests wait for the
-lines they expect with :meth:`ServerProcess.wait_for`.
+Tests wait for the lines it prints with :meth:`ServerProcess.wait_for`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import signal
 import subprocess
 import sys
-import threading
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Callable
+from typing import Callable
 
 import pytest
 
+from tests.support.files import scratch_dir
 from tests.support.openssl_cli import (
     OPENSSL,
     OpenSSLProcess,
@@ -35,6 +36,7 @@ from tests.support.openssl_cli import (
     s_server,
 )
 from tests.support.pki import make_pki
+from tests.support.processes import LoggedProcess
 from tests.support.sockets import PEER_TIMEOUT
 
 __all__ = [
@@ -110,75 +112,53 @@ def resident_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
-class _Lines:
-    """The lines a pipe delivered so far, collected by a thread."""
+def _log_file(suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="server-", suffix=suffix, dir=scratch_dir())
+    os.close(fd)
+    return Path(name)
 
-    def __init__(self, pipe: IO[str]) -> None:
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
-        self._thread.start()
 
-    def _read(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        pipe.close()
-
-    def wait_until(self, done: Callable[[list[str]], bool], timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: done(self.lines), timeout)
-
-    def join(self, timeout: float) -> str:
-        self._thread.join(timeout)
-        with self._changed:
-            return "".join(self.lines)
+def _text(output: str) -> str:
+    # What a text-mode pipe gave: universal newlines.
+    return output.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class ServerProcess:
-    """``python -m OpenSSL server ...`` running as a subprocess."""
+    """``python -m OpenSSL server ...`` running as a subprocess.
+
+    Its stdout and stderr go to two files in :func:`scratch_dir`
+    (:class:`~tests.support.processes.LoggedProcess`), so a server that logs
+    thousands of clients never blocks on a full pipe.
+    """
 
     def __init__(
         self, *argv: str, host: str = "127.0.0.1", fd_limit: int | None = None
     ) -> None:
-        self.proc = subprocess.Popen(
+        self._process = LoggedProcess(
             python_m_openssl("server", "--port", "0", "--host", host, *argv),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            _log_file(".out"),
+            _log_file(".err"),
             preexec_fn=(
                 _default_sigint if fd_limit is None else _limit_descriptors(fd_limit)
             ),
         )
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        first = self.proc.stdout.readline()
+        self.proc = self._process.proc
+        try:
+            first = _text(self._process.wait_for("\n")).split("\n", 1)[0]
+        except AssertionError:
+            self.kill()
+            first = _text(self._process.output()).split("\n", 1)[0]
         shown = f"[{host}]" if ":" in host else host
         if not first.startswith(f"listening on {shown}:"):
-            _, err = self.proc.communicate(timeout=TIMEOUT)
+            self.kill()
+            err = self._process.output(stderr=True)
             raise AssertionError(f"server did not start: {first!r} {err!r}")
+        self._skip = len(first) + 1  # finish() returns what came after it
         self.port = int(first.rsplit(":", 1)[1])
-        self._out = _Lines(self.proc.stdout)
-        self._err = _Lines(self.proc.stderr)
 
     def wait_for(self, fragment: str, count: int = 1, *, stderr: bool = False) -> None:
         """Wait until *count* lines containing *fragment* have been printed."""
-        lines = self._err if stderr else self._out
-
-        found = 0
-        checked = 0
-
-        def enough(seen: list[str]) -> bool:
-            nonlocal found, checked
-            found += sum(fragment in line for line in seen[checked:])
-            checked = len(seen)
-            return found >= count
-
-        if not lines.wait_until(enough, TIMEOUT):
-            raise AssertionError(
-                f"server printed {fragment!r} fewer than {count} times "
-                f"within {TIMEOUT} s"
-            )
+        self._process.wait_for("^.*" + re.escape(fragment), count, stderr=stderr)
 
     def interrupt(self) -> tuple[int, str, str]:
         """Ctrl-C; returns (exit status, rest of stdout, stderr)."""
@@ -186,8 +166,10 @@ class ServerProcess:
         return self.finish()
 
     def finish(self) -> tuple[int, str, str]:
-        status = self.proc.wait(timeout=TIMEOUT)
-        return status, self._out.join(TIMEOUT), self._err.join(TIMEOUT)
+        """Wait for the exit; (status, stdout after ``listening on``, stderr)."""
+        status = self.proc.wait(TIMEOUT)
+        out = _text(self._process.output())[self._skip :]
+        return status, out, _text(self._process.output(stderr=True))
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -9,10 +9,11 @@
   ``-cert``/``-key``/``-cert_chain`` arguments of a PKI identity.
 
 A running process writes stdout and stderr to one log file, which
-:meth:`OpenSSLProcess.wait_for` polls: nothing can stall on a full pipe,
-and what the process printed is there to read after it was killed. Every
-wait is bounded by :data:`~tests.support.sockets.PEER_TIMEOUT`; a process
-is killed when its ``with`` block ends.
+:meth:`~tests.support.processes.LoggedProcess.wait_for` polls: nothing can
+stall on a full pipe, and what the process printed is there to read after it
+was killed. Every wait is bounded by
+:data:`~tests.support.sockets.PEER_TIMEOUT`; a process is killed when its
+``with`` block ends.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import contextlib
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.support.pki import Identity
+from tests.support.processes import LoggedProcess
 from tests.support.sockets import PEER_TIMEOUT
 
 __all__ = [
@@ -47,9 +48,6 @@ OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(
     OPENSSL is None, reason="the openssl command-line tool is not installed"
 )
-
-#: How often a wait looks at the log file again.
-_POLL = 0.02
 
 
 def s_client(port: int, *args: str, data: bytes = b"ping\n") -> tuple[int, str]:
@@ -85,8 +83,8 @@ def identity_args(identity: Identity, directory: Path) -> list[str]:
     return ["-cert", str(cert), "-key", str(key), "-cert_chain", str(chain)]
 
 
-class OpenSSLProcess:
-    """A running ``openssl`` subcommand whose output goes to the file *log*.
+class OpenSSLProcess(LoggedProcess):
+    """A running ``openssl`` subcommand, stdout and stderr in the file *log*.
 
     With *stdin*, its standard input is a pipe that stays open (EOF on stdin
     makes ``s_server`` and ``s_client`` stop) and :meth:`say` writes to it;
@@ -98,58 +96,9 @@ class OpenSSLProcess:
         self, args: Sequence[str], log: Path, *, stdin: bool = False, port: int = 0
     ) -> None:
         assert OPENSSL is not None
+        super().__init__([OPENSSL, *args], log, stdin=stdin)
         self.log = log
         self.port = port
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [OPENSSL, *args],
-                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def say(self, line: bytes) -> None:
-        """Write *line* to the process's stdin (which it relays to its peer)."""
-        assert self.proc.stdin is not None, "started without stdin=True"
-        self.proc.stdin.write(line)
-        self.proc.stdin.flush()
-
-    def output(self) -> str:
-        """Everything the process printed so far, stdout and stderr."""
-        return self.log.read_bytes().decode(errors="replace")
-
-    def wait_for(self, pattern: str, count: int = 1) -> str:
-        """Wait until *count* matches of the regex *pattern* were printed.
-
-        *pattern* is searched in the whole output with ``re.MULTILINE``
-        (``^``/``$`` are line bounds; :func:`re.escape` a literal text).
-        Returns the output. Fails with the output when the process exits or
-        :data:`PEER_TIMEOUT` passes first.
-        """
-        regex = re.compile(pattern, re.MULTILINE)
-        deadline = time.monotonic() + PEER_TIMEOUT
-        while True:
-            exited = self.proc.poll() is not None
-            text = self.output()
-            found = len(regex.findall(text))
-            if found >= count:
-                return text
-            if exited or time.monotonic() >= deadline:
-                why = "exited" if exited else f"is still silent after {PEER_TIMEOUT}s"
-                raise AssertionError(
-                    f"openssl {self.proc.args[1]} {why} with {found} of {count} "
-                    f"matches of {pattern!r}; its output:\n{text}"
-                )
-            time.sleep(_POLL)
-
-    def stop(self) -> str:
-        """Kill the process (if it still runs); returns its whole output."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(PEER_TIMEOUT)
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        return self.output()
 
 
 @contextlib.contextmanager

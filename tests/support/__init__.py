@@ -21,6 +21,8 @@ module                 what lives there
 ``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
                        the cookie-exchange handshake
 ``sockets``            socket pairs, loopback listener, background peers
+``processes``          :class:`LoggedProcess`: a subprocess whose output goes
+                       to files that tests poll (the one way to collect it)
 ``openssl_cli``        the ``openssl`` tool as the peer: :func:`s_client`,
                        :func:`s_server`, :func:`s_client_process`
                        (:class:`OpenSSLProcess`), :func:`identity_args`
@@ -108,6 +110,7 @@ from tests.support.openssl_cli import (
     s_server,
 )
 from tests.support.pki import PKI, Identity, PrivateKey, make_pki
+from tests.support.processes import LoggedProcess
 from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server, stdlib
 from tests.support.sockets import (
     PEER_TIMEOUT,
@@ -138,6 +141,7 @@ __all__ = [
     "End",
     "HandshakeOutcome",
     "Identity",
+    "LoggedProcess",
     "ObjectEnd",
     "OpenSSLProcess",
     "OurEnd",

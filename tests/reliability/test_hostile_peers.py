@@ -35,6 +35,7 @@ import errno
 import random
 import socket
 import ssl
+import subprocess
 import sys
 from collections.abc import Iterator
 from functools import partial
@@ -46,6 +47,7 @@ import pytest
 from OpenSSL import SSL
 from tests.reliability.hostile_helpers import (
     GUARD,
+    ORACLE_PREFIX,
     REPO_ROOT,
     SHUTDOWN_PEER_ACTIONS,
     BioPeer,
@@ -57,6 +59,7 @@ from tests.reliability.hostile_helpers import (
     Trickler,
     after_calls,
     bench_python,
+    close_sockets,
     error_queue_empty,
     handshake_pair,
     is_no_reason,
@@ -188,6 +191,7 @@ def closing() -> Iterator[list[Any]]:
             thing.close()
         except Exception:
             pass
+    close_sockets()
 
 
 # -- a peer that stops mid-handshake ------------------------------------------
@@ -1206,3 +1210,24 @@ def test_ssl_outcomes_match_pyopenssl() -> None:
     record("hostile peers: scenarios compared with pyOpenSSL", len(ours["results"]))
     _scenario(2 * len(ours["results"]))
     assert not differences, "\n".join(differences)
+
+
+def test_oracle_driver_imports_without_pytest() -> None:
+    """The oracle runs under the bench's pyOpenSSL interpreter, which has no
+    pytest: its module (and the test-support package it uses) must import
+    there. Checked here with pytest blocked, so that CI, which has no bench
+    interpreter, notices when a support module starts to need pytest.
+    """
+    code = (
+        "import sys; sys.modules['pytest'] = None; "
+        "import tests.reliability.hostile_helpers as h; print(h.ORACLE_PREFIX)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ORACLE_PREFIX + "\n"

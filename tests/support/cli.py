@@ -23,9 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
-
-import pytest
+from typing import TYPE_CHECKING, Callable
 
 from tests.support.files import scratch_dir
 from tests.support.openssl_cli import (
@@ -38,6 +36,9 @@ from tests.support.openssl_cli import (
 from tests.support.pki import make_pki
 from tests.support.processes import LoggedProcess
 from tests.support.sockets import PEER_TIMEOUT
+
+if TYPE_CHECKING:
+    import pytest
 
 __all__ = [
     "PREFIX",
@@ -194,6 +195,13 @@ def server_process(
 # -- the openssl command-line tool as the independent peer -------------------------
 
 
+def _skip_without_openssl() -> None:
+    if OPENSSL is None:
+        import pytest  # not at import time: the package must import without it
+
+        pytest.skip("the openssl command-line tool is not installed")
+
+
 @contextlib.contextmanager
 def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLProcess]:
     """``openssl s_server`` with the server identity of *files*, stdin open.
@@ -202,8 +210,7 @@ def openssl_server(files: SimpleNamespace, *extra: str) -> Iterator[OpenSSLProce
     :meth:`~tests.support.openssl_cli.OpenSSLProcess.stop` returns what it
     printed.
     """
-    if OPENSSL is None:
-        pytest.skip("the openssl command-line tool is not installed")
+    _skip_without_openssl()
     identity = identity_args(make_pki().server, files.directory)
     with s_server(
         *identity, *extra, log=files.directory / "s_server.log", stdin=True
@@ -221,8 +228,7 @@ def openssl_client(
 
     *servername* is sent as SNI (``None``: no SNI at all).
     """
-    if OPENSSL is None:
-        pytest.skip("the openssl command-line tool is not installed")
+    _skip_without_openssl()
     sni = ["-noservername"] if servername is None else ["-servername", servername]
     args = ["-no_ign_eof", "-brief", *sni, "-CAfile", str(files.ca_pem), *extra]
     status, output = s_client(port, *args, data=b"")

@@ -123,7 +123,6 @@ from tests.support.sockets import (
     recv_line,
     socket_connection_pair,
     socket_pair,
-    wait_for_port,
 )
 
 __all__ = [
@@ -205,5 +204,4 @@ __all__ = [
     "stdlib",
     "transfer",
     "unrelated_ca_file",
-    "wait_for_port",
 ]

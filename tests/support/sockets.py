@@ -7,8 +7,8 @@
 * :class:`listener` is a listening socket on 127.0.0.1, :class:`Background`
   runs one peer in a thread and re-raises what it raised,
   :func:`blocking_with_deadline` gives OpenSSL a blocking descriptor that
-  still cannot hang, :func:`free_port`/:func:`wait_for_port` give a port
-  and wait until a subprocess listens on it.
+  still cannot hang, :func:`free_port` gives a port that was
+  free a moment ago.
 
 Every wait is bounded (:data:`PEER_TIMEOUT`).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from typing import Any, Callable, Optional
 
 from OpenSSL.SSL import Connection, Context
@@ -35,7 +34,6 @@ __all__ = [
     "recv_line",
     "socket_connection_pair",
     "socket_pair",
-    "wait_for_port",
 ]
 
 #: Seconds a thread or subprocess peer may take before the test fails.
@@ -191,23 +189,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def wait_for_port(
-    port: int, alive: Callable[[], bool], timeout: float = PEER_TIMEOUT
-) -> None:
-    """Poll a TCP connect to 127.0.0.1:*port* until it succeeds.
-
-    *alive* says whether the process that should listen is still running;
-    a process that died, or a port that never opens, fails the test.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise AssertionError(f"peer process exited before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 1.0).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError(f"nothing listened on port {port} within {timeout}s")

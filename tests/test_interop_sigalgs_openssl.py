@@ -171,18 +171,26 @@ def _printed(output: str) -> tuple[Optional[str], Optional[str]]:
     return (kind and kind.group(1), digest and digest.group(1))
 
 
+def _printed_line(server: Any, label: str) -> str:
+    """The value of s_server's first ``label: value`` line, once printed."""
+    text = server.wait_for(f"^{re.escape(label)}: ")
+    found = re.search(f"^{re.escape(label)}: (.*)$", text, re.MULTILINE)
+    assert found is not None, text
+    return found.group(1).strip()
+
+
 @cases
 def test_our_client_against_s_server(
-    case: Case, identities: dict[str, tuple[Path, Path]]
+    case: Case, identities: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
     cert, key = identities[case.server_key]
     args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[case.version]]
     args += ["-sigalgs", case.server_scheme or "rsa_pss_rsae_sha256"]
     if case.client_key:
         args += ["-verify", "1", "-client_sigalgs", str(case.client_scheme)]
-    with s_server(*args) as (port, _proc, output):
+    with s_server(*args, log=tmp_path / "s_server.log", stdin=True) as server:
         ctx = _context(case, identities, case.client_key)
-        conn = our_client(port, ctx)
+        conn = our_client(server.port, ctx)
         assert conn.get_peer_signature_scheme() == case.server_scheme
         assert rev(conn, b"signed") == b"dengis"
         assert conn.get_signature_scheme() == case.client_scheme
@@ -191,10 +199,9 @@ def test_our_client_against_s_server(
         if case.client_key:
             # s_server names the client's signature too.
             kind, digest = PRINTED[str(case.client_scheme)]
-            line = output.wait_for("^Signature type: ")
-            assert line.split(": ")[1].strip() == kind, output.text()
+            assert _printed_line(server, "Signature type") == kind, server.output()
             if digest:
-                assert digest in output.wait_for("^Hash used: ")
+                assert digest in _printed_line(server, "Hash used"), server.output()
 
 
 @cases
@@ -224,13 +231,15 @@ def test_s_client_against_our_server(
 
 
 def test_without_client_certificate_and_on_resumption(
-    identities: dict[str, tuple[Path, Path]],
+    identities: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
     """A client that sends no certificate signs nothing; a resumed session neither."""
     case = Case("TLSv1.2", "rsa", "rsa_pss_rsae_sha256")
     cert, key = identities["rsa"]
     args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[case.version]]
-    with s_server(*args, "-verify", "1") as (port, _proc, _output):
+    log = tmp_path / "s_server.log"
+    with s_server(*args, "-verify", "1", log=log, stdin=True) as server:
+        port = server.port
         ctx = _context(case, identities, None)
         first = our_client(port, ctx)
         assert first.get_signature_scheme() is None  # asked, sent no certificate
@@ -256,7 +265,7 @@ def test_without_client_certificate_and_on_resumption(
 
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 def test_ssl_compat_sigalgs_against_s_server(
-    version: str, identities: dict[str, tuple[Path, Path]]
+    version: str, identities: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
     """ssl_compat's client_sigalg()/server_sigalg(), as CPython 3.15's."""
     import socket
@@ -271,7 +280,7 @@ def test_ssl_compat_sigalgs_against_s_server(
         "-client_sigalgs",
         "ed25519",
     ]
-    with s_server(*args) as (port, _proc, output):
+    with s_server(*args, log=tmp_path / "s_server.log", stdin=True) as server:
         ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
         ctx.openssl_context.set_signature_scheme_tracking(True)
         ctx.check_hostname = False
@@ -279,7 +288,7 @@ def test_ssl_compat_sigalgs_against_s_server(
         ctx.maximum_version = getattr(ssl_compat.TLSVersion, version.replace(".", "_"))
         client_cert, client_key = identities["ed25519"]
         ctx.load_cert_chain(str(client_cert), str(client_key))
-        raw = socket.create_connection(("127.0.0.1", port), 10)
+        raw = socket.create_connection(("127.0.0.1", server.port), 10)
         with ctx.wrap_socket(raw, do_handshake_on_connect=False) as tls:
             assert tls.server_sigalg() is None and tls.client_sigalg() is None
             tls.do_handshake()
@@ -287,4 +296,4 @@ def test_ssl_compat_sigalgs_against_s_server(
             assert tls.client_sigalg() == "ed25519"
             tls.sendall(b"compat\n")
             assert recv_line(tls.recv) == b"tapmoc\n"
-        assert output.wait_for("^Signature type: ").strip().endswith(": ed25519")
+        assert _printed_line(server, "Signature type") == "ed25519", server.output()

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.support import PKI, make_pki
+from tests.support import PKI, close_tracked, make_pki
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +50,10 @@ def clean_error_queue() -> Iterator[None]:
     leftover = lib.ERR_peek_error()
     lib.ERR_clear_error()
     assert leftover == 0, "the test left an entry in OpenSSL's error queue"
+
+
+@pytest.fixture(autouse=True)
+def _close_tracked_sockets() -> Iterator[None]:
+    """Close the sockets the support helpers handed on (``track``) after each test."""
+    yield
+    close_tracked()

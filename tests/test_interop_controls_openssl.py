@@ -28,6 +28,7 @@ from tests.support import (
     s_client,
     s_client_process,
     s_server,
+    tls_client,
 )
 
 pytestmark = needs_openssl
@@ -63,14 +64,6 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
 def log(tmp_path: Path) -> Path:
     """Where the test's ``openssl`` process writes its output."""
     return tmp_path / "openssl.log"
-
-
-def our_client(port: int, ctx: SSL.Context) -> SSL.Connection:
-    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
-    conn = SSL.Connection(ctx, blocking_with_deadline(sock))
-    conn.set_connect_state()
-    conn.do_handshake()
-    return conn
 
 
 def rev(conn: SSL.Connection, line: bytes) -> bytes:
@@ -126,7 +119,7 @@ def test_our_psk_client_against_s_server(version: str, log: Path) -> None:
     args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-psk_hint", "from-s_server"]
     args += ["-nocert", "-rev", FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
     with s_server(*args, log=log, stdin=True) as server:
-        conn = our_client(server.port, psk_client_context(version, hints))
+        conn = tls_client(server.port, psk_client_context(version, hints))
         assert rev(conn, b"pre-shared") == b"derahs-erp"
         expected = "PSK-AES128-GCM-SHA256" if version == "TLSv1.2" else None
         if expected:
@@ -148,7 +141,7 @@ def test_our_psk_client_with_the_wrong_key_is_refused_by_s_server(
     args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
     with s_server(*args, log=log, stdin=True) as server:
         with pytest.raises(SSL.Error):
-            conn = our_client(server.port, psk_client_context(version, []))
+            conn = tls_client(server.port, psk_client_context(version, []))
             rev(conn, b"x")
 
 
@@ -220,14 +213,14 @@ def test_our_client_groups_against_s_server(
         ctx = cert_client_context(files)
         # P-256 for the server's certificate, which TLS 1.2 checks too.
         ctx.set_groups(["X25519", "P-521", "P-256"])
-        conn = our_client(server.port, ctx)
+        conn = tls_client(server.port, ctx)
         assert conn.get_group_name() == "secp521r1"
         assert rev(conn, b"group") == b"puorg"
         conn.close()
         ctx = cert_client_context(files)
         ctx.set_groups(["X25519"])
         with pytest.raises(SSL.Error):
-            our_client(server.port, ctx)
+            tls_client(server.port, ctx)
 
 
 @versions
@@ -277,13 +270,13 @@ def test_our_client_sigalgs_against_s_server(
     with s_server(*args, *sigalgs, log=log, stdin=True) as server:
         ok = cert_client_context(files)
         ok.set_sigalgs(["rsa_pss_rsae_sha384"])
-        conn = our_client(server.port, ok)
+        conn = tls_client(server.port, ok)
         assert rev(conn, b"sig") == b"gis"
         conn.close()
         refusing = cert_client_context(files)
         refusing.set_sigalgs(["rsa_pss_rsae_sha512"])
         with pytest.raises(SSL.Error):
-            our_client(server.port, refusing)
+            tls_client(server.port, refusing)
 
 
 # -- TLS 1.3 cipher suites -----------------------------------------------------------
@@ -298,14 +291,14 @@ def test_our_client_ciphersuites_against_s_server(
         ctx.set_tls13_ciphersuites(
             b"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
         )
-        conn = our_client(server.port, ctx)
+        conn = tls_client(server.port, ctx)
         assert conn.get_cipher_name() == "TLS_AES_256_GCM_SHA384"
         conn.close()
         ctx = cert_client_context(files)
         ctx.set_tls13_ciphersuites(b"TLS_CHACHA20_POLY1305_SHA256")
         ctx.set_min_proto_version(SSL.TLS1_3_VERSION)
         with pytest.raises(SSL.Error):
-            our_client(server.port, ctx)
+            tls_client(server.port, ctx)
 
 
 def test_s_client_ciphersuites_against_our_server(files: dict[str, Path]) -> None:
@@ -373,7 +366,7 @@ def test_our_pha_client_against_s_server_c_command(
         ctx.use_certificate_chain_file(str(files["client_chain"]))
         ctx.use_privatekey_file(str(files["client_key"]))
         ctx.set_post_handshake_auth(True)
-        conn = our_client(server.port, ctx)
+        conn = tls_client(server.port, ctx)
         server.wait_for("CIPHER is")
         # s_server takes a command only when it arrives alone in one read,
         # and prints its result when it next flushes (after printing data

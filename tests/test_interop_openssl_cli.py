@@ -35,6 +35,7 @@ from tests.support import (
     s_client,
     s_server,
     server_context,
+    tls_client,
     unrelated_ca_file,
 )
 
@@ -80,19 +81,9 @@ def our_client(
     hostname: str = "localhost",
 ) -> SSL.Connection:
     """Our socket-mode client, connected and with the handshake done."""
-    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
     if ctx is None:
         ctx = client_context(version=version)
-    conn = SSL.Connection(ctx, blocking_with_deadline(sock))
-    conn.set_tlsext_host_name(hostname.encode())
-    conn.set_verify_hostname(hostname)
-    conn.set_connect_state()
-    try:
-        conn.do_handshake()
-    except BaseException:
-        sock.close()  # a refused handshake leaves no socket behind
-        raise
-    return conn
+    return tls_client(port, ctx, hostname=hostname)
 
 
 def rev_roundtrip(conn: SSL.Connection, line: bytes) -> bytes:

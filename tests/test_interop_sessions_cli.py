@@ -36,6 +36,7 @@ from tests.support import (
     s_client_process,
     s_server,
     server_context,
+    tls_client,
 )
 
 pytestmark = needs_openssl
@@ -108,18 +109,7 @@ def our_client(
     session: Optional[Session] = None,
     early: Optional[bytes] = None,
 ) -> SSL.Connection:
-    sock = socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    conn = SSL.Connection(ctx, blocking_with_deadline(sock))
-    conn.set_tlsext_host_name(b"localhost")
-    conn.set_verify_hostname("localhost")
-    conn.set_connect_state()
-    if session is not None:
-        conn.set_session(session)
-    if early is not None:
-        assert conn.write_early_data(early) == len(early)
-    conn.do_handshake()
-    return conn
+    return tls_client(port, ctx, hostname="localhost", session=session, early=early)
 
 
 def early_client_context() -> SSL.Context:

@@ -25,14 +25,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from OpenSSL import SSL, ssl_compat
-from tests.support import OPENSSL, needs_openssl, recv_line, s_client
-from tests.test_interop_controls_openssl import (
-    FLAG,
-    our_client,
-    rev,
+from tests.support import (
+    OPENSSL,
+    needs_openssl,
+    recv_line,
+    s_client,
     s_server,
-    serve_once,
+    tls_client,
 )
+from tests.test_interop_controls_openssl import FLAG, rev, serve_once
 
 pytestmark = needs_openssl
 
@@ -190,7 +191,7 @@ def test_our_client_against_s_server(
         args += ["-verify", "1", "-client_sigalgs", str(case.client_scheme)]
     with s_server(*args, log=tmp_path / "s_server.log", stdin=True) as server:
         ctx = _context(case, identities, case.client_key)
-        conn = our_client(server.port, ctx)
+        conn = tls_client(server.port, ctx)
         assert conn.get_peer_signature_scheme() == case.server_scheme
         assert rev(conn, b"signed") == b"dengis"
         assert conn.get_signature_scheme() == case.client_scheme
@@ -241,7 +242,7 @@ def test_without_client_certificate_and_on_resumption(
     with s_server(*args, "-verify", "1", log=log, stdin=True) as server:
         port = server.port
         ctx = _context(case, identities, None)
-        first = our_client(port, ctx)
+        first = tls_client(port, ctx)
         assert first.get_signature_scheme() is None  # asked, sent no certificate
         assert first.get_peer_signature_scheme() is not None
         assert rev(first, b"one") == b"eno"

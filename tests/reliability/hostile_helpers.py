@@ -111,7 +111,6 @@ __all__ = [
     "Side",
     "Trickler",
     "bench_python",
-    "close_sockets",
     "connected_pair",
     "handshake_pair",
     "is_no_reason",
@@ -133,24 +132,16 @@ GUARD = 10.0
 MODES = ("blocking", "timeout", "nonblocking")
 
 
-#: Every socket :func:`tcp_pair`/:func:`connected_pair` made since the last
-#: :func:`close_sockets`. Scenarios hand the peer's end to helpers and
-#: threads and do not always close it; whatever is left open at the end of
-#: a test (the ``closing`` fixture) or an oracle scenario is closed there,
-#: not by the garbage collector (a ResourceWarning each).
-_MADE: list[socket.socket] = []
-
-
-def close_sockets() -> None:
-    """Close every socket the pair makers made (closing twice is harmless)."""
-    while _MADE:
-        _MADE.pop().close()
+# Scenarios hand the peer's end to helpers and threads and do not always
+# close it: both ends are tracked (tests.support.track), so what is left open
+# is closed after the test, or by the oracle after each scenario.
 
 
 def tcp_pair() -> tuple[socket.socket, socket.socket]:
     """``(ours, peer)``: the two ends of a TCP connection on 127.0.0.1."""
     ours, peer = support.loopback_tcp()
-    _MADE.extend((ours, peer))
+    support.track(ours)
+    support.track(peer)
     for sock in (ours, peer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     peer.settimeout(GUARD)
@@ -162,7 +153,8 @@ def connected_pair(transport: str = "tcp") -> tuple[socket.socket, socket.socket
     if transport == "tcp":
         return tcp_pair()
     ours, peer = socket.socketpair()
-    _MADE.extend((ours, peer))
+    support.track(ours)
+    support.track(peer)
     peer.settimeout(GUARD)
     return ours, peer
 
@@ -1072,7 +1064,7 @@ def oracle_transcripts(modes: tuple[str, ...] = MODES) -> dict[str, list[list[An
                         "SSL", role, mode, stage, ending
                     )
                     side.close()
-                    close_sockets()
+                    support.close_tracked()
                     name = f"stall-{role}-{mode}-{stage}-{ending}"
                     results[name] = [oracle_key(o) for o in transcript]
             for action in (
@@ -1086,7 +1078,7 @@ def oracle_transcripts(modes: tuple[str, ...] = MODES) -> dict[str, list[list[An
                 *(f"shutdown_{does}" for does in SHUTDOWN_PEER_ACTIONS),
             ):
                 transcript = _oracle_post_handshake(role, mode, action)
-                close_sockets()
+                support.close_tracked()
                 results[f"{action}-{role}-{mode}"] = [oracle_key(o) for o in transcript]
     return results
 

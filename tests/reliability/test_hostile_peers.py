@@ -59,7 +59,6 @@ from tests.reliability.hostile_helpers import (
     Trickler,
     after_calls,
     bench_python,
-    close_sockets,
     error_queue_empty,
     handshake_pair,
     is_no_reason,
@@ -191,7 +190,6 @@ def closing() -> Iterator[list[Any]]:
             thing.close()
         except Exception:
             pass
-    close_sockets()
 
 
 # -- a peer that stops mid-handshake ------------------------------------------

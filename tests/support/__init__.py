@@ -116,6 +116,7 @@ from tests.support.sockets import (
     PEER_TIMEOUT,
     Background,
     blocking_with_deadline,
+    close_tracked,
     free_port,
     listener,
     loopback_tcp,
@@ -123,6 +124,8 @@ from tests.support.sockets import (
     recv_line,
     socket_connection_pair,
     socket_pair,
+    tls_client,
+    track,
 )
 
 __all__ = [
@@ -151,6 +154,7 @@ __all__ = [
     "ca_file",
     "client_context",
     "close_pair",
+    "close_tracked",
     "connect",
     "deliver",
     "drain",
@@ -202,6 +206,8 @@ __all__ = [
     "ssl_client_context",
     "ssl_server_context",
     "stdlib",
+    "tls_client",
+    "track",
     "transfer",
     "unrelated_ca_file",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "PEER_TIMEOUT",
     "Background",
     "blocking_with_deadline",
+    "close_tracked",
     "free_port",
     "listener",
     "loopback_tcp",
@@ -34,6 +35,8 @@ __all__ = [
     "recv_line",
     "socket_connection_pair",
     "socket_pair",
+    "tls_client",
+    "track",
 ]
 
 #: Seconds a thread or subprocess peer may take before the test fails.
@@ -143,6 +146,61 @@ class listener:
 
     def __exit__(self, *exc_info: object) -> None:
         self.sock.close()
+
+
+#: Sockets handed on (to a Connection, a thread, a peer object) by code that
+#: may never close them itself; see :func:`track`.
+_TRACKED: list[socket.socket] = []
+
+
+def track(sock: socket.socket) -> socket.socket:
+    """Have *sock* closed after the current test (or oracle scenario).
+
+    conftest's autouse fixture calls :func:`close_tracked` after every test,
+    so a socket a test leaves open is closed there, not by the garbage
+    collector (a ResourceWarning each). Closing a closed socket is harmless.
+    """
+    _TRACKED.append(sock)
+    return sock
+
+
+def close_tracked() -> None:
+    """Close every socket given to :func:`track` so far."""
+    while _TRACKED:
+        _TRACKED.pop().close()
+
+
+def tls_client(
+    port: int,
+    ctx: Context,
+    *,
+    hostname: Optional[str] = None,
+    session: Any = None,
+    early: Optional[bytes] = None,
+) -> Connection:
+    """Our socket-mode client of a peer on 127.0.0.1:*port*, handshake done.
+
+    *hostname* is sent as SNI and checked against the certificate; *session*
+    is offered for resumption, with *early* as its early data. A refused
+    handshake closes the socket at once; otherwise it goes to :func:`track`.
+    """
+    sock = track(socket.create_connection(("127.0.0.1", port), PEER_TIMEOUT))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn = Connection(ctx, blocking_with_deadline(sock))
+    if hostname is not None:
+        conn.set_tlsext_host_name(hostname.encode())
+        conn.set_verify_hostname(hostname)
+    conn.set_connect_state()
+    if session is not None:
+        conn.set_session(session)
+    try:
+        if early is not None:
+            assert conn.write_early_data(early) == len(early)
+        conn.do_handshake()
+    except BaseException:
+        sock.close()
+        raise
+    return conn
 
 
 def blocking_with_deadline(sock: socket.socket, seconds: int = 20) -> socket.socket:

@@ -291,8 +291,8 @@ class TestLoadCertChainFromMemory:
 
     def test_stdlib_client_accepts_memory_loaded_server(self, pki: PKI) -> None:
         client_ctx = ssl.create_default_context(cafile=str(files().ca))
-        client, _server, errors = socket_pair_handshake(client_ctx, memory_server(pki))
-        with client:
+        client, server, errors = socket_pair_handshake(client_ctx, memory_server(pki))
+        with client, server:
             assert client.version() is not None
         assert errors == []
 

@@ -412,6 +412,8 @@ def test_psk_ssl_compat_client_against_cpython_313_server(version: Any) -> None:
     finally:
         proc.kill()
         proc.wait(IO_TIMEOUT)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -189,9 +189,13 @@ def test_bio_pending_counts_what_bio_read_will_return() -> None:
 
 
 def test_bio_pending_needs_memory_mode() -> None:
-    client, _server = socket_connection_pair()
-    with pytest.raises(TypeError):
-        client.bio_pending()
+    client, server = socket_connection_pair()
+    try:
+        with pytest.raises(TypeError):
+            client.bio_pending()
+    finally:
+        client.close()  # the sockets' close (Connection forwards it)
+        server.close()
 
 
 def test_bio_read_all_takes_everything_or_nothing() -> None:
@@ -217,9 +221,13 @@ def test_bio_read_all_takes_everything_or_nothing() -> None:
 
 
 def test_bio_read_all_needs_memory_mode() -> None:
-    client, _server = socket_connection_pair()
-    with pytest.raises(TypeError):
-        client.bio_read_all()
+    client, server = socket_connection_pair()
+    try:
+        with pytest.raises(TypeError):
+            client.bio_read_all()
+    finally:
+        client.close()  # the sockets' close (Connection forwards it)
+        server.close()
 
 
 def test_verify_error_string() -> None:
@@ -368,6 +376,8 @@ def test_post_handshake_auth_over_sockets(pki: PKI) -> None:
             select.select([server], [], [], 5)
     assert server.get_peer_certificate(as_cryptography=True) == pki.client.cert
     assert seen and seen[-1][0] == 0
+    client.close()
+    server.close()
 
 
 def test_post_handshake_auth_refused_when_the_client_did_not_offer(pki: PKI) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -20,14 +20,16 @@ from OpenSSL import SSL
 from tests.support import (
     PEER_TIMEOUT,
     PKI,
-    Background,
+    VERSION_FLAG,
     blocking_with_deadline,
     listener,
     needs_openssl,
     recv_line,
+    rev_line,
     s_client,
     s_client_process,
     s_server,
+    serve_once,
     tls_client,
 )
 
@@ -35,7 +37,6 @@ pytestmark = needs_openssl
 
 KEY = bytes(range(1, 33))
 VERSION = {"TLSv1.2": SSL.TLS1_2_VERSION, "TLSv1.3": SSL.TLS1_3_VERSION}
-FLAG = {"TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
 versions = pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 
 
@@ -66,41 +67,6 @@ def log(tmp_path: Path) -> Path:
     return tmp_path / "openssl.log"
 
 
-def rev(conn: SSL.Connection, line: bytes) -> bytes:
-    conn.sendall(line + b"\n")
-    return recv_line(conn.recv).rstrip(b"\n")
-
-
-def serve_once(
-    ctx: SSL.Context, after_handshake: Optional[Callable[[SSL.Connection], Any]] = None
-) -> tuple[int, Background]:
-    """Our server in a thread: handshake, answer one line, close; returns a dict."""
-    lst = listener()
-
-    def run() -> dict[str, Any]:
-        try:
-            conn = SSL.Connection(ctx, blocking_with_deadline(lst.accept()))
-            conn.set_accept_state()
-            conn.do_handshake()
-            extra = after_handshake(conn) if after_handshake else None
-            line = recv_line(conn.recv)
-            conn.sendall(b"you said: " + line)
-            conn.shutdown()
-            result = {
-                "line": line,
-                "cipher": conn.get_cipher_name(),
-                "group": conn.get_group_name(),
-                "peer": conn.get_peer_certificate(as_cryptography=True),
-                "extra": extra,
-            }
-            conn.close()
-            return result
-        finally:
-            lst.__exit__()
-
-    return lst.port, Background(run)
-
-
 # -- TLS-PSK -----------------------------------------------------------------------
 
 
@@ -117,10 +83,16 @@ def psk_client_context(version: str, seen: list[Optional[bytes]]) -> SSL.Context
 def test_our_psk_client_against_s_server(version: str, log: Path) -> None:
     hints: list[Optional[bytes]] = []
     args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-psk_hint", "from-s_server"]
-    args += ["-nocert", "-rev", FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
+    args += [
+        "-nocert",
+        "-rev",
+        VERSION_FLAG[version],
+        "-cipher",
+        "PSK-AES128-GCM-SHA256",
+    ]
     with s_server(*args, log=log, stdin=True) as server:
         conn = tls_client(server.port, psk_client_context(version, hints))
-        assert rev(conn, b"pre-shared") == b"derahs-erp"
+        assert rev_line(conn, b"pre-shared") == b"derahs-erp"
         expected = "PSK-AES128-GCM-SHA256" if version == "TLSv1.2" else None
         if expected:
             assert conn.get_cipher_name() == expected
@@ -138,11 +110,11 @@ def test_our_psk_client_with_the_wrong_key_is_refused_by_s_server(
     version: str, log: Path
 ) -> None:
     args = ["-psk", "ff" * 32, "-psk_identity", "alice", "-nocert", "-rev"]
-    args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
+    args += [VERSION_FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
     with s_server(*args, log=log, stdin=True) as server:
         with pytest.raises(SSL.Error):
             conn = tls_client(server.port, psk_client_context(version, []))
-            rev(conn, b"x")
+            rev_line(conn, b"x")
 
 
 @versions
@@ -156,7 +128,7 @@ def test_s_client_psk_against_our_server(version: str) -> None:
     )
     port, server = serve_once(ctx)
     code, output = s_client(
-        port, FLAG[version], "-psk", KEY.hex(), "-psk_identity", "bob",
+        port, VERSION_FLAG[version], "-psk", KEY.hex(), "-psk_identity", "bob",
         "-cipher", "PSK-AES128-GCM-SHA256",
     )  # fmt: skip
     seen = server.result()
@@ -208,14 +180,20 @@ def _load_cert(path: Path) -> Any:
 def test_our_client_groups_against_s_server(
     files: dict[str, Path], version: str, log: Path
 ) -> None:
-    args = [*cert_server_args(files), "-rev", FLAG[version], "-groups", "P-384:P-521"]
+    args = [
+        *cert_server_args(files),
+        "-rev",
+        VERSION_FLAG[version],
+        "-groups",
+        "P-384:P-521",
+    ]
     with s_server(*args, log=log, stdin=True) as server:
         ctx = cert_client_context(files)
         # P-256 for the server's certificate, which TLS 1.2 checks too.
         ctx.set_groups(["X25519", "P-521", "P-256"])
         conn = tls_client(server.port, ctx)
         assert conn.get_group_name() == "secp521r1"
-        assert rev(conn, b"group") == b"puorg"
+        assert rev_line(conn, b"group") == b"puorg"
         conn.close()
         ctx = cert_client_context(files)
         ctx.set_groups(["X25519"])
@@ -232,7 +210,7 @@ def test_s_client_groups_against_our_server(
     port, server = serve_once(ctx)
     code, output = s_client(
         port,
-        FLAG[version],
+        VERSION_FLAG[version],
         "-CAfile",
         str(files["ca"]),
         "-groups",
@@ -254,7 +232,7 @@ def test_s_client_sees_the_sigalg_our_server_allows(
     ctx = our_server_context(files, rsa=True)
     ctx.set_sigalgs(["rsa_pss_rsae_sha512"])
     port, server = serve_once(ctx)
-    code, output = s_client(port, FLAG[version], "-CAfile", str(files["ca"]))
+    code, output = s_client(port, VERSION_FLAG[version], "-CAfile", str(files["ca"]))
     server.result()
     assert code == 0, output
     assert "Peer signing digest: SHA512" in output
@@ -265,13 +243,13 @@ def test_s_client_sees_the_sigalg_our_server_allows(
 def test_our_client_sigalgs_against_s_server(
     files: dict[str, Path], version: str, log: Path
 ) -> None:
-    args = [*cert_server_args(files, rsa=True), "-rev", FLAG[version]]
+    args = [*cert_server_args(files, rsa=True), "-rev", VERSION_FLAG[version]]
     sigalgs = ("-sigalgs", "rsa_pss_rsae_sha384:rsa_pss_rsae_sha256")
     with s_server(*args, *sigalgs, log=log, stdin=True) as server:
         ok = cert_client_context(files)
         ok.set_sigalgs(["rsa_pss_rsae_sha384"])
         conn = tls_client(server.port, ok)
-        assert rev(conn, b"sig") == b"gis"
+        assert rev_line(conn, b"sig") == b"gis"
         conn.close()
         refusing = cert_client_context(files)
         refusing.set_sigalgs(["rsa_pss_rsae_sha512"])
@@ -403,7 +381,7 @@ def test_ssl_compat_psk_client_against_s_server(version: str, log: Path) -> None
     from OpenSSL import ssl_compat
 
     args = ["-psk", KEY.hex(), "-psk_identity", "alice", "-nocert", "-rev"]
-    args += [FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
+    args += [VERSION_FLAG[version], "-cipher", "PSK-AES128-GCM-SHA256"]
     with s_server(*args, log=log, stdin=True) as server:
         ctx = ssl_compat.SSLContext(ssl_compat.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False

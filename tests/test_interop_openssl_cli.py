@@ -22,6 +22,7 @@ from OpenSSL import SSL
 from tests.support import (
     PEER_TIMEOUT,
     PKI,
+    VERSION_FLAG,
     Background,
     OpenSSLProcess,
     blocking_with_deadline,
@@ -32,6 +33,7 @@ from tests.support import (
     needs_openssl,
     reasons,
     recv_line,
+    rev_line,
     s_client,
     s_server,
     server_context,
@@ -42,9 +44,6 @@ from tests.support import (
 pytestmark = needs_openssl
 
 versions = pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
-
-#: ``s_server``/``s_client`` flag that pins each protocol version.
-VERSION_FLAG = {"TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
 
 
 @pytest.fixture
@@ -86,11 +85,6 @@ def our_client(
     return tls_client(port, ctx, hostname=hostname)
 
 
-def rev_roundtrip(conn: SSL.Connection, line: bytes) -> bytes:
-    conn.sendall(line + b"\n")
-    return recv_line(conn.recv).rstrip(b"\n")
-
-
 # --- our client, s_server -------------------------------------------------------
 
 
@@ -102,9 +96,9 @@ def test_our_client_s_server(pki: PKI, files: dict[str, Path], version: str) -> 
         assert conn.get_verify_result() == SSL.X509VerificationCodes.OK
         chain = conn.get_peer_cert_chain(as_cryptography=True)
         assert chain == [pki.server.cert, pki.intermediate.cert]
-        assert rev_roundtrip(conn, b"hello openssl") == b"lssnepo olleh"
+        assert rev_line(conn, b"hello openssl") == b"lssnepo olleh"
         long_line = bytes(range(48, 58)) * 1000
-        assert rev_roundtrip(conn, long_line) == long_line[::-1]
+        assert rev_line(conn, long_line) == long_line[::-1]
         conn.sendall(b"CLOSE\n")
         # s_server -rev answers "CLOSE" with close_notify.
         with pytest.raises(SSL.ZeroReturnError):
@@ -120,7 +114,7 @@ def test_our_client_s_server_alpn(files: dict[str, Path]) -> None:
     with rev_server(files, "-alpn", "h2") as server:
         conn = our_client(server.port, ctx=ctx)
         assert conn.get_alpn_proto_negotiated() == b"h2"
-        assert rev_roundtrip(conn, b"alpn") == b"npla"
+        assert rev_line(conn, b"alpn") == b"npla"
         conn.close()
 
 
@@ -132,7 +126,7 @@ def test_our_client_cert_to_s_server(
     with rev_server(files, VERSION_FLAG[version], *flags) as server:
         ctx = client_context(version=version, identity=pki.client)
         conn = our_client(server.port, ctx=ctx)
-        assert rev_roundtrip(conn, b"with cert") == b"trec htiw"
+        assert rev_line(conn, b"with cert") == b"trec htiw"
         conn.close()
 
 
@@ -147,7 +141,7 @@ def test_our_client_without_cert_rejected_by_s_server(
             try:
                 # TLS 1.3: the verdict on our (missing) certificate comes
                 # after our handshake finished, with the first read.
-                rev_roundtrip(conn, b"no cert")
+                rev_line(conn, b"no cert")
             finally:
                 conn.close()
         assert type(info.value) is SSL.Error
@@ -355,7 +349,7 @@ def test_our_client_receives_s_server_staple(
         conn.request_ocsp()
         conn.set_connect_state()
         conn.do_handshake()
-        assert rev_roundtrip(conn, b"stapled") == b"delpats"
+        assert rev_line(conn, b"stapled") == b"delpats"
         conn.close()
     assert stapled == [(der, "marker")]
 

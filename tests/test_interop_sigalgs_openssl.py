@@ -27,13 +27,15 @@ from cryptography.x509.oid import NameOID
 from OpenSSL import SSL, ssl_compat
 from tests.support import (
     OPENSSL,
+    VERSION_FLAG,
     needs_openssl,
     recv_line,
+    rev_line,
     s_client,
     s_server,
+    serve_once,
     tls_client,
 )
-from tests.test_interop_controls_openssl import FLAG, rev, serve_once
 
 pytestmark = needs_openssl
 
@@ -185,7 +187,7 @@ def test_our_client_against_s_server(
     case: Case, identities: dict[str, tuple[Path, Path]], tmp_path: Path
 ) -> None:
     cert, key = identities[case.server_key]
-    args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[case.version]]
+    args = ["-cert", str(cert), "-key", str(key), "-rev", VERSION_FLAG[case.version]]
     args += ["-sigalgs", case.server_scheme or "rsa_pss_rsae_sha256"]
     if case.client_key:
         args += ["-verify", "1", "-client_sigalgs", str(case.client_scheme)]
@@ -193,7 +195,7 @@ def test_our_client_against_s_server(
         ctx = _context(case, identities, case.client_key)
         conn = tls_client(server.port, ctx)
         assert conn.get_peer_signature_scheme() == case.server_scheme
-        assert rev(conn, b"signed") == b"dengis"
+        assert rev_line(conn, b"signed") == b"dengis"
         assert conn.get_signature_scheme() == case.client_scheme
         assert conn.get_peer_signature_scheme() == case.server_scheme
         conn.close()
@@ -214,7 +216,11 @@ def test_s_client_against_our_server(
         ctx,
         lambda conn: (conn.get_signature_scheme(), conn.get_peer_signature_scheme()),
     )
-    args = [FLAG[case.version], "-sigalgs", case.server_scheme or "rsa_pss_rsae_sha256"]
+    args = [
+        VERSION_FLAG[case.version],
+        "-sigalgs",
+        case.server_scheme or "rsa_pss_rsae_sha256",
+    ]
     if case.cipher:
         args += ["-cipher", case.cipher]
     if case.client_key:
@@ -237,7 +243,7 @@ def test_without_client_certificate_and_on_resumption(
     """A client that sends no certificate signs nothing; a resumed session neither."""
     case = Case("TLSv1.2", "rsa", "rsa_pss_rsae_sha256")
     cert, key = identities["rsa"]
-    args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[case.version]]
+    args = ["-cert", str(cert), "-key", str(key), "-rev", VERSION_FLAG[case.version]]
     log = tmp_path / "s_server.log"
     with s_server(*args, "-verify", "1", log=log, stdin=True) as server:
         port = server.port
@@ -245,7 +251,7 @@ def test_without_client_certificate_and_on_resumption(
         first = tls_client(port, ctx)
         assert first.get_signature_scheme() is None  # asked, sent no certificate
         assert first.get_peer_signature_scheme() is not None
-        assert rev(first, b"one") == b"eno"
+        assert rev_line(first, b"one") == b"eno"
         session = first.get_session()
         first.shutdown()
         first.close()
@@ -272,7 +278,7 @@ def test_ssl_compat_sigalgs_against_s_server(
     import socket
 
     cert, key = identities["rsa"]
-    args = ["-cert", str(cert), "-key", str(key), "-rev", FLAG[version]]
+    args = ["-cert", str(cert), "-key", str(key), "-rev", VERSION_FLAG[version]]
     args += [
         "-sigalgs",
         "rsa_pss_rsae_sha512",

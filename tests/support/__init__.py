@@ -102,12 +102,15 @@ from tests.support.memory import (
 from tests.support.objects import ObjectEnd, object_pair
 from tests.support.openssl_cli import (
     OPENSSL,
+    VERSION_FLAG,
     OpenSSLProcess,
     identity_args,
     needs_openssl,
+    rev_line,
     s_client,
     s_client_process,
     s_server,
+    serve_once,
 )
 from tests.support.pki import PKI, Identity, PrivateKey, make_pki
 from tests.support.processes import LoggedProcess
@@ -138,6 +141,7 @@ __all__ = [
     "PREFIX",
     "TIMEOUT",
     "VERSIONS",
+    "VERSION_FLAG",
     "Background",
     "EchoServer",
     "End",
@@ -192,12 +196,14 @@ __all__ = [
     "recv_exactly",
     "recv_line",
     "resident_kib",
+    "rev_line",
     "run_handshake",
     "run_main",
     "s_client",
     "s_client_process",
     "s_server",
     "scratch_dir",
+    "serve_once",
     "server_args",
     "server_context",
     "server_process",

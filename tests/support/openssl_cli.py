@@ -1,7 +1,9 @@
 """The ``openssl`` command-line tool as the independent peer.
 
 * :func:`s_client` runs ``openssl s_client`` to completion with some input
-  and returns its status and output.
+  and returns its status and output; :func:`serve_once` is our server for
+  such a client (in a thread), :func:`rev_line` one exchange with an
+  ``s_server -rev``, :data:`VERSION_FLAG` the flag that pins a version.
 * :func:`s_server` (a context manager) runs ``openssl s_server`` on a port
   of its own choosing and yields an :class:`OpenSSLProcess`;
   :func:`s_client_process` does the same for an ``openssl s_client`` that a
@@ -24,24 +26,37 @@ import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
+from OpenSSL import SSL
 from tests.support.pki import Identity
 from tests.support.processes import LoggedProcess
-from tests.support.sockets import PEER_TIMEOUT
+from tests.support.sockets import (
+    PEER_TIMEOUT,
+    Background,
+    blocking_with_deadline,
+    listener,
+    recv_line,
+)
 
 __all__ = [
     "OPENSSL",
+    "VERSION_FLAG",
     "OpenSSLProcess",
     "identity_args",
     "needs_openssl",
+    "rev_line",
     "s_client",
     "s_client_process",
     "s_server",
+    "serve_once",
 ]
 
 #: The ``openssl`` command-line tool, the independent peer; None where absent.
 OPENSSL = shutil.which("openssl")
+
+#: The ``s_server``/``s_client`` flag that pins each protocol version.
+VERSION_FLAG = {"TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
 
 #: Skip marker for tests that need :data:`OPENSSL`.
 needs_openssl: Any
@@ -149,3 +164,45 @@ def s_client_process(port: int, *args: str, log: Path) -> Iterator[OpenSSLProces
         yield client
     finally:
         client.stop()
+
+
+def rev_line(conn: SSL.Connection, line: bytes) -> bytes:
+    """Send *line* to an ``s_server -rev`` and return its answer (reversed)."""
+    conn.sendall(line + b"\n")
+    return recv_line(conn.recv).rstrip(b"\n")
+
+
+def serve_once(
+    ctx: SSL.Context, after_handshake: Optional[Callable[[SSL.Connection], Any]] = None
+) -> tuple[int, Background]:
+    """Our server for one ``openssl s_client``, in a thread; returns its port.
+
+    It completes the handshake, calls *after_handshake* (its result is the
+    ``"extra"`` entry), answers one line with ``you said: <line>`` and
+    closes. The thread's result is a dict of what it saw: ``line``,
+    ``cipher``, ``group``, ``peer`` (the client's certificate) and ``extra``.
+    """
+    lst = listener()
+
+    def run() -> dict[str, Any]:
+        try:
+            conn = SSL.Connection(ctx, blocking_with_deadline(lst.accept()))
+            conn.set_accept_state()
+            conn.do_handshake()
+            extra = after_handshake(conn) if after_handshake else None
+            line = recv_line(conn.recv)
+            conn.sendall(b"you said: " + line)
+            conn.shutdown()
+            result = {
+                "line": line,
+                "cipher": conn.get_cipher_name(),
+                "group": conn.get_group_name(),
+                "peer": conn.get_peer_certificate(as_cryptography=True),
+                "extra": extra,
+            }
+            conn.close()
+            return result
+        finally:
+            lst.__exit__()
+
+    return lst.port, Background(run)

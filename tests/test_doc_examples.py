@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from OpenSSL import SSL, crypto
-from tests.support import PKI
+from tests.support import PKI, WhoAmIHandler, https_server
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "doc" / "examples"
 TIMEOUT = 20
@@ -111,20 +111,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def https_server(files: SimpleNamespace) -> Iterator[int]:
+def doc_https_server(files: SimpleNamespace) -> Iterator[int]:
     """A stdlib HTTPS server (http.server + ssl) on 127.0.0.1; yields the port."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(files.server_pem, files.server_key)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(TIMEOUT)
+    with https_server(ctx, _Handler) as (_, port):
+        yield port
 
 
 def stdlib_line_echo(files: SimpleNamespace) -> tuple[socket.socket, threading.Thread]:
@@ -160,14 +152,14 @@ def stdlib_line_echo(files: SimpleNamespace) -> tuple[socket.socket, threading.T
 class TestQuickstart:
     def test_client_fetches_from_https_server(self, pki_files: SimpleNamespace) -> None:
         example = load("quickstart_client")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             response = example.https_get("localhost", port, str(pki_files.ca_pem))
         assert response.startswith(b"HTTP/1.0 200 OK\r\n")
         assert response.endswith(b"\r\n\r\nhello from http.server\n")
 
     def test_client_refuses_untrusted_server(self, pki_files: SimpleNamespace) -> None:
         example = load("quickstart_client")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             with pytest.raises(SSL.Error) as info:
                 # the system trust store does not know the test root
                 example.https_get("localhost", port)
@@ -375,7 +367,7 @@ class TestCallbacks:
 class TestSslCompat:
     def test_http_client(self, pki_files: SimpleNamespace) -> None:
         example = load("compat_http_client")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             body = example.get_with_http_client(
                 "localhost", port, str(pki_files.ca_pem)
             )
@@ -383,7 +375,7 @@ class TestSslCompat:
 
     def test_urllib(self, pki_files: SimpleNamespace) -> None:
         example = load("compat_http_client")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             body = example.get_with_urllib(
                 f"https://localhost:{port}/", str(pki_files.ca_pem)
             )
@@ -391,14 +383,14 @@ class TestSslCompat:
 
     def test_http_client_untrusted(self, pki_files: SimpleNamespace) -> None:
         example = load("compat_http_client")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             with pytest.raises(ssl.SSLCertVerificationError) as info:
                 example.get_with_http_client("localhost", port)
         assert info.value.verify_code == 20
 
     def test_urllib3(self, pki_files: SimpleNamespace) -> None:
         example = load("compat_urllib3")
-        with https_server(pki_files) as port:
+        with doc_https_server(pki_files) as port:
             status, body = example.get(
                 f"https://localhost:{port}/", str(pki_files.ca_pem)
             )
@@ -568,38 +560,15 @@ class TestControls:
 # -- ssl_compat beyond the standard library -----------------------------------------
 
 
-class _WhoAmI(http.server.BaseHTTPRequestHandler):
-    """Answers with the common name of the verified client certificate."""
-
-    def do_GET(self) -> None:
-        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
-        body = f"hello {dict(i[0] for i in peer['subject'])['commonName']}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def client_cert_server(files: SimpleNamespace) -> Iterator[int]:
     """A stdlib HTTPS server that requires a client certificate."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WhoAmI)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(files.server_pem, files.server_key)
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(files.ca_pem)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(TIMEOUT)
+    with https_server(ctx, WhoAmIHandler) as (_, port):
+        yield port
 
 
 def compat_objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:

@@ -15,7 +15,6 @@ import contextlib
 import http.client
 import http.server
 import ssl
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +26,7 @@ import urllib3
 from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat as compat
-from tests.support import IO_TIMEOUT, PKI, files, https_server
+from tests.support import IO_TIMEOUT, PKI, WhoAmIHandler, files, https_server
 
 PASSWORD = b"in memory only"
 
@@ -44,22 +43,6 @@ def mtls_client_context(pki: PKI) -> Any:
     return ctx
 
 
-class _WhoAmI(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
-        name = dict(item[0] for item in peer["subject"])["commonName"]
-        body = f"hello {name}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @contextlib.contextmanager
 def mtls_server(pki: PKI) -> Iterator[str]:
     """A stdlib HTTPS server requiring client certificates; yields its URL."""
@@ -68,19 +51,8 @@ def mtls_server(pki: PKI) -> Iterator[str]:
     ctx.load_cert_chain(certfile, keyfile)
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=pki.root_pem().decode())
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WhoAmI)
-    httpd.daemon_threads = True
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"https://localhost:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(IO_TIMEOUT)
+    with https_server(ctx, WhoAmIHandler) as (_, port):
+        yield f"https://localhost:{port}/"
 
 
 class TestMutualTLSFromMemory:

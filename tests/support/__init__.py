@@ -29,7 +29,8 @@ module                 what lives there
 ``cli``                the ``python -m OpenSSL`` tests: :func:`run_main`,
                        :func:`server_process`, :func:`openssl_server`,
                        :func:`openssl_client`
-``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
+``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`,
+                       :func:`https_server`, :class:`WhoAmIHandler`)
 =====================  =======================================================
 
 Import from the package itself (``from tests.support import handshake``);
@@ -114,7 +115,14 @@ from tests.support.openssl_cli import (
 )
 from tests.support.pki import PKI, Identity, PrivateKey, make_pki
 from tests.support.processes import LoggedProcess
-from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server, stdlib
+from tests.support.servers import (
+    IO_TIMEOUT,
+    EchoServer,
+    WhoAmIHandler,
+    connect,
+    https_server,
+    stdlib,
+)
 from tests.support.sockets import (
     PEER_TIMEOUT,
     Background,
@@ -153,6 +161,7 @@ __all__ = [
     "OurEnd",
     "PrivateKey",
     "ServerProcess",
+    "WhoAmIHandler",
     "assert_one_line_error",
     "blocking_with_deadline",
     "ca_file",

@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, Callable, Optional
 
-__all__ = ["IO_TIMEOUT", "EchoServer", "connect", "https_server", "stdlib"]
+__all__ = [
+    "IO_TIMEOUT",
+    "EchoServer",
+    "WhoAmIHandler",
+    "connect",
+    "https_server",
+    "stdlib",
+]
 
 #: Upper bound for any single blocking socket operation in these tests.
 IO_TIMEOUT = 10.0
@@ -117,10 +124,34 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class WhoAmIHandler(http.server.BaseHTTPRequestHandler):
+    """Answers ``hello <common name>`` of the verified client certificate."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
+        name = dict(item[0] for item in peer["subject"])["commonName"]
+        body = f"hello {name}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @contextlib.contextmanager
-def https_server(context: Any) -> Iterator[tuple[str, int]]:
-    """``http.server`` on 127.0.0.1 with its socket wrapped by *context*."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _QuietHandler)
+def https_server(
+    context: Any,
+    handler: type[http.server.BaseHTTPRequestHandler] = _QuietHandler,
+) -> Iterator[tuple[str, int]]:
+    """``http.server`` on 127.0.0.1 with its socket wrapped by *context*.
+
+    *handler* answers the requests; the default answers ``hello <path>``.
+    """
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(

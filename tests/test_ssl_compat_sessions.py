@@ -212,21 +212,34 @@ def _ca() -> Any:
     return ca_file()
 
 
+def read_early_data(conn: Any, size: int) -> bytes:
+    """All the early data a blocking server end (``OpenSSL.SSL.Connection``
+    or ``ssl_compat.SSLSocket``) receives, *size* bytes a call at most."""
+    early = b""
+    while True:
+        chunk = conn.read_early_data(size)
+        if not chunk:
+            return early
+        early += chunk
+
+
+def read_request(conn: Any, start: bytes) -> bytes:
+    """*start* (the early data) plus what *conn* receives, up to the blank
+    line that ends an HTTP request head."""
+    request = start
+    while not request.endswith(b"\r\n\r\n"):
+        request += conn.recv(1024)
+    return request
+
+
 def serve_with_early_data(ctx: SSL.Context, listening: listener) -> dict[str, Any]:
     """An OpenSSL.SSL server reading early data, then one request."""
     sock = blocking_with_deadline(listening.accept())
     conn = SSL.Connection(ctx, sock)
     conn.set_accept_state()
-    early = b""
-    while True:
-        chunk = conn.read_early_data(16384)
-        if not chunk:
-            break
-        early += chunk
+    early = read_early_data(conn, 16384)
     conn.do_handshake()
-    request = early
-    while not request.endswith(b"\r\n\r\n"):
-        request += conn.recv(1024)
+    request = read_request(conn, early)
     conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
     conn.shutdown()
     sock.close()
@@ -434,17 +447,10 @@ class TestEarlyDataSockets:
             sock = server_ctx.wrap_socket(
                 raw, server_side=True, do_handshake_on_connect=False
             )
-            early = b""
-            while True:
-                chunk = sock.read_early_data(1024)
-                if not chunk:
-                    break
-                early += chunk
+            early = read_early_data(sock, 1024)
             sock.do_handshake()
             status = sock.get_early_data_status()
-            request = early
-            while not request.endswith(b"\r\n\r\n"):
-                request += sock.recv(1024)
+            request = read_request(sock, early)
             sock.sendall(b"ok\n")
             sock.close()
             return request, status

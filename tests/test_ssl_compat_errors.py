@@ -13,7 +13,13 @@ import pytest
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL.ssl_compat._errors import translate_error
-from tests.support import IO_TIMEOUT, EchoServer, ssl_client_context, ssl_server_context
+from tests.support import (
+    IO_TIMEOUT,
+    EchoServer,
+    connect,
+    ssl_client_context,
+    ssl_server_context,
+)
 
 
 @pytest.mark.parametrize(
@@ -232,12 +238,9 @@ def test_reset_after_handshake_equals_cpython(suppress: bool) -> None:
         tls.recv(1)
 
     def outcome(module: Any) -> Any:
-        server = EchoServer(ssl_server_context(ssl), handler=reset)
-        with server:
-            raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
-            with ssl_client_context(module).wrap_socket(
-                raw, server_hostname="localhost", suppress_ragged_eofs=suppress
-            ) as tls:
+        client = ssl_client_context(module)
+        with EchoServer(ssl_server_context(ssl), handler=reset) as server:
+            with connect(client, server.address, suppress_ragged_eofs=suppress) as tls:
                 tls.sendall(b"x")
                 try:
                     return tls.recv(1)
@@ -319,12 +322,9 @@ def test_socket_eof_without_close_notify_equals_cpython() -> None:
         tls.shutdown(socket.SHUT_RDWR)  # TCP FIN, no close_notify
 
     def failure(module: Any) -> Any:
-        server = EchoServer(ssl_server_context(ssl), handler=vanish)
-        with server:
-            raw = socket.create_connection(server.address, timeout=IO_TIMEOUT)
-            with _strict_eof_context(module).wrap_socket(
-                raw, server_hostname="localhost", suppress_ragged_eofs=False
-            ) as tls:
+        client = _strict_eof_context(module)
+        with EchoServer(ssl_server_context(ssl), handler=vanish) as server:
+            with connect(client, server.address, suppress_ragged_eofs=False) as tls:
                 assert tls.recv(1) == b"x"
                 with pytest.raises(ssl.SSLError) as info:
                     tls.recv(1)

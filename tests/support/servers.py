@@ -96,12 +96,18 @@ def _echo(tls: Any) -> None:
 
 @contextlib.contextmanager
 def connect(
-    context: Any, address: tuple[str, int], server_hostname: Optional[str] = "localhost"
+    context: Any,
+    address: tuple[str, int],
+    server_hostname: Optional[str] = "localhost",
+    **wrap_options: Any,
 ) -> Iterator[Any]:
-    """A connected, handshaken client socket of *context*'s module."""
+    """A connected, handshaken client socket of *context*'s module.
+
+    *wrap_options* go to ``wrap_socket`` (``suppress_ragged_eofs=...``).
+    """
     raw = socket.create_connection(address, timeout=IO_TIMEOUT)
     try:
-        tls = context.wrap_socket(raw, server_hostname=server_hostname)
+        tls = context.wrap_socket(raw, server_hostname=server_hostname, **wrap_options)
     except BaseException:
         raw.close()
         raise

@@ -17,6 +17,8 @@ from tests.support import (
     IO_TIMEOUT,
     EchoServer,
     connect,
+    handshake,
+    object_pair,
     ssl_client_context,
     ssl_server_context,
 )
@@ -284,22 +286,15 @@ def _strict_eof_context(module: Any) -> Any:
 
 def _memory_client_and_server(module: Any) -> Any:
     """A *module* client SSLObject and a stdlib server, handshaken in memory."""
-    c_in, c_out = module.MemoryBIO(), module.MemoryBIO()
-    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = _strict_eof_context(module).wrap_bio(
-        c_in, c_out, server_hostname="localhost"
+    client, server = object_pair(
+        _strict_eof_context(module),
+        ssl_server_context(ssl),
+        client_bio=module.MemoryBIO,
+        server_bio=ssl.MemoryBIO,
     )
-    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    for _ in range(10):
-        for end in (client, server):
-            try:
-                end.do_handshake()
-            except ssl.SSLWantReadError:
-                pass
-        s_in.write(c_out.read())
-        c_in.write(s_out.read())
-    assert client.version() is not None
-    return client, c_in, server, s_out
+    handshake(client, server)
+    assert client.obj.version() is not None
+    return client.obj, client.in_bio, server.obj, server.out_bio
 
 
 def test_memory_bio_eof_mid_record_equals_cpython() -> None:

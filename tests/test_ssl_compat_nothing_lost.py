@@ -26,8 +26,8 @@ import trio.testing
 from OpenSSL import ssl_compat
 from tests.support import (
     IO_TIMEOUT,
-    ObjectEnd,
     handshake,
+    object_pair,
     ssl_client_context,
     ssl_server_context,
 )
@@ -66,16 +66,15 @@ def _object_pair(server_module: Any, client_module: Any, bio_module: Any) -> Any
     # The stdlib's own SSLObject takes only the stdlib's MemoryBIO.
     c_bio = bio_module if client_module is ssl_compat else ssl
     s_bio = bio_module if server_module is ssl_compat else ssl
-    c_in, c_out = c_bio.MemoryBIO(), c_bio.MemoryBIO()
-    s_in, s_out = s_bio.MemoryBIO(), s_bio.MemoryBIO()
-    client = ssl_client_context(client_module).wrap_bio(
-        c_in, c_out, server_hostname="localhost"
+    client, server = object_pair(
+        ssl_client_context(client_module),
+        ssl_server_context(server_module),
+        client_bio=c_bio.MemoryBIO,
+        server_bio=s_bio.MemoryBIO,
     )
-    server = ssl_server_context(server_module).wrap_bio(s_in, s_out, server_side=True)
-    handshake(
-        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
-    )
-    return client, server, (c_in, c_out, s_in, s_out)
+    handshake(client, server)
+    bios = (client.in_bio, client.out_bio, server.in_bio, server.out_bio)
+    return client.obj, server.obj, bios
 
 
 @pytest.mark.parametrize("bio_module", BIO_MODULES)

@@ -27,6 +27,7 @@ from tests.support import (
     ObjectEnd,
     handshake,
     make_pki,
+    object_pair,
     ssl_client_context,
     ssl_server_context,
 )
@@ -37,13 +38,22 @@ MODULES = [pytest.param(ssl, id="stdlib"), pytest.param(ssl_compat, id="compat")
 
 def _pair(client_ctx: Any, server_ctx: Any, hostname: str) -> tuple[Any, Any]:
     """A handshaken SSLObject pair (client of *client_ctx*'s module)."""
-    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
-    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
-    handshake(
-        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
+    client, server = _ends(client_ctx, server_ctx, hostname)
+    return client.obj, server.obj
+
+
+def _ends(
+    client_ctx: Any, server_ctx: Any, hostname: str = "localhost"
+) -> tuple[ObjectEnd, ObjectEnd]:
+    """A handshaken SSLObject pair on the stdlib's ``MemoryBIO``s, as ends."""
+    client, server = object_pair(
+        client_ctx,
+        server_ctx,
+        server_hostname=hostname,
+        client_bio=ssl.MemoryBIO,
+        server_bio=ssl.MemoryBIO,
     )
+    handshake(client, server)
     return client, server
 
 
@@ -109,15 +119,9 @@ def test_a_refused_name_that_does_not_match_moves_no_data() -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_recv_into_an_array_takes_its_byte_size(module: Any) -> None:
-    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = ssl_client_context(module).wrap_bio(
-        c_in, c_out, server_hostname="localhost"
-    )
-    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    handshake(
-        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
-    )
+    client_end, server_end = _ends(ssl_client_context(module), ssl_server_context(ssl))
+    client, server = client_end.obj, server_end.obj
+    c_in, s_out = client_end.in_bio, server_end.out_bio
     server.write(b"12345678")
     c_in.write(s_out.read())
     buf = array.array("I", [0, 0])
@@ -216,15 +220,8 @@ def old_stdlib(module: Any) -> bool:
 @pytest.mark.parametrize("module", MODULES)
 def test_reads_after_a_bad_record_keep_failing(module: Any) -> None:
     """No "want read" shortcut once the connection failed (as the stdlib)."""
-    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = ssl_client_context(module).wrap_bio(
-        c_in, c_out, server_hostname="localhost"
-    )
-    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    handshake(
-        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
-    )
+    client_end, _ = _ends(ssl_client_context(module), ssl_server_context(ssl))
+    client, c_in = client_end.obj, client_end.in_bio
     with pytest.raises(ssl.SSLWantReadError):
         client.read(100)  # nothing there yet
     c_in.write(b"\x17\x03\x03\x00\x20" + b"\x00" * 32)  # a forged record
@@ -241,15 +238,9 @@ def test_reads_after_a_bad_record_keep_failing(module: Any) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_reads_after_close_notify_keep_returning_eof(module: Any) -> None:
-    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = ssl_client_context(module).wrap_bio(
-        c_in, c_out, server_hostname="localhost"
-    )
-    server = ssl_server_context(ssl).wrap_bio(s_in, s_out, server_side=True)
-    handshake(
-        ObjectEnd.around(client, c_in, c_out), ObjectEnd.around(server, s_in, s_out)
-    )
+    client_end, server_end = _ends(ssl_client_context(module), ssl_server_context(ssl))
+    client, server = client_end.obj, server_end.obj
+    c_in, s_out = client_end.in_bio, server_end.out_bio
     with pytest.raises(ssl.SSLWantReadError):
         server.unwrap()
     c_in.write(s_out.read())

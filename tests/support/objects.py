@@ -104,9 +104,19 @@ def object_pair(
     *,
     server_hostname: Optional[str] = "localhost",
     session: Any = None,
+    client_bio: Any = None,
+    server_bio: Any = None,
 ) -> tuple[ObjectEnd, ObjectEnd]:
-    """``(client, server)`` ``ObjectEnd``s of the two contexts, no I/O done."""
+    """``(client, server)`` ``ObjectEnd``s of the two contexts, no I/O done.
+
+    *client_bio*/*server_bio* are the ``MemoryBIO`` types of each end
+    (default: the one of the end's context's module).
+    """
     client = ObjectEnd(
-        client_ctx, server_side=False, server_hostname=server_hostname, session=session
+        client_ctx,
+        server_side=False,
+        server_hostname=server_hostname,
+        session=session,
+        bio_type=client_bio,
     )
-    return client, ObjectEnd(server_ctx, server_side=True)
+    return client, ObjectEnd(server_ctx, server_side=True, bio_type=server_bio)

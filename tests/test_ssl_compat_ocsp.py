@@ -539,32 +539,8 @@ def test_export_keying_material_equals_openssl_s_client(pki: PKI) -> None:
 
 
 def big_staple(pki: PKI, size: int) -> bytes:
-    """A valid, signed staple of at least *size* bytes (certificates as padding)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from cryptography.x509 import ocsp
-
-    issuer = pki.intermediate
-    der = issuer.cert.public_bytes(Encoding.DER)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    response = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=issuer.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now - datetime.timedelta(minutes=5),
-            next_update=now + datetime.timedelta(days=1),
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
-        .certificates([issuer.cert] * (size // len(der) + 1))
-        .sign(issuer.key, hashes.SHA256())
-    )
-    data = response.public_bytes(Encoding.DER)
-    assert len(data) >= size
-    return data
+    """A well-formed, signed OCSP response of at least *size* bytes."""
+    return pki.ocsp_response(size=size)
 
 
 @needs_openssl

@@ -30,9 +30,6 @@ from collections.abc import Callable
 from typing import Any, Optional, Union
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509 import ocsp
 
 from OpenSSL import SSL, ssl_compat
 from OpenSSL._util import lib
@@ -321,29 +318,7 @@ def test_wrong_type_expectations_are_not_all_ok() -> None:
 
 def _big_ocsp_response(size: int) -> bytes:
     """A well-formed, signed OCSP response of at least *size* bytes."""
-    pki = make_pki()
-    issuer = pki.intermediate
-    der = issuer.cert.public_bytes(Encoding.DER)
-    now = pki.server.cert.not_valid_before_utc
-    response = (
-        ocsp.OCSPResponseBuilder()
-        .add_response(
-            cert=pki.server.cert,
-            issuer=issuer.cert,
-            algorithm=hashes.SHA256(),
-            cert_status=ocsp.OCSPCertStatus.GOOD,
-            this_update=now,
-            next_update=None,
-            revocation_time=None,
-            revocation_reason=None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer.cert)
-        .certificates([issuer.cert] * (size // len(der) + 1))
-        .sign(issuer.key, hashes.SHA256())
-    )
-    data = response.public_bytes(Encoding.DER)
-    assert len(data) >= size
-    return data
+    return make_pki().ocsp_response(size=size)
 
 
 MB = 1 << 20

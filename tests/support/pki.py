@@ -140,6 +140,7 @@ class PKI:
         include_signer: bool = False,
         subject: Identity | None = None,
         forge_signature: bool = False,
+        size: int = 0,
     ) -> bytes:
         """A signed OCSP response (DER) about the server certificate.
 
@@ -152,6 +153,8 @@ class PKI:
         response about another *subject* than the server certificate.
         *forge_signature* flips a bit of the signature (the last byte of the
         DER, when no certificate is included: the signature's end).
+        *size* pads the response with copies of the signer's certificate
+        until its DER is at least that many bytes (the oversized staples).
         """
         now = datetime.datetime.now(datetime.timezone.utc)
         since = now - datetime.timedelta(minutes=5)
@@ -179,10 +182,12 @@ class PKI:
             )
             .responder_id(ocsp.OCSPResponderEncoding.HASH, signing.cert)
         )
-        if include_signer:
-            builder = builder.certificates([signing.cert])
+        if include_signer or size:
+            cert_der = signing.cert.public_bytes(serialization.Encoding.DER)
+            builder = builder.certificates([signing.cert] * (size // len(cert_der) + 1))
         response = builder.sign(signing.key, hashes.SHA256())
         der = response.public_bytes(serialization.Encoding.DER)
+        assert len(der) >= size, (len(der), size)
         if forge_signature:
             der = der[:-1] + bytes([der[-1] ^ 1])
         return der

@@ -31,6 +31,7 @@ from tests.support import (
     ssl_client_context,
     ssl_server_context,
 )
+from tests.support.trio_streams import Corked
 
 #: (server module, client module): ssl_compat against itself and the stdlib.
 PAIRS = [
@@ -185,40 +186,6 @@ def test_sslsocket_send_returns_the_whole_length(timeout: Optional[float]) -> No
 # -- trio's SSLStream ---------------------------------------------------------
 
 
-class _Corked(trio.abc.Stream):
-    """A transport that holds what is sent until :meth:`flush`, when corked.
-
-    Lets a test put the peer's close_notify and plain bytes after it into one
-    chunk on the wire, which is where an engine that eats its whole input
-    loses the plain bytes.
-    """
-
-    def __init__(self, inner: trio.abc.Stream) -> None:
-        self.inner = inner
-        self.corked = False
-        self._held = b""
-
-    async def send_all(self, data: Any) -> None:
-        if self.corked:
-            self._held += bytes(data)
-        else:
-            await self.inner.send_all(data)
-
-    async def flush(self) -> None:
-        self.corked = False
-        held, self._held = self._held, b""
-        await self.inner.send_all(held)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: Optional[int] = None) -> bytes:
-        return await self.inner.receive_some(max_bytes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 #: (server module, client module, the module trio takes its MemoryBIO from):
 #: trio creates the stdlib's; with ``ssl`` replaced by ``ssl_compat`` (both
 #: ends then ssl_compat) it creates ours.
@@ -294,7 +261,7 @@ def test_trio_unwrap_returns_the_bytes_after_close_notify(
 
     async def main() -> None:
         left, right = trio.testing.memory_stream_pair()
-        corked = _Corked(left)
+        corked = Corked(left)
         server = trio.SSLStream(
             corked, ssl_server_context(server_module), server_side=True
         )

@@ -29,6 +29,7 @@ from anyio.streams.tls import TLSStream
 from OpenSSL import ssl_compat
 from tests.reliability.profile import record, scale
 from tests.support import ssl_client_context, ssl_server_context
+from tests.support.trio_streams import Corked
 
 #: Bytes each way per transfer: at least 4 MiB, odd.
 SIZE = scale(4 << 20, 64 << 20) + 4_099
@@ -127,36 +128,6 @@ def test_trio_ssl_stream_over_tcp(server_module: Any, client_module: Any) -> Non
     _check("trio", got["up"], got["down"])
 
 
-class _Corked(trio.abc.Stream):
-    """Holds what is sent while corked, so one chunk carries close_notify
-    and the plain bytes behind it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.corked = False
-        self.held = b""
-
-    async def send_all(self, data: Any) -> None:
-        if self.corked:
-            self.held += bytes(data)
-        else:
-            await self.inner.send_all(data)
-
-    async def flush(self) -> None:
-        self.corked = False
-        held, self.held = self.held, b""
-        await self.inner.send_all(held)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.inner.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: Any = None) -> bytes:
-        return bytes(await self.inner.receive_some(max_bytes))
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 @pytest.mark.parametrize(("server_module", "client_module"), PAIRS)
 def test_trio_unwrap_keeps_the_plain_bytes_behind_close_notify(
     server_module: Any, client_module: Any
@@ -167,7 +138,7 @@ def test_trio_unwrap_keeps_the_plain_bytes_behind_close_notify(
         nonlocal trailing_seen
         plain = _payload(size, b"plain")
         left, right = trio.testing.memory_stream_pair()
-        corked = _Corked(left)
+        corked = Corked(left)
         server = trio.SSLStream(
             corked, ssl_server_context(server_module), server_side=True
         )

@@ -31,6 +31,8 @@ module                 what lives there
                        :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`,
                        :func:`https_server`, :class:`WhoAmIHandler`)
+``trio_streams``       trio transports (:class:`Corked`); NOT re-exported:
+                       import from the module, the package must not need trio
 =====================  =======================================================
 
 Import from the package itself (``from tests.support import handshake``);

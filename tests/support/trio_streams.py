@@ -1,0 +1,49 @@
+"""trio transport streams for the tests that drive ``trio.SSLStream``.
+
+Not re-exported from :mod:`tests.support`: importing the package must not
+need trio (the reliability oracle imports it under pyOpenSSL 26.4, in an
+interpreter that may not have trio). Import from this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import trio
+
+__all__ = ["Corked"]
+
+
+class Corked(trio.abc.Stream):
+    """A transport that holds what is sent until :meth:`flush`, when corked.
+
+    Lets a test put the peer's close_notify and plain bytes after it into one
+    chunk on the wire, which is where an engine that eats its whole input
+    loses the plain bytes. Set ``corked`` to start holding.
+    """
+
+    def __init__(self, inner: trio.abc.Stream) -> None:
+        self.inner = inner
+        self.corked = False
+        self._held = b""
+
+    async def send_all(self, data: Any) -> None:
+        if self.corked:
+            self._held += bytes(data)
+        else:
+            await self.inner.send_all(data)
+
+    async def flush(self) -> None:
+        """Stop holding and send everything held as one chunk."""
+        self.corked = False
+        held, self._held = self._held, b""
+        await self.inner.send_all(held)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.inner.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: Optional[int] = None) -> bytes:
+        return bytes(await self.inner.receive_some(max_bytes))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

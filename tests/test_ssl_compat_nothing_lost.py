@@ -27,6 +27,7 @@ from OpenSSL import ssl_compat
 from tests.support import (
     IO_TIMEOUT,
     handshake,
+    loopback_tcp,
     object_pair,
     ssl_client_context,
     ssl_server_context,
@@ -474,6 +475,13 @@ def _wait_for_reset(sock: socket.socket) -> None:
     raise AssertionError("the peer's reset never arrived")
 
 
+def _tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """A loopback TCP ``(client, server)`` pair; the client with a timeout."""
+    client, conn = loopback_tcp()
+    client.settimeout(IO_TIMEOUT)
+    return client, conn
+
+
 def _check_prehandshake_error(info: Any) -> None:
     assert type(info.value) is ssl.SSLError
     assert info.value.reason == _PREHANDSHAKE_MESSAGE
@@ -482,35 +490,25 @@ def _check_prehandshake_error(info: Any) -> None:
 
 @pytest.mark.parametrize("module", [ssl, ssl_compat], ids=["stdlib", "compat"])
 def test_server_refuses_plaintext_sent_before_a_reset(module: Any) -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    try:
-        client = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
-        conn, _ = listener.accept()
-        client.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        _reset(client)
-        _wait_for_reset(conn)
-        with pytest.raises(ssl.SSLError) as info:
-            ssl_server_context(module).wrap_socket(conn, server_side=True)
-        _check_prehandshake_error(info)
-        assert conn.fileno() == -1  # detached, and the wrapper was closed
-    finally:
-        listener.close()
+    client, conn = _tcp_pair()
+    client.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    _reset(client)
+    _wait_for_reset(conn)
+    with pytest.raises(ssl.SSLError) as info:
+        ssl_server_context(module).wrap_socket(conn, server_side=True)
+    _check_prehandshake_error(info)
+    assert conn.fileno() == -1  # detached, and the wrapper was closed
 
 
 @pytest.mark.parametrize("module", [ssl, ssl_compat], ids=["stdlib", "compat"])
 def test_client_refuses_plaintext_sent_before_a_reset(module: Any) -> None:
-    listener = socket.create_server(("127.0.0.1", 0))
-    try:
-        client = socket.create_connection(listener.getsockname(), timeout=IO_TIMEOUT)
-        conn, _ = listener.accept()
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nforged")
-        _reset(conn)
-        _wait_for_reset(client)
-        with pytest.raises(ssl.SSLError) as info:
-            ssl_client_context(module).wrap_socket(client, server_hostname="localhost")
-        _check_prehandshake_error(info)
-    finally:
-        listener.close()
+    client, conn = _tcp_pair()
+    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nforged")
+    _reset(conn)
+    _wait_for_reset(client)
+    with pytest.raises(ssl.SSLError) as info:
+        ssl_client_context(module).wrap_socket(client, server_hostname="localhost")
+    _check_prehandshake_error(info)
 
 
 def test_unconnected_socket_without_data_still_wraps() -> None:

@@ -69,6 +69,21 @@ def objects(client_ctx: Any, server_ctx: Any) -> tuple[Any, Any]:
     return client.obj, server.obj
 
 
+def handed_over_but_not_good(pki: PKI, version: str, staple: bytes, why: str) -> None:
+    """*staple* reaches a ``request`` client unchanged, and a
+    ``require_good`` client refuses it with a message matching *why*."""
+    client, _ = objects(
+        client_context(pki, "request", version),
+        server_context(pki, lambda obj: staple),
+    )
+    assert client.get_ocsp_response() == staple
+    with pytest.raises(ssl.SSLCertVerificationError, match=why):
+        objects(
+            client_context(pki, "require_good", version),
+            server_context(pki, lambda obj: staple),
+        )
+
+
 def delegated_responder(pki: PKI, *, ocsp_signing: bool = True) -> Identity:
     """A responder certificate issued by the intermediate (RFC 6960 4.2.2.2)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -174,16 +189,7 @@ class TestOurServer:
 
     def test_unknown_status(self, pki: PKI, version: str) -> None:
         staple = pki.ocsp_response(unknown=True)
-        client, _ = objects(
-            client_context(pki, "request", version),
-            server_context(pki, lambda obj: staple),
-        )
-        assert client.get_ocsp_response() == staple
-        with pytest.raises(ssl.SSLCertVerificationError, match="does not know"):
-            objects(
-                client_context(pki, "require_good", version),
-                server_context(pki, lambda obj: staple),
-            )
+        handed_over_but_not_good(pki, version, staple, "does not know")
 
     def test_unsuccessful_response(self, pki: PKI, version: str) -> None:
         """tryLater carries no status: no staple to ``request``, a failure to
@@ -191,16 +197,7 @@ class TestOurServer:
         staple = ocsp.OCSPResponseBuilder.build_unsuccessful(
             ocsp.OCSPResponseStatus.TRY_LATER
         ).public_bytes(serialization.Encoding.DER)
-        client, _ = objects(
-            client_context(pki, "request", version),
-            server_context(pki, lambda obj: staple),
-        )
-        assert client.get_ocsp_response() == staple
-        with pytest.raises(ssl.SSLCertVerificationError, match="TRY_LATER"):
-            objects(
-                client_context(pki, "require_good", version),
-                server_context(pki, lambda obj: staple),
-            )
+        handed_over_but_not_good(pki, version, staple, "TRY_LATER")
 
     def test_off_asks_for_nothing(self, pki: PKI, version: str) -> None:
         calls: list[Any] = []

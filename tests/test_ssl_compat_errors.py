@@ -17,8 +17,7 @@ from tests.support import (
     IO_TIMEOUT,
     EchoServer,
     connect,
-    handshake,
-    object_pair,
+    handshaken_objects,
     ssl_client_context,
     ssl_server_context,
 )
@@ -286,13 +285,12 @@ def _strict_eof_context(module: Any) -> Any:
 
 def _memory_client_and_server(module: Any) -> Any:
     """A *module* client SSLObject and a stdlib server, handshaken in memory."""
-    client, server = object_pair(
+    client, server = handshaken_objects(
         _strict_eof_context(module),
         ssl_server_context(ssl),
         client_bio=module.MemoryBIO,
         server_bio=ssl.MemoryBIO,
     )
-    handshake(client, server)
     assert client.obj.version() is not None
     return client.obj, client.in_bio, server.obj, server.out_bio
 

@@ -26,9 +26,8 @@ import trio.testing
 from OpenSSL import ssl_compat
 from tests.support import (
     IO_TIMEOUT,
-    handshake,
+    handshaken_objects,
     loopback_tcp,
-    object_pair,
     ssl_client_context,
     ssl_server_context,
 )
@@ -68,13 +67,12 @@ def _object_pair(server_module: Any, client_module: Any, bio_module: Any) -> Any
     # The stdlib's own SSLObject takes only the stdlib's MemoryBIO.
     c_bio = bio_module if client_module is ssl_compat else ssl
     s_bio = bio_module if server_module is ssl_compat else ssl
-    client, server = object_pair(
+    client, server = handshaken_objects(
         ssl_client_context(client_module),
         ssl_server_context(server_module),
         client_bio=c_bio.MemoryBIO,
         server_bio=s_bio.MemoryBIO,
     )
-    handshake(client, server)
     bios = (client.in_bio, client.out_bio, server.in_bio, server.out_bio)
     return client.obj, server.obj, bios
 

@@ -26,8 +26,8 @@ from OpenSSL import ssl_compat
 from tests.support import (
     ObjectEnd,
     handshake,
+    handshaken_objects,
     make_pki,
-    object_pair,
     ssl_client_context,
     ssl_server_context,
 )
@@ -46,15 +46,13 @@ def _ends(
     client_ctx: Any, server_ctx: Any, hostname: str = "localhost"
 ) -> tuple[ObjectEnd, ObjectEnd]:
     """A handshaken SSLObject pair on the stdlib's ``MemoryBIO``s, as ends."""
-    client, server = object_pair(
+    return handshaken_objects(
         client_ctx,
         server_ctx,
         server_hostname=hostname,
         client_bio=ssl.MemoryBIO,
         server_bio=ssl.MemoryBIO,
     )
-    handshake(client, server)
-    return client, server
 
 
 def _outcome(module: Any, hostname: str, server_ctx: Any) -> str:

@@ -17,7 +17,7 @@ module                 what lives there
                        :func:`memory_pair`, :func:`pump`, :func:`read_all`,
                        :func:`transfer`, :func:`close_pair`
 ``objects``            ``SSLObject`` ends (:class:`ObjectEnd`,
-                       :func:`object_pair`)
+                       :func:`object_pair`, :func:`handshaken_objects`)
 ``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
                        the cookie-exchange handshake
 ``sockets``            socket pairs, loopback listener, background peers
@@ -102,7 +102,7 @@ from tests.support.memory import (
     run_handshake,
     transfer,
 )
-from tests.support.objects import ObjectEnd, object_pair
+from tests.support.objects import ObjectEnd, handshaken_objects, object_pair
 from tests.support.openssl_cli import (
     OPENSSL,
     VERSION_FLAG,
@@ -185,6 +185,7 @@ __all__ = [
     "free_port",
     "handshake",
     "handshake_pair",
+    "handshaken_objects",
     "https_server",
     "identity_args",
     "identity_files",

@@ -5,7 +5,7 @@
 so :func:`~tests.support.memory.handshake`, ``deliver`` and ``read_exactly``
 drive it against another ``ObjectEnd`` or against an ``OpenSSL.SSL``
 :class:`~tests.support.memory.OurEnd`. :func:`object_pair` makes the usual
-client/server pair.
+client/server pair, :func:`handshaken_objects` the same after the handshake.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from __future__ import annotations
 import ssl
 from typing import Any, Optional
 
-__all__ = ["ObjectEnd", "object_pair"]
+from tests.support.memory import handshake
+
+__all__ = ["ObjectEnd", "handshaken_objects", "object_pair"]
 
 
 def _bio_type(ctx: Any) -> Any:
@@ -120,3 +122,12 @@ def object_pair(
         bio_type=client_bio,
     )
     return client, ObjectEnd(server_ctx, server_side=True, bio_type=server_bio)
+
+
+def handshaken_objects(
+    client_ctx: Any, server_ctx: Any, **options: Any
+) -> tuple[ObjectEnd, ObjectEnd]:
+    """:func:`object_pair` (same *options*) followed by the one handshake."""
+    client, server = object_pair(client_ctx, server_ctx, **options)
+    handshake(client, server)
+    return client, server

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
 import importlib.util
 import re
 import socket
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 
 from OpenSSL import SSL, crypto
-from tests.support import PKI, WhoAmIHandler, https_server
+from tests.support import PKI, BodyHandler, WhoAmIHandler, https_server
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "doc" / "examples"
 TIMEOUT = 20
@@ -98,16 +97,11 @@ def verifying_client_context(pki: PKI) -> SSL.Context:
 # -- servers used as peers ---------------------------------------------------------
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"hello from http.server\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class _Handler(BodyHandler):
+    """HTTP/1.0 (the quickstart test reads its status line)."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def body(self) -> bytes:
+        return b"hello from http.server\n"
 
 
 @contextlib.contextmanager

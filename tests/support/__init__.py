@@ -30,7 +30,8 @@ module                 what lives there
                        :func:`server_process`, :func:`openssl_server`,
                        :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`,
-                       :func:`https_server`, :class:`WhoAmIHandler`)
+                       :func:`https_server`, :class:`BodyHandler`,
+                       :class:`WhoAmIHandler`)
 ``trio_streams``       trio transports (:class:`Corked`); NOT re-exported:
                        import from the module, the package must not need trio
 =====================  =======================================================
@@ -119,6 +120,7 @@ from tests.support.pki import PKI, Identity, PrivateKey, make_pki
 from tests.support.processes import LoggedProcess
 from tests.support.servers import (
     IO_TIMEOUT,
+    BodyHandler,
     EchoServer,
     WhoAmIHandler,
     connect,
@@ -153,6 +155,7 @@ __all__ = [
     "VERSIONS",
     "VERSION_FLAG",
     "Background",
+    "BodyHandler",
     "EchoServer",
     "End",
     "HandshakeOutcome",

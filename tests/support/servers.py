@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 
 __all__ = [
     "IO_TIMEOUT",
+    "BodyHandler",
     "EchoServer",
     "WhoAmIHandler",
     "connect",
@@ -130,15 +131,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class WhoAmIHandler(http.server.BaseHTTPRequestHandler):
-    """Answers ``hello <common name>`` of the verified client certificate."""
+class BodyHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with 200 and :meth:`body`, and logs nothing.
 
-    protocol_version = "HTTP/1.1"
+    Subclasses say what the body is (and may set ``protocol_version``).
+    """
+
+    def body(self) -> bytes:
+        raise NotImplementedError
 
     def do_GET(self) -> None:
-        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
-        name = dict(item[0] for item in peer["subject"])["commonName"]
-        body = f"hello {name}".encode()
+        body = self.body()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -146,6 +149,17 @@ class WhoAmIHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class WhoAmIHandler(BodyHandler):
+    """Answers ``hello <common name>`` of the verified client certificate."""
+
+    protocol_version = "HTTP/1.1"
+
+    def body(self) -> bytes:
+        peer = self.connection.getpeercert()  # type: ignore[attr-defined]
+        name = dict(item[0] for item in peer["subject"])["commonName"]
+        return f"hello {name}".encode()
 
 
 @contextlib.contextmanager

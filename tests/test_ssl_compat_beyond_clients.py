@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat as compat
 from tests.support import IO_TIMEOUT, PKI, WhoAmIHandler, files, https_server
+from tests.support.trio_streams import ssl_stream_pair
 
 PASSWORD = b"in memory only"
 
@@ -231,9 +232,7 @@ def test_trio(pki: PKI) -> None:
     bindings: dict[str, Any] = {}
 
     async def main() -> None:
-        left, right = trio.testing.memory_stream_pair()
-        server = trio.SSLStream(left, server_ctx, server_side=True)
-        client = trio.SSLStream(right, client_ctx, server_hostname="localhost")
+        server, client = ssl_stream_pair(server_ctx, client_ctx)
 
         async def serve() -> None:
             await server.do_handshake()

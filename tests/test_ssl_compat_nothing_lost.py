@@ -31,7 +31,7 @@ from tests.support import (
     ssl_client_context,
     ssl_server_context,
 )
-from tests.support.trio_streams import Corked
+from tests.support.trio_streams import corked_ssl_stream_pair, ssl_stream_pair
 
 #: (server module, client module): ssl_compat against itself and the stdlib.
 PAIRS = [
@@ -232,12 +232,8 @@ def test_trio_full_duplex_is_byte_exact(
     got_down: list[bytes] = []
 
     async def main() -> None:
-        left, right = trio.testing.memory_stream_pair()
-        server = trio.SSLStream(
-            left, ssl_server_context(server_module), server_side=True
-        )
-        client = trio.SSLStream(
-            right, ssl_client_context(client_module), server_hostname="localhost"
+        server, client = ssl_stream_pair(
+            ssl_server_context(server_module), ssl_client_context(client_module)
         )
         with trio.fail_after(60):
             async with trio.open_nursery() as nursery:
@@ -259,13 +255,8 @@ def test_trio_unwrap_returns_the_bytes_after_close_notify(
     results: dict[str, Any] = {}
 
     async def main() -> None:
-        left, right = trio.testing.memory_stream_pair()
-        corked = Corked(left)
-        server = trio.SSLStream(
-            corked, ssl_server_context(server_module), server_side=True
-        )
-        client = trio.SSLStream(
-            right, ssl_client_context(client_module), server_hostname="localhost"
+        corked, server, client = corked_ssl_stream_pair(
+            ssl_server_context(server_module), ssl_client_context(client_module)
         )
 
         async def serve() -> None:

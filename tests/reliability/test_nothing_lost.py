@@ -29,7 +29,7 @@ from anyio.streams.tls import TLSStream
 from OpenSSL import ssl_compat
 from tests.reliability.profile import record, scale
 from tests.support import ssl_client_context, ssl_server_context
-from tests.support.trio_streams import Corked
+from tests.support.trio_streams import corked_ssl_stream_pair
 
 #: Bytes each way per transfer: at least 4 MiB, odd.
 SIZE = scale(4 << 20, 64 << 20) + 4_099
@@ -137,13 +137,8 @@ def test_trio_unwrap_keeps_the_plain_bytes_behind_close_notify(
     async def one_round(size: int) -> None:
         nonlocal trailing_seen
         plain = _payload(size, b"plain")
-        left, right = trio.testing.memory_stream_pair()
-        corked = Corked(left)
-        server = trio.SSLStream(
-            corked, ssl_server_context(server_module), server_side=True
-        )
-        client = trio.SSLStream(
-            right, ssl_client_context(client_module), server_hostname="localhost"
+        corked, server, client = corked_ssl_stream_pair(
+            ssl_server_context(server_module), ssl_client_context(client_module)
         )
         result: dict[str, bytes] = {}
 

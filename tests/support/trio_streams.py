@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import trio
+import trio.testing
 
-__all__ = ["Corked"]
+__all__ = ["Corked", "corked_ssl_stream_pair", "ssl_stream_pair"]
 
 
 class Corked(trio.abc.Stream):
@@ -47,3 +48,26 @@ class Corked(trio.abc.Stream):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def ssl_stream_pair(
+    server_ctx: Any, client_ctx: Any
+) -> tuple[trio.SSLStream[Any], trio.SSLStream[Any]]:
+    """``(server, client)`` ``trio.SSLStream``s over a trio memory stream
+    pair, the client expecting ``localhost``; no handshake done."""
+    left, right = trio.testing.memory_stream_pair()
+    server = trio.SSLStream(left, server_ctx, server_side=True)
+    client = trio.SSLStream(right, client_ctx, server_hostname="localhost")
+    return server, client
+
+
+def corked_ssl_stream_pair(
+    server_ctx: Any, client_ctx: Any
+) -> tuple[Corked, trio.SSLStream[Any], trio.SSLStream[Any]]:
+    """:func:`ssl_stream_pair` with the server writing through a
+    :class:`Corked` transport, returned first."""
+    left, right = trio.testing.memory_stream_pair()
+    corked = Corked(left)
+    server = trio.SSLStream(corked, server_ctx, server_side=True)
+    client = trio.SSLStream(right, client_ctx, server_hostname="localhost")
+    return corked, server, client

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 import trio
-import trio.testing
 import urllib3
 from cryptography.hazmat.primitives import serialization
 

@@ -21,7 +21,6 @@ from typing import Any, Optional
 import httpx
 import pytest
 import trio
-import trio.testing
 
 from OpenSSL import ssl_compat
 from tests.support import (

@@ -23,7 +23,6 @@ from typing import Any
 import anyio
 import pytest
 import trio
-import trio.testing
 from anyio.streams.tls import TLSStream
 
 from OpenSSL import ssl_compat

@@ -212,6 +212,14 @@ def _ca() -> Any:
     return ca_file()
 
 
+def early_data_server_context() -> SSL.Context:
+    """A new ``OpenSSL.SSL`` server Context accepting 16 KiB of early data
+    (a new one does not share the ticket keys of another)."""
+    ctx = server_context()
+    ctx.set_max_early_data(16384)
+    return ctx
+
+
 def read_early_data(conn: Any, size: int) -> bytes:
     """All the early data a blocking server end (``OpenSSL.SSL.Connection``
     or ``ssl_compat.SSLSocket``) receives, *size* bytes a call at most."""
@@ -267,8 +275,7 @@ async def asyncio_request(port: int, ctx: ResumingContext) -> tuple[bytes, Any]:
 
 class TestAsyncio:
     def test_session_file_and_early_data_over_asyncio(self) -> None:
-        server_ctx = server_context()
-        server_ctx.set_max_early_data(16384)
+        server_ctx = early_data_server_context()
         ctx = resuming_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
@@ -288,8 +295,7 @@ class TestAsyncio:
         assert seen == {"early": REQUEST, "request": REQUEST, "reused": True}
 
     def test_rejected_over_asyncio_is_resent(self) -> None:
-        server_ctx = server_context()
-        server_ctx.set_max_early_data(16384)
+        server_ctx = early_data_server_context()
         ctx = resuming_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
@@ -299,8 +305,7 @@ class TestAsyncio:
             ctx.session = ssl_compat.SSLSession.from_bytes(session.to_bytes())
             ctx.early = REQUEST
             # A different server Context: it cannot read the ticket.
-            other = server_context()
-            other.set_max_early_data(16384)
+            other = early_data_server_context()
             second = Background(lambda: serve_with_early_data(other, listening))
             reply, (_, status) = asyncio.run(asyncio_request(listening.port, ctx))
             seen = second.result()
@@ -409,8 +414,7 @@ class TestHttpClient:
 
 class TestEarlyDataSockets:
     def test_sslsocket_client_sends_early_data(self) -> None:
-        server_ctx = server_context()
-        server_ctx.set_max_early_data(16384)
+        server_ctx = early_data_server_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
             ctx = resuming_context()

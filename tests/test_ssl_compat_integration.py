@@ -22,6 +22,7 @@ import urllib3
 from OpenSSL import ssl_compat
 from tests.support import (
     IO_TIMEOUT,
+    asyncio_tls_server,
     https_server,
     ssl_client_context,
     ssl_server_context,
@@ -173,11 +174,7 @@ async def _asyncio_echo(server_module: Any, client_module: Any) -> tuple[Any, ..
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(
-        handle, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
-    )
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with asyncio_tls_server(handle, ssl_server_context(server_module)) as port:
         reader, writer = await asyncio.open_connection(
             "127.0.0.1",
             port,
@@ -196,9 +193,6 @@ async def _asyncio_echo(server_module: Any, client_module: Any) -> tuple[Any, ..
         writer.close()
         await writer.wait_closed()
         return info
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.mark.parametrize(
@@ -262,11 +256,9 @@ def test_asyncio_start_tls(server_module: Any, client_module: Any) -> None:
 
 def test_asyncio_verification_failure() -> None:
     async def main() -> None:
-        server = await asyncio.start_server(
-            lambda r, w: w.close(), "127.0.0.1", 0, ssl=ssl_server_context()
-        )
-        port = server.sockets[0].getsockname()[1]
-        try:
+        async with asyncio_tls_server(
+            lambda r, w: w.close(), ssl_server_context()
+        ) as port:
             with pytest.raises(ssl.SSLCertVerificationError) as info:
                 await asyncio.open_connection(
                     "127.0.0.1",
@@ -275,9 +267,6 @@ def test_asyncio_verification_failure() -> None:
                     server_hostname="localhost",
                 )
             assert info.value.verify_code == 20
-        finally:
-            server.close()
-            await server.wait_closed()
 
     asyncio.run(asyncio.wait_for(main(), 20))
 

@@ -25,6 +25,7 @@ import trio
 from OpenSSL import ssl_compat
 from tests.support import (
     IO_TIMEOUT,
+    asyncio_tls_server,
     handshaken_objects,
     loopback_tcp,
     ssl_client_context,
@@ -327,18 +328,13 @@ def test_httpx_async_post_is_byte_exact(server_module: Any, client_module: Any) 
     body = _payload(SIZE, b"httpx")
 
     async def main() -> httpx.Response:
-        server = await asyncio.start_server(
-            _http_echo, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
-        )
-        port = server.sockets[0].getsockname()[1]
-        try:
+        async with asyncio_tls_server(
+            _http_echo, ssl_server_context(server_module)
+        ) as port:
             async with httpx.AsyncClient(
                 verify=ssl_client_context(client_module), timeout=IO_TIMEOUT
             ) as client:
                 return await client.post(f"https://localhost:{port}/", content=body)
-        finally:
-            server.close()
-            await server.wait_closed()
 
     response = asyncio.run(asyncio.wait_for(main(), 60))
     assert response.status_code == 200
@@ -401,11 +397,9 @@ def test_asyncio_streams_echo_is_byte_exact(
     data = _payload(SIZE, b"asyncio")
 
     async def main() -> bytes:
-        server = await asyncio.start_server(
-            _echo_stream, "127.0.0.1", 0, ssl=ssl_server_context(server_module)
-        )
-        port = server.sockets[0].getsockname()[1]
-        try:
+        async with asyncio_tls_server(
+            _echo_stream, ssl_server_context(server_module)
+        ) as port:
             reader, writer = await asyncio.open_connection(
                 "127.0.0.1",
                 port,
@@ -429,9 +423,6 @@ def test_asyncio_streams_echo_is_byte_exact(
             await sender
             writer.close()
             return received
-        finally:
-            server.close()
-            await server.wait_closed()
 
     assert asyncio.run(asyncio.wait_for(main(), 60)) == data
 

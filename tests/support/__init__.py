@@ -31,7 +31,8 @@ module                 what lives there
                        :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`,
                        :func:`https_server`, :class:`BodyHandler`,
-                       :class:`WhoAmIHandler`)
+                       :class:`WhoAmIHandler`,
+                       :func:`asyncio_tls_server`)
 ``trio_streams``       trio transports (:class:`Corked`); NOT re-exported:
                        import from the module, the package must not need trio
 =====================  =======================================================
@@ -123,6 +124,7 @@ from tests.support.servers import (
     BodyHandler,
     EchoServer,
     WhoAmIHandler,
+    asyncio_tls_server,
     connect,
     https_server,
     stdlib,
@@ -168,6 +170,7 @@ __all__ = [
     "ServerProcess",
     "WhoAmIHandler",
     "assert_one_line_error",
+    "asyncio_tls_server",
     "blocking_with_deadline",
     "ca_file",
     "client_context",

@@ -9,12 +9,13 @@ background thread on 127.0.0.1 and every blocking call carries a timeout
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, Callable, Optional
 
@@ -23,6 +24,7 @@ __all__ = [
     "BodyHandler",
     "EchoServer",
     "WhoAmIHandler",
+    "asyncio_tls_server",
     "connect",
     "https_server",
     "stdlib",
@@ -184,6 +186,20 @@ def https_server(
         httpd.shutdown()
         httpd.server_close()
         thread.join(IO_TIMEOUT)
+
+
+@contextlib.asynccontextmanager
+async def asyncio_tls_server(handler: Any, context: Any) -> AsyncIterator[int]:
+    """``asyncio.start_server`` on 127.0.0.1 with *context*; yields the port.
+
+    On exit the server is closed and waited for.
+    """
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=context)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 def stdlib(module: ModuleType) -> bool:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from OpenSSL import ssl_compat as compat
 from tests.support import IO_TIMEOUT, PKI, WhoAmIHandler, files, https_server
-from tests.support.trio_streams import ssl_stream_pair
+from tests.support.trio_streams import run_together, ssl_stream_pair
 
 PASSWORD = b"in memory only"
 
@@ -244,10 +244,7 @@ def test_trio(pki: PKI) -> None:
             await client.send_all(b"hi")
             bindings["echo"] = await client.receive_some(100)
 
-        with trio.fail_after(20):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(serve)
-                nursery.start_soon(talk)
+        await run_together(20, serve, talk)
 
     trio.run(main)
     assert bindings["echo"] == b"hi"

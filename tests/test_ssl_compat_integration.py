@@ -27,6 +27,7 @@ from tests.support import (
     ssl_client_context,
     ssl_server_context,
 )
+from tests.support.trio_streams import run_together
 
 MODULES = [ssl, ssl_compat]
 
@@ -303,10 +304,7 @@ def test_trio_ssl_stream_with_compat_contexts_on_both_ends() -> None:
             results["cert"] = client.getpeercert()["subject"][-1]
             await client.aclose()
 
-        with trio.fail_after(20):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(serve)
-                nursery.start_soon(talk)
+        await run_together(20, serve, talk)
 
     trio.run(main)
     assert results == {
@@ -337,10 +335,7 @@ def test_trio_verification_failure() -> None:
                 failures.append(exc)
             await right.aclose()  # as an application would after a failure
 
-        with trio.fail_after(20):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(serve)
-                nursery.start_soon(talk)
+        await run_together(20, serve, talk)
         (failure,) = failures
         assert isinstance(failure.__cause__, ssl.SSLCertVerificationError)
         assert failure.__cause__.verify_code == 20

@@ -31,7 +31,11 @@ from tests.support import (
     ssl_client_context,
     ssl_server_context,
 )
-from tests.support.trio_streams import corked_ssl_stream_pair, ssl_stream_pair
+from tests.support.trio_streams import (
+    corked_ssl_stream_pair,
+    run_together,
+    ssl_stream_pair,
+)
 
 #: (server module, client module): ssl_compat against itself and the stdlib.
 PAIRS = [
@@ -285,10 +289,7 @@ def test_trio_unwrap_returns_the_bytes_after_close_notify(
                 received += chunk
             results["plain"] = bytes(received)
 
-        with trio.fail_after(20):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(serve)
-                nursery.start_soon(talk)
+        await run_together(20, serve, talk)
 
     trio.run(main)
     assert results["request"] == b"STARTTLS over"

@@ -7,12 +7,18 @@ interpreter that may not have trio). Import from this module.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from collections.abc import Awaitable
+from typing import Any, Callable, Optional
 
 import trio
 import trio.testing
 
-__all__ = ["Corked", "corked_ssl_stream_pair", "ssl_stream_pair"]
+__all__ = [
+    "Corked",
+    "corked_ssl_stream_pair",
+    "run_together",
+    "ssl_stream_pair",
+]
 
 
 class Corked(trio.abc.Stream):
@@ -71,3 +77,11 @@ def corked_ssl_stream_pair(
     server = trio.SSLStream(corked, server_ctx, server_side=True)
     client = trio.SSLStream(right, client_ctx, server_hostname="localhost")
     return corked, server, client
+
+
+async def run_together(seconds: float, *tasks: Callable[[], Awaitable[Any]]) -> None:
+    """Run *tasks* concurrently in one nursery, all done within *seconds*."""
+    with trio.fail_after(seconds):
+        async with trio.open_nursery() as nursery:
+            for task in tasks:
+                nursery.start_soon(task)

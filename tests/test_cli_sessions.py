@@ -21,6 +21,7 @@ from tests.support import (
     assert_one_line_error,
     openssl_client,
     openssl_server,
+    run_client,
     run_main,
     s_client,
     server_args,
@@ -30,14 +31,6 @@ from tests.support import (
 Capture = pytest.CaptureFixture[str]
 
 EARLY = b"GET /early HTTP/1.0\r\n\r\n"
-
-
-def our_client(
-    capsys: Capture, files: SimpleNamespace, port: int, *extra: str
-) -> tuple[int, str, str]:
-    return run_main(
-        capsys, "client", f"localhost:{port}", "--cafile", str(files.ca_pem), *extra
-    )
 
 
 def tool_client(
@@ -67,7 +60,7 @@ def test_session_saved_and_resumed_with_s_server(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--sess-out", str(session)
         )
         assert status == 0, err
@@ -76,7 +69,7 @@ def test_session_saved_and_resumed_with_s_server(
             b"-----BEGIN SSL SESSION PARAMETERS-----\n"
         )
         assert stat.S_IMODE(os.stat(session).st_mode) == 0o600
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--sess-in", str(session)
         )
         assert status == 0, err
@@ -101,7 +94,7 @@ def test_session_from_s_client_resumed_by_our_client(
             pki_files, server.port, "-ign_eof", "-sess_out", str(session), line=request
         )
         assert session.read_bytes().startswith(b"-----BEGIN SSL SESSION PARAMETERS")
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--sess-in", str(session)
         )
         server_status, server_out, server_err = server.finish()
@@ -119,11 +112,11 @@ def test_tls1_2_session(
 ) -> None:
     session = tmp_path / "tls12.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--tls1_2", "--sess-out", str(session)
         )
         assert status == 0, err
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--tls1_2", "--sess-in", str(session)
         )
     assert status == 0, err
@@ -136,12 +129,12 @@ def test_session_another_server_does_not_know(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as first:
-        status, _, err = our_client(
+        status, _, err = run_client(
             capsys, pki_files, first.port, "--sess-out", str(session)
         )
         assert status == 0, err
     with openssl_server(pki_files) as second:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, second.port, "--sess-in", str(session)
         )
     assert status == 0, err
@@ -180,7 +173,7 @@ def test_bad_session_file(
 def early_session(
     capsys: Capture, files: SimpleNamespace, port: int, path: Path
 ) -> None:
-    status, _, err = our_client(capsys, files, port, "--sess-out", str(path))
+    status, _, err = run_client(capsys, files, port, "--sess-out", str(path))
     assert status == 0, err
 
 
@@ -191,7 +184,7 @@ def test_early_data_accepted_by_s_server(
     early.write_bytes(EARLY)
     with openssl_server(pki_files, "-early_data") as server:
         early_session(capsys, pki_files, server.port, session)
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys,
             pki_files,
             server.port,
@@ -217,7 +210,7 @@ def test_early_data_rejected_is_sent_again(
         early_session(capsys, pki_files, server.port, session)
     # Another s_server: it does not know the ticket, so it refuses the data.
     with openssl_server(pki_files, "-early_data") as other:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys,
             pki_files,
             other.port,
@@ -267,7 +260,7 @@ def test_early_data_option_errors(
 
 def test_msg_shows_the_handshake(capsys: Capture, pki_files: SimpleNamespace) -> None:
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(capsys, pki_files, server.port, "--msg")
+        status, out, err = run_client(capsys, pki_files, server.port, "--msg")
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(">>> ") and lines[0].endswith("ClientHello")

@@ -27,6 +27,7 @@ module                 what lives there
                        :func:`s_server`, :func:`s_client_process`
                        (:class:`OpenSSLProcess`), :func:`identity_args`
 ``cli``                the ``python -m OpenSSL`` tests: :func:`run_main`,
+                       :func:`run_client`,
                        :func:`server_process`, :func:`openssl_server`,
                        :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`)
@@ -49,6 +50,7 @@ from tests.support.cli import (
     openssl_server,
     python_m_openssl,
     resident_kib,
+    run_client,
     run_main,
     server_args,
     server_process,
@@ -197,6 +199,7 @@ __all__ = [
     "recv_line",
     "resident_kib",
     "rev_line",
+    "run_client",
     "run_handshake",
     "run_main",
     "s_client",

@@ -37,6 +37,7 @@ from tests.support import (
     s_server,
     server_context,
     tls_client,
+    write_files,
 )
 
 pytestmark = needs_openssl
@@ -68,12 +69,7 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
         "ca": pki.root_pem(),
         "early": EARLY,
     }
-    paths = {"dir": tmp_path}
-    for name, data in contents.items():
-        path = tmp_path / f"{name}.pem"
-        path.write_bytes(data)
-        paths[name] = path
-    return paths
+    return {"dir": tmp_path, **write_files(tmp_path, contents)}
 
 
 def tool_server(

@@ -7,7 +7,7 @@ module                 what lives there
                        ``PKI.crl``, ``PKI.ocsp_response``)
 ``files``              the PKI on disk, in one scratch directory:
                        :func:`ca_file`, :func:`identity_files`, :func:`files`,
-                       :func:`encrypted_key_file`
+                       :func:`encrypted_key_file`, :func:`write_files`
 ``contexts``           one builder per context kind: ``OpenSSL.SSL``
                        (:func:`server_context`, :func:`client_context`,
                        :func:`present`) and ``ssl``/``ssl_compat``
@@ -82,6 +82,7 @@ from tests.support.files import (
     identity_files,
     scratch_dir,
     unrelated_ca_file,
+    write_files,
 )
 from tests.support.memory import (
     MAX_ROUNDS,
@@ -219,4 +220,5 @@ __all__ = [
     "track",
     "transfer",
     "unrelated_ca_file",
+    "write_files",
 ]

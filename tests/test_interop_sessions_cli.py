@@ -25,6 +25,7 @@ from tests.support import (
     PKI,
     Background,
     OpenSSLProcess,
+    accept_early_data,
     blocking_with_deadline,
     client_context,
     identity_args,
@@ -267,12 +268,7 @@ def serve_once(ctx: SSL.Context, listening: listener) -> dict[str, Any]:
     sock = blocking_with_deadline(listening.accept())
     conn = SSL.Connection(ctx, sock)
     conn.set_accept_state()
-    early = b""
-    while True:
-        chunk = conn.read_early_data(16384)
-        if not chunk:
-            break
-        early += chunk
+    early = accept_early_data(conn)
     conn.do_handshake()
     conn.sendall(b"hello from pyopenssl-ng\n")
     conn.shutdown()

@@ -29,6 +29,7 @@ from OpenSSL.SSL import EARLY_DATA_ACCEPTED, Session
 from tests.support import (
     PEER_TIMEOUT,
     Background,
+    accept_early_data,
     blocking_with_deadline,
     ca_file,
     client_context,
@@ -103,13 +104,7 @@ def serve(ctx: SSL.Context, sock: socket.socket) -> dict[str, Any]:
     """One server connection: early data, handshake, one request, one answer."""
     conn = SSL.Connection(ctx, blocking_with_deadline(sock))
     conn.set_accept_state()
-    early = b""
-    if ctx.get_max_early_data():
-        while True:
-            chunk = conn.read_early_data(16384)
-            if not chunk:
-                break
-            early += chunk
+    early = accept_early_data(conn) if ctx.get_max_early_data() else b""
     conn.do_handshake()
     request = early if early else recv_line(conn.recv)
     while not request.endswith(b"\r\n\r\n"):

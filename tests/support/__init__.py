@@ -20,7 +20,8 @@ module                 what lives there
                        :func:`object_pair`)
 ``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
                        the cookie-exchange handshake
-``sockets``            socket pairs, loopback listener, background peers
+``sockets``            socket pairs, loopback listener, background peers,
+                       :func:`accept_early_data`
 ``processes``          :class:`LoggedProcess`: a subprocess whose output goes
                        to files that tests poll (the one way to collect it)
 ``openssl_cli``        the ``openssl`` tool as the peer: :func:`s_client`,
@@ -121,6 +122,7 @@ from tests.support.servers import IO_TIMEOUT, EchoServer, connect, https_server,
 from tests.support.sockets import (
     PEER_TIMEOUT,
     Background,
+    accept_early_data,
     blocking_with_deadline,
     close_tracked,
     free_port,
@@ -156,6 +158,7 @@ __all__ = [
     "OurEnd",
     "PrivateKey",
     "ServerProcess",
+    "accept_early_data",
     "assert_one_line_error",
     "blocking_with_deadline",
     "ca_file",

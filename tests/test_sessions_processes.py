@@ -121,6 +121,16 @@ def early_server_context() -> SSL.Context:
     return ctx
 
 
+def exchange(
+    ctx: SSL.Context, listening: listener, session_file: Path, mode: str
+) -> tuple[list[str], dict[str, Any]]:
+    """One client process in *mode* against one :func:`serve` connection:
+    the client's output words, then what the server saw."""
+    server = Background(lambda: serve(ctx, listening.accept()))
+    out = run_client(listening.port, session_file, mode)
+    return out, server.result()
+
+
 class TestClientProcesses:
     def test_session_file_resumes_with_early_data_in_a_fresh_process(
         self, tmp_path: Path
@@ -128,18 +138,11 @@ class TestClientProcesses:
         ctx = early_server_context()
         session_file = tmp_path / "session.der"
         with listener() as listening:
-            first = Background(lambda: serve(ctx, listening.accept()))
-            assert run_client(listening.port, session_file, "first") == [
-                "False",
-                "0",
-                "served",
-                str(len(EARLY)),
-            ]
-            assert first.result()["early"] == b""
+            out, seen = exchange(ctx, listening, session_file, "first")
+            assert out == ["False", "0", "served", str(len(EARLY))]
+            assert seen["early"] == b""
             assert Session.from_bytes(session_file.read_bytes()).max_early_data
-            second = Background(lambda: serve(ctx, listening.accept()))
-            out = run_client(listening.port, session_file, "resume")
-            seen = second.result()
+            out, seen = exchange(ctx, listening, session_file, "resume")
         assert out[:2] == ["True", str(EARLY_DATA_ACCEPTED)]
         assert seen == {"early": EARLY, "reused": True, "request": EARLY}
 
@@ -149,15 +152,12 @@ class TestClientProcesses:
         ctx = early_server_context()
         session_file = tmp_path / "session.der"
         with listener() as listening:
-            first = Background(lambda: serve(ctx, listening.accept()))
-            run_client(listening.port, session_file, "first")
-            first.result()
+            exchange(ctx, listening, session_file, "first")
             results = []
             for _ in range(2):
                 # The same file twice: the second use is a replay.
-                server = Background(lambda: serve(ctx, listening.accept()))
-                out = run_client(listening.port, session_file, "resume")
-                results.append((out[:2], server.result()))
+                out, seen = exchange(ctx, listening, session_file, "resume")
+                results.append((out[:2], seen))
         (accepted, seen_first), (refused, seen_second) = results
         assert accepted == ["True", "2"] and seen_first["early"] == EARLY
         assert refused == ["False", "1"]

@@ -52,6 +52,16 @@ def tool_client(
     return output
 
 
+def save_session(
+    capsys: Capture, files: SimpleNamespace, port: int, path: Path, *extra: str
+) -> str:
+    """Our client with *extra* saves its session to *path* (``--sess-out``);
+    it succeeds; returns its stdout."""
+    status, out, err = run_client(capsys, files, port, *extra, "--sess-out", str(path))
+    assert status == 0, err
+    return out
+
+
 # -- --sess-out / --sess-in ------------------------------------------------------------
 
 
@@ -60,10 +70,7 @@ def test_session_saved_and_resumed_with_s_server(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = run_client(
-            capsys, pki_files, server.port, "--sess-out", str(session)
-        )
-        assert status == 0, err
+        out = save_session(capsys, pki_files, server.port, session)
         assert out.endswith(f"session saved to {session}\n")
         assert session.read_bytes().startswith(
             b"-----BEGIN SSL SESSION PARAMETERS-----\n"
@@ -112,10 +119,7 @@ def test_tls1_2_session(
 ) -> None:
     session = tmp_path / "tls12.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = run_client(
-            capsys, pki_files, server.port, "--tls1_2", "--sess-out", str(session)
-        )
-        assert status == 0, err
+        save_session(capsys, pki_files, server.port, session, "--tls1_2")
         status, out, err = run_client(
             capsys, pki_files, server.port, "--tls1_2", "--sess-in", str(session)
         )
@@ -129,10 +133,7 @@ def test_session_another_server_does_not_know(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as first:
-        status, _, err = run_client(
-            capsys, pki_files, first.port, "--sess-out", str(session)
-        )
-        assert status == 0, err
+        save_session(capsys, pki_files, first.port, session)
     with openssl_server(pki_files) as second:
         status, out, err = run_client(
             capsys, pki_files, second.port, "--sess-in", str(session)
@@ -170,20 +171,13 @@ def test_bad_session_file(
 # -- --early-data ------------------------------------------------------------------
 
 
-def early_session(
-    capsys: Capture, files: SimpleNamespace, port: int, path: Path
-) -> None:
-    status, _, err = run_client(capsys, files, port, "--sess-out", str(path))
-    assert status == 0, err
-
-
 def test_early_data_accepted_by_s_server(
     capsys: Capture, pki_files: SimpleNamespace, tmp_path: Path
 ) -> None:
     session, early = tmp_path / "session.pem", tmp_path / "early.txt"
     early.write_bytes(EARLY)
     with openssl_server(pki_files, "-early_data") as server:
-        early_session(capsys, pki_files, server.port, session)
+        save_session(capsys, pki_files, server.port, session)
         status, out, err = run_client(
             capsys,
             pki_files,
@@ -207,7 +201,7 @@ def test_early_data_rejected_is_sent_again(
     session, early = tmp_path / "session.pem", tmp_path / "early.txt"
     early.write_bytes(EARLY)
     with openssl_server(pki_files, "-early_data") as server:
-        early_session(capsys, pki_files, server.port, session)
+        save_session(capsys, pki_files, server.port, session)
     # Another s_server: it does not know the ticket, so it refuses the data.
     with openssl_server(pki_files, "-early_data") as other:
         status, out, err = run_client(
@@ -241,7 +235,7 @@ def test_early_data_option_errors(
     # A session from a server that offers no early data.
     session = tmp_path / "no-early.pem"
     with openssl_server(pki_files) as server:
-        early_session(capsys, pki_files, server.port, session)
+        save_session(capsys, pki_files, server.port, session)
     status, _, err = run_main(
         capsys,
         "client",

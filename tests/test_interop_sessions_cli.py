@@ -28,6 +28,8 @@ from tests.support import (
     accept_early_data,
     blocking_with_deadline,
     client_context,
+    early_client_context,
+    early_server_context,
     identity_args,
     listener,
     make_pki,
@@ -36,7 +38,6 @@ from tests.support import (
     s_client,
     s_client_process,
     s_server,
-    server_context,
     tls_client,
     write_files,
 )
@@ -107,12 +108,6 @@ def our_client(
     early: Optional[bytes] = None,
 ) -> SSL.Connection:
     return tls_client(port, ctx, hostname="localhost", session=session, early=early)
-
-
-def early_client_context() -> SSL.Context:
-    ctx = client_context()
-    ctx.set_max_early_data(16384)
-    return ctx
 
 
 def ticket_from_s_server(
@@ -244,8 +239,7 @@ class TestEarlyDataWithTheTool:
     def test_s_client_early_data_accepted_by_our_server(
         self, files: dict[str, Path]
     ) -> None:
-        ctx = server_context()
-        ctx.set_max_early_data(16384)
+        ctx = early_server_context()
         sess = files["dir"] / "to-us.pem"
         with listener() as listening:
             first = Background(lambda: serve_once(ctx, listening))

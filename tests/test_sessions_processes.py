@@ -33,6 +33,7 @@ from tests.support import (
     blocking_with_deadline,
     ca_file,
     client_context,
+    early_server_context,
     listener,
     recv_line,
     server_context,
@@ -113,12 +114,6 @@ def serve(ctx: SSL.Context, sock: socket.socket) -> dict[str, Any]:
     conn.shutdown()
     sock.close()
     return {"early": early, "reused": conn.session_reused(), "request": request}
-
-
-def early_server_context() -> SSL.Context:
-    ctx = server_context()
-    ctx.set_max_early_data(16384)
-    return ctx
 
 
 def exchange(

@@ -10,6 +10,7 @@ module                 what lives there
                        :func:`encrypted_key_file`, :func:`write_files`
 ``contexts``           one builder per context kind: ``OpenSSL.SSL``
                        (:func:`server_context`, :func:`client_context`,
+                       :func:`early_server_context`, :func:`early_client_context`,
                        :func:`present`) and ``ssl``/``ssl_compat``
                        (:func:`ssl_server_context`, :func:`ssl_client_context`)
 ``memory``             memory-BIO ends and the one :func:`handshake` loop
@@ -59,6 +60,8 @@ from tests.support.cli import (
 from tests.support.contexts import (
     VERSIONS,
     client_context,
+    early_client_context,
+    early_server_context,
     present,
     reasons,
     server_context,
@@ -175,6 +178,8 @@ __all__ = [
     "dtls_pair",
     "dtls_server_context",
     "dtls_step",
+    "early_client_context",
+    "early_server_context",
     "encrypted_key_file",
     "files",
     "free_port",

@@ -10,8 +10,9 @@ module                 what lives there
                        :func:`encrypted_key_file`, :func:`write_files`
 ``contexts``           one builder per context kind: ``OpenSSL.SSL``
                        (:func:`server_context`, :func:`client_context`,
-                       :func:`early_server_context`, :func:`early_client_context`,
-                       :func:`present`) and ``ssl``/``ssl_compat``
+                       :func:`early_server_context`,
+                       :func:`early_client_context`, :func:`present`)
+                       and ``ssl``/``ssl_compat``
                        (:func:`ssl_server_context`, :func:`ssl_client_context`)
 ``memory``             memory-BIO ends and the one :func:`handshake` loop
                        (memory, socket-mode and ``SSLObject`` ends);

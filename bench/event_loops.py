@@ -37,23 +37,16 @@ from common import WRITE_CHUNK, Env, bulk_sink, echo, timed_rate, wall_clock, wa
 _PAYLOAD = b"\x5a" * 64
 
 
-def _quiet(tls: Any) -> Callable[[bytearray], int]:
-    def recv_into(buf: bytearray) -> int:
-        try:
-            return int(tls.recv_into(buf))
-        except OSError:
-            return 0
-
-    return recv_into
-
-
 def _echo_server(env: Env) -> Any:
-    return impl_stdlib._serving(env, lambda tls: echo(_quiet(tls), tls.sendall))
+    return impl_stdlib._serving(
+        env, lambda tls: echo(impl_stdlib._quiet_recv_into(tls), tls.sendall)
+    )
 
 
 def _sink_server(env: Env, total: int) -> Any:
     return impl_stdlib._serving(
-        env, lambda tls: bulk_sink(_quiet(tls), tls.sendall, total)
+        env,
+        lambda tls: bulk_sink(impl_stdlib._quiet_recv_into(tls), tls.sendall, total),
     )
 
 

@@ -21,6 +21,7 @@ from tests.support import (
     assert_one_line_error,
     openssl_client,
     openssl_server,
+    run_client,
     run_main,
     s_client,
     server_args,
@@ -30,14 +31,6 @@ from tests.support import (
 Capture = pytest.CaptureFixture[str]
 
 EARLY = b"GET /early HTTP/1.0\r\n\r\n"
-
-
-def our_client(
-    capsys: Capture, files: SimpleNamespace, port: int, *extra: str
-) -> tuple[int, str, str]:
-    return run_main(
-        capsys, "client", f"localhost:{port}", "--cafile", str(files.ca_pem), *extra
-    )
 
 
 def tool_client(
@@ -59,6 +52,16 @@ def tool_client(
     return output
 
 
+def save_session(
+    capsys: Capture, files: SimpleNamespace, port: int, path: Path, *extra: str
+) -> str:
+    """Our client with *extra* saves its session to *path* (``--sess-out``);
+    it succeeds; returns its stdout."""
+    status, out, err = run_client(capsys, files, port, *extra, "--sess-out", str(path))
+    assert status == 0, err
+    return out
+
+
 # -- --sess-out / --sess-in ------------------------------------------------------------
 
 
@@ -67,16 +70,13 @@ def test_session_saved_and_resumed_with_s_server(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
-            capsys, pki_files, server.port, "--sess-out", str(session)
-        )
-        assert status == 0, err
+        out = save_session(capsys, pki_files, server.port, session)
         assert out.endswith(f"session saved to {session}\n")
         assert session.read_bytes().startswith(
             b"-----BEGIN SSL SESSION PARAMETERS-----\n"
         )
         assert stat.S_IMODE(os.stat(session).st_mode) == 0o600
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--sess-in", str(session)
         )
         assert status == 0, err
@@ -101,7 +101,7 @@ def test_session_from_s_client_resumed_by_our_client(
             pki_files, server.port, "-ign_eof", "-sess_out", str(session), line=request
         )
         assert session.read_bytes().startswith(b"-----BEGIN SSL SESSION PARAMETERS")
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--sess-in", str(session)
         )
         server_status, server_out, server_err = server.finish()
@@ -119,11 +119,8 @@ def test_tls1_2_session(
 ) -> None:
     session = tmp_path / "tls12.pem"
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
-            capsys, pki_files, server.port, "--tls1_2", "--sess-out", str(session)
-        )
-        assert status == 0, err
-        status, out, err = our_client(
+        save_session(capsys, pki_files, server.port, session, "--tls1_2")
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--tls1_2", "--sess-in", str(session)
         )
     assert status == 0, err
@@ -136,12 +133,9 @@ def test_session_another_server_does_not_know(
 ) -> None:
     session = tmp_path / "session.pem"
     with openssl_server(pki_files) as first:
-        status, _, err = our_client(
-            capsys, pki_files, first.port, "--sess-out", str(session)
-        )
-        assert status == 0, err
+        save_session(capsys, pki_files, first.port, session)
     with openssl_server(pki_files) as second:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, second.port, "--sess-in", str(session)
         )
     assert status == 0, err
@@ -177,21 +171,14 @@ def test_bad_session_file(
 # -- --early-data ------------------------------------------------------------------
 
 
-def early_session(
-    capsys: Capture, files: SimpleNamespace, port: int, path: Path
-) -> None:
-    status, _, err = our_client(capsys, files, port, "--sess-out", str(path))
-    assert status == 0, err
-
-
 def test_early_data_accepted_by_s_server(
     capsys: Capture, pki_files: SimpleNamespace, tmp_path: Path
 ) -> None:
     session, early = tmp_path / "session.pem", tmp_path / "early.txt"
     early.write_bytes(EARLY)
     with openssl_server(pki_files, "-early_data") as server:
-        early_session(capsys, pki_files, server.port, session)
-        status, out, err = our_client(
+        save_session(capsys, pki_files, server.port, session)
+        status, out, err = run_client(
             capsys,
             pki_files,
             server.port,
@@ -214,10 +201,10 @@ def test_early_data_rejected_is_sent_again(
     session, early = tmp_path / "session.pem", tmp_path / "early.txt"
     early.write_bytes(EARLY)
     with openssl_server(pki_files, "-early_data") as server:
-        early_session(capsys, pki_files, server.port, session)
+        save_session(capsys, pki_files, server.port, session)
     # Another s_server: it does not know the ticket, so it refuses the data.
     with openssl_server(pki_files, "-early_data") as other:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys,
             pki_files,
             other.port,
@@ -248,7 +235,7 @@ def test_early_data_option_errors(
     # A session from a server that offers no early data.
     session = tmp_path / "no-early.pem"
     with openssl_server(pki_files) as server:
-        early_session(capsys, pki_files, server.port, session)
+        save_session(capsys, pki_files, server.port, session)
     status, _, err = run_main(
         capsys,
         "client",
@@ -267,7 +254,7 @@ def test_early_data_option_errors(
 
 def test_msg_shows_the_handshake(capsys: Capture, pki_files: SimpleNamespace) -> None:
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(capsys, pki_files, server.port, "--msg")
+        status, out, err = run_client(capsys, pki_files, server.port, "--msg")
     assert status == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(">>> ") and lines[0].endswith("ClientHello")

@@ -24,20 +24,13 @@ from tests.support import (
     openssl_client,
     openssl_server,
     python_m_openssl,
+    run_client,
     run_main,
     server_args,
     server_process,
 )
 
 Capture = pytest.CaptureFixture[str]
-
-
-def our_client(
-    capsys: Capture, files: SimpleNamespace, port: int, *extra: str
-) -> tuple[int, str, str]:
-    return run_main(
-        capsys, "client", f"localhost:{port}", "--cafile", str(files.ca_pem), *extra
-    )
 
 
 def serve_one(
@@ -94,7 +87,7 @@ def test_client_versions_against_s_server(
     capsys: Capture, pki_files: SimpleNamespace, options: list[str], expected: str
 ) -> None:
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(capsys, pki_files, server.port, *options)
+        status, out, err = run_client(capsys, pki_files, server.port, *options)
     assert status == 0, err
     assert f"protocol      {expected}\n" in out
 
@@ -103,7 +96,7 @@ def test_client_tls1_3_against_a_tls1_2_server(
     capsys: Capture, pki_files: SimpleNamespace
 ) -> None:
     with openssl_server(pki_files, "-tls1_2") as server:
-        status, out, err = our_client(capsys, pki_files, server.port, "--tls1_3")
+        status, out, err = run_client(capsys, pki_files, server.port, "--tls1_3")
     assert status == 1
     assert out == ""
     assert_one_line_error(err, "client", "protocol version")
@@ -145,7 +138,7 @@ def test_client_ciphers_and_ciphersuites(
     capsys: Capture, pki_files: SimpleNamespace
 ) -> None:
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys,
             pki_files,
             server.port,
@@ -155,7 +148,7 @@ def test_client_ciphers_and_ciphersuites(
         )
         assert status == 0, err
         assert "cipher        ECDHE-ECDSA-CHACHA20-POLY1305 (256 bits)" in out
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys,
             pki_files,
             server.port,
@@ -246,7 +239,7 @@ def test_client_alpn_against_s_server(
     capsys: Capture, pki_files: SimpleNamespace
 ) -> None:
     with openssl_server(pki_files, "-alpn", "h2") as server:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--alpn", "http/1.1,h2"
         )
     assert status == 0, err
@@ -299,7 +292,7 @@ def test_client_groups_against_s_server(
     capsys: Capture, pki_files: SimpleNamespace
 ) -> None:
     with openssl_server(pki_files) as server:
-        status, out, err = our_client(
+        status, out, err = run_client(
             capsys, pki_files, server.port, "--groups", "P-384:X25519"
         )
         server.wait_for("Shared groups")
@@ -330,7 +323,7 @@ def test_client_sigalgs_against_s_server(
     capsys: Capture, pki_files: SimpleNamespace
 ) -> None:
     with openssl_server(pki_files) as server:
-        status, _, err = our_client(
+        status, _, err = run_client(
             capsys, pki_files, server.port, "--tls1_2", "--sigalgs", "ECDSA+SHA384"
         )
         server.wait_for("Shared Signature Algorithms")
@@ -344,7 +337,7 @@ def test_client_sigalgs_the_server_cannot_meet(
 ) -> None:
     # The test server's key is ECDSA P-256: RSA-PSS only leaves it nothing.
     with openssl_server(pki_files) as server:
-        status, _, err = our_client(
+        status, _, err = run_client(
             capsys, pki_files, server.port, "--sigalgs", "rsa_pss_rsae_sha256"
         )
     assert status == 1

@@ -31,6 +31,7 @@ from tests.support import (
     s_server,
     serve_once,
     tls_client,
+    write_files,
 )
 
 pytestmark = needs_openssl
@@ -53,12 +54,7 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
         "intermediate": pki.intermediate.cert_pem(),
         "ca": pki.root_pem(),
     }
-    paths = {}
-    for name, data in contents.items():
-        path = tmp_path / f"{name}.pem"
-        path.write_bytes(data)
-        paths[name] = path
-    return paths
+    return write_files(tmp_path, contents)
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from tests.support import (
     server_context,
     tls_client,
     unrelated_ca_file,
+    write_files,
 )
 
 pytestmark = needs_openssl
@@ -55,13 +56,7 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
         "intermediate": pki.intermediate.cert_pem(),
         "ca": pki.root_pem(),
     }
-    paths = {}
-    for name, data in contents.items():
-        path = tmp_path / f"{name}.pem"
-        path.write_bytes(data)
-        paths[name] = path
-    paths["log"] = tmp_path / "s_server.log"
-    return paths
+    return {**write_files(tmp_path, contents), "log": tmp_path / "s_server.log"}
 
 
 def rev_server(

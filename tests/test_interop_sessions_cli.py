@@ -25,8 +25,11 @@ from tests.support import (
     PKI,
     Background,
     OpenSSLProcess,
+    accept_early_data,
     blocking_with_deadline,
     client_context,
+    early_client_context,
+    early_server_context,
     identity_args,
     listener,
     make_pki,
@@ -35,8 +38,8 @@ from tests.support import (
     s_client,
     s_client_process,
     s_server,
-    server_context,
     tls_client,
+    write_files,
 )
 
 pytestmark = needs_openssl
@@ -68,12 +71,7 @@ def files(pki: PKI, tmp_path: Path) -> dict[str, Path]:
         "ca": pki.root_pem(),
         "early": EARLY,
     }
-    paths = {"dir": tmp_path}
-    for name, data in contents.items():
-        path = tmp_path / f"{name}.pem"
-        path.write_bytes(data)
-        paths[name] = path
-    return paths
+    return {"dir": tmp_path, **write_files(tmp_path, contents)}
 
 
 def tool_server(
@@ -110,12 +108,6 @@ def our_client(
     early: Optional[bytes] = None,
 ) -> SSL.Connection:
     return tls_client(port, ctx, hostname="localhost", session=session, early=early)
-
-
-def early_client_context() -> SSL.Context:
-    ctx = client_context()
-    ctx.set_max_early_data(16384)
-    return ctx
 
 
 def ticket_from_s_server(
@@ -247,8 +239,7 @@ class TestEarlyDataWithTheTool:
     def test_s_client_early_data_accepted_by_our_server(
         self, files: dict[str, Path]
     ) -> None:
-        ctx = server_context()
-        ctx.set_max_early_data(16384)
+        ctx = early_server_context()
         sess = files["dir"] / "to-us.pem"
         with listener() as listening:
             first = Background(lambda: serve_once(ctx, listening))
@@ -271,12 +262,7 @@ def serve_once(ctx: SSL.Context, listening: listener) -> dict[str, Any]:
     sock = blocking_with_deadline(listening.accept())
     conn = SSL.Connection(ctx, sock)
     conn.set_accept_state()
-    early = b""
-    while True:
-        chunk = conn.read_early_data(16384)
-        if not chunk:
-            break
-        early += chunk
+    early = accept_early_data(conn)
     conn.do_handshake()
     conn.sendall(b"hello from pyopenssl-ng\n")
     conn.shutdown()

@@ -29,9 +29,11 @@ from OpenSSL.SSL import EARLY_DATA_ACCEPTED, Session
 from tests.support import (
     PEER_TIMEOUT,
     Background,
+    accept_early_data,
     blocking_with_deadline,
     ca_file,
     client_context,
+    early_server_context,
     listener,
     recv_line,
     server_context,
@@ -103,13 +105,7 @@ def serve(ctx: SSL.Context, sock: socket.socket) -> dict[str, Any]:
     """One server connection: early data, handshake, one request, one answer."""
     conn = SSL.Connection(ctx, blocking_with_deadline(sock))
     conn.set_accept_state()
-    early = b""
-    if ctx.get_max_early_data():
-        while True:
-            chunk = conn.read_early_data(16384)
-            if not chunk:
-                break
-            early += chunk
+    early = accept_early_data(conn) if ctx.get_max_early_data() else b""
     conn.do_handshake()
     request = early if early else recv_line(conn.recv)
     while not request.endswith(b"\r\n\r\n"):
@@ -120,10 +116,14 @@ def serve(ctx: SSL.Context, sock: socket.socket) -> dict[str, Any]:
     return {"early": early, "reused": conn.session_reused(), "request": request}
 
 
-def early_server_context() -> SSL.Context:
-    ctx = server_context()
-    ctx.set_max_early_data(16384)
-    return ctx
+def exchange(
+    ctx: SSL.Context, listening: listener, session_file: Path, mode: str
+) -> tuple[list[str], dict[str, Any]]:
+    """One client process in *mode* against one :func:`serve` connection:
+    the client's output words, then what the server saw."""
+    server = Background(lambda: serve(ctx, listening.accept()))
+    out = run_client(listening.port, session_file, mode)
+    return out, server.result()
 
 
 class TestClientProcesses:
@@ -133,18 +133,11 @@ class TestClientProcesses:
         ctx = early_server_context()
         session_file = tmp_path / "session.der"
         with listener() as listening:
-            first = Background(lambda: serve(ctx, listening.accept()))
-            assert run_client(listening.port, session_file, "first") == [
-                "False",
-                "0",
-                "served",
-                str(len(EARLY)),
-            ]
-            assert first.result()["early"] == b""
+            out, seen = exchange(ctx, listening, session_file, "first")
+            assert out == ["False", "0", "served", str(len(EARLY))]
+            assert seen["early"] == b""
             assert Session.from_bytes(session_file.read_bytes()).max_early_data
-            second = Background(lambda: serve(ctx, listening.accept()))
-            out = run_client(listening.port, session_file, "resume")
-            seen = second.result()
+            out, seen = exchange(ctx, listening, session_file, "resume")
         assert out[:2] == ["True", str(EARLY_DATA_ACCEPTED)]
         assert seen == {"early": EARLY, "reused": True, "request": EARLY}
 
@@ -154,15 +147,12 @@ class TestClientProcesses:
         ctx = early_server_context()
         session_file = tmp_path / "session.der"
         with listener() as listening:
-            first = Background(lambda: serve(ctx, listening.accept()))
-            run_client(listening.port, session_file, "first")
-            first.result()
+            exchange(ctx, listening, session_file, "first")
             results = []
             for _ in range(2):
                 # The same file twice: the second use is a replay.
-                server = Background(lambda: serve(ctx, listening.accept()))
-                out = run_client(listening.port, session_file, "resume")
-                results.append((out[:2], server.result()))
+                out, seen = exchange(ctx, listening, session_file, "resume")
+                results.append((out[:2], seen))
         (accepted, seen_first), (refused, seen_second) = results
         assert accepted == ["True", "2"] and seen_first["early"] == EARLY
         assert refused == ["False", "1"]

@@ -188,16 +188,6 @@ def test_bio_pending_counts_what_bio_read_will_return() -> None:
     assert client.bio_pending() == 0
 
 
-def test_bio_pending_needs_memory_mode() -> None:
-    client, server = socket_connection_pair()
-    try:
-        with pytest.raises(TypeError):
-            client.bio_pending()
-    finally:
-        client.close()  # the sockets' close (Connection forwards it)
-        server.close()
-
-
 def test_bio_read_all_takes_everything_or_nothing() -> None:
     client, server = memory_pair()
     assert client.bio_read_all() == b""  # nothing yet, and no WantReadError
@@ -220,11 +210,12 @@ def test_bio_read_all_takes_everything_or_nothing() -> None:
     assert read_all(server, len(payload)) == payload
 
 
-def test_bio_read_all_needs_memory_mode() -> None:
+@pytest.mark.parametrize("method", ["bio_pending", "bio_read_all"])
+def test_bio_methods_need_memory_mode(method: str) -> None:
     client, server = socket_connection_pair()
     try:
         with pytest.raises(TypeError):
-            client.bio_read_all()
+            getattr(client, method)()
     finally:
         client.close()  # the sockets' close (Connection forwards it)
         server.close()

@@ -23,6 +23,8 @@ from OpenSSL.SSL import (
 )
 from tests.support import (
     client_context,
+    early_client_context,
+    early_server_context,
     handshake,
     handshake_pair,
     memory_pair,
@@ -32,19 +34,6 @@ from tests.support import (
 )
 
 REQUEST = b"GET /idempotent HTTP/1.1\r\nHost: localhost\r\n\r\n"
-
-
-def early_server_context(max_early_data: int = 16384) -> Context:
-    ctx = server_context()
-    if max_early_data:
-        ctx.set_max_early_data(max_early_data)
-    return ctx
-
-
-def early_client_context(max_early_data: int = 16384) -> Context:
-    ctx = client_context()
-    ctx.set_max_early_data(max_early_data)
-    return ctx
 
 
 def ticket(server_ctx: Context, alpn: Optional[list[bytes]] = None) -> Session:

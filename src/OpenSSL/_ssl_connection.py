@@ -423,8 +423,8 @@ class Connection(
         if into_ssl is None:
             raise TypeError("bio_write needs a memory-BIO Connection (socket=None)")
         if type(buf) is bytes:
-            result = _BIO_write(into_ssl, buf, len(buf))
             size = len(buf)
+            result = _BIO_write(into_ssl, buf, size)
         else:
             if isinstance(buf, str):
                 buf = text_to_bytes_and_warn("buf", buf)

@@ -7,10 +7,12 @@ module                 what lives there
                        ``PKI.crl``, ``PKI.ocsp_response``)
 ``files``              the PKI on disk, in one scratch directory:
                        :func:`ca_file`, :func:`identity_files`, :func:`files`,
-                       :func:`encrypted_key_file`
+                       :func:`encrypted_key_file`, :func:`write_files`
 ``contexts``           one builder per context kind: ``OpenSSL.SSL``
                        (:func:`server_context`, :func:`client_context`,
-                       :func:`present`) and ``ssl``/``ssl_compat``
+                       :func:`early_server_context`,
+                       :func:`early_client_context`, :func:`present`)
+                       and ``ssl``/``ssl_compat``
                        (:func:`ssl_server_context`, :func:`ssl_client_context`)
 ``memory``             memory-BIO ends and the one :func:`handshake` loop
                        (memory, socket-mode and ``SSLObject`` ends);
@@ -20,13 +22,15 @@ module                 what lives there
                        :func:`object_pair`, :func:`handshaken_objects`)
 ``dtls``               DTLS contexts, pairs, datagram-at-a-time delivery and
                        the cookie-exchange handshake
-``sockets``            socket pairs, loopback listener, background peers
+``sockets``            socket pairs, loopback listener, background peers,
+                       :func:`accept_early_data`
 ``processes``          :class:`LoggedProcess`: a subprocess whose output goes
                        to files that tests poll (the one way to collect it)
 ``openssl_cli``        the ``openssl`` tool as the peer: :func:`s_client`,
                        :func:`s_server`, :func:`s_client_process`
                        (:class:`OpenSSLProcess`), :func:`identity_args`
 ``cli``                the ``python -m OpenSSL`` tests: :func:`run_main`,
+                       :func:`run_client`,
                        :func:`server_process`, :func:`openssl_server`,
                        :func:`openssl_client`
 ``servers``            threaded ``ssl``-surface servers (:class:`EchoServer`,
@@ -54,6 +58,7 @@ from tests.support.cli import (
     openssl_server,
     python_m_openssl,
     resident_kib,
+    run_client,
     run_main,
     server_args,
     server_process,
@@ -61,6 +66,8 @@ from tests.support.cli import (
 from tests.support.contexts import (
     VERSIONS,
     client_context,
+    early_client_context,
+    early_server_context,
     present,
     reasons,
     server_context,
@@ -85,6 +92,7 @@ from tests.support.files import (
     identity_files,
     scratch_dir,
     unrelated_ca_file,
+    write_files,
 )
 from tests.support.memory import (
     MAX_ROUNDS,
@@ -132,6 +140,7 @@ from tests.support.servers import (
 from tests.support.sockets import (
     PEER_TIMEOUT,
     Background,
+    accept_early_data,
     blocking_with_deadline,
     close_tracked,
     free_port,
@@ -169,6 +178,7 @@ __all__ = [
     "PrivateKey",
     "ServerProcess",
     "WhoAmIHandler",
+    "accept_early_data",
     "assert_one_line_error",
     "asyncio_tls_server",
     "blocking_with_deadline",
@@ -186,6 +196,8 @@ __all__ = [
     "dtls_pair",
     "dtls_server_context",
     "dtls_step",
+    "early_client_context",
+    "early_server_context",
     "encrypted_key_file",
     "files",
     "free_port",
@@ -215,6 +227,7 @@ __all__ = [
     "recv_line",
     "resident_kib",
     "rev_line",
+    "run_client",
     "run_handshake",
     "run_main",
     "s_client",
@@ -234,4 +247,5 @@ __all__ = [
     "track",
     "transfer",
     "unrelated_ca_file",
+    "write_files",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "openssl_server",
     "python_m_openssl",
     "resident_kib",
+    "run_client",
     "run_main",
     "server_args",
     "server_process",
@@ -68,6 +69,15 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
     status = main(list(argv))
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def run_client(
+    capsys: pytest.CaptureFixture[str], files: SimpleNamespace, port: int, *extra: str
+) -> tuple[int, str, str]:
+    """``python -m OpenSSL client localhost:PORT`` trusting *files*' CA, in process."""
+    return run_main(
+        capsys, "client", f"localhost:{port}", "--cafile", str(files.ca_pem), *extra
+    )
 
 
 def assert_one_line_error(err: str, command: str, fragment: str) -> None:

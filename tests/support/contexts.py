@@ -26,6 +26,8 @@ from tests.support.pki import Identity, make_pki
 __all__ = [
     "VERSIONS",
     "client_context",
+    "early_client_context",
+    "early_server_context",
     "present",
     "reasons",
     "server_context",
@@ -126,6 +128,23 @@ def client_context(
         present(ctx, identity)
     _limit(ctx, version, None, None)
     _limit(ctx, None, min_version, max_version)
+    return ctx
+
+
+def early_server_context(max_early_data: int = 16384) -> SSL.Context:
+    """:func:`server_context` accepting up to *max_early_data* bytes of TLS 1.3
+    early data in the tickets it issues (0: none, OpenSSL's default)."""
+    ctx = server_context()
+    if max_early_data:
+        ctx.set_max_early_data(max_early_data)
+    return ctx
+
+
+def early_client_context(max_early_data: int = 16384) -> SSL.Context:
+    """:func:`client_context` willing to send up to *max_early_data* bytes of
+    early data (the session's own limit still applies)."""
+    ctx = client_context()
+    ctx.set_max_early_data(max_early_data)
     return ctx
 
 

@@ -14,6 +14,7 @@ import datetime
 import functools
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,6 +32,7 @@ __all__ = [
     "identity_files",
     "scratch_dir",
     "unrelated_ca_file",
+    "write_files",
 ]
 
 
@@ -113,3 +115,17 @@ def unrelated_ca_file() -> Path:
     path = scratch_dir() / "unrelated-ca.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path
+
+
+def write_files(directory: Path, contents: Mapping[str, bytes]) -> dict[str, Path]:
+    """Write each ``name -> data`` of *contents* to ``directory/NAME.pem``.
+
+    For tests that hand an external tool files of their own (in ``tmp_path``);
+    returns ``name -> path``.
+    """
+    paths = {}
+    for name, data in contents.items():
+        path = directory / f"{name}.pem"
+        path.write_bytes(data)
+        paths[name] = path
+    return paths

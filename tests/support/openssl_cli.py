@@ -120,7 +120,6 @@ class OpenSSLProcess(LoggedProcess):
     ) -> None:
         assert OPENSSL is not None
         super().__init__([OPENSSL, *args], log, stdin=stdin)
-        self.log = log
         self.port = port
 
 

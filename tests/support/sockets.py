@@ -26,6 +26,7 @@ from tests.support.contexts import client_context, server_context
 __all__ = [
     "PEER_TIMEOUT",
     "Background",
+    "accept_early_data",
     "blocking_with_deadline",
     "close_tracked",
     "free_port",
@@ -201,6 +202,17 @@ def tls_client(
         sock.close()
         raise
     return conn
+
+
+def accept_early_data(conn: Connection, chunk: int = 16384) -> bytes:
+    """Blocking server side: all the early data *conn*'s client sent (``b""``
+    when it sent none or it was refused), read until OpenSSL says it ended."""
+    early = b""
+    while True:
+        data = conn.read_early_data(chunk)
+        if not data:
+            return early
+        early += data
 
 
 def blocking_with_deadline(sock: socket.socket, seconds: int = 20) -> socket.socket:

@@ -22,13 +22,14 @@ from tests.support import (
     PEER_TIMEOUT,
     Background,
     ObjectEnd,
+    accept_early_data,
     blocking_with_deadline,
     deliver,
+    early_server_context,
     handshake,
     https_server,
     listener,
     object_pair,
-    server_context,
     ssl_client_context,
     ssl_server_context,
 )
@@ -212,25 +213,6 @@ def _ca() -> Any:
     return ca_file()
 
 
-def early_data_server_context() -> SSL.Context:
-    """A new ``OpenSSL.SSL`` server Context accepting 16 KiB of early data
-    (a new one does not share the ticket keys of another)."""
-    ctx = server_context()
-    ctx.set_max_early_data(16384)
-    return ctx
-
-
-def read_early_data(conn: Any, size: int) -> bytes:
-    """All the early data a blocking server end (``OpenSSL.SSL.Connection``
-    or ``ssl_compat.SSLSocket``) receives, *size* bytes a call at most."""
-    early = b""
-    while True:
-        chunk = conn.read_early_data(size)
-        if not chunk:
-            return early
-        early += chunk
-
-
 def read_request(conn: Any, start: bytes) -> bytes:
     """*start* (the early data) plus what *conn* receives, up to the blank
     line that ends an HTTP request head."""
@@ -245,7 +227,7 @@ def serve_with_early_data(ctx: SSL.Context, listening: listener) -> dict[str, An
     sock = blocking_with_deadline(listening.accept())
     conn = SSL.Connection(ctx, sock)
     conn.set_accept_state()
-    early = read_early_data(conn, 16384)
+    early = accept_early_data(conn, 16384)
     conn.do_handshake()
     request = read_request(conn, early)
     conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
@@ -275,7 +257,7 @@ async def asyncio_request(port: int, ctx: ResumingContext) -> tuple[bytes, Any]:
 
 class TestAsyncio:
     def test_session_file_and_early_data_over_asyncio(self) -> None:
-        server_ctx = early_data_server_context()
+        server_ctx = early_server_context()
         ctx = resuming_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
@@ -295,7 +277,7 @@ class TestAsyncio:
         assert seen == {"early": REQUEST, "request": REQUEST, "reused": True}
 
     def test_rejected_over_asyncio_is_resent(self) -> None:
-        server_ctx = early_data_server_context()
+        server_ctx = early_server_context()
         ctx = resuming_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
@@ -305,7 +287,7 @@ class TestAsyncio:
             ctx.session = ssl_compat.SSLSession.from_bytes(session.to_bytes())
             ctx.early = REQUEST
             # A different server Context: it cannot read the ticket.
-            other = early_data_server_context()
+            other = early_server_context()
             second = Background(lambda: serve_with_early_data(other, listening))
             reply, (_, status) = asyncio.run(asyncio_request(listening.port, ctx))
             seen = second.result()
@@ -414,7 +396,7 @@ class TestHttpClient:
 
 class TestEarlyDataSockets:
     def test_sslsocket_client_sends_early_data(self) -> None:
-        server_ctx = early_data_server_context()
+        server_ctx = early_server_context()
         with listener() as listening:
             first = Background(lambda: serve_with_early_data(server_ctx, listening))
             ctx = resuming_context()
@@ -451,7 +433,7 @@ class TestEarlyDataSockets:
             sock = server_ctx.wrap_socket(
                 raw, server_side=True, do_handshake_on_connect=False
             )
-            early = read_early_data(sock, 1024)
+            early = accept_early_data(sock, 1024)
             sock.do_handshake()
             status = sock.get_early_data_status()
             request = read_request(sock, early)

@@ -204,9 +204,12 @@ def tls_client(
     return conn
 
 
-def accept_early_data(conn: Connection, chunk: int = 16384) -> bytes:
+def accept_early_data(conn: Any, chunk: int = 16384) -> bytes:
     """Blocking server side: all the early data *conn*'s client sent (``b""``
-    when it sent none or it was refused), read until OpenSSL says it ended."""
+    when it sent none or it was refused), read until OpenSSL says it ended.
+
+    *conn* is a server ``Connection`` or an ``ssl_compat`` server
+    ``SSLSocket`` (both have ``read_early_data``)."""
     early = b""
     while True:
         data = conn.read_early_data(chunk)
